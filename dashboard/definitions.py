@@ -1,0 +1,137 @@
+"""Load and check the definitions file (``data/definitions.toml``).
+
+Every threshold the product applies comes from here. A malformed file raises
+:class:`DefinitionsError` naming the key, so a typo never silently changes a figure.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PATH = ROOT / "data" / "definitions.toml"
+TARGET_KEYS = ("survive", "sufficient", "sustainable")
+
+
+class DefinitionsError(ValueError):
+    def __init__(self, path: Path, key: str, problem: str) -> None:
+        super().__init__(f"{path.name}: [{key}] {problem}")
+        self.path = path
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    level: int
+    name_th: str
+    name_en: str
+    jpt_must_pass: tuple[int, ...]
+    jpt_pass_or_not_applicable: tuple[int, ...]
+    income_at_least_line: bool = False
+    requires_savings: bool = False
+    informal_debt_at_most_baht: float | None = None
+    min_income_sources: int | None = None
+
+
+@dataclass(frozen=True)
+class Definitions:
+    income_line: float
+    income_line_source: str
+    visited_within_days: int
+    targets: tuple[Target, ...]  # in ladder order
+    plan: dict[str, dict[int, float]]  # target key -> fiscal year (BE) -> share
+
+    def target(self, key: str) -> Target:
+        return next(t for t in self.targets if t.key == key)
+
+
+def definitions_path() -> Path:
+    """The file in force: ``KUSIAO_DEFINITIONS`` if set, else the project's own."""
+    return Path(os.environ.get("KUSIAO_DEFINITIONS", DEFAULT_PATH))
+
+
+def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], path: Path,
+         where: str, default: Any = ...) -> Any:
+    if key not in table:
+        if default is not ...:
+            return default
+        raise DefinitionsError(path, f"{where}.{key}", "is missing")
+    value = table[key]
+    if isinstance(value, bool) and kind in (int, float, (int, float)):
+        raise DefinitionsError(path, f"{where}.{key}", f"must be a number, not {value!r}")
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise DefinitionsError(path, f"{where}.{key}", f"must be {names}, not {value!r}")
+    return value
+
+
+def _indicators(table: dict[str, Any], key: str, path: Path, where: str) -> tuple[int, ...]:
+    values = _get(table, key, list, path, where, default=[])
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 31:
+            raise DefinitionsError(path, f"{where}.{key}",
+                                   f"must list จปฐ. indicators 1-31, found {v!r}")
+    return tuple(values)
+
+
+def load_definitions(path: Path | None = None) -> Definitions:
+    path = path or definitions_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DefinitionsError(path, "file", "not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionsError(path, "file", f"is not valid TOML: {exc}") from exc
+    line_table = _get(data, "income_line", dict, path, "")
+    line = float(_get(line_table, "baht_per_person_per_year", (int, float), path, "income_line"))
+    if line <= 0:
+        raise DefinitionsError(path, "income_line.baht_per_person_per_year", "must be positive")
+    recency = _get(data, "recency", dict, path, "")
+    days = _get(recency, "visited_within_days", int, path, "recency")
+    targets_table = _get(data, "targets", dict, path, "")
+    targets = []
+    for key in TARGET_KEYS:
+        where = f"targets.{key}"
+        t = _get(targets_table, key, dict, path, "targets")
+        debt = _get(t, "informal_debt_at_most_baht", (int, float), path, where, default=None)
+        sources = _get(t, "min_income_sources", int, path, where, default=None)
+        targets.append(Target(
+            key=key,
+            level=_get(t, "level", int, path, where),
+            name_th=_get(t, "name_th", str, path, where),
+            name_en=_get(t, "name_en", str, path, where),
+            jpt_must_pass=_indicators(t, "jpt_must_pass", path, where),
+            jpt_pass_or_not_applicable=_indicators(t, "jpt_pass_or_not_applicable", path, where),
+            income_at_least_line=_get(t, "income_at_least_line", bool, path, where, default=False),
+            requires_savings=_get(t, "requires_savings", bool, path, where, default=False),
+            informal_debt_at_most_baht=None if debt is None else float(debt),
+            min_income_sources=sources,
+        ))
+    levels = [t.level for t in targets]
+    if levels != [1, 2, 3]:
+        raise DefinitionsError(path, "targets", f"levels must be 1, 2, 3 in ladder order, got {levels}")
+    plan_table = _get(data, "plan", dict, path, "", default={})
+    plan: dict[str, dict[int, float]] = {}
+    for key, years in plan_table.items():
+        if key not in TARGET_KEYS:
+            raise DefinitionsError(path, f"plan.{key}", f"is not one of {', '.join(TARGET_KEYS)}")
+        plan[key] = {}
+        for year, share in years.items():
+            if not str(year).isdigit() or not 2500 <= int(year) <= 2700:
+                raise DefinitionsError(path, f"plan.{key}.{year}", "must be a BE fiscal year")
+            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+                raise DefinitionsError(path, f"plan.{key}.{year}", "must be a share from 0 to 1")
+            plan[key][int(year)] = float(share)
+    return Definitions(
+        income_line=line,
+        income_line_source=_get(line_table, "source", str, path, "income_line", default=""),
+        visited_within_days=days,
+        targets=tuple(targets),
+        plan=plan,
+    )

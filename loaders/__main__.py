@@ -1,0 +1,83 @@
+"""Command line: ``python -m loaders import FILE --dataset NAME`` and friends.
+
+Exit status: 0 on success, 1 when an import is refused, 2 on wrong usage or a busy store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from loaders.contracts import DATASETS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loaders")
+    parser.add_argument("--lang", choices=("th", "en"), default="th", help="report language")
+    sub = parser.add_subparsers(dest="command", required=True)
+    imp = sub.add_parser("import", help="import one CSV/XLSX/Parquet file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    imp.add_argument("--by", default="cli", help="who imports (recorded in the import log)")
+    imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
+    sub.add_parser("build", help="build the store from data/demo/ if it is empty")
+    sub.add_parser("demo", help="regenerate the demo files in data/demo/")
+    sub.add_parser("reference", help="rebuild data/reference/ from geothai and the facts")
+    args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        from loaders.demo import write_demo
+
+        for name, path in write_demo().items():
+            print(f"{name}: {path}")
+        return 0
+    if args.command == "reference":
+        from loaders.reference import build_reference
+
+        for name, rows in build_reference().items():
+            print(f"{name}: {rows} rows")
+        return 0
+
+    from loaders.report import format_report
+    from loaders.store import Store, StoreBusyError
+
+    try:
+        store = Store.open()
+    except StoreBusyError as exc:
+        print(f"store busy (is the dashboard running?): {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "build":
+            from loaders.bootstrap import BootstrapError, ensure_store
+
+            started = time.perf_counter()
+            try:
+                reports = ensure_store(store)
+            except BootstrapError as exc:
+                print(format_report(exc.report, args.lang), file=sys.stderr)
+                return 1
+            for report in reports:
+                print(format_report(report, args.lang, limit=5))
+            print(f"{len(reports)} files imported in {time.perf_counter() - started:.1f} s")
+            return 0
+        if not args.file.exists():
+            print(f"{args.file}: no such file", file=sys.stderr)
+            return 2
+        if args.dry_run:
+            from loaders.importer import validate_bytes
+
+            report = validate_bytes(store, args.file.read_bytes(), args.file.name, args.dataset)
+        else:
+            from loaders.importer import import_file
+
+            report = import_file(store, args.file, args.dataset, imported_by=args.by)
+        print(format_report(report, args.lang), file=sys.stdout if not report.errors else sys.stderr)
+        return 1 if report.errors else 0
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

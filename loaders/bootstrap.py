@@ -1,0 +1,42 @@
+"""Build the store from the demo files on first start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from loaders.contracts import IMPORT_ORDER
+from loaders.importer import ImportReport, import_file
+from loaders.store import ROOT, Store
+
+DEMO_DIR = ROOT / "data" / "demo"
+
+
+class BootstrapError(RuntimeError):
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(f"demo import of {report.file_name} failed")
+        self.report = report
+
+
+def demo_files(folder: Path = DEMO_DIR) -> list[tuple[str, Path]]:
+    """(dataset, file) pairs in import order, for every dataset with a file in ``folder``."""
+    found = []
+    for dataset in IMPORT_ORDER:
+        for suffix in (".csv", ".xlsx", ".parquet"):
+            path = folder / f"{dataset}{suffix}"
+            if path.exists():
+                found.append((dataset, path))
+                break
+    return found
+
+
+def ensure_store(store: Store, folder: Path = DEMO_DIR) -> list[ImportReport]:
+    """Import the demo files if the store holds no household yet; return the reports."""
+    if store.count("household") > 0:
+        return []
+    reports = []
+    for dataset, path in demo_files(folder):
+        report = import_file(store, path, dataset, imported_by="demo")
+        if not report.committed:
+            raise BootstrapError(report)
+        reports.append(report)
+    return reports
