@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dashboard.definitions import Definitions
 from loaders.contracts import IMPORT_ORDER
+from loaders.derived import definitions_fingerprint, rebuild_derived
 from loaders.importer import ImportReport, import_file
 from loaders.store import ROOT, Store
 
@@ -40,3 +42,13 @@ def ensure_store(store: Store, folder: Path = DEMO_DIR) -> list[ImportReport]:
             raise BootstrapError(report)
         reports.append(report)
     return reports
+
+
+def ensure_definitions_current(store: Store, definitions: Definitions) -> bool:
+    """Rebuild the derived tables if they were built under other definitions; True if rebuilt.
+    A read-only check otherwise: the store file is not touched."""
+    if store.meta("definitions") in (None, definitions_fingerprint(definitions)):
+        return False
+    with store.transaction():
+        rebuild_derived(store, definitions)
+    return True

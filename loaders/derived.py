@@ -15,6 +15,7 @@ outgrows one machine.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import ibis
 import pandas as pd
@@ -45,8 +46,13 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
+def definitions_fingerprint(definitions: Definitions) -> str:
+    return hashlib.sha256(repr(definitions).encode("utf-8")).hexdigest()[:12]
+
+
 def rebuild_derived(store: Store, definitions: Definitions) -> None:
-    """Rebuild every derived table. Call inside the import's transaction."""
+    """Rebuild every derived table. Call inside a transaction (an import's, or a definitions
+    change's): the fingerprint of the definitions used is stored with them."""
     visits = store.table("visit")
     store.replace_table_from_expr("visit_status", with_levels(visits, definitions))
     span = store.execute("SELECT min(visit_date), max(visit_date) FROM visit")[0]
@@ -54,6 +60,7 @@ def rebuild_derived(store: Store, definitions: Definitions) -> None:
         span = (dt.date.today(), dt.date.today())  # an empty store still gets one quarter
     store.replace_table_from_frame("quarter_calendar", calendar_frame(span[0], span[1]))
     store.replace_table_from_expr("status_quarter", status_quarter_expr(store))
+    store.set_meta("definitions", definitions_fingerprint(definitions))
 
 
 def status_quarter_expr(store: Store) -> ibis.Table:

@@ -164,9 +164,13 @@ class Store:
     def count(self, name: str) -> int:
         return int(self.table(name).count().execute())
 
+    def meta(self, key: str) -> str | None:
+        rows = self.execute("SELECT value FROM meta WHERE key = ?", [key])
+        return rows[0][0] if rows else None
+
     def data_version(self) -> str:
-        rows = self.execute("SELECT value FROM meta WHERE key = 'data_version'")
-        return rows[0][0] if rows else "0"
+        """Changes on every import and every rebuild for new definitions."""
+        return f"{self.meta('data_version') or '0'}/{self.meta('definitions') or '-'}"
 
     def next_import_id(self) -> int:
         rows = self.execute("SELECT coalesce(max(import_id), 0) + 1 FROM import_log")

@@ -1,0 +1,150 @@
+"""Ku Siao Dashboard: entrypoint and the only router.
+
+Run from the project root: ``python -m streamlit run dashboard/app.py``. This frame sets the
+page, opens the store (built from the demo files on first start), draws the shared sidebar
+filters, keeps them in the URL, and runs the selected page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import store_access
+from dashboard.definitions import DefinitionsError
+from dashboard.filters import (
+    PARAM_LANG,
+    Choices,
+    Filters,
+    from_query_params,
+    to_query_params,
+)
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from dashboard.registry import PAGES
+from dashboard.thai_dates import format_date, format_quarter
+from dashboard.ui import PageContext, agency_names, amphoe_names, set_context, tambon_names
+from loaders.bootstrap import BootstrapError
+from loaders.report import format_report
+
+KEY_LANG = "lang"
+KEY_AMPHOE = "f_amphoe"
+KEY_TAMBON = "f_tambon"
+KEY_AGENCY = "f_agency"
+KEY_QUARTER = "f_quarter"
+KEY_LEVELS = "f_levels"
+KEY_SEEDED = "_seeded_from_url"
+ALL = ""
+
+st.set_page_config(page_title="คู่เสี่ยว แดชบอร์ด", page_icon=":material/handshake:",
+                   layout="wide")
+
+
+def seed_from_url(choices: Choices) -> None:
+    """On a session's first run, take the filters and language from the URL."""
+    if st.session_state.get(KEY_SEEDED):
+        return
+    params = st.query_params.to_dict()
+    lang = params.get(PARAM_LANG, DEFAULT_LANGUAGE)
+    st.session_state[KEY_LANG] = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    f = from_query_params(params, choices)
+    st.session_state[KEY_AMPHOE] = f.amphoe or ALL
+    st.session_state[KEY_TAMBON] = f.tambon or ALL
+    st.session_state[KEY_AGENCY] = f.agency or ALL
+    st.session_state[KEY_QUARTER] = f.quarter or choices.latest_quarter
+    st.session_state[KEY_LEVELS] = list(f.levels)
+    st.session_state[KEY_SEEDED] = True
+
+
+def keep_valid(key: str, options: list, default: object) -> None:
+    """A value that is no longer offered (e.g. a tambon of another amphoe) resets to default."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
+def sidebar(choices: Choices) -> tuple[str, Filters]:
+    with st.sidebar:
+        st.radio(t("app.language", st.session_state.get(KEY_LANG, DEFAULT_LANGUAGE)),
+                 LANGUAGES, key=KEY_LANG, horizontal=True,
+                 format_func=lambda code: {"th": "ไทย", "en": "English"}[code])
+        lang = st.session_state[KEY_LANG]
+        st.header(t("filters.title", lang), divider="gray")
+        amphoe_options = [ALL, *sorted(choices.amphoe, key=lambda c: amphoe_names(lang)[c])]
+        keep_valid(KEY_AMPHOE, amphoe_options, ALL)
+        names = amphoe_names(lang)
+        st.selectbox(t("filters.amphoe", lang), amphoe_options, key=KEY_AMPHOE,
+                     format_func=lambda c: names.get(c, c) if c else t("filters.all_amphoe", lang))
+        amphoe = st.session_state[KEY_AMPHOE]
+        tambon_options = [ALL, *choices.tambon_of.get(amphoe, ())] if amphoe else [ALL]
+        keep_valid(KEY_TAMBON, tambon_options, ALL)
+        tnames = tambon_names(lang)
+        st.selectbox(t("filters.tambon", lang), tambon_options, key=KEY_TAMBON,
+                     disabled=not amphoe, help=t("filters.tambon_help", lang),
+                     format_func=lambda c: tnames.get(c, c) if c else t("filters.all_tambon", lang))
+        agency_options = [ALL, *choices.agency]
+        keep_valid(KEY_AGENCY, agency_options, ALL)
+        anames = agency_names(lang)
+        st.selectbox(t("filters.agency", lang), agency_options, key=KEY_AGENCY,
+                     format_func=lambda c: anames.get(c, c) if c else t("filters.all_agencies",
+                                                                          lang))
+        quarter_options = list(reversed(choices.quarters))
+        keep_valid(KEY_QUARTER, quarter_options, choices.latest_quarter)
+        st.selectbox(t("filters.quarter", lang), quarter_options, key=KEY_QUARTER,
+                     help=t("filters.quarter_help", lang),
+                     format_func=lambda q: format_quarter(q, lang))
+        defs = store_access.definitions()
+        level_label = {0: t("level.crisis", lang)} | {
+            tg.level: tg.name_th if lang == "th" else tg.name_en for tg in defs.targets}
+        st.session_state[KEY_LEVELS] = [v for v in st.session_state.get(KEY_LEVELS, [])
+                                        if v in level_label]
+        st.multiselect(t("filters.level", lang), list(level_label), key=KEY_LEVELS,
+                       format_func=lambda v: level_label[v], help=t("filters.level_help", lang),
+                       placeholder=t("filters.all_levels", lang))
+    filters = Filters(
+        amphoe=amphoe or None,
+        tambon=st.session_state[KEY_TAMBON] or None,
+        agency=st.session_state[KEY_AGENCY] or None,
+        quarter=st.session_state[KEY_QUARTER],
+        levels=tuple(sorted(st.session_state[KEY_LEVELS])),
+    )
+    return lang, filters
+
+
+def write_url(lang: str, filters: Filters, choices: Choices) -> None:
+    wanted = to_query_params(filters, choices)
+    if lang != DEFAULT_LANGUAGE:
+        wanted[PARAM_LANG] = lang
+    current = st.query_params.to_dict()
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def main() -> None:
+    lang = st.session_state.get(KEY_LANG, DEFAULT_LANGUAGE)
+    try:
+        with st.spinner(t("app.building_store", lang)):
+            version = store_access.data_version()
+        choices = store_access.choices(version)
+    except DefinitionsError as exc:
+        st.error(t("app.definitions_error", lang, file=exc.path.name, key=exc.key,
+                   problem=exc.problem), icon=":material/error:")
+        st.stop()
+    except BootstrapError as exc:
+        st.error(t("app.bootstrap_error", lang), icon=":material/error:")
+        st.code(format_report(exc.report, lang))
+        st.stop()
+    seed_from_url(choices)
+    lang, filters = sidebar(choices)
+    write_url(lang, filters, choices)
+    as_of = store_access.data_as_of(version)
+    set_context(PageContext(lang=lang, filters=filters, choices=choices, version=version,
+                            definitions=store_access.definitions(), as_of=as_of))
+    with st.sidebar:
+        st.caption(t("app.data_as_of", lang, date=format_date(as_of, lang)))
+    pages = [
+        st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon,
+                url_path=spec.url_path, default=spec.default, help=t(spec.help_key, lang))
+        for spec in PAGES
+    ]
+    st.navigation(pages, position="sidebar").run()
+
+
+main()

@@ -1,0 +1,103 @@
+"""The shared filters every page obeys, and their URL form.
+
+:class:`Filters` is immutable and hashable, so it can key cached queries. The URL holds codes,
+not labels (``?amphoe=4005&agency=CDD&q=25654&level=2,3&lang=en``), so a link means the same in
+Thai and English. :func:`from_query_params` never raises: a malformed or unknown value falls
+back to the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import ibis
+
+LEVELS = (0, 1, 2, 3)
+PARAM_LANG = "lang"
+PARAM_AMPHOE = "amphoe"
+PARAM_TAMBON = "tambon"
+PARAM_AGENCY = "agency"
+PARAM_QUARTER = "q"
+PARAM_LEVEL = "level"
+FILTER_PARAMS = (PARAM_AMPHOE, PARAM_TAMBON, PARAM_AGENCY, PARAM_QUARTER, PARAM_LEVEL)
+
+
+@dataclass(frozen=True)
+class Filters:
+    amphoe: str | None = None
+    tambon: str | None = None
+    agency: str | None = None
+    quarter: int | None = None  # fiscal quarter index (e.g. 25654); None = the latest
+    levels: tuple[int, ...] = ()  # empty = every level
+
+    @property
+    def is_default(self) -> bool:
+        return self == Filters(quarter=self.quarter)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the store offers: the valid values of each filter."""
+
+    amphoe: tuple[str, ...]
+    tambon_of: Mapping[str, tuple[str, ...]]  # amphoe -> its tambon codes
+    agency: tuple[str, ...]
+    quarters: tuple[int, ...]  # ascending
+
+    @property
+    def latest_quarter(self) -> int | None:
+        return self.quarters[-1] if self.quarters else None
+
+
+def _first(value: str | Iterable[str] | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    values = list(value)
+    return values[-1].strip() if values else None
+
+
+def from_query_params(params: Mapping[str, str | list[str]], choices: Choices) -> Filters:
+    """Read filters from URL parameters; anything unknown or malformed is dropped."""
+    amphoe = _first(params.get(PARAM_AMPHOE))
+    amphoe = amphoe if amphoe in choices.amphoe else None
+    tambon = _first(params.get(PARAM_TAMBON))
+    tambon = tambon if amphoe and tambon in choices.tambon_of.get(amphoe, ()) else None
+    agency = _first(params.get(PARAM_AGENCY))
+    agency = agency.upper() if agency and agency.upper() in choices.agency else None
+    quarter_text = _first(params.get(PARAM_QUARTER))
+    quarter = int(quarter_text) if quarter_text and quarter_text.isdigit() else None
+    quarter = quarter if quarter in choices.quarters else None
+    level_text = _first(params.get(PARAM_LEVEL)) or ""
+    levels = tuple(sorted({int(p) for p in level_text.split(",")
+                           if p.strip().isdigit() and int(p) in LEVELS}))
+    return Filters(amphoe, tambon, agency, quarter, levels)
+
+
+def to_query_params(filters: Filters, choices: Choices) -> dict[str, str]:
+    """The URL parameters for ``filters``; defaults are left out to keep links short."""
+    out: dict[str, str] = {}
+    if filters.amphoe:
+        out[PARAM_AMPHOE] = filters.amphoe
+    if filters.tambon:
+        out[PARAM_TAMBON] = filters.tambon
+    if filters.agency:
+        out[PARAM_AGENCY] = filters.agency
+    if filters.quarter is not None and filters.quarter != choices.latest_quarter:
+        out[PARAM_QUARTER] = str(filters.quarter)
+    if filters.levels:
+        out[PARAM_LEVEL] = ",".join(map(str, filters.levels))
+    return out
+
+
+def apply_place_agency(table: ibis.Table, filters: Filters) -> ibis.Table:
+    """Filter a table with ``amphoe_code``/``tambon_code``/``agency_code`` columns."""
+    if filters.amphoe:
+        table = table.filter(table.amphoe_code == filters.amphoe)
+    if filters.tambon:
+        table = table.filter(table.tambon_code == filters.tambon)
+    if filters.agency:
+        table = table.filter(table.agency_code == filters.agency)
+    return table

@@ -1,0 +1,161 @@
+"""Aggregations, written once as Ibis expressions and run inside the engine.
+
+Every function takes the Ibis backend and the filters, and returns a small pandas frame or a
+dict of plain numbers: nothing large crosses into pandas. Shares are fractions (0-1) of the
+households in the filter; a share of nothing is ``None``, never 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+from ibis import _
+from ibis.backends import BaseBackend
+
+from dashboard.definitions import Definitions
+from dashboard.filters import Choices, Filters, apply_place_agency
+from loaders.reference import agency_table, amphoe_table, tambon_table
+
+
+def choices(con: BaseBackend) -> Choices:
+    """Valid filter values: every amphoe, tambon and agency of the reference tables (so a
+    link to a place with no household yet still works) and the fiscal quarters the data spans."""
+    tambon = tambon_table()
+    quarters = con.table("quarter_calendar").select("q_idx").order_by("q_idx").execute()
+    return Choices(
+        amphoe=tuple(amphoe_table()["amphoe_code"]),
+        tambon_of={code: tuple(group["tambon_code"])
+                   for code, group in tambon.groupby("amphoe_code")},
+        agency=tuple(agency_table()["agency_code"]),
+        quarters=tuple(int(q) for q in quarters["q_idx"]),
+    )
+
+
+def data_as_of(con: BaseBackend) -> dt.date | None:
+    """The latest visit date in the data (not today's date)."""
+    value = con.table("visit").visit_date.max().execute()
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def _quarter(con: BaseBackend, filters: Filters) -> int | None:
+    if filters.quarter is not None:
+        return filters.quarter
+    latest = con.table("quarter_calendar").q_idx.max().execute()
+    return None if latest is None or pd.isna(latest) else int(latest)
+
+
+def status(con: BaseBackend, filters: Filters) -> ibis.Table:
+    """One row per household in the filter, as of the selected quarter."""
+    table = con.table("status_quarter")
+    table = table.filter(table.q_idx == _quarter(con, filters))
+    table = apply_place_agency(table, filters)
+    if filters.levels:
+        table = table.filter(table.level.fill_null(-1).isin(list(filters.levels)))
+    return table
+
+
+def _share(part: int | float | None, whole: int | float | None) -> float | None:
+    if not whole or part is None:
+        return None
+    return float(part) / float(whole)
+
+
+@dataclass(frozen=True)
+class OverviewKpis:
+    households: int
+    paired: int
+    officials: int
+    visited_recently: int
+    assessed: int  # households with at least one visit by the as-of date
+    at_least: dict[int, int]  # level -> households at or above it now
+    at_least_baseline: dict[int, int]  # level -> households at or above it at baseline
+    as_of: dt.date | None
+
+    @property
+    def paired_share(self) -> float | None:
+        return _share(self.paired, self.households)
+
+    @property
+    def visited_share(self) -> float | None:
+        return _share(self.visited_recently, self.households)
+
+    def share_at_least(self, level: int) -> float | None:
+        return _share(self.at_least.get(level), self.assessed)
+
+    def baseline_share_at_least(self, level: int) -> float | None:
+        return _share(self.at_least_baseline.get(level), self.assessed)
+
+
+def overview_kpis(con: BaseBackend, filters: Filters, definitions: Definitions) -> OverviewKpis:
+    table = status(con, filters)
+    days = definitions.visited_within_days
+    agg = {
+        "households": _.count(),
+        "paired": _.paired.sum(),
+        "officials": _.official_id.nunique(),
+        "visited_recently": (_.days_since_visit <= days).fill_null(False).sum(),
+        "assessed": _.level.notnull().sum(),
+        "as_of": _.as_of.max(),
+    }
+    for tg in definitions.targets:
+        agg[f"now_{tg.level}"] = (_.level >= tg.level).fill_null(False).sum()
+        agg[f"base_{tg.level}"] = (
+            (_.baseline_level >= tg.level) & _.level.notnull()).fill_null(False).sum()
+    row = table.aggregate(**agg).execute().iloc[0]
+
+    def as_int(name: str) -> int:
+        value = row[name]
+        return 0 if value is None or pd.isna(value) else int(value)
+
+    as_of = row["as_of"]
+    return OverviewKpis(
+        households=as_int("households"),
+        paired=as_int("paired"),
+        officials=as_int("officials"),
+        visited_recently=as_int("visited_recently"),
+        assessed=as_int("assessed"),
+        at_least={tg.level: as_int(f"now_{tg.level}") for tg in definitions.targets},
+        at_least_baseline={tg.level: as_int(f"base_{tg.level}") for tg in definitions.targets},
+        as_of=None if as_of is None or pd.isna(as_of) else pd.Timestamp(as_of).date(),
+    )
+
+
+def target_trend(con: BaseBackend, filters: Filters, definitions: Definitions) -> pd.DataFrame:
+    """Per fiscal quarter up to the selected one: share of assessed households at or above
+    each target. Columns: q_idx, assessed, share_<level> for each target level."""
+    quarter = _quarter(con, filters)
+    table = apply_place_agency(con.table("status_quarter"), filters)
+    if filters.levels:
+        # the households at the chosen levels now, followed back through time
+        chosen = status(con, filters).select("household_id")
+        table = table.semi_join(chosen, "household_id")
+    table = table.filter(_.q_idx <= quarter, _.level.notnull())
+    agg = {"assessed": _.count()}
+    for tg in definitions.targets:
+        agg[f"n_{tg.level}"] = (_.level >= tg.level).sum()
+    frame = table.group_by("q_idx").aggregate(**agg).order_by("q_idx").execute()
+    for tg in definitions.targets:
+        frame[f"share_{tg.level}"] = frame[f"n_{tg.level}"] / frame["assessed"]
+    return frame
+
+
+def amphoe_summary(con: BaseBackend, filters: Filters, definitions: Definitions,
+                   level: int = 2) -> pd.DataFrame:
+    """Per amphoe in the filter: households, paired, visited recently, at or above ``level``."""
+    days = definitions.visited_within_days
+    table = status(con, filters)
+    frame = table.group_by("amphoe_code").aggregate(
+        households=_.count(),
+        paired=_.paired.sum(),
+        visited_recently=(_.days_since_visit <= days).fill_null(False).sum(),
+        assessed=_.level.notnull().sum(),
+        at_level=(_.level >= level).fill_null(False).sum(),
+    ).execute()
+    frame["paired_share"] = frame["paired"] / frame["households"]
+    frame["visited_share"] = frame["visited_recently"] / frame["households"]
+    frame["level_share"] = (frame["at_level"] / frame["assessed"]).where(frame["assessed"] > 0)
+    return frame.sort_values(["level_share", "amphoe_code"], ascending=[False, True],
+                             ignore_index=True)

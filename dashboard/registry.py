@@ -1,0 +1,33 @@
+"""The one page registry: every page file, its title key, icon and help.
+
+``dashboard/app.py`` builds ``st.navigation`` from this list; a test checks that every
+``pages/*.py`` is registered here and every registered file exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES_DIR = ROOT / "pages"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str  # under pages/
+    title_key: str  # i18n key of the page title
+    help_key: str  # i18n key of the one-line description
+    icon: str  # Material icon
+    url_path: str
+    default: bool = False
+
+    @property
+    def path(self) -> Path:
+        return PAGES_DIR / self.file
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("overview.py", "page.overview", "page.overview_help", ":material/dashboard:",
+             "overview", default=True),
+)

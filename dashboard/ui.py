@@ -1,0 +1,110 @@
+"""Streamlit helpers shared by the pages: the page context, captions, downloads, KPI cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import exports
+from dashboard.definitions import Definitions
+from dashboard.filters import Choices, Filters
+from dashboard.i18n import t
+from dashboard.thai_dates import format_date, format_quarter
+from loaders.reference import agency_table, amphoe_table, tambon_table
+
+CONTEXT_KEY = "_page_context"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What the entrypoint decided for this run; every page reads it."""
+
+    lang: str
+    filters: Filters
+    choices: Choices
+    version: str
+    definitions: Definitions
+    as_of: dt.date | None
+
+    def t(self, key: str, **params: object) -> str:
+        return t(key, self.lang, **params)
+
+
+def set_context(ctx: PageContext) -> None:
+    st.session_state[CONTEXT_KEY] = ctx
+
+
+def context() -> PageContext:
+    ctx = st.session_state.get(CONTEXT_KEY)
+    if ctx is None:  # a page opened without the entrypoint's frame
+        st.error(t("app.no_context"))
+        st.stop()
+    return ctx
+
+
+def name_column(lang: str) -> str:
+    return "name_th" if lang == "th" else "name_en"
+
+
+def amphoe_names(lang: str) -> dict[str, str]:
+    table = amphoe_table()
+    return dict(zip(table["amphoe_code"], table[name_column(lang)], strict=True))
+
+
+def tambon_names(lang: str) -> dict[str, str]:
+    table = tambon_table()
+    return dict(zip(table["tambon_code"], table[name_column(lang)], strict=True))
+
+
+def agency_names(lang: str) -> dict[str, str]:
+    table = agency_table()
+    return dict(zip(table["agency_code"], table[name_column(lang)], strict=True))
+
+
+def level_names(ctx: PageContext) -> dict[int, str]:
+    names = {0: ctx.t("level.crisis")}
+    for tg in ctx.definitions.targets:
+        names[tg.level] = tg.name_th if ctx.lang == "th" else tg.name_en
+    return names
+
+
+def filters_summary(ctx: PageContext) -> str:
+    """The filters in force, in words: shown on every page and in every export."""
+    f = ctx.filters
+    parts = [ctx.t("filters.as_of_quarter",
+                   quarter=format_quarter(f.quarter or ctx.choices.latest_quarter or 0,
+                                          ctx.lang))]
+    parts.append(amphoe_names(ctx.lang).get(f.amphoe, "") if f.amphoe
+                 else ctx.t("filters.all_amphoe"))
+    if f.tambon:
+        parts.append(ctx.t("filters.tambon_prefix") + tambon_names(ctx.lang).get(f.tambon, ""))
+    parts.append(agency_names(ctx.lang).get(f.agency, "") if f.agency
+                 else ctx.t("filters.all_agencies"))
+    if f.levels:
+        names = level_names(ctx)
+        parts.append(", ".join(names[level] for level in f.levels))
+    return " · ".join(parts)
+
+
+def page_header(ctx: PageContext, title_key: str) -> None:
+    st.title(ctx.t(title_key))
+    st.caption(f":material/filter_alt: {filters_summary(ctx)}  \n"
+               f":material/event: {ctx.t('app.data_as_of', date=format_date(ctx.as_of, ctx.lang))}")
+
+
+def download_buttons(ctx: PageContext, frame: pd.DataFrame, stem: str, key: str) -> None:
+    """CSV (UTF-8 with BOM) and XLSX of exactly ``frame``, side by side."""
+    left, right = st.columns(2)
+    left.download_button(
+        ctx.t("download.csv"), exports.to_csv_bytes(frame), file_name=f"{stem}.csv",
+        mime="text/csv", key=f"{key}_csv", icon=":material/download:",
+        on_click="ignore", width="stretch",
+    )
+    right.download_button(
+        ctx.t("download.xlsx"), exports.to_xlsx_bytes(frame, stem), file_name=f"{stem}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx", icon=":material/table_view:", on_click="ignore", width="stretch",
+    )

@@ -1,0 +1,71 @@
+"""Shared fixtures: hand-made stores, the demo store, and clean Streamlit caches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loaders.contracts import IMPORT_ORDER
+from loaders.importer import import_file
+from loaders.store import STORE_DIR_ENV, STORE_URL_ENV, Store
+from tests.factories import tiny_frames, write_csvs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_store(folder: Path, files: dict[str, Path]) -> Store:
+    store = Store.open(f"duckdb://{folder / 'store.duckdb'}", store_dir=folder)
+    for name in IMPORT_ORDER:
+        if name in files:
+            report = import_file(store, files[name], name, imported_by="test")
+            assert report.committed, [(i.row, i.column, i.reason_key) for i in report.errors]
+    return store
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path) -> Iterator[Store]:
+    store = Store.open(f"duckdb://{tmp_path / 'store.duckdb'}", store_dir=tmp_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def tiny_files(tmp_path: Path) -> dict[str, Path]:
+    return write_csvs(tiny_frames(), tmp_path / "files")
+
+
+@pytest.fixture
+def tiny_store(tmp_path: Path, tiny_files: dict[str, Path]) -> Iterator[Store]:
+    store = build_store(tmp_path, tiny_files)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def demo_store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store built once from data/demo/ through the importer, shared read-only."""
+    folder = tmp_path_factory.mktemp("demo_store")
+    from loaders.bootstrap import ensure_store
+
+    store = Store.open(f"duckdb://{folder / 'store.duckdb'}", store_dir=folder)
+    ensure_store(store)
+    store.close()
+    return folder
+
+
+@pytest.fixture
+def use_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Point the app at a given store folder and start from empty Streamlit caches."""
+    import streamlit as st
+
+    def point(folder: Path) -> None:
+        monkeypatch.setenv(STORE_URL_ENV, f"duckdb://{folder / 'store.duckdb'}")
+        monkeypatch.setenv(STORE_DIR_ENV, str(folder))
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+    yield point
+    st.cache_data.clear()
+    st.cache_resource.clear()  # closes nothing, but drops our handle to the store
