@@ -185,8 +185,9 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
     """Build the five demo datasets as canonical frames, keyed by dataset name.
 
     Columns are exactly ``contracts.DATASETS[name].column_names`` in that order. Dates are
-    ``datetime.date`` (CE), money whole baht, จปฐ. flags nullable booleans (``<NA>`` = not
-    applicable), empty optional text ``None``. The same seed always gives the same frames.
+    ``datetime.date`` (CE), money whole baht, phones 10 digits, จปฐ. flags nullable booleans
+    (``<NA>`` = not applicable), empty optional text missing. These are the values the importer
+    stores from the files :func:`write_demo` writes. The same seed always gives the same frames.
     """
     # one independent stream per stage, so reworking one stage leaves the others' draws alone
     streams = np.random.default_rng(seed).spawn(6)
@@ -251,7 +252,7 @@ def to_files(frames: dict[str, pd.DataFrame], seed: int = DEFAULT_SEED) -> dict[
             "house_code": hh["house_code"],
             "head_name": hh["head_name"],
             "head_citizen_id": hh["head_citizen_id"],
-            "phone": hh["phone"].fillna(""),
+            "phone": hh["phone"].map(_dashed_phone),
             "house_no": hh["house_no"],
             "moo": hh["moo"].astype(str),
             # a tambon outside the row's amphoe cannot be named unambiguously: write its code
@@ -269,7 +270,9 @@ def to_files(frames: dict[str, pd.DataFrame], seed: int = DEFAULT_SEED) -> dict[
             "enrolled_on": hh["enrolled_on"].map(_be_date),
         }
     )
-    officials = frames["officials"].fillna("")
+    officials = (
+        frames["officials"].assign(phone=frames["officials"]["phone"].map(_dashed_phone)).fillna("")
+    )
     pairings = frames["pairings"].assign(
         start_date=frames["pairings"]["start_date"].map(date.isoformat),
         end_date=frames["pairings"]["end_date"].map(lambda d: d.isoformat() if d else ""),
@@ -457,14 +460,22 @@ def _citizen_id(first12: str) -> str:
 
 
 def _phones(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Mobile numbers in canonical form (10 digits, ``08x``); files show them dashed."""
     digits = rng.integers(0, 10, (n, 8))
     second = rng.choice(np.array([1, 2, 4, 5, 6, 8, 9]), n)
     return np.array(
         [
-            f"08{s}-{d[0]}{d[1]}{d[2]}-{d[3]}{d[4]}{d[5]}{d[6]}"
+            f"08{s}{d[0]}{d[1]}{d[2]}{d[3]}{d[4]}{d[5]}{d[6]}"
             for s, d in zip(second, digits, strict=True)
         ]
     )
+
+
+def _dashed_phone(phone: object) -> str:
+    """``0812345678`` -> ``081-234-5678`` (as field teams type it); missing -> empty."""
+    if not isinstance(phone, str):
+        return ""
+    return f"{phone[:3]}-{phone[3:6]}-{phone[6:]}"
 
 
 def _thai_names(

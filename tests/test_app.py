@@ -1,0 +1,135 @@
+"""The app through AppTest, from the entrypoint, on the demo store and on the tiny store."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.registry import PAGES, PAGES_DIR
+from tests.conftest import ROOT, build_store
+
+APP = str(ROOT / "dashboard" / "app.py")
+TIMEOUT = 90
+
+
+def run_app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def plotly_array(value: object) -> list:
+    """Plotly 6+ sends numeric arrays as typed base64 (``{"dtype", "bdata"}``)."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)
+
+
+def metric_values(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_every_page_file_is_registered_and_every_registered_page_exists() -> None:
+    on_disk = {p.name for p in PAGES_DIR.glob("*.py")}
+    registered = {spec.file for spec in PAGES}
+    assert on_disk == registered
+    assert all(spec.path.exists() for spec in PAGES)
+    assert sum(spec.default for spec in PAGES) == 1
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.file)
+def test_every_page_renders_from_the_entrypoint(spec, demo_store_dir: Path, use_store) -> None:
+    use_store(demo_store_dir)
+    at = run_app()
+    at.switch_page(f"../pages/{spec.file}").run()
+    assert not at.exception, at.exception
+    assert at.title, "each page shows its title"
+    assert not at.error
+
+
+def test_overview_kpis_on_the_tiny_programme(tmp_path: Path, tiny_files, use_store) -> None:
+    build_store(tmp_path, tiny_files).close()
+    use_store(tmp_path)
+    at = run_app()
+    values = metric_values(at)
+    assert values["ครัวเรือนเป้าหมาย"] == "8"
+    assert values["มีคู่เสี่ยวแล้ว"] == "62.5%"  # 5 of 8
+    assert values["เจ้าหน้าที่คู่เสี่ยว"] == "3"
+    assert values["เยี่ยมใน 90 วันล่าสุด"] == "62.5%"  # 5 of 8
+    assert values["ขั้น 1 อยู่รอด ขึ้นไป"] == "71.4%"  # 5 of 7 assessed
+    assert values["ขั้น 2 พอเพียง ขึ้นไป"] == "42.9%"  # 3 of 7
+    assert values["ขั้น 3 ยั่งยืน ขึ้นไป"] == "14.3%"  # 1 of 7
+    assert "ข้อมูล ณ วันที่ 30 ก.ย. 2563" in [c.value for c in at.caption]
+
+
+def test_filter_in_the_url_changes_the_figures(tmp_path: Path, tiny_files, use_store) -> None:
+    build_store(tmp_path, tiny_files).close()
+    use_store(tmp_path)
+    at = run_app({"amphoe": "4005"})
+    assert at.selectbox(key="f_amphoe").value == "4005"
+    assert metric_values(at)["ครัวเรือนเป้าหมาย"] == "2"
+    at = run_app({"agency": "DOPA", "lang": "en"})
+    values = metric_values(at)
+    assert values["Target households"] == "2"  # H3, H4 paired with O2 (DOPA)
+    assert values["Buddy officials"] == "1"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"amphoe": "9999"}, {"amphoe": ""}, {"q": "abc"}, {"level": "7,x"}, {"lang": "fr"},
+     {"tambon": "400101"}, {"agency": "'; DROP TABLE household; --"}],
+)
+def test_malformed_url_values_fall_back_to_the_default(tmp_path: Path, tiny_files, use_store,
+                                                       query: dict[str, str]) -> None:
+    build_store(tmp_path, tiny_files).close()
+    use_store(tmp_path)
+    at = run_app(query)
+    assert metric_values(at)["ครัวเรือนเป้าหมาย"] == "8"
+
+
+def test_changing_a_sidebar_filter_changes_the_figures_and_the_url(tmp_path: Path, tiny_files,
+                                                                   use_store) -> None:
+    build_store(tmp_path, tiny_files).close()
+    use_store(tmp_path)
+    at = run_app()
+    at.selectbox(key="f_amphoe").set_value("4001").run()
+    assert not at.exception
+    assert metric_values(at)["ครัวเรือนเป้าหมาย"] == "6"
+    assert at.query_params["amphoe"] == "4001"
+    at.multiselect(key="f_levels").set_value([2, 3]).run()
+    assert metric_values(at)["ครัวเรือนเป้าหมาย"] == "3"  # H1, H2, H5
+    assert at.query_params["level"] == "2,3"
+
+
+def test_language_switch_shows_english(demo_store_dir: Path, use_store) -> None:
+    use_store(demo_store_dir)
+    at = run_app()
+    assert at.title[0].value == "ภาพรวม"
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    assert "Target households" in metric_values(at)
+    assert at.query_params["lang"] == "en"
+
+
+def test_overview_trend_chart_carries_three_targets_and_their_plan(demo_store_dir: Path,
+                                                                    use_store) -> None:
+    use_store(demo_store_dir)
+    at = run_app()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = [trace["name"] for trace in spec["data"]]
+    assert names == ["อยู่รอด", "แผน: อยู่รอด", "พอเพียง", "แผน: พอเพียง", "ยั่งยืน",
+                     "แผน: ยั่งยืน"]
+    actual = spec["data"][0]
+    assert actual["x"][0] == "1/2563" and actual["x"][-1] == "4/2565"
+    assert all(0 <= y <= 1 for y in plotly_array(actual["y"]))
+    ranking = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert len(ranking["data"][0]["y"]) == 26

@@ -1,0 +1,245 @@
+"""The importer end to end on real files: formats, encodings, calendars, refusals, atomicity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from loaders import importer
+from loaders.contracts import HOUSEHOLDS
+from loaders.importer import import_bytes, import_file
+from loaders.report import format_report, issues_frame
+from loaders.store import Store
+from tests.conftest import ROOT
+from tests.factories import synthetic_citizen_id, tiny_frames
+
+THAI_HEADERS = ["รหัสครัวเรือน", "ชื่อหัวหน้าครัวเรือน", "เลขประจำตัวประชาชน", "บ้านเลขที่", "หมู่",
+                "ตำบล", "อำเภอ", "จำนวนสมาชิก", "วันที่เข้าร่วม"]
+
+
+def thai_household_rows() -> list[list[object]]:
+    return [
+        ["K1", "นางสมศรี ใจดี", synthetic_citizen_id(101), "12", "๓", "ต.ในเมือง", "อ.เมืองขอนแก่น",
+         "4", "27/09/2562"],
+        ["K2", "นายสมชาย ดีใจ", synthetic_citizen_id(102), "45/2", "5", "สำราญ", "เมืองขอนแก่น",
+         "๓", "27 ก.ย. 62"],
+        ["K3", "นางสาวมาลี มีสุข", synthetic_citizen_id(103), "7", "2", "ในเมือง", "4026", "2",
+         "2562-09-27"],
+    ]
+
+
+def thai_csv(rows: list[list[object]], encoding: str) -> bytes:
+    frame = pd.DataFrame(rows, columns=THAI_HEADERS)
+    return frame.to_csv(index=False).encode(encoding)
+
+
+def store_files(store: Store) -> dict[str, str]:
+    """SHA-256 of every file the store keeps in its folder (database and WAL)."""
+    folder = Path(store.url.removeprefix("duckdb://")).parent
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.glob("store.duckdb*"))}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp874"])
+def test_thai_csv_in_each_encoding_with_buddhist_era_dates(empty_store: Store,
+                                                             encoding: str) -> None:
+    report = import_bytes(empty_store, thai_csv(thai_household_rows(), encoding),
+                          "อำเภอเมือง.csv", "households")
+    assert report.committed, format_report(report, "en")
+    assert report.encoding == encoding
+    rows = empty_store.table("household").order_by("household_id").execute()
+    assert rows["amphoe_code"].tolist() == ["4001", "4001", "4029"]
+    assert rows["tambon_code"].tolist() == ["400101", "400102", "402901"]
+    assert rows["moo"].tolist() == [3, 5, 2]
+    assert rows["members"].tolist() == [4, 3, 2]
+    assert {pd.Timestamp(d).date() for d in rows["enrolled_on"]} == {dt.date(2019, 9, 27)}
+    assert rows["head_name"].iloc[0] == "นางสมศรี ใจดี"
+
+
+def test_xlsx_with_typed_dates_serials_and_text(empty_store: Store) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(THAI_HEADERS)
+    rows = thai_household_rows()
+    rows[0][8] = dt.datetime(2019, 9, 27)  # a date cell
+    rows[1][8] = 43735  # an Excel serial typed as a number (= 2019-09-27)
+    rows[1][4] = 5  # a number cell
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = import_bytes(empty_store, buffer.getvalue(), "district.xlsx", "households")
+    assert report.committed, format_report(report, "en")
+    assert report.file_format == "xlsx"
+    dates = empty_store.table("household").enrolled_on.execute()
+    assert {pd.Timestamp(d).date() for d in dates} == {dt.date(2019, 9, 27)}
+
+
+def test_parquet_with_english_headers(empty_store: Store) -> None:
+    frame = tiny_frames()["households"]
+    buffer = io.BytesIO()
+    frame.astype(str).to_parquet(buffer)
+    report = import_bytes(empty_store, buffer.getvalue(), "hh.parquet", "households")
+    assert report.committed, format_report(report, "en")
+    assert empty_store.count("household") == len(frame)
+
+
+def test_one_bad_row_refuses_the_whole_file_and_names_row_column_reason(
+        tiny_store: Store) -> None:
+    rows = thai_household_rows()
+    rows[1][2] = "1101700230719"  # bad checksum, file row 3
+    rows[2][8] = "31/02/2562"  # impossible date, file row 4
+    before_count = tiny_store.count("household")
+    before_files = store_files(tiny_store)
+    report = import_bytes(tiny_store, thai_csv(rows, "utf-8"), "bad.csv", "households")
+    assert not report.committed
+    assert report.rows_read == 3
+    assert report.rows_rejected == 2
+    assert report.rows_accepted == 1
+    found = {(i.row, i.column, i.reason_key) for i in report.errors}
+    assert found == {(3, "เลขประจำตัวประชาชน", "citizen_id_checksum"),
+                     (4, "วันที่เข้าร่วม", "not_a_date")}
+    assert tiny_store.count("household") == before_count
+    assert store_files(tiny_store) == before_files
+    table = issues_frame(report, "th")
+    assert table["แถว"].tolist() == [3, 4]
+    assert "หลักตรวจสอบไม่ตรง" in table["เหตุผล"].iloc[0]
+
+
+def test_refused_file_is_kept_and_journalled(tiny_store: Store) -> None:
+    data = b"household_id,head_name\nX1,nobody\n"
+    report = import_bytes(tiny_store, data, "partial.csv", "households")
+    assert {i.reason_key for i in report.errors} == {"missing_column"}
+    assert report.raw_path is not None and report.raw_path.read_bytes() == data
+    journal = (tiny_store.store_dir / "import_attempts.jsonl").read_text(encoding="utf-8")
+    last = json.loads(journal.splitlines()[-1])
+    assert last["file_name"] == "partial.csv"
+    assert last["committed"] is False
+    assert last["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_store_file_is_byte_for_byte_unchanged_after_a_refusal(tmp_path: Path,
+                                                                 tiny_files: dict) -> None:
+    from tests.conftest import build_store
+
+    store = build_store(tmp_path, tiny_files)
+    store.close()
+    database = tmp_path / "store.duckdb"
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    store = Store.open(f"duckdb://{database}", store_dir=tmp_path)
+    visits = tiny_frames()["visits"].head(2).copy()
+    visits.loc[0, "household_id"] = "NOPE"  # unknown household
+    report = import_bytes(store, visits.to_csv(index=False).encode(), "v.csv", "visits")
+    store.close()
+    assert [(i.row, i.reason_key) for i in report.errors] == [(2, "unknown_reference")]
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+    assert not (tmp_path / "store.duckdb.wal").exists()
+
+
+def test_failure_during_the_write_rolls_everything_back(tiny_store: Store,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    version = tiny_store.data_version()
+    count = tiny_store.count("household")
+    logs = tiny_store.count("import_log")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "rebuild_derived", broken)
+    rows = thai_household_rows()
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_bytes(tiny_store, thai_csv(rows, "utf-8"), "ok.csv", "households")
+    assert tiny_store.count("household") == count
+    assert tiny_store.count("import_log") == logs
+    assert tiny_store.data_version() == version
+
+
+def test_import_log_records_every_accepted_import(tiny_store: Store, tiny_files: dict) -> None:
+    log = tiny_store.table("import_log").order_by("import_id").execute()
+    assert log["dataset"].tolist() == ["households", "officials", "pairings", "visits",
+                                       "assistance"]
+    first = log.iloc[0]
+    data = tiny_files["households"].read_bytes()
+    assert first["file_sha256"] == hashlib.sha256(data).hexdigest()
+    assert (first["rows_read"], first["rows_accepted"], first["rows_rejected"]) == (8, 8, 0)
+    assert Path(first["raw_path"]).read_bytes() == data
+
+
+def test_reimport_updates_rows_instead_of_duplicating(tiny_store: Store,
+                                                       tiny_files: dict) -> None:
+    version = tiny_store.data_version()
+    report = import_file(tiny_store, tiny_files["households"], "households")
+    assert (report.rows_inserted, report.rows_updated) == (0, 8)
+    assert tiny_store.count("household") == 8
+    assert tiny_store.data_version() != version
+
+
+def test_duplicate_keys_and_references_are_refused(tiny_store: Store) -> None:
+    pairings = pd.DataFrame([
+        {"official_id": "O1", "household_id": "H6", "start_date": "2020-01-01"},
+        {"official_id": "O1", "household_id": "H6", "start_date": "1 ม.ค. 2563"},
+        {"official_id": "O9", "household_id": "H6", "start_date": "2020-01-01",
+         "end_date": "2019-01-01"},
+    ])
+    report = import_bytes(tiny_store, pairings.to_csv(index=False).encode(), "p.csv",
+                          "pairings")
+    found = {(i.row, i.reason_key) for i in report.errors}
+    assert found == {(3, "duplicate_key"), (4, "end_before_start"), (4, "unknown_reference")}
+
+
+def test_duplicate_citizen_id_is_a_warning_not_a_refusal(tiny_store: Store) -> None:
+    rows = thai_household_rows()
+    rows[0][2] = synthetic_citizen_id(1)  # same as tiny household H1
+    report = import_bytes(tiny_store, thai_csv(rows, "utf-8"), "dup.csv", "households")
+    assert report.committed
+    assert [(w.row, w.reason_key) for w in report.warnings] == [(2, "citizen_id_in_store")]
+    stored = tiny_store.table("import_warning").execute()
+    assert stored["reason_key"].tolist() == ["citizen_id_in_store"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("x.pdf", b"%PDF-1.4", "unsupported_format"),
+        ("x.xlsx", b"not a zip", "xlsx_unreadable"),
+        ("x.csv", b"\xff\xfe\x00", "unknown_encoding"),
+        ("x.csv", ",".join(HOUSEHOLDS.column_names).encode() + b"\n", "no_rows"),
+    ],
+)
+def test_whole_file_problems(empty_store: Store, name: str, data: bytes, reason: str) -> None:
+    report = import_bytes(empty_store, data, name, "households")
+    assert reason in {i.reason_key for i in report.errors}
+    assert report.rows_accepted == 0
+    assert empty_store.count("household") == 0
+
+
+def test_command_line_exit_codes_and_report(tmp_path: Path) -> None:
+    env_store = {"KUSIAO_STORE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    good = tmp_path / "good.csv"
+    good.write_bytes(thai_csv(thai_household_rows(), "cp874"))
+    bad_rows = thai_household_rows()
+    bad_rows[0][6] = "อ.ไม่มีจริง"
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(thai_csv(bad_rows, "utf-8"))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "loaders", "--lang", "en", *args],
+                              cwd=ROOT, env=env_store, capture_output=True, text=True,
+                              check=False)
+
+    ok = run("import", str(good), "--dataset", "households")
+    assert ok.returncode == 0, ok.stderr
+    assert "accepted 3" in ok.stdout
+    refused = run("import", str(bad), "--dataset", "households")
+    assert refused.returncode == 1
+    assert "row 2 · อำเภอ: no amphoe “อ.ไม่มีจริง” in Khon Kaen" in refused.stderr
+    assert "nothing was saved" in refused.stderr
