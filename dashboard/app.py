@@ -7,6 +7,8 @@ filters, keeps them in the URL, and runs the selected page.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import store_access
@@ -34,7 +36,9 @@ KEY_LEVELS = "f_levels"
 KEY_SEEDED = "_seeded_from_url"
 ALL = ""
 
-st.set_page_config(page_title="คู่เสี่ยว แดชบอร์ด", page_icon=":material/handshake:",
+# A local icon: a Material icon as favicon would be fetched from the internet.
+st.set_page_config(page_title="คู่เสี่ยว แดชบอร์ด",
+                   page_icon=str(Path(__file__).resolve().parent / "static" / "icon.png"),
                    layout="wide")
 
 

@@ -71,23 +71,25 @@ def target_trend_chart(
     return _layout(fig)
 
 
-def amphoe_ranking_chart(summary: pd.DataFrame, names: Mapping[str, str], level_name: str,
-                         lang: str, min_households: int = 5) -> go.Figure:
-    """Horizontal bars: share of assessed households at or above a target, per amphoe, best
-    on top; amphoe with fewer than ``min_households`` assessed are shown empty and labelled."""
+def place_ranking_chart(summary: pd.DataFrame, names: Mapping[str, str], level_name: str,
+                        lang: str, by: str = "amphoe_code", min_households: int = 5) -> go.Figure:
+    """Horizontal bars: share of assessed households at or above a target per place (amphoe
+    or tambon), best on top; places with fewer than ``min_households`` assessed households are
+    drawn empty and labelled, never shown as a share."""
     frame = summary.sort_values("level_share", ascending=True, na_position="first")
     small = frame["assessed"] < min_households
     shares = frame["level_share"].where(~small)
     labels = [t("chart.suppressed", lang) if s else f"{v:.0%}"
               for s, v in zip(small, shares.fillna(0), strict=True)]
     fig = go.Figure(go.Bar(
-        x=shares, y=[names.get(c, c) for c in frame["amphoe_code"]], orientation="h",
+        x=shares, y=[names.get(c, c) for c in frame[by]], orientation="h",
         marker={"color": LEVEL_COLOURS[2]}, text=labels, textposition="outside",
-        customdata=frame[["amphoe_code", "assessed"]],
+        customdata=frame[[by, "assessed"]], width=0.7,
         hovertemplate="%{y}: %{x:.1%} (n=%{customdata[1]})<extra></extra>",
     ))
     fig.update_xaxes(tickformat=".0%", range=[0, 1.1],
                      title=t("chart.share_at_level", lang, level=level_name))
+    fig.update_yaxes(range=[-0.6, max(len(frame), 6) - 0.4])  # a lone bar stays slim
     return _layout(fig, height=max(300, 26 * len(frame) + 80))
 
 

@@ -15,6 +15,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "data" / "definitions.toml"
 TARGET_KEYS = ("survive", "sufficient", "sustainable")
+INCOME_SOURCES = ("main", "secondary", "remittance", "welfare", "own_food")
+"""Income by source, as named in the definitions file (columns ``income_<source>``)."""
 
 
 class DefinitionsError(ValueError):
@@ -37,6 +39,7 @@ class Target:
     requires_savings: bool = False
     informal_debt_at_most_baht: float | None = None
     min_income_sources: int | None = None
+    income_sources_counted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,13 @@ def load_definitions(path: Path | None = None) -> Definitions:
         t = _get(targets_table, key, dict, path, "targets")
         debt = _get(t, "informal_debt_at_most_baht", (int, float), path, where, default=None)
         sources = _get(t, "min_income_sources", int, path, where, default=None)
+        counted = tuple(_get(t, "income_sources_counted", list, path, where,
+                             default=list(INCOME_SOURCES)))
+        unknown = [c for c in counted if c not in INCOME_SOURCES]
+        if unknown:
+            raise DefinitionsError(path, f"{where}.income_sources_counted",
+                                   f"unknown source {unknown[0]!r}; one of "
+                                   f"{', '.join(INCOME_SOURCES)}")
         targets.append(Target(
             key=key,
             level=_get(t, "level", int, path, where),
@@ -112,10 +122,12 @@ def load_definitions(path: Path | None = None) -> Definitions:
             requires_savings=_get(t, "requires_savings", bool, path, where, default=False),
             informal_debt_at_most_baht=None if debt is None else float(debt),
             min_income_sources=sources,
+            income_sources_counted=counted,
         ))
     levels = [t.level for t in targets]
     if levels != [1, 2, 3]:
-        raise DefinitionsError(path, "targets", f"levels must be 1, 2, 3 in ladder order, got {levels}")
+        raise DefinitionsError(path, "targets",
+                               f"levels must be 1, 2, 3 in ladder order, got {levels}")
     plan_table = _get(data, "plan", dict, path, "", default={})
     plan: dict[str, dict[int, float]] = {}
     for key, years in plan_table.items():

@@ -142,12 +142,15 @@ def target_trend(con: BaseBackend, filters: Filters, definitions: Definitions) -
     return frame
 
 
-def amphoe_summary(con: BaseBackend, filters: Filters, definitions: Definitions,
-                   level: int = 2) -> pd.DataFrame:
-    """Per amphoe in the filter: households, paired, visited recently, at or above ``level``."""
+def place_summary(con: BaseBackend, filters: Filters, definitions: Definitions,
+                  level: int = 2, by: str = "amphoe_code") -> pd.DataFrame:
+    """Per amphoe (or, with ``by="tambon_code"``, per tambon) in the filter: households,
+    paired, visited recently, assessed, at or above ``level``, and the shares of those."""
+    if by not in ("amphoe_code", "tambon_code"):
+        raise ValueError(f"cannot group by {by!r}")
     days = definitions.visited_within_days
     table = status(con, filters)
-    frame = table.group_by("amphoe_code").aggregate(
+    frame = table.group_by(by).aggregate(
         households=_.count(),
         paired=_.paired.sum(),
         visited_recently=(_.days_since_visit <= days).fill_null(False).sum(),
@@ -157,5 +160,4 @@ def amphoe_summary(con: BaseBackend, filters: Filters, definitions: Definitions,
     frame["paired_share"] = frame["paired"] / frame["households"]
     frame["visited_share"] = frame["visited_recently"] / frame["households"]
     frame["level_share"] = (frame["at_level"] / frame["assessed"]).where(frame["assessed"] > 0)
-    return frame.sort_values(["level_share", "amphoe_code"], ascending=[False, True],
-                             ignore_index=True)
+    return frame.sort_values(["level_share", by], ascending=[False, True], ignore_index=True)

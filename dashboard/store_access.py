@@ -79,6 +79,6 @@ def target_trend(version: str, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def amphoe_summary(version: str, filters: Filters, level: int) -> pd.DataFrame:
+def place_summary(version: str, filters: Filters, level: int, by: str) -> pd.DataFrame:
     with _LOCK:
-        return metrics.amphoe_summary(store().con, filters, definitions(), level)
+        return metrics.place_summary(store().con, filters, definitions(), level, by)

@@ -12,10 +12,9 @@ import ibis
 from ibis import _
 from ibis.expr.types import BooleanValue, Table
 
-from dashboard.definitions import Definitions, Target
+from dashboard.definitions import INCOME_SOURCES, Definitions, Target
 
-INCOME_COLUMNS = ("income_main", "income_secondary", "income_remittance", "income_welfare",
-                  "income_own_food")
+INCOME_COLUMNS = tuple(f"income_{source}" for source in INCOME_SOURCES)
 LEVEL_CRISIS = 0
 
 
@@ -37,7 +36,9 @@ def target_conditions(table: Table, target: Target, income_line: float) -> Boole
     if target.informal_debt_at_most_baht is not None:
         conds.append(table.debt_informal.fill_null(0) <= target.informal_debt_at_most_baht)
     if target.min_income_sources is not None:
-        conds.append(table.income_sources >= target.min_income_sources)
+        counted = sum(((table[f"income_{name}"].fill_null(0) > 0).cast("int32")
+                       for name in target.income_sources_counted), ibis.literal(0))
+        conds.append(counted >= target.min_income_sources)
     result = conds[0]
     for cond in conds[1:]:
         result = result & cond
@@ -46,7 +47,8 @@ def target_conditions(table: Table, target: Target, income_line: float) -> Boole
 
 def with_levels(visits: Table, definitions: Definitions) -> Table:
     """Visits plus ``income_total`` (baht/household/year), ``income_per_member``
-    (baht/person/year), ``income_sources``, ``meets_<target>`` (own conditions only) and
+    (baht/person/year), ``income_sources`` (sources above zero, all five counted),
+    ``meets_<target>`` (own conditions only) and
     ``level`` (the highest target met on the ladder, 0 = in crisis)."""
     total = sum((visits[c].fill_null(0) for c in INCOME_COLUMNS), ibis.literal(0.0))
     sources = sum(((visits[c].fill_null(0) > 0).cast("int32") for c in INCOME_COLUMNS),

@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             from loaders.importer import import_file
 
             report = import_file(store, args.file, args.dataset, imported_by=args.by)
-        print(format_report(report, args.lang), file=sys.stdout if not report.errors else sys.stderr)
+        stream = sys.stderr if report.errors else sys.stdout
+        print(format_report(report, args.lang), file=stream)
         return 1 if report.errors else 0
     finally:
         store.close()

@@ -12,6 +12,7 @@ from dashboard.ui import (
     filters_summary,
     level_names,
     page_header,
+    tambon_names,
 )
 
 ctx = context()
@@ -25,12 +26,15 @@ if kpis.households == 0:
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(ctx.t("kpi.households"), format_number(kpis.households), border=True,
-          help=ctx.t("kpi.households_help"))
+          delta=ctx.t("kpi.assessed", n=format_number(kpis.assessed)), delta_color="off",
+          delta_arrow="off", help=ctx.t("kpi.households_help"))
 c2.metric(ctx.t("kpi.paired"), format_percent(kpis.paired_share), border=True,
           delta=ctx.t("kpi.of_households", n=format_number(kpis.paired)), delta_color="off",
           delta_arrow="off", help=ctx.t("kpi.paired_help"))
+per_official = kpis.paired / kpis.officials if kpis.officials else None
 c3.metric(ctx.t("kpi.officials"), format_number(kpis.officials), border=True,
-          help=ctx.t("kpi.officials_help"))
+          delta=ctx.t("kpi.per_official", n=format_number(per_official, 2)), delta_color="off",
+          delta_arrow="off", help=ctx.t("kpi.officials_help"))
 c4.metric(ctx.t("kpi.visited", days=ctx.definitions.visited_within_days),
           format_percent(kpis.visited_share), border=True,
           delta=ctx.t("kpi.of_households", n=format_number(kpis.visited_recently)),
@@ -60,11 +64,13 @@ with left:
     st.caption(ctx.t("overview.trend_note"))
 with right:
     target_two = ctx.definitions.targets[1]
-    st.subheader(ctx.t("overview.ranking", name=names[target_two.level]))
-    summary = store_access.amphoe_summary(ctx.version, ctx.filters, target_two.level)
-    amphoe = amphoe_names(ctx.lang)
-    st.plotly_chart(charts.amphoe_ranking_chart(summary, amphoe, names[target_two.level],
-                                                ctx.lang),
+    by = "tambon_code" if ctx.filters.amphoe else "amphoe_code"
+    st.subheader(ctx.t("overview.ranking_tambon" if ctx.filters.amphoe else "overview.ranking",
+                       name=names[target_two.level]))
+    summary = store_access.place_summary(ctx.version, ctx.filters, target_two.level, by)
+    place_names = tambon_names(ctx.lang) if ctx.filters.amphoe else amphoe_names(ctx.lang)
+    st.plotly_chart(charts.place_ranking_chart(summary, place_names, names[target_two.level],
+                                               ctx.lang, by=by),
                     key="overview_ranking", config={"displaylogo": False})
 
 figures = pd.DataFrame({
