@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from loaders import contracts, reference
+from loaders.normalise import citizen_id_check_digit
 
 ROOT = reference.ROOT
 DEMO_DIR = ROOT / "data" / "demo"
@@ -367,12 +368,6 @@ def planted_anomalies(frames: dict[str, pd.DataFrame]) -> dict[str, list[str]]:
     }
 
 
-def citizen_check_digit(first12: str) -> int:
-    """Check digit of a Thai citizen ID: (11 - sum(d_i * (14 - i)) mod 11) mod 10."""
-    total = sum(int(d) * (13 - i) for i, d in enumerate(first12))
-    return (11 - total % 11) % 10
-
-
 # --------------------------------------------------------------------------- households
 
 
@@ -456,7 +451,7 @@ def _allocate(weight: np.ndarray, total: int, minimum: int) -> np.ndarray:
 
 
 def _citizen_id(first12: str) -> str:
-    return f"{first12}{citizen_check_digit(first12)}"
+    return f"{first12}{citizen_id_check_digit(first12)}"
 
 
 def _phones(rng: np.random.Generator, n: int) -> np.ndarray:

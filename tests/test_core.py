@@ -139,3 +139,29 @@ def test_reference_tables_match_geothai(tmp_path: Path) -> None:
     districts = {d.code: d.name_th for d in geothai.districts("40")}
     assert districts == dict(zip(amphoe_table()["amphoe_code"], amphoe_table()["name_th"],
                                  strict=True))
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    settings: set[str] = set()
+    for path in [*ROOT.glob("dashboard/*.py"), *ROOT.glob("loaders/*.py")]:
+        settings |= set(re.findall(r"\"(KUSIAO_[A-Z_]+)\"", path.read_text(encoding="utf-8")))
+    assert settings, "the scan found the settings"
+    assert {s for s in settings if s not in readme} == set()
+
+
+def test_readme_test_command_is_what_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "pip install -r requirements-dev.txt && python -m pytest"
+    assert command in readme
+    assert command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_every_dataset_column_is_documented_in_the_readme() -> None:
+    from loaders.contracts import DATASETS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for dataset in DATASETS.values():
+        for column in dataset.columns:
+            if not column.name.startswith("jpt_"):
+                assert f"`{column.name}`" in readme, column.name
