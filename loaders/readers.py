@@ -66,7 +66,9 @@ def _read_csv_text(text: str) -> pd.DataFrame:
             keep_default_na=False,
             skip_blank_lines=True,
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except pd.errors.EmptyDataError as exc:
+        raise FileReadError("no_header") from exc
+    except pd.errors.ParserError as exc:
         raise FileReadError("csv_unreadable", detail=str(exc).splitlines()[0]) from exc
 
 

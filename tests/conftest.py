@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,9 +37,18 @@ def tiny_files(tmp_path: Path) -> dict[str, Path]:
     return write_csvs(tiny_frames(), tmp_path / "files")
 
 
+@pytest.fixture(scope="session")
+def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny programme imported once; tests get their own copy of the store file."""
+    folder = tmp_path_factory.mktemp("tiny_template")
+    build_store(folder, write_csvs(tiny_frames(), folder / "files")).close()
+    return folder
+
+
 @pytest.fixture
-def tiny_store(tmp_path: Path, tiny_files: dict[str, Path]) -> Iterator[Store]:
-    store = build_store(tmp_path, tiny_files)
+def tiny_store(tmp_path: Path, tiny_template: Path) -> Iterator[Store]:
+    shutil.copytree(tiny_template, tmp_path, dirs_exist_ok=True)
+    store = Store.open(f"duckdb://{tmp_path / 'store.duckdb'}", store_dir=tmp_path)
     yield store
     store.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.registry import PAGES, PAGES_DIR
-from tests.conftest import ROOT, build_store
+from tests.conftest import ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
 TIMEOUT = 90
+
+
+def copy_of(template: Path, folder: Path) -> Path:
+    shutil.copytree(template, folder, dirs_exist_ok=True)
+    return folder
 
 
 def run_app(query: dict[str, str] | None = None) -> AppTest:
@@ -55,9 +61,8 @@ def test_every_page_renders_from_the_entrypoint(spec, demo_store_dir: Path, use_
     assert not at.error
 
 
-def test_overview_kpis_on_the_tiny_programme(tmp_path: Path, tiny_files, use_store) -> None:
-    build_store(tmp_path, tiny_files).close()
-    use_store(tmp_path)
+def test_overview_kpis_on_the_tiny_programme(tmp_path: Path, tiny_template, use_store) -> None:
+    use_store(copy_of(tiny_template, tmp_path))
     at = run_app()
     values = metric_values(at)
     assert values["ครัวเรือนเป้าหมาย"] == "8"
@@ -70,9 +75,8 @@ def test_overview_kpis_on_the_tiny_programme(tmp_path: Path, tiny_files, use_sto
     assert "ข้อมูล ณ วันที่ 30 ก.ย. 2563" in [c.value for c in at.caption]
 
 
-def test_filter_in_the_url_changes_the_figures(tmp_path: Path, tiny_files, use_store) -> None:
-    build_store(tmp_path, tiny_files).close()
-    use_store(tmp_path)
+def test_filter_in_the_url_changes_the_figures(tmp_path: Path, tiny_template, use_store) -> None:
+    use_store(copy_of(tiny_template, tmp_path))
     at = run_app({"amphoe": "4005"})
     assert at.selectbox(key="f_amphoe").value == "4005"
     assert metric_values(at)["ครัวเรือนเป้าหมาย"] == "2"
@@ -87,18 +91,16 @@ def test_filter_in_the_url_changes_the_figures(tmp_path: Path, tiny_files, use_s
     [{"amphoe": "9999"}, {"amphoe": ""}, {"q": "abc"}, {"level": "7,x"}, {"lang": "fr"},
      {"tambon": "400101"}, {"agency": "'; DROP TABLE household; --"}],
 )
-def test_malformed_url_values_fall_back_to_the_default(tmp_path: Path, tiny_files, use_store,
+def test_malformed_url_values_fall_back_to_the_default(tmp_path: Path, tiny_template, use_store,
                                                        query: dict[str, str]) -> None:
-    build_store(tmp_path, tiny_files).close()
-    use_store(tmp_path)
+    use_store(copy_of(tiny_template, tmp_path))
     at = run_app(query)
     assert metric_values(at)["ครัวเรือนเป้าหมาย"] == "8"
 
 
-def test_changing_a_sidebar_filter_changes_the_figures_and_the_url(tmp_path: Path, tiny_files,
+def test_changing_a_sidebar_filter_changes_the_figures_and_the_url(tmp_path: Path, tiny_template,
                                                                    use_store) -> None:
-    build_store(tmp_path, tiny_files).close()
-    use_store(tmp_path)
+    use_store(copy_of(tiny_template, tmp_path))
     at = run_app()
     at.selectbox(key="f_amphoe").set_value("4001").run()
     assert not at.exception

@@ -243,3 +243,119 @@ def test_command_line_exit_codes_and_report(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "row 2 · อำเภอ: no amphoe “อ.ไม่มีจริง” in Khon Kaen" in refused.stderr
     assert "nothing was saved" in refused.stderr
+
+
+HH_HEADER = ",".join(HOUSEHOLDS.column_names)
+GOOD_ROW = f"G1,,นาย ก ข,{synthetic_citizen_id(201)},,1,3,400101,4001,16.4,102.8,4,2019-09-27"
+SECOND_ROW = f"G2,,นาง ค ง,{synthetic_citizen_id(202)},,1,3,400101,4001,16.4,102.8,4,2019-09-27"
+
+
+def household_file(*rows: str, header: str = HH_HEADER) -> bytes:
+    return "\n".join([header, *rows]).encode("utf-8")
+
+
+def with_cell(column: str, value: str) -> str:
+    cells = GOOD_ROW.split(",")
+    cells[HOUSEHOLDS.column_names.index(column)] = value
+    return ",".join(cells)
+
+
+# One file per reason the importer can give; test_every_reason_is_exercised keeps it complete.
+REASON_CASES: dict[str, tuple[str, bytes, str]] = {
+    "not_a_number": ("x.csv", household_file(with_cell("lat", "สิบหก")), "households"),
+    "not_a_whole_number": ("x.csv", household_file(with_cell("members", "3.5")), "households"),
+    "not_a_date": ("x.csv", household_file(with_cell("enrolled_on", "30/02/2562")),
+                   "households"),
+    "date_out_of_range": ("x.csv", household_file(with_cell("enrolled_on", "1/1/2400")),
+                          "households"),
+    "not_yes_no": ("v.csv", b"", "visits"),
+    "not_pass_fail": ("v.csv", b"", "visits"),
+    "not_a_choice": ("v.csv", b"", "visits"),
+    "citizen_id_not_digits": ("x.csv", household_file(with_cell("head_citizen_id", "ABC")),
+                              "households"),
+    "citizen_id_length": ("x.csv", household_file(with_cell("head_citizen_id", "123")),
+                          "households"),
+    "citizen_id_checksum": ("x.csv",
+                            household_file(with_cell("head_citizen_id", "1101700230719")),
+                            "households"),
+    "house_code_format": ("x.csv", household_file(with_cell("house_code", "12")), "households"),
+    "phone_format": ("x.csv", household_file(with_cell("phone", "12")), "households"),
+    "unknown_amphoe": ("x.csv", household_file(with_cell("amphoe_code", "9999")), "households"),
+    "unknown_tambon": ("x.csv", household_file(with_cell("tambon_code", "409999")),
+                       "households"),
+    "unknown_tambon_in_amphoe": ("x.csv", household_file(with_cell("tambon_code", "ไม่มี")),
+                                 "households"),
+    "tambon_not_in_amphoe": ("x.csv", household_file(with_cell("tambon_code", "400501")),
+                             "households"),
+    "unknown_agency": ("o.csv", b"official_id,name,agency_code,amphoe_code\nO9,x,NASA,4001",
+                       "officials"),
+    "out_of_range": ("x.csv", household_file(with_cell("members", "99")), "households"),
+    "required": ("x.csv", household_file(with_cell("head_name", "")), "households"),
+    "duplicate_key": ("x.csv", household_file(GOOD_ROW, GOOD_ROW.replace(
+        synthetic_citizen_id(201), synthetic_citizen_id(202))), "households"),
+    "end_before_start": ("p.csv", b"official_id,household_id,start_date,end_date\n"
+                         b"O1,H1,2020-01-01,2019-01-01", "pairings"),
+    "duplicate_citizen_id": ("x.csv", household_file(GOOD_ROW, SECOND_ROW.replace(
+        synthetic_citizen_id(202), synthetic_citizen_id(201))), "households"),
+    "citizen_id_in_store": ("x.csv", household_file(with_cell(
+        "head_citizen_id", synthetic_citizen_id(1))), "households"),
+    "unknown_reference": ("p.csv", b"official_id,household_id,start_date\nO1,NOPE,2020-01-01",
+                          "pairings"),
+    "file_too_large": ("x.csv", b"", "households"),
+    "unknown_encoding": ("x.csv", b"\xff\xfe\x00\x81", "households"),
+    "csv_unreadable": ("x.csv", b'household_id,head_name\n"G1,unterminated\n', "households"),
+    "unsupported_format": ("x.docx", b"PK", "households"),
+    "xlsx_unreadable": ("x.xlsx", b"not a zip", "households"),
+    "parquet_unreadable": ("x.parquet", b"PAR1 broken", "households"),
+    "no_header": ("x.csv", b"", "households"),
+    "missing_column": ("x.csv", b"household_id\nG1", "households"),
+    "duplicate_column": ("x.csv", household_file(GOOD_ROW + ",4001", header=HH_HEADER
+                                                 + ",อำเภอ"), "households"),
+    "no_rows": ("x.csv", household_file(), "households"),
+}
+
+
+def visit_file(column: str, value: str) -> bytes:
+    row = tiny_frames()["visits"].head(1).copy()
+    row[column] = value
+    return row.to_csv(index=False).encode("utf-8")
+
+
+def test_the_rows_the_reason_cases_start_from_are_clean(tiny_store: Store) -> None:
+    report = import_bytes(tiny_store, household_file(GOOD_ROW, SECOND_ROW), "ok.csv",
+                          "households")
+    assert report.committed and not report.issues
+
+
+def test_every_reason_is_exercised() -> None:
+    from dashboard.i18n import catalogue
+
+    reasons = {k.removeprefix("reason.") for k in catalogue("en") if k.startswith("reason.")}
+    assert reasons == set(REASON_CASES)
+
+
+@pytest.mark.parametrize("reason", sorted(REASON_CASES))
+def test_each_reason_is_reported(tiny_store: Store, reason: str,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    name, data, dataset = REASON_CASES[reason]
+    if dataset == "visits":
+        column, value = {"not_yes_no": ("saves", "บางที"), "not_pass_fail": ("jpt_08", "ดี"),
+                         "not_a_choice": ("kind", "งานเลี้ยง")}[reason]
+        data = visit_file(column, value)
+    if reason == "file_too_large":
+        monkeypatch.setattr(importer, "MAX_UPLOAD_BYTES", 10)
+        data = household_file(GOOD_ROW)
+    report = import_bytes(tiny_store, data, name, dataset)
+    found = {i.reason_key for i in report.issues}
+    assert reason in found, [(i.row, i.column, i.reason_key) for i in report.issues]
+    issue = next(i for i in report.issues if i.reason_key == reason)
+    message = format_report(report, "en")
+    assert t_reason(issue) in message
+    if issue.severity == "error":
+        assert not report.committed
+
+
+def t_reason(issue) -> str:
+    from loaders.report import issue_message
+
+    return issue_message(issue, "en")
