@@ -128,7 +128,7 @@ def main() -> None:
             version = store_access.data_version()
         choices = store_access.choices(version)
     except DefinitionsError as exc:
-        st.error(t("app.definitions_error", lang, file=exc.path.name, key=exc.key,
+        st.error(t("app.definitions_error", lang, file=exc.path.name, item=exc.key,
                    problem=exc.problem), icon=":material/error:")
         st.stop()
     except BootstrapError as exc:

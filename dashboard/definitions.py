@@ -43,15 +43,44 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Dimension:
+    key: str
+    name_th: str
+    name_en: str
+    jpt: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    name_th: str
+    name_en: str
+    numerator_th: str
+    numerator_en: str
+    denominator_th: str
+    denominator_en: str
+    unit: str
+
+
+INDICATOR_TEXT_FIELDS = ("name_th", "name_en", "numerator_th", "numerator_en",
+                         "denominator_th", "denominator_en", "unit")
+
+
+@dataclass(frozen=True)
 class Definitions:
     income_line: float
     income_line_source: str
     visited_within_days: int
     targets: tuple[Target, ...]  # in ladder order
     plan: dict[str, dict[int, float]]  # target key -> fiscal year (BE) -> share
+    dimensions: tuple[Dimension, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
 
     def target(self, key: str) -> Target:
         return next(t for t in self.targets if t.key == key)
+
+    def indicator(self, key: str) -> Indicator:
+        return next(i for i in self.indicators if i.key == key)
 
 
 def definitions_path() -> Path:
@@ -140,10 +169,28 @@ def load_definitions(path: Path | None = None) -> Definitions:
             if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
                 raise DefinitionsError(path, f"plan.{key}.{year}", "must be a share from 0 to 1")
             plan[key][int(year)] = float(share)
+    dims_table = _get(data, "dimensions", dict, path, "")
+    dimensions = []
+    for key in dims_table:
+        d = _get(dims_table, key, dict, path, "dimensions")
+        dimensions.append(Dimension(
+            key=key,
+            name_th=_get(d, "name_th", str, path, f"dimensions.{key}"),
+            name_en=_get(d, "name_en", str, path, f"dimensions.{key}"),
+            jpt=_indicators(d, "jpt", path, f"dimensions.{key}"),
+        ))
+    indicators_table = _get(data, "indicators", dict, path, "")
+    indicators = []
+    for key in indicators_table:
+        ind = _get(indicators_table, key, dict, path, "indicators")
+        indicators.append(Indicator(key=key, **{
+            f: _get(ind, f, str, path, f"indicators.{key}") for f in INDICATOR_TEXT_FIELDS}))
     return Definitions(
         income_line=line,
         income_line_source=_get(line_table, "source", str, path, "income_line", default=""),
         visited_within_days=days,
         targets=tuple(targets),
         plan=plan,
+        dimensions=tuple(dimensions),
+        indicators=tuple(indicators),
     )

@@ -161,3 +161,140 @@ def place_summary(con: BaseBackend, filters: Filters, definitions: Definitions,
     frame["visited_share"] = frame["visited_recently"] / frame["households"]
     frame["level_share"] = (frame["at_level"] / frame["assessed"]).where(frame["assessed"] > 0)
     return frame.sort_values(["level_share", by], ascending=[False, True], ignore_index=True)
+
+
+PERIODS = ("quarter", "month", "round")
+
+
+def population(con: BaseBackend, filters: Filters) -> ibis.Table:
+    """The households in the filter (place, agency, level as of the selected quarter)."""
+    return status(con, filters).select("household_id")
+
+
+def level_trend(con: BaseBackend, filters: Filters, definitions: Definitions,
+                period: str = "quarter") -> pd.DataFrame:
+    """Share at or above each target per period. ``quarter``: every household's status at
+    each fiscal quarter's end (latest visit carried forward); ``month`` and ``round``: the
+    households visited in that month or survey round. Columns: period, assessed,
+    share_<level>."""
+    if period == "quarter":
+        frame = target_trend(con, filters, definitions)
+        return frame.rename(columns={"q_idx": "period"})
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}")
+    as_of = status(con, filters).as_of.max()
+    visits = con.table("visit_status").semi_join(population(con, filters), "household_id")
+    visits = visits.filter(visits.visit_date <= as_of)
+    if period == "month":
+        key = (visits.visit_date.year() * 100 + visits.visit_date.month()).name("period")
+    else:
+        key = visits["round"].name("period")
+    agg = {"assessed": _.count()}
+    for tg in definitions.targets:
+        agg[f"n_{tg.level}"] = (_.level >= tg.level).sum()
+    frame = visits.group_by(key).aggregate(**agg).order_by("period").execute()
+    for tg in definitions.targets:
+        frame[f"share_{tg.level}"] = frame[f"n_{tg.level}"] / frame["assessed"]
+    return frame
+
+
+def transitions(con: BaseBackend, filters: Filters) -> pd.DataFrame:
+    """Households by level at baseline and level now (surveyed households only)."""
+    table = status(con, filters).filter(_.level.notnull() & _.baseline_level.notnull())
+    frame = table.group_by(["baseline_level", "level"]).aggregate(households=_.count())
+    frame = frame.order_by(["baseline_level", "level"]).execute()
+    return frame.astype({"baseline_level": int, "level": int, "households": int})
+
+
+def income_histogram(con: BaseBackend, filters: Filters, bin_width: int = 5_000,
+                     cap: int = 120_000) -> pd.DataFrame:
+    """Households per income-per-member bin (baht/person/year) at baseline and now, binned in
+    the engine; incomes at or above ``cap`` fall in the last bin. Columns: bin_start,
+    baseline, latest."""
+    table = status(con, filters)
+    parts = []
+    for column, label in (("baseline_income_per_member", "baseline"),
+                          ("income_per_member", "latest")):
+        value = table[column]
+        binned = table.filter(value.notnull()).mutate(
+            bin_start=(value.clip(upper=cap) / bin_width).floor().cast("int64") * bin_width)
+        counts = binned.group_by("bin_start").aggregate(households=_.count()).execute()
+        parts.append(counts.set_index("bin_start")["households"].rename(label))
+    bins = pd.RangeIndex(0, cap + bin_width, bin_width, name="bin_start")
+    frame = pd.concat(parts, axis=1).reindex(bins, fill_value=0).fillna(0).astype(int)
+    return frame.reset_index()
+
+
+def income_medians(con: BaseBackend, filters: Filters) -> tuple[float | None, float | None]:
+    """Median income per member (baht/person/year) at baseline and now."""
+    row = status(con, filters).aggregate(
+        baseline=_.baseline_income_per_member.median(), latest=_.income_per_member.median(),
+    ).execute().iloc[0]
+    return (None if pd.isna(row["baseline"]) else float(row["baseline"]),
+            None if pd.isna(row["latest"]) else float(row["latest"]))
+
+
+def _deprived(visits: ibis.Table, jpt: tuple[int, ...]) -> ibis.expr.types.BooleanValue:
+    result: ibis.expr.types.BooleanValue = ibis.literal(False)
+    for i in jpt:
+        result = result | (visits[f"jpt_{i:02d}"] == False).fill_null(False)  # noqa: E712
+    return result
+
+
+def dimension_deprivation(con: BaseBackend, filters: Filters,
+                          definitions: Definitions) -> pd.DataFrame:
+    """Per TPMAP dimension: share of surveyed households deprived at baseline and now."""
+    table = status(con, filters).filter(_.last_visit_id.notnull())
+    visits = con.table("visit_status")
+    now = table.select("household_id", "last_visit_id").join(
+        visits, table.last_visit_id == visits.visit_id)
+    base = table.select("household_id", "baseline_visit_id").join(
+        visits, table.baseline_visit_id == visits.visit_id)
+    rows = []
+    for label, joined in (("baseline", base), ("latest", now)):
+        agg = {"n": _.count()}
+        for dim in definitions.dimensions:
+            agg[dim.key] = _deprived(joined, dim.jpt).cast("int64").sum()
+        counts = joined.aggregate(**agg).execute().iloc[0]
+        rows.append((label, counts))
+    out = pd.DataFrame({"dimension": [d.key for d in definitions.dimensions]})
+    for label, counts in rows:
+        n = int(counts["n"])
+        out[f"{label}_households"] = [int(counts[d.key]) for d in definitions.dimensions]
+        out[f"{label}_share"] = out[f"{label}_households"] / n if n else None
+    return out
+
+
+def group_comparison(con: BaseBackend, filters: Filters, definitions: Definitions,
+                     by: str = "amphoe_code", level: int = 2) -> pd.DataFrame:
+    """Per amphoe or per agency (of the current buddy): households surveyed, the share at or
+    above ``level`` at baseline and now, the change in points, and how many fell back."""
+    if by not in ("amphoe_code", "agency_code"):
+        raise ValueError(f"cannot compare by {by!r}")
+    table = status(con, filters).filter(_.level.notnull())
+    frame = table.group_by(by).aggregate(
+        assessed=_.count(),
+        now=(_.level >= level).cast("int64").sum(),
+        baseline=(_.baseline_level >= level).fill_null(False).cast("int64").sum(),
+        fell_back=(_.level < _.baseline_level).fill_null(False).cast("int64").sum(),
+        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
+    ).execute()
+    frame = frame.dropna(subset=[by])
+    frame["share_now"] = frame["now"] / frame["assessed"]
+    frame["share_baseline"] = frame["baseline"] / frame["assessed"]
+    frame["change_points"] = (frame["share_now"] - frame["share_baseline"]) * 100
+    return frame.sort_values(["share_now", by], ascending=[False, True], ignore_index=True)
+
+
+def gap_counts(con: BaseBackend, filters: Filters) -> pd.DataFrame:
+    """What keeps households from their next target: per current level and gap code, the
+    households missing it (a household may miss several). Columns: level, gap, households."""
+    table = status(con, filters).filter(_.last_visit_id.notnull())
+    visits = con.table("visit_status").select("visit_id", "next_gaps")
+    joined = table.select("household_id", "level", "last_visit_id").join(
+        visits, _.last_visit_id == visits.visit_id)
+    codes = joined.filter(_.next_gaps != "").select(
+        "level", gap=_.next_gaps.split(";").unnest())
+    frame = codes.group_by(["level", "gap"]).aggregate(households=_.count()).execute()
+    return frame.sort_values(["level", "households"], ascending=[True, False],
+                             ignore_index=True)

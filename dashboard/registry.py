@@ -30,4 +30,8 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("overview.py", "page.overview", "page.overview_help", ":material/dashboard:",
              "overview", default=True),
+    PageSpec("outcomes.py", "page.outcomes", "page.outcomes_help", ":material/trending_up:",
+             "outcomes"),
+    PageSpec("definitions.py", "page.definitions", "page.definitions_help",
+             ":material/menu_book:", "definitions"),
 )

@@ -9,9 +9,10 @@ figures. A lock serialises queries: one DuckDB connection is shared by every ses
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import threading
+from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import metrics
@@ -66,19 +67,27 @@ def data_as_of(version: str) -> dt.date | None:
         return metrics.data_as_of(store().con)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def overview_kpis(version: str, filters: Filters) -> metrics.OverviewKpis:
+QUERIES = frozenset({
+    "overview_kpis", "target_trend", "place_summary", "level_trend", "transitions",
+    "income_histogram", "income_medians", "dimension_deprivation", "group_comparison",
+    "gap_counts",
+})
+"""The :mod:`dashboard.metrics` functions pages may call through :func:`query`."""
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _query(version: str, name: str, filters: Filters, params: tuple[tuple[str, Any], ...]) -> Any:
+    function = getattr(metrics, name)
+    kwargs = dict(params)
+    if "definitions" in inspect.signature(function).parameters:
+        kwargs["definitions"] = definitions()
     with _LOCK:
-        return metrics.overview_kpis(store().con, filters, definitions())
+        return function(store().con, filters, **kwargs)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def target_trend(version: str, filters: Filters) -> pd.DataFrame:
-    with _LOCK:
-        return metrics.target_trend(store().con, filters, definitions())
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def place_summary(version: str, filters: Filters, level: int, by: str) -> pd.DataFrame:
-    with _LOCK:
-        return metrics.place_summary(store().con, filters, definitions(), level, by)
+def query(name: str, version: str, filters: Filters, **params: Any) -> Any:
+    """Run ``dashboard.metrics.<name>(con, filters, [definitions], **params)``, cached by the
+    data version, the filters and the parameters (which must be hashable)."""
+    if name not in QUERIES:
+        raise ValueError(f"{name!r} is not a page query")
+    return _query(version, name, filters, tuple(sorted(params.items())))

@@ -80,7 +80,8 @@ def status_quarter_expr(store: Store) -> ibis.Table:
         rn=ibis.row_number().over(group_by="household_id",
                                   order_by=[ibis.asc("visit_date"), ibis.asc("visit_id")])
     ).filter(_.rn == 0).select(
-        "household_id", baseline_date="visit_date", baseline_level="level",
+        "household_id", baseline_visit_id="visit_id", baseline_date="visit_date",
+        baseline_level="level",
         baseline_income_per_member="income_per_member",
     )
 

@@ -17,8 +17,8 @@ from dashboard.ui import (
 
 ctx = context()
 page_header(ctx, "page.overview")
-kpis = store_access.overview_kpis(ctx.version, ctx.filters)
-trend = store_access.target_trend(ctx.version, ctx.filters)
+kpis = store_access.query("overview_kpis", ctx.version, ctx.filters)
+trend = store_access.query("target_trend", ctx.version, ctx.filters)
 
 if kpis.households == 0:
     st.info(ctx.t("overview.no_households"), icon=":material/search_off:")
@@ -67,7 +67,8 @@ with right:
     by = "tambon_code" if ctx.filters.amphoe else "amphoe_code"
     st.subheader(ctx.t("overview.ranking_tambon" if ctx.filters.amphoe else "overview.ranking",
                        name=names[target_two.level]))
-    summary = store_access.place_summary(ctx.version, ctx.filters, target_two.level, by)
+    summary = store_access.query("place_summary", ctx.version, ctx.filters,
+                                 level=target_two.level, by=by)
     place_names = tambon_names(ctx.lang) if ctx.filters.amphoe else amphoe_names(ctx.lang)
     st.plotly_chart(charts.place_ranking_chart(summary, place_names, names[target_two.level],
                                                ctx.lang, by=by),

@@ -135,3 +135,76 @@ def test_overview_trend_chart_carries_three_targets_and_their_plan(demo_store_di
     assert all(0 <= y <= 1 for y in plotly_array(actual["y"]))
     ranking = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert len(ranking["data"][0]["y"]) == 26
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def test_outcomes_charts_carry_the_expected_series(tmp_path: Path, tiny_template,
+                                                    use_store) -> None:
+    use_store(copy_of(tiny_template, tmp_path))
+    at = run_app()
+    at.switch_page("../pages/outcomes.py").run()
+    assert not at.exception
+    specs = chart_specs(at)
+    trend, sankey, income, dims, gaps, compare = specs
+    assert [t["name"] for t in trend["data"]][::2] == ["อยู่รอด", "พอเพียง", "ยั่งยืน"]
+    assert sankey["data"][0]["type"] == "sankey"
+    assert sum(plotly_array(sankey["data"][0]["link"]["value"])) == 7
+    assert [t["name"] for t in income["data"]] == ["ข้อมูลฐาน", "ล่าสุด"]
+    assert sum(plotly_array(income["data"][0]["y"])) == 7
+    assert any("38,000" in (s.get("text") or "") for s in income["layout"]["annotations"])
+    assert len(plotly_array(dims["data"][0]["x"])) == 5
+    assert sum(sum(plotly_array(t["x"])) for t in gaps["data"]) == 12
+    # only 4001 has 5 or more surveyed households: 4005 (n=1) stays out of the chart
+    assert compare["data"][-1]["y"] == ["เมืองขอนแก่น"]
+    values = metric_values(at)
+    assert (values["ขยับขึ้นอย่างน้อย 1 ขั้น"], values["อยู่ขั้นเดิม"], values["ถอยลง"]) == (
+        "4", "2", "1")
+
+
+def test_outcomes_period_switch_and_filter(tmp_path: Path, tiny_template, use_store) -> None:
+    use_store(copy_of(tiny_template, tmp_path))
+    at = run_app({"amphoe": "4001"})
+    at.switch_page("../pages/outcomes.py").run()
+    assert metric_values(at)["ขยับขึ้นอย่างน้อย 1 ขั้น"] == "3"  # H1, H2, H5 (H7 is in 4005)
+    at.segmented_control(key="outcomes_period").set_value("round").run()
+    assert not at.exception
+    trend = chart_specs(at)[0]
+    assert trend["data"][0]["x"] == ["ฐาน", "รอบ 1", "รอบ 2", "รอบ 3", "รอบ 4"]
+
+
+def test_definitions_page_follows_the_file(tmp_path: Path, tiny_template, use_store,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.definitions import DEFAULT_PATH
+
+    store_dir = copy_of(tiny_template, tmp_path / "store")
+    custom = tmp_path / "definitions.toml"
+    custom.write_text(DEFAULT_PATH.read_text(encoding="utf-8").replace(
+        "baht_per_person_per_year = 38000", "baht_per_person_per_year = 45000"),
+        encoding="utf-8")
+    monkeypatch.setenv("KUSIAO_DEFINITIONS", str(custom))
+    use_store(store_dir)
+    at = run_app()
+    # at 45,000 baht no household of the tiny programme reaches target 2 any more
+    assert metric_values(at)["ขั้น 2 พอเพียง ขึ้นไป"] == "0.0%"
+    at.switch_page("../pages/definitions.py").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "รายได้ต่อคนต่อปีไม่ต่ำกว่า 45,000 บาท" in text
+    assert "45,000" in [m.value for m in at.metric]
+
+
+def test_a_malformed_definitions_file_shows_the_key(tmp_path: Path, tiny_template, use_store,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.definitions import DEFAULT_PATH
+
+    custom = tmp_path / "definitions.toml"
+    custom.write_text(DEFAULT_PATH.read_text(encoding="utf-8").replace(
+        "2564 = 0.45", "2564 = 45"), encoding="utf-8")
+    monkeypatch.setenv("KUSIAO_DEFINITIONS", str(custom))
+    use_store(copy_of(tiny_template, tmp_path / "store"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "[plan.sufficient.2564]" in at.error[0].value

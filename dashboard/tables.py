@@ -1,0 +1,61 @@
+"""Display tables: small frames shaped for people (on screen and in downloads). Pure.
+
+Groups with fewer than :data:`MIN_GROUP` households never show a share ("suppressed"); groups
+under :data:`SMALL_GROUP` are flagged, because one household moves their share by 5 points or
+more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from dashboard.i18n import t
+
+MIN_GROUP = 5
+SMALL_GROUP = 20
+
+
+def group_note(n: int, lang: str) -> str:
+    if n < MIN_GROUP:
+        return t("table.suppressed", lang, n=MIN_GROUP)
+    if n < SMALL_GROUP:
+        return t("table.small_group", lang, n=SMALL_GROUP)
+    return ""
+
+
+def comparison_table(frame: pd.DataFrame, by: str, names: Mapping[str, str],
+                     level_name: str, lang: str) -> pd.DataFrame:
+    """One row per group: name, surveyed, share at the target at baseline and now (percent),
+    change in points, climbed, fell back, note. Suppressed groups show no figure but n."""
+    hidden = frame["assessed"] < MIN_GROUP
+
+    def masked(series: pd.Series) -> pd.Series:
+        return series.where(~hidden).astype("Float64")
+
+    return pd.DataFrame({
+        t(f"table.{by}", lang): [names.get(c, c) for c in frame[by]],
+        t("table.surveyed", lang): frame["assessed"].astype(int),
+        t("table.share_baseline", lang, level=level_name): masked(frame["share_baseline"] * 100)
+        .round(1),
+        t("table.share_now", lang, level=level_name): masked(frame["share_now"] * 100).round(1),
+        t("table.change_points", lang): masked(frame["change_points"]).round(1),
+        t("table.climbed", lang): masked(frame["climbed"]).astype("Int64"),
+        t("table.fell_back", lang): masked(frame["fell_back"]).astype("Int64"),
+        t("table.note", lang): [group_note(int(n), lang) for n in frame["assessed"]],
+    })
+
+
+def transition_table(frame: pd.DataFrame, names: Mapping[int, str], lang: str) -> pd.DataFrame:
+    """Baseline level (rows) by latest level (columns), counts of households, with totals."""
+    levels = sorted(names)
+    table = frame.pivot_table(index="baseline_level", columns="level", values="households",
+                              aggfunc="sum", fill_value=0)
+    table = table.reindex(index=levels, columns=levels, fill_value=0).astype(int)
+    table[t("table.total", lang)] = table.sum(axis=1)
+    table.loc[t("table.total", lang)] = table.sum(axis=0)
+    table.index = [names.get(i, i) for i in table.index[:-1]] + [t("table.total", lang)]
+    table.columns = [names.get(c, c) for c in table.columns[:-1]] + [t("table.total", lang)]
+    table.index.name = t("table.baseline_vs_latest", lang)
+    return table.reset_index()

@@ -1,0 +1,93 @@
+"""ผลลัพธ์ / Outcomes: how households move on the ladder, and where."""
+
+import streamlit as st
+
+from dashboard import charts, store_access, tables
+from dashboard.i18n import format_number
+from dashboard.metrics import PERIODS
+from dashboard.targets import describe_gap
+from dashboard.ui import (
+    agency_names,
+    amphoe_names,
+    context,
+    download_buttons,
+    level_names,
+    page_header,
+)
+
+INCOME_CAP = 120_000
+ctx = context()
+page_header(ctx, "page.outcomes")
+names = level_names(ctx)
+target_two = ctx.definitions.targets[1]
+
+
+def query(name: str, **params: object) -> object:
+    return store_access.query(name, ctx.version, ctx.filters, **params)
+
+
+st.subheader(ctx.t("outcomes.trend"))
+period = st.segmented_control(ctx.t("outcomes.period"), PERIODS, default="quarter",
+                              required=True, key="outcomes_period",
+                              format_func=lambda p: ctx.t(f"outcomes.period_{p}"))
+trend = query("level_trend", period=period)
+if trend.empty:
+    st.info(ctx.t("outcomes.no_data"), icon=":material/search_off:")
+    st.stop()
+st.plotly_chart(charts.target_trend_chart(trend, ctx.definitions.targets, ctx.definitions.plan,
+                                          ctx.lang, period), key="outcomes_trend")
+st.caption(ctx.t(f"outcomes.period_{period}_note"))
+
+st.subheader(ctx.t("outcomes.transitions"))
+moves = query("transitions")
+climbed = int(moves.loc[moves["level"] > moves["baseline_level"], "households"].sum())
+fell = int(moves.loc[moves["level"] < moves["baseline_level"], "households"].sum())
+same = int(moves["households"].sum()) - climbed - fell
+m1, m2, m3 = st.columns(3)
+m1.metric(ctx.t("outcomes.climbed"), format_number(climbed), border=True)
+m2.metric(ctx.t("outcomes.same"), format_number(same), border=True)
+m3.metric(ctx.t("outcomes.fell_back"), format_number(fell), border=True)
+left, right = st.columns([3, 2])
+left.plotly_chart(charts.transition_sankey(moves, names, ctx.lang), key="outcomes_sankey")
+transition_table = tables.transition_table(moves, names, ctx.lang)
+right.dataframe(transition_table, hide_index=True)
+right.caption(ctx.t("outcomes.transitions_note"))
+
+left, right = st.columns(2)
+with left:
+    st.subheader(ctx.t("outcomes.income"))
+    base_median, now_median = query("income_medians")
+    st.plotly_chart(charts.income_histogram_chart(query("income_histogram", cap=INCOME_CAP),
+                                                  ctx.definitions.income_line, ctx.lang,
+                                                  INCOME_CAP), key="outcomes_income")
+    st.caption(ctx.t("outcomes.income_medians", baseline=format_number(base_median),
+                     latest=format_number(now_median)))
+with right:
+    st.subheader(ctx.t("outcomes.dimensions"))
+    dims = query("dimension_deprivation")
+    dim_names = {d.key: d.name_th if ctx.lang == "th" else d.name_en
+                 for d in ctx.definitions.dimensions}
+    st.plotly_chart(charts.dimension_chart(dims, dim_names, ctx.lang), key="outcomes_dims")
+    st.caption(ctx.t("outcomes.dimensions_note"))
+
+st.subheader(ctx.t("outcomes.gaps"))
+gaps = query("gap_counts")
+gap_labels = {code: describe_gap(code, ctx.definitions, ctx.lang) for code in gaps["gap"]}
+st.plotly_chart(charts.gap_chart(gaps, gap_labels, names, ctx.lang), key="outcomes_gaps")
+
+st.subheader(ctx.t("outcomes.compare", name=names[target_two.level]))
+by = st.segmented_control(ctx.t("outcomes.compare_by"), ["amphoe_code", "agency_code"],
+                          default="amphoe_code", required=True, key="outcomes_compare_by",
+                          format_func=lambda b: ctx.t(f"table.{b}"))
+compare = query("group_comparison", by=by, level=target_two.level)
+group_names = amphoe_names(ctx.lang) if by == "amphoe_code" else agency_names(ctx.lang)
+left, right = st.columns([2, 3])
+left.plotly_chart(charts.comparison_chart(compare, by, group_names, names[target_two.level],
+                                          ctx.lang, tables.MIN_GROUP), key="outcomes_compare")
+compare_table = tables.comparison_table(compare, by, group_names, names[target_two.level],
+                                        ctx.lang)
+right.dataframe(compare_table, hide_index=True, height=min(36 * (len(compare_table) + 1), 720))
+right.caption(ctx.t("outcomes.compare_note", min=tables.MIN_GROUP, small=tables.SMALL_GROUP))
+download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")
+with st.expander(ctx.t("download.title"), icon=":material/download:"):
+    download_buttons(ctx, transition_table, "outcomes_transitions", key="transitions_dl")
