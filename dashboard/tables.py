@@ -29,7 +29,9 @@ def comparison_table(frame: pd.DataFrame, by: str, names: Mapping[str, str],
                      level_name: str, lang: str) -> pd.DataFrame:
     """One row per group: name, surveyed, share at the target at baseline and now (percent),
     change in points, climbed, fell back, note. Suppressed groups show no figure but n."""
-    hidden = frame["assessed"] < MIN_GROUP
+    frame = frame.assign(_hidden=frame["assessed"] < MIN_GROUP).sort_values(
+        "_hidden", kind="stable")  # suppressed groups go last, the rest keep their order
+    hidden = frame["_hidden"]
 
     def masked(series: pd.Series) -> pd.Series:
         return series.where(~hidden).astype("Float64")
@@ -59,3 +61,8 @@ def transition_table(frame: pd.DataFrame, names: Mapping[int, str], lang: str) -
     table.columns = [names.get(c, c) for c in table.columns[:-1]] + [t("table.total", lang)]
     table.index.name = t("table.baseline_vs_latest", lang)
     return table.reset_index()
+
+
+def for_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """Empty cells (suppressed figures) shown as a dash instead of "None" on screen."""
+    return frame.astype(object).where(frame.notna(), "–")

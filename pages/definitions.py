@@ -1,5 +1,7 @@
 """นิยาม / Definitions & sources: every figure's definition, from the definitions file."""
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -42,7 +44,7 @@ indicator_rows = pd.DataFrame([{
     ctx.t("definitions.col_name"): getattr(i, f"name_{ctx.lang}"),
     ctx.t("definitions.col_numerator"): getattr(i, f"numerator_{ctx.lang}"),
     ctx.t("definitions.col_denominator"): getattr(i, f"denominator_{ctx.lang}"),
-    ctx.t("definitions.col_unit"): i.unit,
+    ctx.t("definitions.col_unit"): ctx.t("unit." + re.sub(r"\W+", "_", i.unit)),
 } for i in defs.indicators])
 st.table(indicator_rows.set_index(ctx.t("definitions.col_name")))
 
@@ -50,7 +52,7 @@ st.subheader(ctx.t("definitions.dimensions"))
 jpt = indicator_table().set_index("indicator")[name_column(ctx.lang)]
 st.table(pd.DataFrame([{
     ctx.t("definitions.col_dimension"): getattr(d, f"name_{ctx.lang}"),
-    ctx.t("definitions.col_jpt"): "; ".join(f"{n}. {jpt[n]}" for n in d.jpt),
+    ctx.t("definitions.col_jpt"): "; ".join(f"({n}) {jpt[n]}" for n in d.jpt),
 } for d in defs.dimensions]).set_index(ctx.t("definitions.col_dimension")))
 
 with st.expander(ctx.t("definitions.jpt_all"), icon=":material/checklist:"):

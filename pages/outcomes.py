@@ -86,7 +86,8 @@ left.plotly_chart(charts.comparison_chart(compare, by, group_names, names[target
                                           ctx.lang, tables.MIN_GROUP), key="outcomes_compare")
 compare_table = tables.comparison_table(compare, by, group_names, names[target_two.level],
                                         ctx.lang)
-right.dataframe(compare_table, hide_index=True, height=min(36 * (len(compare_table) + 1), 720))
+right.dataframe(tables.for_display(compare_table), hide_index=True,
+                height=min(36 * (len(compare_table) + 1), 720))
 right.caption(ctx.t("outcomes.compare_note", min=tables.MIN_GROUP, small=tables.SMALL_GROUP))
 download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")
 with st.expander(ctx.t("download.title"), icon=":material/download:"):

@@ -119,3 +119,13 @@ def test_store_rebuilds_levels_when_the_definitions_change(tiny_store: Store,
     after = metrics.overview_kpis(tiny_store.con, Filters(), strict)
     assert (before, after.at_least[2]) == (3, 0)
     assert after.as_of == dt.date(2020, 9, 30)
+
+
+def test_every_indicator_unit_has_words_in_both_languages() -> None:
+    import re
+
+    from dashboard.i18n import catalogue
+
+    for indicator in load_definitions().indicators:
+        key = "unit." + re.sub(r"\W+", "_", indicator.unit)
+        assert key in catalogue("th") and key in catalogue("en"), indicator.unit
