@@ -14,6 +14,13 @@ import streamlit as st
 from dashboard import store_access
 from dashboard.definitions import DefinitionsError
 from dashboard.filters import (
+    ALL,
+    KEY_AGENCY,
+    KEY_AMPHOE,
+    KEY_LANG,
+    KEY_LEVELS,
+    KEY_QUARTER,
+    KEY_TAMBON,
     PARAM_LANG,
     Choices,
     Filters,
@@ -21,20 +28,14 @@ from dashboard.filters import (
     to_query_params,
 )
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from dashboard.privacy import Viewer, configured_role
 from dashboard.registry import PAGES
 from dashboard.thai_dates import format_date, format_quarter
 from dashboard.ui import PageContext, agency_names, amphoe_names, set_context, tambon_names
 from loaders.bootstrap import BootstrapError
 from loaders.report import format_report
 
-KEY_LANG = "lang"
-KEY_AMPHOE = "f_amphoe"
-KEY_TAMBON = "f_tambon"
-KEY_AGENCY = "f_agency"
-KEY_QUARTER = "f_quarter"
-KEY_LEVELS = "f_levels"
 KEY_SEEDED = "_seeded_from_url"
-ALL = ""
 
 # A local icon: a Material icon as favicon would be fetched from the internet.
 st.set_page_config(page_title="คู่เสี่ยว แดชบอร์ด",
@@ -140,7 +141,8 @@ def main() -> None:
     write_url(lang, filters, choices)
     as_of = store_access.data_as_of(version)
     set_context(PageContext(lang=lang, filters=filters, choices=choices, version=version,
-                            definitions=store_access.definitions(), as_of=as_of))
+                            definitions=store_access.definitions(), as_of=as_of,
+                            viewer=Viewer(configured_role())))
     with st.sidebar:
         st.caption(t("app.data_as_of", lang, date=format_date(as_of, lang)))
     pages = [

@@ -22,6 +22,16 @@ PARAM_QUARTER = "q"
 PARAM_LEVEL = "level"
 FILTER_PARAMS = (PARAM_AMPHOE, PARAM_TAMBON, PARAM_AGENCY, PARAM_QUARTER, PARAM_LEVEL)
 
+# Session-state keys of the sidebar widgets. A page may set one (e.g. a map click sets
+# KEY_AMPHOE in an on_select callback) to filter the whole app.
+KEY_LANG = "lang"
+KEY_AMPHOE = "f_amphoe"
+KEY_TAMBON = "f_tambon"
+KEY_AGENCY = "f_agency"
+KEY_QUARTER = "f_quarter"
+KEY_LEVELS = "f_levels"
+ALL = ""  # the "every amphoe / tambon / agency" option
+
 
 @dataclass(frozen=True)
 class Filters:

@@ -1,9 +1,11 @@
 """Translations: every user-facing string goes through :func:`t`.
 
-Catalogues are TOML files in ``dashboard/locales/`` (``th.toml`` is the default language,
-``en.toml`` the switch). Keys are dotted (``kpi.households``); values are ``str.format``
-templates. A missing key in the chosen language falls back to Thai, then to the key itself,
-so a gap shows up on screen instead of crashing a page; a test keeps both catalogues complete.
+Catalogues are TOML files in ``dashboard/locales/<lang>/`` (Thai is the default language,
+English the switch), one file per part of the product (``core.toml``, ``coverage.toml``, ...),
+merged; a key defined in two files is an error. Keys are dotted (``kpi.households``); values
+are ``str.format`` templates. A missing key in the chosen language falls back to Thai, then to
+the key itself, so a gap shows up on screen instead of crashing a page; a test keeps both
+catalogues complete.
 """
 
 from __future__ import annotations
@@ -31,8 +33,14 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 @lru_cache(maxsize=len(LANGUAGES))
 def catalogue(lang: str) -> dict[str, str]:
-    path = LOCALES_DIR / f"{lang}.toml"
-    return _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALES_DIR / lang).glob("*.toml")):
+        entries = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+        clash = set(entries) & set(merged)
+        if clash:
+            raise ValueError(f"{path.name} defines keys defined elsewhere: {sorted(clash)}")
+        merged.update(entries)
+    return merged
 
 
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:

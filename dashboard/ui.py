@@ -12,6 +12,7 @@ from dashboard import exports
 from dashboard.definitions import Definitions
 from dashboard.filters import Choices, Filters
 from dashboard.i18n import t
+from dashboard.privacy import Viewer
 from dashboard.thai_dates import format_date, format_quarter
 from loaders.reference import agency_table, amphoe_table, tambon_table
 
@@ -28,6 +29,7 @@ class PageContext:
     version: str
     definitions: Definitions
     as_of: dt.date | None
+    viewer: Viewer
 
     def t(self, key: str, **params: object) -> str:
         return t(key, self.lang, **params)
