@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,14 @@ from loaders.contracts import DATASETS, REFERENCES, Dataset
 from loaders.derived import rebuild_derived
 from loaders.readers import FileReadError, HeaderMapping, RawTable, map_headers, read_bytes
 from loaders.store import IMPORT_LOG_COLUMNS, IMPORT_WARNING_COLUMNS, Store
-from loaders.validate import Issue, normalise_frame
+from loaders.validate import FIRST_DATA_ROW, Issue, normalise_frame
+
+Progress = Callable[[float, str], None]
+"""Called with the share done (0-1) and a stage name: read, validate, write, done."""
+
+
+def _no_progress(share: float, stage: str) -> None:
+    return None
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
@@ -44,6 +52,8 @@ class ImportReport:
     rows_inserted: int = 0
     rows_updated: int = 0
     frame: pd.DataFrame | None = None  # the normalised rows (for previews), not persisted here
+    raw: pd.DataFrame | None = None  # the rows as read, original headers (for rejected rows)
+    calendars: dict[str, str] = field(default_factory=dict)  # date header -> BE / CE / mixed
 
     @property
     def errors(self) -> list[Issue]:
@@ -129,7 +139,37 @@ def _reference_issues(store: Store, dataset: Dataset, frame: pd.DataFrame,
     return issues
 
 
-def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str) -> ImportReport:
+def detect_calendar(values: pd.Series) -> str | None:
+    """BE, CE or mixed, from the 4-digit years (and Thai month names) the cells show."""
+    text = values.dropna().astype(str)
+    years = text.str.extract(r"(?<!\d)(\d{4})(?!\d)")[0].dropna().astype(int)
+    be = int(((years >= 2400) & (years <= 2700)).sum())
+    ce = int(((years >= 1900) & (years <= 2200)).sum())
+    be += int(text[text.str.contains(r"\d{1,2}\s*[ก-๙]+\.?\s*\d{2}$", regex=True)].size)
+    if be and ce:
+        return "mixed"
+    return "BE" if be else "CE" if ce else None
+
+
+def rejected_rows(report: ImportReport, reason_of: Callable[[Issue], str]) -> pd.DataFrame:
+    """The rows refused, as read (original headers), with the file row and every reason:
+    a file the officer can fix and import again (the two extra columns are ignored then)."""
+    if report.raw is None or not report.rejected_rows:
+        return pd.DataFrame()
+    reasons: dict[int, list[str]] = {}
+    for issue in report.errors:
+        if issue.row is not None:
+            where = f"{issue.column}: " if issue.column else ""
+            reasons.setdefault(issue.row, []).append(where + reason_of(issue))
+    positions = [row - FIRST_DATA_ROW for row in report.rejected_rows]
+    out = report.raw.iloc[positions].copy()
+    out.insert(0, "_file_row", report.rejected_rows)
+    out["_reason"] = [" | ".join(reasons[row]) for row in report.rejected_rows]
+    return out.reset_index(drop=True)
+
+
+def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str,
+                   progress: Progress = _no_progress) -> ImportReport:
     """Read and validate without writing anything (the Import page's preview)."""
     if dataset_name not in DATASETS:
         raise ValueError(f"unknown dataset {dataset_name!r}; one of {', '.join(DATASETS)}")
@@ -140,6 +180,7 @@ def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str)
         report.issues.append(Issue(None, None, "", "file_too_large",
                                    params={"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}))
         return report
+    progress(0.05, "read")
     try:
         raw: RawTable = read_bytes(data, file_name)
     except FileReadError as err:
@@ -157,12 +198,20 @@ def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str)
         report.issues.append(Issue(None, None, "", "no_rows"))
     if report.errors:
         return report
+    report.raw = raw.frame
+    report.calendars = {
+        header: calendar for header, canonical in headers.mapping.items()
+        if dataset.column(canonical).kind == "date"
+        and (calendar := detect_calendar(raw.frame[header])) is not None
+    }
+    progress(0.2, "validate")
     frame, issues = normalise_frame(raw.frame, headers, dataset)
     report.issues.extend(issues)
     header_of = {c: h for h, c in headers.mapping.items()}
     report.issues.extend(_reference_issues(store, dataset, frame, header_of))
     report.issues.sort(key=lambda i: (i.row or 0, i.severity != "error"))
     report.frame = frame
+    progress(0.6, "validate")
     return report
 
 
@@ -173,13 +222,16 @@ def import_bytes(
     dataset_name: str,
     imported_by: str = "cli",
     definitions: Definitions | None = None,
+    progress: Progress = _no_progress,
 ) -> ImportReport:
     """Validate and, if there is no error, write the file's rows in one transaction."""
-    report = validate_bytes(store, data, file_name, dataset_name)
+    report = validate_bytes(store, data, file_name, dataset_name, progress)
     report.raw_path = _keep_raw(store, data, file_name, report.sha256)
     if not report.errors:
+        progress(0.7, "write")
         _commit(store, report, imported_by, definitions or load_definitions())
     _journal(store, report, imported_by)
+    progress(1.0, "done")
     return report
 
 
@@ -244,3 +296,39 @@ def _typed(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
         else:
             out[col.name] = series.astype(object).where(series.notna(), None)
     return out
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    import_id: int
+    dataset: str
+    file_name: str
+    rows_removed: int
+    rows_restored: int
+
+
+def undo_last_import(store: Store, undone_by: str = "cli",
+                     definitions: Definitions | None = None) -> UndoResult | None:
+    """Take back the most recent import exactly: its rows go, the rows it replaced come back,
+    its log lines go; the derived tables are rebuilt. ``None`` when there is nothing to undo.
+    The raw file stays kept and the journal records the undo."""
+    rows = store.execute("SELECT import_id, dataset, file_name FROM import_log "
+                         "ORDER BY import_id DESC LIMIT 1")
+    if not rows:
+        return None
+    import_id, dataset_name, file_name = rows[0]
+    with store.transaction():
+        removed, restored = store.undo_rows(DATASETS[dataset_name], import_id)
+        store.execute("DELETE FROM import_warning WHERE import_id = ?", [import_id])
+        store.execute("DELETE FROM import_log WHERE import_id = ?", [import_id])
+        rebuild_derived(store, definitions or load_definitions())
+        store.set_meta("data_version", f"undo-{import_id}")
+    result = UndoResult(int(import_id), dataset_name, file_name, removed, restored)
+    store.store_dir.mkdir(parents=True, exist_ok=True)
+    with (store.store_dir / "import_attempts.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"at": dt.datetime.now().isoformat(timespec="seconds"),
+                             "by": undone_by, "undo_of": result.import_id,
+                             "dataset": dataset_name, "file_name": file_name,
+                             "rows_removed": removed, "rows_restored": restored},
+                            ensure_ascii=False) + "\n")
+    return result

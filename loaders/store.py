@@ -79,6 +79,11 @@ def dataset_columns(dataset: Dataset) -> dict[str, str]:
     return cols
 
 
+def replaced_table(dataset: Dataset) -> str:
+    """Where an import keeps the rows it replaced, so that it can be undone exactly."""
+    return f"{dataset.table}__replaced"
+
+
 class Store:
     """An open store. Create with :meth:`open`; close with :meth:`close`."""
 
@@ -126,6 +131,8 @@ class Store:
     def ensure_schema(self) -> None:
         existing = self.table_names()
         wanted = {d.table: dataset_columns(d) for d in DATASETS.values()}
+        wanted |= {replaced_table(d): dataset_columns(d) | {"_replaced_by": "INTEGER"}
+                   for d in DATASETS.values()}
         wanted["import_log"] = IMPORT_LOG_COLUMNS
         wanted["import_warning"] = IMPORT_WARNING_COLUMNS
         wanted["meta"] = {"key": "VARCHAR", "value": "VARCHAR"}
@@ -203,16 +210,37 @@ class Store:
             updated = self.execute(
                 f'SELECT count(*) FROM "{dataset.table}" t JOIN _staged s ON {on}'
             )[0][0]
+            names = ", ".join(f'"{c}"' for c in cols)
+            self.execute(
+                f'INSERT INTO "{replaced_table(dataset)}" ({names}, "_replaced_by") '
+                f'SELECT {", ".join(f"t.{n}" for n in names.split(", "))}, ? '
+                f'FROM "{dataset.table}" t WHERE EXISTS (SELECT 1 FROM _staged s WHERE {on})',
+                [import_id],
+            )
             self.execute(
                 f'DELETE FROM "{dataset.table}" t WHERE EXISTS '
                 f"(SELECT 1 FROM _staged s WHERE {on})"
             )
             select = ", ".join(f'CAST("{c}" AS {t})' for c, t in cols.items())
-            names = ", ".join(f'"{c}"' for c in cols)
             self.execute(f'INSERT INTO "{dataset.table}" ({names}) SELECT {select} FROM _staged')
         finally:
             self.raw.unregister("_staged")
         return len(staged) - int(updated), int(updated)
+
+    def undo_rows(self, dataset: Dataset, import_id: int) -> tuple[int, int]:
+        """Remove the rows ``import_id`` wrote and put back the rows it replaced; return
+        (removed, restored). Call inside a transaction, for the last import only."""
+        cols = ", ".join(f'"{c}"' for c in dataset_columns(dataset))
+        removed = self.execute(
+            f'SELECT count(*) FROM "{dataset.table}" WHERE "_import_id" = ?', [import_id])[0][0]
+        self.execute(f'DELETE FROM "{dataset.table}" WHERE "_import_id" = ?', [import_id])
+        shadow = replaced_table(dataset)
+        restored = self.execute(
+            f'SELECT count(*) FROM "{shadow}" WHERE "_replaced_by" = ?', [import_id])[0][0]
+        self.execute(f'INSERT INTO "{dataset.table}" ({cols}) SELECT {cols} FROM "{shadow}" '
+                     'WHERE "_replaced_by" = ?', [import_id])
+        self.execute(f'DELETE FROM "{shadow}" WHERE "_replaced_by" = ?', [import_id])
+        return int(removed), int(restored)
 
     def append_rows(self, table: str, columns: dict[str, str], rows: list[dict[str, Any]]) -> None:
         if not rows:

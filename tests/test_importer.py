@@ -359,3 +359,67 @@ def t_reason(issue) -> str:
     from loaders.report import issue_message
 
     return issue_message(issue, "en")
+
+
+def table_snapshot(store: Store) -> dict[str, list]:
+    from loaders.contracts import DATASETS as ALL
+
+    out = {}
+    for name in [d.table for d in ALL.values()] + ["import_log", "import_warning",
+                                                    "status_quarter"]:
+        frame = store.table(name).execute()
+        out[name] = sorted(map(repr, frame.astype(str).itertuples(index=False)))
+    return out
+
+
+def test_undo_restores_the_previous_state_exactly(tiny_store: Store) -> None:
+    from loaders.importer import undo_last_import
+
+    before = table_snapshot(tiny_store)
+    frame = tiny_frames()["households"].head(2).copy()
+    frame["members"] = 9  # H1 and H2 updated ...
+    extra = frame.copy()
+    extra["household_id"] = ["N1", "N2"]  # ... and two households added
+    extra["head_citizen_id"] = [synthetic_citizen_id(301), synthetic_citizen_id(302)]
+    data = pd.concat([frame, extra]).to_csv(index=False).encode()
+    report = import_bytes(tiny_store, data, "update.csv", "households")
+    assert (report.rows_inserted, report.rows_updated) == (2, 2)
+    assert table_snapshot(tiny_store) != before
+    result = undo_last_import(tiny_store, undone_by="test")
+    assert result is not None
+    assert (result.dataset, result.rows_removed, result.rows_restored) == ("households", 4, 2)
+    assert table_snapshot(tiny_store) == before
+    journal = (tiny_store.store_dir / "import_attempts.jsonl").read_text(encoding="utf-8")
+    assert '"undo_of": ' + str(report.import_id) in journal
+
+
+def test_undo_goes_back_one_import_at_a_time(empty_store: Store, tiny_files: dict) -> None:
+    from loaders.importer import undo_last_import
+
+    import_file(empty_store, tiny_files["households"], "households")
+    import_file(empty_store, tiny_files["officials"], "officials")
+    assert undo_last_import(empty_store).dataset == "officials"
+    assert empty_store.count("official") == 0 and empty_store.count("household") == 8
+    assert undo_last_import(empty_store).dataset == "households"
+    assert empty_store.count("household") == 0
+    assert undo_last_import(empty_store) is None
+
+
+def test_rejected_rows_file_can_be_fixed_and_imported_again(tiny_store: Store) -> None:
+    from loaders.importer import rejected_rows
+    from loaders.report import issue_message
+
+    rows = thai_household_rows()
+    rows[1][2] = "1101700230719"  # bad checksum on file row 3
+    report = import_bytes(tiny_store, thai_csv(rows, "cp874"), "bad.csv", "households")
+    assert report.calendars == {"วันที่เข้าร่วม": "BE"}
+    fix = rejected_rows(report, lambda i: issue_message(i, "th"))
+    assert fix["_file_row"].tolist() == [3]
+    assert fix.loc[0, "รหัสครัวเรือน"] == "K2"
+    assert "หลักตรวจสอบไม่ตรง" in fix.loc[0, "_reason"]
+    fix.loc[0, "เลขประจำตัวประชาชน"] = synthetic_citizen_id(102)
+    again = import_bytes(tiny_store, fix.to_csv(index=False).encode("utf-8-sig"), "fixed.csv",
+                         "households")
+    assert again.committed, format_report(again, "en")
+    assert set(again.headers.unknown) == {"_file_row", "_reason"}
+    assert tiny_store.count("household") == 9
