@@ -67,6 +67,14 @@ INDICATOR_TEXT_FIELDS = ("name_th", "name_en", "numerator_th", "numerator_en",
 
 
 @dataclass(frozen=True)
+class QualityRules:
+    outlier_robust_z: float = 5.0
+    jump_factor: float = 4.0
+    min_jump_baht: float = 20_000
+    missed_rounds_in_a_row: int = 3
+
+
+@dataclass(frozen=True)
 class Definitions:
     income_line: float
     income_line_source: str
@@ -75,6 +83,7 @@ class Definitions:
     plan: dict[str, dict[int, float]]  # target key -> fiscal year (BE) -> share
     dimensions: tuple[Dimension, ...] = ()
     indicators: tuple[Indicator, ...] = ()
+    quality: QualityRules = QualityRules()
 
     def target(self, key: str) -> Target:
         return next(t for t in self.targets if t.key == key)
@@ -185,7 +194,19 @@ def load_definitions(path: Path | None = None) -> Definitions:
         ind = _get(indicators_table, key, dict, path, "indicators")
         indicators.append(Indicator(key=key, **{
             f: _get(ind, f, str, path, f"indicators.{key}") for f in INDICATOR_TEXT_FIELDS}))
+    quality_table = _get(data, "quality", dict, path, "", default={})
+    quality = QualityRules(
+        outlier_robust_z=float(_get(quality_table, "outlier_robust_z", (int, float), path,
+                                    "quality", default=5.0)),
+        jump_factor=float(_get(quality_table, "jump_factor", (int, float), path, "quality",
+                               default=4.0)),
+        min_jump_baht=float(_get(quality_table, "min_jump_baht", (int, float), path,
+                                 "quality", default=20_000)),
+        missed_rounds_in_a_row=_get(quality_table, "missed_rounds_in_a_row", int, path,
+                                    "quality", default=3),
+    )
     return Definitions(
+        quality=quality,
         income_line=line,
         income_line_source=_get(line_table, "source", str, path, "income_line", default=""),
         visited_within_days=days,

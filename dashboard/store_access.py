@@ -13,12 +13,16 @@ import inspect
 import threading
 from typing import Any
 
+import ibis
+import pandas as pd
 import streamlit as st
 
-from dashboard import metrics
+from dashboard import metrics, quality
 from dashboard.definitions import Definitions, definitions_path, load_definitions
 from dashboard.filters import Choices, Filters
+from loaders import importer
 from loaders.bootstrap import ensure_definitions_current, ensure_store
+from loaders.importer import ImportReport, Progress, UndoResult, import_bytes, validate_bytes
 from loaders.store import Store
 
 _LOCK = threading.RLock()
@@ -70,14 +74,21 @@ def data_as_of(version: str) -> dt.date | None:
 QUERIES = frozenset({
     "overview_kpis", "target_trend", "place_summary", "level_trend", "transitions",
     "income_histogram", "income_medians", "dimension_deprivation", "group_comparison",
-    "gap_counts",
+    "gap_counts", "quality_report",
+    "map_place_values", "map_cells", "map_points",
+    "household_table", "household_profile",
+    "coverage_matrix", "caseload_check", "recency_bands", "agency_league", "overdue_officials",
 })
-"""The :mod:`dashboard.metrics` functions pages may call through :func:`query`."""
+"""The query functions pages may call through :func:`query`."""
+
+
+QUERY_MODULES = (metrics, quality)
+"""Where page queries live: each is ``fn(con, filters, [definitions], **params)``."""
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def _query(version: str, name: str, filters: Filters, params: tuple[tuple[str, Any], ...]) -> Any:
-    function = getattr(metrics, name)
+    function = next(getattr(m, name) for m in QUERY_MODULES if hasattr(m, name))
     kwargs = dict(params)
     if "definitions" in inspect.signature(function).parameters:
         kwargs["definitions"] = definitions()
@@ -91,3 +102,29 @@ def query(name: str, version: str, filters: Filters, **params: Any) -> Any:
     if name not in QUERIES:
         raise ValueError(f"{name!r} is not a page query")
     return _query(version, name, filters, tuple(sorted(params.items())))
+
+
+def validate_upload(data: bytes, file_name: str, dataset: str) -> ImportReport:
+    """Read and check an uploaded file against the store; writes nothing."""
+    with _LOCK:
+        return validate_bytes(store(), data, file_name, dataset)
+
+
+def import_upload(data: bytes, file_name: str, dataset: str, imported_by: str,
+                  progress: Progress) -> ImportReport:
+    """Import an uploaded file (all or nothing); the data version changes if it is saved."""
+    with _LOCK:
+        return import_bytes(store(), data, file_name, dataset, imported_by, definitions(),
+                            progress)
+
+
+def undo_last_import(undone_by: str) -> UndoResult | None:
+    with _LOCK:
+        return importer.undo_last_import(store(), undone_by, definitions())
+
+
+def import_history() -> pd.DataFrame:
+    """The import log, newest first (a few hundred rows at most: one per file imported)."""
+    with _LOCK:
+        log = store().table("import_log")
+        return log.order_by(ibis.desc("import_id")).execute()

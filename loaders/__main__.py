@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--by", default="cli", help="who imports (recorded in the import log)")
     imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     sub.add_parser("build", help="build the store from data/demo/ if it is empty")
+    undo = sub.add_parser("undo", help="take back the most recent import exactly")
+    undo.add_argument("--by", default="cli", help="who undoes (recorded in the journal)")
     sub.add_parser("demo", help="regenerate the demo files in data/demo/")
     sub.add_parser("reference", help="rebuild data/reference/ from geothai and the facts")
     args = parser.parse_args(argv)
@@ -61,6 +63,16 @@ def main(argv: list[str] | None = None) -> int:
             for report in reports:
                 print(format_report(report, args.lang, limit=5))
             print(f"{len(reports)} files imported in {time.perf_counter() - started:.1f} s")
+            return 0
+        if args.command == "undo":
+            from loaders.importer import undo_last_import
+
+            result = undo_last_import(store, undone_by=args.by)
+            if result is None:
+                print("nothing to undo", file=sys.stderr)
+                return 1
+            print(f"undid import {result.import_id} ({result.dataset}, {result.file_name}): "
+                  f"{result.rows_removed} rows removed, {result.rows_restored} restored")
             return 0
         if not args.file.exists():
             print(f"{args.file}: no such file", file=sys.stderr)

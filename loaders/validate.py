@@ -150,12 +150,19 @@ def _normalise_tambon(
     result: list[Any] = []
     amphoes = out["amphoe_code"].tolist() if "amphoe_code" in out else [None] * len(values)
     for value, amphoe, row in zip(values.tolist(), amphoes, out["_row"].tolist(), strict=True):
+        if amphoe is None or (isinstance(amphoe, float) and pd.isna(amphoe)):
+            # without a valid amphoe a tambon name cannot be resolved; the amphoe cell has
+            # its own issue (or the dataset has no amphoe), so do not report a second one
+            amphoe = None
+            if clean_text(value) is not None and not str(clean_text(value)).isdigit():
+                result.append(None)
+                continue
         try:
             code = parse_tambon(value, amphoe)
         except CellError as err:
             issues.append(Issue(row, header, _display(value), err.reason_key, params=err.params))
             code = None
-        if code is not None and tambon_amphoe_mismatch(code, amphoe):
+        if code is not None and amphoe is not None and tambon_amphoe_mismatch(code, amphoe):
             issues.append(Issue(row, header, _display(value), "tambon_not_in_amphoe",
                                 severity="warning", params={"amphoe": amphoe}))
         result.append(code)
