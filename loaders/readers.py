@@ -59,6 +59,13 @@ def _read_csv_text(text: str) -> pd.DataFrame:
     except csv.Error:
         delimiter = ","
     try:
+        # pyarrow's reader is several times faster on big files; the C reader takes the rest
+        # (and gives the clearer message on a malformed file)
+        return pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=delimiter, dtype=str,
+                           keep_default_na=False, engine="pyarrow")
+    except Exception:  # any pyarrow failure: let the C reader decide
+        pass
+    try:
         return pd.read_csv(
             io.StringIO(text),
             sep=delimiter,

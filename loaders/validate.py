@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from loaders.contracts import Column, Dataset
@@ -69,45 +70,129 @@ def _display(value: object) -> str:
     return "" if text is None else text[:80]
 
 
-def _unique_key(value: object) -> object:
-    """Hashable key for memoising a normaliser over repeated raw values."""
-    try:
-        hash(value)
-    except TypeError:
-        return repr(value)
-    return (type(value).__name__, value)
+def _parser(col: Column) -> Callable[[object], Any]:
+    if col.kind == "enum":
+        def parse_enum(value: object, _c: Column = col) -> Any:
+            return parse_choice(value, _c.choices)
+        return parse_enum
+    return _PARSERS[col.kind]
+
+
+# Cells that need no normalising at all, recognised in bulk (vectorised) for the large
+# columns of big files; every other cell goes through the cell parser.
+_PLAIN = {
+    "id": r"[A-Za-z0-9][A-Za-z0-9_./\-]*",
+    "int": r"-?[0-9]{1,9}",
+    "float": r"-?[0-9]{1,12}(\.[0-9]+)?",
+    "money": r"-?[0-9]{1,12}(\.[0-9]+)?",
+    "date": r"(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}",
+}
+
+
+def _parse_uniques(uniques: pd.Series, col: Column) -> tuple[list[Any], dict[int, CellError]]:
+    """Parse each distinct raw value once; in big columns, values already in canonical form
+    (plain ids, plain numbers, ISO dates) are recognised and converted in bulk."""
+    parsed: list[Any] = [None] * len(uniques)
+    errors: dict[int, CellError] = {}
+    todo = np.ones(len(uniques), dtype=bool)
+    pattern = _PLAIN.get(col.kind)
+    if pattern is not None and len(uniques) > 1000:
+        text = uniques.where(uniques.map(lambda v: isinstance(v, str)))
+        plain = text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+        chunk = text[plain]
+        if col.kind == "id":
+            values: list[Any] = chunk.tolist()
+        elif col.kind == "date":
+            stamps = pd.to_datetime(chunk, format="%Y-%m-%d", errors="coerce")
+            values = [None if pd.isna(v) else v.date() for v in stamps]
+        else:
+            numbers = pd.to_numeric(chunk)
+            values = numbers.astype(int if col.kind == "int" else float).tolist()
+        for index, value in zip(np.flatnonzero(plain), values, strict=True):
+            parsed[index] = value
+            todo[index] = value is None  # an impossible ISO date goes to the cell parser
+    parser = _parser(col)
+    for index in np.flatnonzero(todo):
+        try:
+            parsed[index] = parser(uniques.iloc[index])
+        except CellError as err:
+            errors[int(index)] = err
+            parsed[index] = None
+    return parsed, errors
+
+
+def _typed_numbers(values: pd.Series,
+                   col: Column) -> tuple[list[Any], dict[int, CellError]] | None:
+    """A numeric column read from Parquet or Excel needs no parsing: check it in bulk."""
+    if not (col.kind in ("int", "float", "money")
+            and pd.api.types.is_numeric_dtype(values)
+            and not pd.api.types.is_bool_dtype(values)):
+        return None
+    numbers = values.astype("float64")
+    errors: dict[int, CellError] = {}
+    if col.kind == "int":
+        for position in np.flatnonzero(numbers.notna() & (numbers % 1 != 0)):
+            errors[int(position)] = CellError("not_a_whole_number", value=values.iloc[position])
+    out = numbers.astype(object).where(numbers.notna(), None)
+    if col.kind == "int":
+        out = [None if v is None or i in errors else int(v) for i, v in enumerate(out)]
+    return list(out), errors
 
 
 def _normalise_column(
     values: pd.Series, col: Column, header: str, rows: pd.Series, issues: list[Issue]
 ) -> list[Any]:
-    parser = _PARSERS.get(col.kind)
-    if col.kind == "enum":
-        def parser(v: object, _c: Column = col) -> Any:
-            return parse_choice(v, _c.choices)
-    assert parser is not None, col.kind
-    memo: dict[object, tuple[Any, CellError | None]] = {}
-    out: list[Any] = []
-    for value, row in zip(values.tolist(), rows.tolist(), strict=True):
-        key = _unique_key(value)
-        if key not in memo:
-            try:
-                memo[key] = (parser(value), None)
-            except CellError as err:
-                memo[key] = (None, err)
-        result, err = memo[key]
-        if err is not None:
-            issues.append(Issue(row, header, _display(value), err.reason_key, params=err.params))
-        elif result is not None and (col.minimum is not None or col.maximum is not None):
-            number = float(result)
+    """Normalise one column. Each distinct raw value is parsed once (a file of 10 million
+    visits has a few thousand distinct dates) and the results are spread back by position;
+    errors become issues naming every row that holds the bad value."""
+    typed = _typed_numbers(values, col)
+    if typed is not None:
+        result, errors = typed
+        codes = np.arange(len(values))
+    else:
+        if values.dtype == object and values.dropna().map(type).nunique() > 1:
+            # an Excel column mixing text, numbers and dates: factorising alone would take
+            # 1 == 1.0 == True, so each cell is keyed by its type as well
+            keys = values.map(lambda v: (type(v).__name__, v if _hashable(v) else repr(v)))
+            codes, key_uniques = pd.factorize(keys, use_na_sentinel=False)
+            uniques = pd.Series([k[1] for k in key_uniques], dtype=object)
+        else:
+            codes, unique_values = pd.factorize(values, use_na_sentinel=False)
+            uniques = pd.Series(list(unique_values), dtype=object)
+        result, errors = _parse_uniques(uniques, col)
+    if col.minimum is not None or col.maximum is not None:
+        for index, value in enumerate(result):
+            if value is None or index in errors:
+                continue
+            number = float(value)
             if (col.minimum is not None and number < col.minimum) or (
-                col.maximum is not None and number > col.maximum
-            ):
-                issues.append(Issue(row, header, _display(value), "out_of_range",
-                                    params={"min": col.minimum, "max": col.maximum}))
-                result = None
-        out.append(result)
-    return out
+                    col.maximum is not None and number > col.maximum):
+                errors[index] = CellError("out_of_range", min=col.minimum, max=col.maximum)
+                result[index] = None
+    if errors:
+        row_numbers = rows.to_numpy()
+        for position in np.flatnonzero(np.isin(codes, list(errors))):
+            err = errors[int(codes[position])]
+            issues.append(Issue(int(row_numbers[position]), header,
+                                _display(values.iloc[position]), err.reason_key,
+                                params=err.params))
+    spread = np.empty(len(result), dtype=object)
+    spread[:] = result
+    return spread[codes].tolist()
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`loaders.normalise.is_blank` (empty, spaces, or a lone dash)."""
+    text = values.astype("string").str.strip()
+    return values.isna() | text.isna() | text.isin(["", "-", "–", "—"])
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def normalise_frame(
@@ -136,7 +221,7 @@ def normalise_frame(
             continue
         header = header_of[col.name]
         # a cell that failed to parse already has an issue; report only genuinely empty ones
-        empty = out[col.name].isna() & raw[header].map(lambda v: clean_text(v) is None)
+        empty = out[col.name].isna() & _blank(raw[header])
         for row in out.loc[empty, "_row"]:
             issues.append(Issue(int(row), header, "", "required"))
     issues.extend(_check_key_duplicates(out, dataset, header_of))
@@ -147,26 +232,41 @@ def normalise_frame(
 def _normalise_tambon(
     values: pd.Series, out: pd.DataFrame, header: str, issues: list[Issue]
 ) -> list[Any]:
-    result: list[Any] = []
-    amphoes = out["amphoe_code"].tolist() if "amphoe_code" in out else [None] * len(values)
-    for value, amphoe, row in zip(values.tolist(), amphoes, out["_row"].tolist(), strict=True):
-        if amphoe is None or (isinstance(amphoe, float) and pd.isna(amphoe)):
+    """Tambon codes, resolved within each row's amphoe: each distinct (value, amphoe) pair once."""
+    amphoes = (out["amphoe_code"] if "amphoe_code" in out
+               else pd.Series([None] * len(values), index=values.index))
+    pairs = pd.Series(list(zip(values.astype(object).where(values.notna(), None),
+                               amphoes.astype(object).where(amphoes.notna(), None),
+                               strict=True)), index=values.index)
+    codes, uniques = pd.factorize(pairs, use_na_sentinel=False)
+    resolved: list[Any] = []
+    problems: dict[int, Issue] = {}
+    for index, (value, amphoe) in enumerate(uniques):
+        code = None
+        if amphoe is None and clean_text(value) is not None and not str(
+                clean_text(value)).isdigit():
             # without a valid amphoe a tambon name cannot be resolved; the amphoe cell has
-            # its own issue (or the dataset has no amphoe), so do not report a second one
-            amphoe = None
-            if clean_text(value) is not None and not str(clean_text(value)).isdigit():
-                result.append(None)
-                continue
+            # its own issue (or the dataset has no amphoe): do not report a second one
+            resolved.append(None)
+            continue
         try:
             code = parse_tambon(value, amphoe)
         except CellError as err:
-            issues.append(Issue(row, header, _display(value), err.reason_key, params=err.params))
-            code = None
+            problems[index] = Issue(0, header, _display(value), err.reason_key,
+                                    params=err.params)
         if code is not None and amphoe is not None and tambon_amphoe_mismatch(code, amphoe):
-            issues.append(Issue(row, header, _display(value), "tambon_not_in_amphoe",
-                                severity="warning", params={"amphoe": amphoe}))
-        result.append(code)
-    return result
+            problems[index] = Issue(0, header, _display(value), "tambon_not_in_amphoe",
+                                    severity="warning", params={"amphoe": amphoe})
+        resolved.append(code)
+    if problems:
+        row_numbers = out["_row"].to_numpy()
+        for position in np.flatnonzero(np.isin(codes, list(problems))):
+            template = problems[int(codes[position])]
+            issues.append(Issue(int(row_numbers[position]), template.column, template.value,
+                                template.reason_key, template.severity, template.params))
+    spread = np.empty(len(resolved), dtype=object)
+    spread[:] = resolved
+    return spread[codes].tolist()
 
 
 def _check_key_duplicates(
