@@ -15,6 +15,7 @@ from dashboard import store_access
 from dashboard.definitions import DefinitionsError
 from dashboard.filters import (
     ALL,
+    FILTER_PARAMS,
     KEY_AGENCY,
     KEY_AMPHOE,
     KEY_LANG,
@@ -114,10 +115,14 @@ def sidebar(choices: Choices) -> tuple[str, Filters]:
 
 
 def write_url(lang: str, filters: Filters, choices: Choices) -> None:
+    """Keep the shared filters and the language in the URL; parameters that pages own (such
+    as ``household``) are left alone."""
     wanted = to_query_params(filters, choices)
     if lang != DEFAULT_LANGUAGE:
         wanted[PARAM_LANG] = lang
     current = st.query_params.to_dict()
+    managed = {*FILTER_PARAMS, PARAM_LANG}
+    wanted |= {k: v for k, v in current.items() if k not in managed}
     if current != wanted:
         st.query_params.from_dict(wanted)
 

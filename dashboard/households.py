@@ -1,0 +1,615 @@
+"""Households explorer and profile: find one household, see its whole story. No Streamlit.
+
+Personal data are protected here, in the data layer: every frame of household- or
+official-level rows leaves this module through :func:`dashboard.privacy.protect`, so the
+cache, the table, the profile and the downloads only ever hold what the viewer's role may
+see. A viewer without row access (role ``viewer``) gets
+:class:`~dashboard.privacy.NotAllowedError` before any row is read.
+
+Search never becomes an oracle for masked data: the house code matches only in full for roles
+that see it masked (a prefix search would reveal it digit by digit), and names are searched
+only for roles that see them. Nothing is sorted by a personal column in the engine.
+
+Units: incomes are baht per person per year (``income_per_member``) or per household per
+year (``income_*``); dates are Gregorian here and shown in the Buddhist Era.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+from urllib.parse import urlencode
+
+import ibis
+import pandas as pd
+from ibis import _
+from ibis.backends import BaseBackend
+
+from dashboard.definitions import INCOME_SOURCES, Definitions
+from dashboard.filters import Filters
+from dashboard.i18n import DEFAULT_LANGUAGE, t
+from dashboard.privacy import NotAllowedError, Viewer, protect
+from dashboard.thai_dates import BE_OFFSET, format_date
+from loaders.contracts import JPT_COUNT, NEED_TYPES
+from loaders.normalise import clean_text
+from loaders.reference import agency_table, amphoe_table, indicator_table, tambon_table
+
+__all__ = ["household_profile", "household_table"]
+
+TABLE_LIMIT = 5_000
+"""Rows sent to the browser at most; the caption says how many matched."""
+INCOME_FILTERS = ("", "below", "at_or_above")
+RECENCY_FILTERS = ("", "recent", "overdue")
+SORTS = ("household", "level", "income", "visit")
+MAX_SEARCH = 100
+HOUSE_CODE_DIGITS = 11
+HOUSEHOLD_ID = re.compile(r"[\w][\w./-]{0,63}")
+
+TABLE_COLUMNS = ("household_id", "head_name", "house_code", "amphoe_code", "tambon_code", "moo",
+                 "members", "level", "baseline_level", "income_per_member", "last_visit_date",
+                 "days_since_visit", "agency_code", "unmet_needs")
+"""What the table query returns: only what the table shows."""
+
+_MOO = re.compile(r"(?:หมู่(?:ที่)?|ม\.|moo|village)\s*(\d{1,2})\b", re.IGNORECASE)
+_PLACE_PREFIX = re.compile(r"^(?:ตำบล|ต\.|อำเภอ|อ\.|tambon|amphoe)\s*", re.IGNORECASE)
+_CODE_LIKE = re.compile(r"[\d\s-]+")
+
+
+def _require_rows(viewer: Viewer) -> None:
+    if not viewer.sees_rows:
+        raise NotAllowedError(viewer.role)
+
+
+# --- search -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Search:
+    """What a search box text asks for: see :func:`parse_search`."""
+
+    text: str = ""  # what is left once the moo is taken out
+    moo: int | None = None
+    digits: str = ""  # the text's digits, when it looks like a code (digits, spaces, dashes)
+    tambon_codes: tuple[str, ...] = ()
+    amphoe_codes: tuple[str, ...] = ()
+
+
+def parse_search(raw: str) -> Search:
+    """Read a search box: a household id (``KK-4001-0001``, or part of it), a house code, a
+    village (``หมู่ 5``, ``ม.5``, ``moo 5``), a tambon or amphoe name (Thai or English, with or
+    without ``ต.``/``ตำบล``/``อ.``), or a place and a moo together (``ศิลา ม.5``).
+    Thai digits are read as digits."""
+    text = (clean_text(raw) or "")[:MAX_SEARCH]
+    moo = None
+    found = _MOO.search(text)
+    if found:
+        moo = int(found.group(1))
+        text = (text[:found.start()] + text[found.end():]).strip()
+    place = _PLACE_PREFIX.sub("", text).strip().lower()
+    tambon_codes: tuple[str, ...] = ()
+    amphoe_codes: tuple[str, ...] = ()
+    if len(place) >= 2 and not _CODE_LIKE.fullmatch(place):
+        tambon_codes = _names_matching(tambon_table(), "tambon_code", place)
+        amphoe_codes = _names_matching(amphoe_table(), "amphoe_code", place)
+    digits = re.sub(r"\D", "", text) if text and _CODE_LIKE.fullmatch(text) else ""
+    return Search(text=text, moo=moo, digits=digits, tambon_codes=tambon_codes,
+                  amphoe_codes=amphoe_codes)
+
+
+def _names_matching(table: pd.DataFrame, code: str, needle: str) -> tuple[str, ...]:
+    hit = (table["name_th"].str.lower().str.contains(needle, regex=False)
+           | table["name_en"].str.lower().str.contains(needle, regex=False))
+    return tuple(sorted(table.loc[hit, code]))
+
+
+def search_condition(table: ibis.Table, search: Search,
+                     viewer: Viewer) -> ibis.expr.types.BooleanValue | None:
+    """The rows a search keeps, as a parameterised Ibis condition (``None``: no search).
+    ``table`` carries household_id, house_code, head_name, amphoe_code, tambon_code, moo."""
+    any_of: list[ibis.expr.types.BooleanValue] = []
+    if search.text:
+        any_of.append(table.household_id.upper().contains(search.text.upper()))
+        if len(search.digits) == HOUSE_CODE_DIGITS:
+            any_of.append(table.house_code == search.digits)
+        if viewer.sees_personal_data:
+            if len(search.digits) >= 4:
+                any_of.append(table.house_code.contains(search.digits))
+            any_of.append(table.head_name.lower().contains(search.text.lower()))
+        if search.tambon_codes:
+            any_of.append(table.tambon_code.isin(list(search.tambon_codes)))
+        if search.amphoe_codes:
+            any_of.append(table.amphoe_code.isin(list(search.amphoe_codes)))
+    condition = reduce(lambda a, b: a | b, any_of) if any_of else None
+    if search.moo is not None:
+        at_moo = table.moo == search.moo
+        condition = at_moo if condition is None else condition & at_moo
+    return condition
+
+
+def profile_query(household_id: str, lang: str) -> str:
+    """The URL query of a link that opens this household's profile (and keeps the language)."""
+    params = {"household": household_id} | ({"lang": lang} if lang != DEFAULT_LANGUAGE else {})
+    return urlencode(params)
+
+
+def valid_household_id(value: object) -> str | None:
+    """A household id from a URL or a text box, or ``None`` when it cannot be one."""
+    text = clean_text(value) if isinstance(value, str) else None
+    return text if text and HOUSEHOLD_ID.fullmatch(text) else None
+
+
+# --- the table --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HouseholdTable:
+    rows: pd.DataFrame  # TABLE_COLUMNS, protected for the viewer
+    total: int  # households matching, before the row limit
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def unmet_needs(con: BaseBackend, households: ibis.Table) -> ibis.Table:
+    """Per household: the needs recorded at its latest visit (``last_visit_id``) with no
+    delivered help of that type on or before ``as_of``, ``;``-separated (household_id,
+    unmet_needs)."""
+    visits = con.table("visit_status").select("visit_id", "needs")
+    latest = households.select("household_id", "last_visit_id", "as_of")
+    latest = latest.join(visits, latest.last_visit_id == visits.visit_id)
+    needs = latest.select("household_id", "as_of", need=_.needs.split(";").unnest().strip())
+    needs = needs.filter(_.need != "")
+    delivered = con.table("assistance").filter(_.status == "delivered").select(
+        "household_id", "type", "date")
+    open_needs = needs.anti_join(delivered, [needs.household_id == delivered.household_id,
+                                             needs.need == delivered.type,
+                                             delivered.date <= needs.as_of])
+    return open_needs.group_by("household_id").aggregate(
+        unmet_needs=_.need.group_concat(";"))
+
+
+def household_table(con: BaseBackend, filters: Filters, definitions: Definitions,
+                    viewer: Viewer, search: str = "", income: str = "", recency: str = "",
+                    sort: str = "household", limit: int = TABLE_LIMIT) -> HouseholdTable:
+    """Households in the shared filters (status as of the selected quarter), narrowed by a
+    search (:func:`parse_search`), income against the line (``below`` / ``at_or_above``) and
+    visit recency (``recent``: last visit within the definitions' window; ``overdue``: later
+    or never), sorted in the engine (``household``, ``level`` lowest first, ``income``
+    lowest first, ``visit`` longest ago first) and cut at ``limit`` rows."""
+    _require_rows(viewer)
+    if income not in INCOME_FILTERS or recency not in RECENCY_FILTERS or sort not in SORTS:
+        raise ValueError(f"unknown choice: {income!r}, {recency!r}, {sort!r}")
+    from dashboard.metrics import status  # metrics re-exports this module: import on use
+
+    people = con.table("household").select("household_id", "head_name", "house_code", "moo")
+    rows = status(con, filters).join(people, "household_id")
+    condition = search_condition(rows, parse_search(search), viewer)
+    if condition is not None:
+        rows = rows.filter(condition)
+    line = definitions.income_line
+    if income == "below":
+        rows = rows.filter(rows.income_per_member < line)
+    elif income == "at_or_above":
+        rows = rows.filter(rows.income_per_member >= line)
+    window = definitions.visited_within_days
+    if recency == "recent":
+        rows = rows.filter(rows.days_since_visit <= window)
+    elif recency == "overdue":
+        rows = rows.filter(rows.days_since_visit.isnull() | (rows.days_since_visit > window))
+    total = int(rows.count().execute())
+    rows = rows.left_join(unmet_needs(con, rows), "household_id").drop("household_id_right")
+    order = {
+        "household": [],
+        "level": [_.level.asc(nulls_first=True), _.income_per_member.asc(nulls_first=True)],
+        "income": [_.income_per_member.asc(nulls_first=False)],
+        "visit": [_.days_since_visit.desc(nulls_first=True)],
+    }[sort]
+    frame = rows.order_by([*order, _.household_id]).limit(limit).select(
+        *TABLE_COLUMNS).execute()
+    frame["unmet_needs"] = frame["unmet_needs"].map(_sorted_needs)
+    return HouseholdTable(rows=protect(frame, viewer), total=total)
+
+
+def _sorted_needs(value: object) -> str:
+    """``;``-separated need codes in the contract's order (the engine gives any order)."""
+    codes = set(str(value).split(";")) if isinstance(value, str) and value else set()
+    return ";".join(n for n in NEED_TYPES if n in codes)
+
+
+def _be_iso(value: object) -> str | None:
+    """A sortable Buddhist-Era date, ``2563-09-15``."""
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return None
+    day = pd.Timestamp(value)  # type: ignore[arg-type]
+    return f"{day.year + BE_OFFSET}-{day.month:02d}-{day.day:02d}"
+
+
+def level_label(level: object, names: Mapping[int, str]) -> str | None:
+    """``2 พอเพียง``: the number first, so the column sorts by level."""
+    if level is None or pd.isna(level):  # type: ignore[arg-type]
+        return None
+    return f"{int(level)} {names.get(int(level), '')}".strip()  # type: ignore[arg-type]
+
+
+def need_labels(codes: object, lang: str) -> str:
+    if not isinstance(codes, str) or not codes:
+        return ""
+    return ", ".join(t(f"hh_need.{code}", lang) for code in codes.split(";") if code)
+
+
+def table_columns(lang: str) -> dict[str, str]:
+    """Screen (and download) header of each table column."""
+    return {col: t(f"hh_col.{col}", lang) for col in (*TABLE_COLUMNS, "income_vs_line",
+                                                       "level_change")}
+
+
+def table_for_display(rows: pd.DataFrame, lang: str, level_names: Mapping[int, str],
+                      income_line: float) -> pd.DataFrame:
+    """The table as shown and downloaded: names for codes, levels as ``2 พอเพียง``, the
+    change since baseline, income against the line (1.0 = on the line), dates in BE."""
+    amphoe = dict(zip(amphoe_table()["amphoe_code"], amphoe_table()[_name(lang)], strict=True))
+    tambon = dict(zip(tambon_table()["tambon_code"], tambon_table()[_name(lang)], strict=True))
+    agency = dict(zip(agency_table()["agency_code"], agency_table()[_name(lang)], strict=True))
+    heads = table_columns(lang)
+    change = (rows["level"].astype("Float64") - rows["baseline_level"].astype("Float64"))
+    out = pd.DataFrame({
+        heads["household_id"]: rows["household_id"],
+        heads["head_name"]: rows["head_name"],
+        heads["amphoe_code"]: rows["amphoe_code"].map(lambda c: amphoe.get(c, c)),
+        heads["tambon_code"]: rows["tambon_code"].map(lambda c: tambon.get(c, c)),
+        heads["moo"]: rows["moo"].astype("Int64"),
+        heads["level"]: rows["level"].map(lambda v: level_label(v, level_names)),
+        heads["level_change"]: change.round().astype("Int64"),
+        heads["income_per_member"]: rows["income_per_member"].round().astype("Int64"),
+        heads["income_vs_line"]: (rows["income_per_member"] / income_line).round(3),
+        heads["last_visit_date"]: rows["last_visit_date"].map(_be_iso),
+        heads["days_since_visit"]: rows["days_since_visit"].astype("Int64"),
+        heads["agency_code"]: rows["agency_code"].map(
+            lambda c: agency.get(c, c) if isinstance(c, str) else None),
+        heads["unmet_needs"]: rows["unmet_needs"].map(lambda c: need_labels(c, lang)),
+        heads["members"]: rows["members"].astype("Int64"),
+        heads["house_code"]: rows["house_code"],
+    })
+    return out.reset_index(drop=True)
+
+
+def _name(lang: str) -> str:
+    return "name_th" if lang == "th" else "name_en"
+
+
+# --- the profile ------------------------------------------------------------------------------
+
+VISIT_COLUMNS = ("visit_id", "visit_date", "round", "kind", "official_id", "members",
+                 *(f"income_{s}" for s in INCOME_SOURCES), "income_total", "income_per_member",
+                 "debt_formal", "debt_fund", "debt_informal", "saves", "land_tenure", "land_rai",
+                 "level", "next_gaps", "needs", "note",
+                 *(f"jpt_{i:02d}" for i in range(1, JPT_COUNT + 1)))
+HOUSEHOLD_COLUMNS = ("household_id", "head_name", "head_citizen_id", "phone", "house_code",
+                     "moo", "tambon_code", "amphoe_code", "members", "enrolled_on")
+"""What the profile shows of the household record (no house number, no coordinates: the
+profile needs the village, not the house)."""
+
+
+@dataclass(frozen=True)
+class HouseholdProfile:
+    """One household's story; every frame already protected for the viewer."""
+
+    household: pd.DataFrame  # one row, HOUSEHOLD_COLUMNS
+    visits: pd.DataFrame  # VISIT_COLUMNS, oldest first
+    indicators: pd.DataFrame  # indicator, name_th, name_en, baseline, latest (bool/None)
+    needs: pd.DataFrame  # need, first_noted, at_baseline, needed_now, delivered, ... unmet
+    assistance: pd.DataFrame  # assistance_id, date, type, agency_code, partner, ..., status
+    pairings: pd.DataFrame  # official_id, official_name, position, agency_code, phone, ...
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return self.household.iloc[0].to_dict()
+
+    @property
+    def latest(self) -> dict[str, Any] | None:
+        return None if self.visits.empty else self.visits.iloc[-1].to_dict()
+
+    @property
+    def baseline(self) -> dict[str, Any] | None:
+        return None if self.visits.empty else self.visits.iloc[0].to_dict()
+
+    @property
+    def gaps(self) -> tuple[str, ...]:
+        """What keeps the household from its next step at the latest visit (gap codes)."""
+        latest = self.latest
+        codes = str((latest or {}).get("next_gaps") or "")
+        return tuple(c for c in codes.split(";") if c)
+
+    @property
+    def unmet(self) -> tuple[str, ...]:
+        return tuple(self.needs.loc[self.needs["unmet"], "need"]) if len(self.needs) else ()
+
+    @property
+    def current_buddy(self) -> dict[str, Any] | None:
+        open_rows = self.pairings[self.pairings["end_date"].isna()]
+        return None if open_rows.empty else open_rows.iloc[-1].to_dict()
+
+
+def household_profile(con: BaseBackend, filters: Filters, definitions: Definitions,
+                      household_id: str, viewer: Viewer) -> HouseholdProfile | None:
+    """The whole story of one household (``None`` if there is no such household). The shared
+    filters do not apply: a profile is the household's own, from enrolment to its last visit.
+    ``definitions`` is taken so the cache follows a change of the definitions file."""
+    _require_rows(viewer)
+    household = con.table("household")
+    record = household.filter(household.household_id == household_id).select(
+        *HOUSEHOLD_COLUMNS).execute()
+    if record.empty:
+        return None
+    visits = con.table("visit_status")
+    visits = visits.filter(visits.household_id == household_id).order_by(
+        ["visit_date", "visit_id"]).select(*VISIT_COLUMNS).execute()
+    help_rows = con.table("assistance")
+    help_rows = help_rows.filter(help_rows.household_id == household_id).order_by(
+        ["date", "assistance_id"]).select("assistance_id", "date", "type", "agency_code",
+                                          "partner", "provider_kind", "value_baht",
+                                          "status").execute()
+    pairing = con.table("pairing")
+    official = con.table("official").select(
+        "official_id", official_name=_.name, position=_.position, agency_code=_.agency_code,
+        phone=_.phone)
+    pairings = pairing.filter(pairing.household_id == household_id).select(
+        "official_id", "start_date", "end_date").join(official, "official_id").order_by(
+        ["start_date", "official_id"]).execute()
+    return HouseholdProfile(
+        household=protect(record, viewer),
+        visits=protect(visits, viewer),
+        indicators=indicator_changes(visits),
+        needs=needs_against_help(visits, help_rows),
+        assistance=protect(help_rows, viewer),
+        pairings=protect(pairings, viewer),
+    )
+
+
+def indicator_changes(visits: pd.DataFrame) -> pd.DataFrame:
+    """The 31 จปฐ. indicators at baseline and at the latest visit (True pass, False fail,
+    None not applicable or not recorded), failures first: failing now, then failing at
+    baseline only, then passing, then not applicable."""
+    titles = indicator_table()
+    out = titles[["indicator", "name_th", "name_en"]].copy()
+    if visits.empty:
+        out["baseline"] = None
+        out["latest"] = None
+    else:
+        first, last = visits.iloc[0], visits.iloc[-1]
+        out["baseline"] = [_flag(first.get(f"jpt_{i:02d}")) for i in out["indicator"]]
+        out["latest"] = [_flag(last.get(f"jpt_{i:02d}")) for i in out["indicator"]]
+
+    def rank(row: pd.Series) -> int:
+        if row["latest"] is False:
+            return 0
+        if row["baseline"] is False:
+            return 1
+        return 2 if row["latest"] is True else 3
+
+    out["order"] = out.apply(rank, axis=1)
+    out = out.sort_values(["order", "indicator"], kind="stable").drop(columns="order")
+    return out.reset_index(drop=True)
+
+
+def _flag(value: object) -> bool | None:
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return None
+    return bool(value)
+
+
+def _need_codes(value: object) -> list[str]:
+    if not isinstance(value, str):
+        return []
+    return [c.strip() for c in value.split(";") if c.strip()]
+
+
+def needs_against_help(visits: pd.DataFrame, help_rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per kind of need or help the household has: when the need was first noted,
+    whether it was noted at baseline and at the latest visit, help delivered (count and
+    baht), planned and cancelled. ``unmet``: needed at the latest visit, with no help of that
+    kind ever delivered."""
+    first_noted: dict[str, object] = {}
+    for needs, day in zip(visits["needs"], visits["visit_date"], strict=True):
+        for code in _need_codes(needs):
+            first_noted.setdefault(code, day)
+    at_baseline = set(_need_codes(visits.iloc[0]["needs"])) if len(visits) else set()
+    needed_now = set(_need_codes(visits.iloc[-1]["needs"])) if len(visits) else set()
+    kinds = [k for k in NEED_TYPES if k in first_noted or k in set(help_rows["type"])]
+    kinds += sorted(k for k in first_noted if k not in NEED_TYPES)
+    rows = []
+    for kind in kinds:
+        same = help_rows[help_rows["type"] == kind]
+        delivered = same[same["status"] == "delivered"]
+        rows.append({
+            "need": kind,
+            "first_noted": first_noted.get(kind),
+            "at_baseline": kind in at_baseline,
+            "needed_now": kind in needed_now,
+            "delivered": len(delivered),
+            "delivered_baht": float(delivered["value_baht"].fillna(0).sum()),
+            "planned": int((same["status"] == "planned").sum()),
+            "cancelled": int((same["status"] == "cancelled").sum()),
+            "unmet": kind in needed_now and delivered.empty,
+        })
+    columns = ["need", "first_noted", "at_baseline", "needed_now", "delivered",
+               "delivered_baht", "planned", "cancelled", "unmet"]
+    frame = pd.DataFrame(rows, columns=columns)
+    # unmet needs first, then what is still needed, then the rest, each in the contract order
+    frame = frame.sort_values(["unmet", "needed_now"], ascending=False, kind="stable")
+    return frame.astype({"unmet": bool, "needed_now": bool, "at_baseline": bool}).reset_index(
+        drop=True)
+
+
+# --- the profile, shaped for people (pure; the page lays these out) ---------------------------
+
+def flag_text(value: bool | None, lang: str) -> str:
+    if value is None:
+        return t("households.flag_na", lang)
+    return t("households.flag_pass" if value else "households.flag_fail", lang)
+
+
+def indicators_for_display(indicators: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "#": indicators["indicator"],
+        t("households.jpt_title", lang): indicators[_name(lang)],
+        t("households.at_baseline", lang): [flag_text(v, lang) for v in indicators["baseline"]],
+        t("households.at_latest", lang): [flag_text(v, lang) for v in indicators["latest"]],
+    })
+
+
+def needs_for_display(needs: pd.DataFrame, lang: str) -> pd.DataFrame:
+    def state(row: pd.Series) -> str:
+        if row["unmet"]:
+            return t("households.need_unmet", lang)
+        if row["delivered"]:
+            return t("households.need_helped", lang)
+        if row["planned"]:
+            return t("households.need_planned", lang)
+        return t("households.need_not_now", lang)
+
+    return pd.DataFrame({
+        t("households.need", lang): [t(f"hh_need.{k}", lang) for k in needs["need"]],
+        t("households.state", lang): [state(r) for _, r in needs.iterrows()],
+        t("households.first_noted", lang): [
+            format_date(pd.Timestamp(d).date(), lang) if d is not None and not pd.isna(d)
+            else "–" for d in needs["first_noted"]],
+        t("households.delivered", lang): needs["delivered"].astype(int),
+        t("households.delivered_baht", lang): needs["delivered_baht"].round().astype(int),
+    })
+
+
+def _provider(row: Mapping[str, Any], agency: Mapping[str, str]) -> str:
+    code = row.get("agency_code")
+    if isinstance(code, str) and code:
+        return agency.get(code, code)
+    partner = row.get("partner")
+    return partner if isinstance(partner, str) else "–"
+
+
+def assistance_for_display(assistance: pd.DataFrame, lang: str) -> pd.DataFrame:
+    agency = dict(zip(agency_table()["agency_code"], agency_table()[_name(lang)], strict=True))
+    return pd.DataFrame({
+        t("households.date", lang): [format_date(pd.Timestamp(d).date(), lang)
+                                     for d in assistance["date"]],
+        t("households.need", lang): [t(f"hh_need.{k}", lang) for k in assistance["type"]],
+        t("households.value", lang): assistance["value_baht"].round().astype("Int64"),
+        t("households.status", lang): [t(f"hh_status.{s}", lang) for s in assistance["status"]],
+        t("households.provider", lang): [_provider(r, agency)
+                                         for r in assistance.to_dict("records")],
+    })
+
+
+def pairings_for_display(pairings: pd.DataFrame, lang: str) -> pd.DataFrame:
+    agency = dict(zip(agency_table()["agency_code"], agency_table()[_name(lang)], strict=True))
+
+    def day(value: object) -> str:
+        if value is None or pd.isna(value):  # type: ignore[arg-type]
+            return t("households.still_paired", lang)
+        return format_date(pd.Timestamp(value).date(), lang)  # type: ignore[arg-type]
+
+    return pd.DataFrame({
+        t("households.official", lang): pairings["official_name"],
+        t("households.start", lang): [day(d) for d in pairings["start_date"]],
+        t("households.end", lang): [day(d) for d in pairings["end_date"]],
+        t("households.agency", lang): [agency.get(c, c) for c in pairings["agency_code"]],
+        t("households.position", lang): pairings["position"],
+        t("households.phone", lang): pairings["phone"],
+    })
+
+
+def visits_for_display(visits: pd.DataFrame, lang: str, level_names: Mapping[int, str],
+                       ) -> pd.DataFrame:
+    return pd.DataFrame({
+        t("households.date", lang): [format_date(pd.Timestamp(d).date(), lang)
+                                     for d in visits["visit_date"]],
+        t("households.round", lang): visits["round"].astype(int),
+        t("households.visited_by", lang): visits["official_id"],
+        t("hh_col.members", lang): visits["members"].astype(int),
+        t("hh_col.income_per_member", lang): visits["income_per_member"].round().astype(
+            "Int64"),
+        t("hh_col.level", lang): [level_label(v, level_names) for v in visits["level"]],
+        t("households.needs", lang): [need_labels(";".join(_need_codes(v)), lang)
+                                      for v in visits["needs"]],
+        t("households.note", lang): visits["note"].fillna(""),
+    })
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def markdown_text(value: object) -> str:
+    """Imported text (names, notes) made safe to show inside markdown: no link, no format;
+    a missing value shows as a dash."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or value == "":
+        return "–"
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(value))
+
+
+@dataclass(frozen=True)
+class Card:
+    """One KPI card of the profile: ``tone`` "normal" colours the delta (up green, down red),
+    "off" leaves it grey and without an arrow."""
+
+    label: str
+    value: str
+    delta: str | None = None
+    tone: str = "off"
+    help: str | None = None
+
+
+def _day(value: object, lang: str) -> str:
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return "–"
+    return format_date(pd.Timestamp(value).date(), lang)  # type: ignore[arg-type]
+
+
+def profile_heading(profile: HouseholdProfile, lang: str) -> tuple[str, str]:
+    """Markdown title (id and head's name) and caption (village, members, enrolment, then
+    the identifiers), every imported value escaped and already protected."""
+    record = profile.record
+    tambon = dict(zip(tambon_table()["tambon_code"], tambon_table()[_name(lang)], strict=True))
+    amphoe = dict(zip(amphoe_table()["amphoe_code"], amphoe_table()[_name(lang)], strict=True))
+    title = f"#### {markdown_text(record['household_id'])} · {markdown_text(record['head_name'])}"
+    caption = t("households.place", lang, moo=markdown_text(record["moo"]),
+                members=markdown_text(record["members"]),
+                tambon=tambon.get(record["tambon_code"], "–"),
+                amphoe=amphoe.get(record["amphoe_code"], "–"),
+                enrolled=_day(record["enrolled_on"], lang))
+    identity = t("households.identity", lang, **{
+        k: markdown_text(record[k]) for k in ("head_citizen_id", "phone", "house_code")})
+    return title, f"{caption}  \n{identity}"
+
+
+def profile_cards(profile: HouseholdProfile, lang: str, level_names: Mapping[int, str],
+                  income_line: float) -> list[Card]:
+    """Level now (and the steps since baseline), income per member against the line, the
+    last visit, the current buddy and agency. The profile must have a visit."""
+    latest, baseline, buddy = profile.latest, profile.baseline, profile.current_buddy
+    assert latest is not None and baseline is not None
+    level, base = int(latest["level"]), int(baseline["level"])
+    income = float(latest["income_per_member"] or 0)
+    agency = dict(zip(agency_table()["agency_code"], agency_table()[_name(lang)], strict=True))
+    return [
+        Card(t("households.level_now", lang), level_names[level],
+             t("households.level_delta", lang, n=f"{level - base:+d}"),
+             "normal" if level != base else "off",
+             t("households.level_help", lang, base=level_names[base],
+               date=_day(baseline["visit_date"], lang))),
+        Card(t("households.income_now", lang), f"{income:,.0f}",
+             t("households.vs_line", lang, diff=f"{income - income_line:+,.0f}"), "normal"),
+        Card(t("households.last_visit", lang), _day(latest["visit_date"], lang),
+             t("households.visits_n", lang, n=len(profile.visits))),
+        Card(t("households.buddy", lang),
+             str(buddy["official_name"]) if buddy else t("households.no_buddy", lang),
+             agency.get(buddy["agency_code"], buddy["agency_code"]) if buddy else None),
+    ]
+
+
+def gap_lines(profile: HouseholdProfile, definitions: Definitions, lang: str) -> list[str]:
+    """What keeps the household from its next step, in words with its own figures."""
+    from dashboard.targets import describe_gap
+
+    return [describe_gap(code, definitions, lang, profile.latest) for code in profile.gaps]

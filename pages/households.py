@@ -1,0 +1,130 @@
+"""ครัวเรือน / Households: find one household and read its whole story on one screen.
+
+Rows and profiles arrive from the data layer already protected for the viewer's role
+(dashboard.households -> dashboard.privacy.protect): this page never masks or unmasks.
+"""
+
+import streamlit as st
+
+from dashboard import household_charts, households, store_access
+from dashboard.filters import Filters
+from dashboard.i18n import format_number
+from dashboard.privacy import NotAllowedError
+from dashboard.ui import context, download_buttons, level_names, page_header
+
+KEY_OPEN = "household"  # also the URL parameter of a link to a profile: ?household=<id>
+KEY_TABLE = "households_table"
+ctx = context()
+page_header(ctx, "households.title")
+names = level_names(ctx)
+line, window = ctx.definitions.income_line, ctx.definitions.visited_within_days
+
+
+def aggregates_only() -> None:
+    st.info(ctx.t("households.aggregates_only"), icon=":material/lock:")
+    st.stop()
+
+
+if not ctx.viewer.sees_rows:  # no search box for a role that may not search households
+    aggregates_only()
+
+search_col, income_col, recency_col, sort_col = st.columns([3, 2, 2, 2])
+search = search_col.text_input(ctx.t("households.search"), key="households_search",
+                               placeholder=ctx.t("households.search_placeholder"),
+                               help=ctx.t("households.search_help"))
+income = income_col.selectbox(ctx.t("households.income_filter"), households.INCOME_FILTERS,
+                              key="households_income", format_func=lambda v: ctx.t(
+                                  f"households.income_{v or 'all'}", line=f"{line:,.0f}"))
+recency = recency_col.selectbox(ctx.t("households.recency_filter"), households.RECENCY_FILTERS,
+                                key="households_recency", format_func=lambda v: ctx.t(
+                                    f"households.recency_{v or 'all'}", days=window))
+sort = sort_col.selectbox(ctx.t("households.sort"), households.SORTS, key="households_sort",
+                          format_func=lambda v: ctx.t(f"households.sort_{v}"))
+try:
+    result = store_access.query("household_table", ctx.version, ctx.filters, viewer=ctx.viewer,
+                                search=search, income=income, recency=recency, sort=sort)
+except NotAllowedError:  # the data layer's own check: it holds whatever the page does
+    aggregates_only()
+
+table = households.table_for_display(result.rows, ctx.lang, names, line)
+ids = list(result.rows["household_id"])
+
+
+def open_selected() -> None:
+    rows = st.session_state[KEY_TABLE].selection.rows
+    st.session_state[KEY_OPEN] = ids[rows[0]] if rows and rows[0] < len(ids) else ""
+
+
+heads = households.table_columns(ctx.lang)
+st.dataframe(table, key=KEY_TABLE, on_select=open_selected, selection_mode="single-row",
+             hide_index=True, height=460, column_config={
+                 heads["income_vs_line"]: st.column_config.ProgressColumn(
+                     format="percent", min_value=0, max_value=1,
+                     help=ctx.t("households.income_vs_line_help", line=f"{line:,.0f}")),
+                 heads["income_per_member"]: st.column_config.NumberColumn(format="localized"),
+                 heads["level_change"]: st.column_config.NumberColumn(format="%+d")})
+st.caption(ctx.t("households.truncated", shown=format_number(len(table)),
+                 total=format_number(result.total)) if result.truncated else
+           ctx.t("households.count", n=format_number(result.total)))
+# an XLSX of thousands of rows takes about a second to build: only when asked for
+if st.toggle(ctx.t("households.download"), key="households_download"):
+    download_buttons(ctx, table, "households", key="households_dl")
+
+st.divider()
+st.subheader(ctx.t("households.profile"))
+st.text_input(ctx.t("households.open"), key=KEY_OPEN, bind="query-params",
+              placeholder=ctx.t("households.open_placeholder", example=ids[0] if ids else "H1"),
+              help=ctx.t("households.open_help"))
+household_id = households.valid_household_id(st.session_state.get(KEY_OPEN))
+profile = household_id and store_access.query(
+    "household_profile", ctx.version, Filters(), household_id=household_id, viewer=ctx.viewer)
+if not profile:
+    st.info(ctx.t("households.not_found" if household_id else "households.pick"),
+            icon=":material/person_search:")
+    st.stop()
+
+title, caption = households.profile_heading(profile, ctx.lang)
+st.markdown(title)
+st.caption(f"{caption}  \n[:material/link: {ctx.t('households.link')}]"
+           f"(?{households.profile_query(household_id, ctx.lang)})")
+if profile.latest is None:
+    st.info(ctx.t("households.no_visit"), icon=":material/event_busy:")
+    st.stop()
+cards = households.profile_cards(profile, ctx.lang, names, line)
+for column, card in zip(st.columns(len(cards)), cards, strict=True):
+    column.metric(card.label, card.value, delta=card.delta, delta_color=card.tone,
+                  delta_arrow="auto" if card.tone == "normal" else "off", border=True,
+                  help=card.help)
+if profile.gaps:
+    next_step = names.get(int(profile.latest["level"]) + 1, "")
+    st.markdown(f"**{ctx.t('households.gaps', next=next_step)}**\n" + "\n".join(
+        f"- {gap}" for gap in households.gap_lines(profile, ctx.definitions, ctx.lang)))
+else:
+    st.success(ctx.t("households.top_level"), icon=":material/verified:")
+
+charts, needs = st.columns([4, 3])
+with charts:
+    st.markdown(f"**{ctx.t('households.income_timeline')}**")
+    st.plotly_chart(household_charts.income_timeline_chart(profile.visits, line, ctx.lang),
+                    key="households_income_chart", config={"displaylogo": False})
+    st.markdown(f"**{ctx.t('households.level_timeline')}**")
+    st.plotly_chart(household_charts.level_step_chart(profile.visits, names, ctx.lang),
+                    key="households_level_chart", config={"displaylogo": False})
+with needs:
+    st.markdown(f"**{ctx.t('households.needs_vs_help')}**")
+    if profile.unmet:
+        st.warning(ctx.t("households.unmet", needs=households.need_labels(
+            ";".join(profile.unmet), ctx.lang)), icon=":material/report:")
+    st.dataframe(households.needs_for_display(profile.needs, ctx.lang), hide_index=True)
+    st.markdown(f"**{ctx.t('households.assistance')}**")
+    st.dataframe(households.assistance_for_display(profile.assistance, ctx.lang),
+                 hide_index=True)
+
+indicators, pairings = st.columns([4, 3])
+indicators.markdown(f"**{ctx.t('households.indicators')}**")
+indicators.dataframe(households.indicators_for_display(profile.indicators, ctx.lang),
+                     hide_index=True, height=430)
+pairings.markdown(f"**{ctx.t('households.pairings')}**")
+pairings.dataframe(households.pairings_for_display(profile.pairings, ctx.lang), hide_index=True)
+with st.expander(ctx.t("households.visits"), icon=":material/history:"):
+    st.dataframe(households.visits_for_display(profile.visits, ctx.lang, names), hide_index=True)
