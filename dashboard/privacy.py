@@ -107,6 +107,13 @@ def _coarsen(value: object) -> float | None:
     return round(float(value), COORDINATE_DECIMALS)  # type: ignore[arg-type]
 
 
+def hide_text(value: object) -> str | None:
+    """Free text and house numbers: nothing of them is shown, only that there was something."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or str(value) == "":
+        return None
+    return "•••"
+
+
 def _masker(column: Column) -> Callable[[object], object]:
     if column.kind == "citizen_id":
         return mask_citizen_id
@@ -116,6 +123,8 @@ def _masker(column: Column) -> Callable[[object], object]:
         return mask_house_code
     if column.kind == "float":
         return _coarsen
+    if column.name in ("note", "house_no"):
+        return hide_text
     return mask_name
 
 

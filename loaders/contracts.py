@@ -145,7 +145,7 @@ HOUSEHOLDS = Dataset(
         Column("head_citizen_id", "citizen_id", required=True, pii=True,
                aliases=("เลขประจำตัวประชาชน", "เลขบัตรประชาชน", "citizen id", "national id")),
         Column("phone", "phone", pii=True, aliases=("เบอร์โทร", "โทรศัพท์", "เบอร์โทรศัพท์", "telephone")),
-        Column("house_no", "text", aliases=("บ้านเลขที่", "เลขที่", "house no", "house number")),
+        Column("house_no", "text", pii=True, aliases=("บ้านเลขที่", "เลขที่", "house no", "house number")),
         Column("moo", "int", minimum=1, maximum=40, aliases=("หมู่", "หมู่ที่", "ม.", "village no")),
         Column("tambon_code", "tambon", aliases=("ตำบล", "รหัสตำบล", "tambon", "subdistrict")),
         Column("amphoe_code", "amphoe", required=True, aliases=("อำเภอ", "รหัสอำเภอ", "amphoe", "district")),
@@ -222,7 +222,8 @@ VISITS = Dataset(
         Column("land_rai", "float", minimum=0, maximum=1000, aliases=("ที่ดิน (ไร่)", "จำนวนไร่", "land rai")),
         *_jpt_columns(),
         Column("needs", "text", aliases=("ความต้องการ", "ปัญหา/ความต้องการ", "needs")),
-        Column("note", "text", aliases=("หมายเหตุ", "บันทึก", "note")),
+        # free text may name people or places: personal data until someone reads it
+        Column("note", "text", pii=True, aliases=("หมายเหตุ", "บันทึก", "note")),
     ),
 )
 

@@ -46,7 +46,10 @@ def test_mask_identifiers() -> None:
 def test_every_personal_column_has_a_masker() -> None:
     pii = {c.name for d in DATASETS.values() for c in d.columns if c.pii}
     assert pii == set(PII_MASKERS)
-    assert {"head_name", "head_citizen_id", "phone", "house_code", "lat", "lon", "name"} <= pii
+    assert {"head_name", "head_citizen_id", "phone", "house_code", "lat", "lon", "name",
+            "house_no", "note"} <= pii
+    assert PII_MASKERS["note"]("พบนายสมชายที่บ้าน") == "•••"
+    assert PII_MASKERS["house_no"]("45/2") == "•••"
 
 
 ROWS = pd.DataFrame({
