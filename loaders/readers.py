@@ -104,7 +104,7 @@ def read_bytes(data: bytes, file_name: str) -> RawTable:
             frame = pd.read_parquet(io.BytesIO(data))
         except Exception as exc:  # pyarrow raises ArrowInvalid and friends
             raise FileReadError("parquet_unreadable", detail=type(exc).__name__) from exc
-        raw = RawTable(frame.astype(object), "parquet")
+        raw = RawTable(frame, "parquet")  # typed columns stay typed: checked in bulk
     if raw.frame.columns.empty:
         raise FileReadError("no_header")
     raw.frame.columns = [str(c).strip() for c in raw.frame.columns]

@@ -121,45 +121,53 @@ def _parse_uniques(uniques: pd.Series, col: Column) -> tuple[list[Any], dict[int
     return parsed, errors
 
 
-def _typed_numbers(values: pd.Series,
-                   col: Column) -> tuple[list[Any], dict[int, CellError]] | None:
-    """A numeric column read from Parquet or Excel needs no parsing: check it in bulk."""
+def _typed_numbers(values: pd.Series, col: Column, header: str, rows: pd.Series,
+                   issues: list[Issue]) -> Any | None:
+    """A numeric column read from Parquet or Excel needs no parsing: check it in bulk and
+    report only the offending rows. ``None`` when the column is not typed numbers."""
     if not (col.kind in ("int", "float", "money")
             and pd.api.types.is_numeric_dtype(values)
             and not pd.api.types.is_bool_dtype(values)):
         return None
-    numbers = values.astype("float64")
-    errors: dict[int, CellError] = {}
+    numbers = values.astype("float64").to_numpy(copy=True)
+    present = ~np.isnan(numbers)
+    fraction = present & (numbers % 1 != 0) if col.kind == "int" else np.zeros_like(present)
+    outside = present & ~fraction & (
+        (numbers < (col.minimum if col.minimum is not None else -np.inf))
+        | (numbers > (col.maximum if col.maximum is not None else np.inf)))
+    row_numbers = rows.to_numpy()
+    for position in np.flatnonzero(fraction | outside):
+        reason = "not_a_whole_number" if fraction[position] else "out_of_range"
+        params = ({"value": values.iloc[position]} if fraction[position]
+                  else {"min": col.minimum, "max": col.maximum})
+        issues.append(Issue(int(row_numbers[position]), header, _display(values.iloc[position]),
+                            reason, params=params))
+    numbers[fraction | outside] = np.nan
     if col.kind == "int":
-        for position in np.flatnonzero(numbers.notna() & (numbers % 1 != 0)):
-            errors[int(position)] = CellError("not_a_whole_number", value=values.iloc[position])
-    out = numbers.astype(object).where(numbers.notna(), None)
-    if col.kind == "int":
-        out = [None if v is None or i in errors else int(v) for i, v in enumerate(out)]
-    return list(out), errors
+        return pd.array(np.where(np.isnan(numbers), 0, numbers).astype("int64"),
+                        dtype="Int64").where(~np.isnan(numbers), pd.NA)
+    return pd.array(numbers, dtype="Float64")
 
 
 def _normalise_column(
     values: pd.Series, col: Column, header: str, rows: pd.Series, issues: list[Issue]
-) -> list[Any]:
+) -> Any:
     """Normalise one column. Each distinct raw value is parsed once (a file of 10 million
     visits has a few thousand distinct dates) and the results are spread back by position;
     errors become issues naming every row that holds the bad value."""
-    typed = _typed_numbers(values, col)
+    typed = _typed_numbers(values, col, header, rows, issues)
     if typed is not None:
-        result, errors = typed
-        codes = np.arange(len(values))
+        return typed
+    if values.dtype == object and values.dropna().map(type).nunique() > 1:
+        # an Excel column mixing text, numbers and dates: factorising alone would take
+        # 1 == 1.0 == True, so each cell is keyed by its type as well
+        keys = values.map(lambda v: (type(v).__name__, v if _hashable(v) else repr(v)))
+        codes, key_uniques = pd.factorize(keys, use_na_sentinel=False)
+        uniques = pd.Series([k[1] for k in key_uniques], dtype=object)
     else:
-        if values.dtype == object and values.dropna().map(type).nunique() > 1:
-            # an Excel column mixing text, numbers and dates: factorising alone would take
-            # 1 == 1.0 == True, so each cell is keyed by its type as well
-            keys = values.map(lambda v: (type(v).__name__, v if _hashable(v) else repr(v)))
-            codes, key_uniques = pd.factorize(keys, use_na_sentinel=False)
-            uniques = pd.Series([k[1] for k in key_uniques], dtype=object)
-        else:
-            codes, unique_values = pd.factorize(values, use_na_sentinel=False)
-            uniques = pd.Series(list(unique_values), dtype=object)
-        result, errors = _parse_uniques(uniques, col)
+        codes, unique_values = pd.factorize(values, use_na_sentinel=False)
+        uniques = pd.Series(list(unique_values), dtype=object)
+    result, errors = _parse_uniques(uniques, col)
     if col.minimum is not None or col.maximum is not None:
         for index, value in enumerate(result):
             if value is None or index in errors:
@@ -176,13 +184,29 @@ def _normalise_column(
             issues.append(Issue(int(row_numbers[position]), header,
                                 _display(values.iloc[position]), err.reason_key,
                                 params=err.params))
-    spread = np.empty(len(result), dtype=object)
-    spread[:] = result
-    return spread[codes].tolist()
+    return _as_array(result, col.kind).take(codes)
+
+
+def _as_array(values: list[Any], kind: str) -> Any:
+    """The parsed distinct values as a typed array (so spreading them back over ten million
+    rows is one vectorised take, not ten million Python objects)."""
+    if kind == "int":
+        return pd.array(values, dtype="Int64")
+    if kind in ("float", "money"):
+        return pd.array(values, dtype="Float64")
+    if kind in ("bool", "jpt"):
+        return pd.array(values, dtype="boolean")
+    if kind == "date":
+        return pd.array(pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[s]"))
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _blank(values: pd.Series) -> pd.Series:
     """Vectorised :func:`loaders.normalise.is_blank` (empty, spaces, or a lone dash)."""
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return values.isna()  # a typed column (Parquet, Excel numbers) is blank only when null
     text = values.astype("string").str.strip()
     return values.isna() | text.isna() | text.isin(["", "-", "–", "—"])
 
@@ -264,9 +288,7 @@ def _normalise_tambon(
             template = problems[int(codes[position])]
             issues.append(Issue(int(row_numbers[position]), template.column, template.value,
                                 template.reason_key, template.severity, template.params))
-    spread = np.empty(len(resolved), dtype=object)
-    spread[:] = resolved
-    return spread[codes].tolist()
+    return _as_array(resolved, "tambon").take(codes)
 
 
 def _check_key_duplicates(

@@ -1,0 +1,729 @@
+"""Coverage and the buddies' follow-through: who looks after whom, how recently, and how well.
+
+Queries (Ibis, run in the engine; only small frames come back):
+
+- :func:`coverage_matrix`: households and officials per amphoe × agency, with both margins.
+- :func:`caseload_check`: officials who do not have exactly two households now, and
+  households without a buddy now.
+- :func:`recency_bands`: households by days since their last visit, per amphoe or agency.
+- :func:`agency_league`: the agencies side by side (officials, households, visits per
+  household per quarter, share that climbed, share at a target, officials overdue).
+- :func:`overdue_officials`: officials with a household overdue for a visit, longest first.
+
+"Now" is the as-of date of the selected fiscal quarter, as on the Overview: a pairing is current
+when it started on or before that date and has not ended before it. A household's agency is its
+current buddy's agency; a household without a buddy has the agency :data:`NO_BUDDY`. The
+figures add up to the Overview's: the matrix total is its households, the paired ones its
+"paired", the distinct officials its "officials", and the first two recency bands its "visited
+recently".
+
+Below the queries: display tables (translated headers; dates in พ.ศ.), the sentences for the
+deputy governor, and the figures (plotly) of the two pages. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+import plotly.graph_objects as go
+from ibis import _
+from ibis.backends import BaseBackend
+from plotly.subplots import make_subplots
+
+from dashboard.charts import LEVEL_COLOURS, NEUTRAL, _layout
+from dashboard.definitions import Definitions
+from dashboard.filters import Filters, apply_place_agency
+from dashboard.i18n import format_number, t
+from dashboard.privacy import NotAllowedError, Viewer, protect
+from dashboard.tables import MIN_GROUP, for_display, group_note
+from dashboard.thai_dates import format_date
+from loaders.reference import agency_table
+
+__all__ = [
+    "agency_league",
+    "caseload_check",
+    "coverage_matrix",
+    "overdue_officials",
+    "recency_bands",
+]
+
+NO_BUDDY = "(none)"
+"""The agency of a household without a current buddy (not a valid agency code)."""
+BANDS = ("b1", "b2", "b3", "b4", "never")
+"""Visit recency bands, from the most recent; see :func:`recency_edges`."""
+CASELOAD = 2  # households per official, by the programme's design
+
+
+def _status(con: BaseBackend, filters: Filters) -> ibis.Table:
+    # Imported here: dashboard.metrics re-exports this module at its end, so importing it at
+    # the top would be circular whenever this module is imported first.
+    from dashboard.metrics import status
+
+    return status(con, filters)
+
+
+def selected_as_of(con: BaseBackend, filters: Filters) -> tuple[int | None, dt.date | None]:
+    """The selected fiscal quarter (the latest when none is chosen) and its as-of date."""
+    calendar = con.table("quarter_calendar").select("q_idx", "as_of").execute()
+    if calendar.empty:
+        return None, None
+    quarter = filters.quarter if filters.quarter is not None else int(calendar["q_idx"].max())
+    row = calendar[calendar["q_idx"] == quarter]
+    if row.empty:
+        return quarter, None
+    return quarter, pd.Timestamp(row["as_of"].iloc[0]).date()
+
+
+def quarters_up_to(con: BaseBackend, filters: Filters) -> int:
+    """Fiscal quarters from the first visit's quarter to the selected one, both included."""
+    quarter, _as_of = selected_as_of(con, filters)
+    calendar = con.table("quarter_calendar")
+    return int(calendar.filter(calendar.q_idx <= quarter).count().execute())
+
+
+def _current_pairings(con: BaseBackend, as_of: dt.date) -> ibis.Table:
+    pairing = con.table("pairing")
+    return pairing.filter(pairing.start_date <= as_of,
+                          pairing.end_date.isnull() | (pairing.end_date >= as_of))
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageMatrix:
+    """Households and distinct officials per amphoe × agency (long form) and on both margins.
+    Margins count officials once each, so they are not the sums of the cells when an official
+    looks after households in two amphoe."""
+
+    cells: pd.DataFrame  # amphoe_code, agency_code, households, officials
+    by_amphoe: pd.DataFrame  # amphoe_code, households, paired, officials
+    by_agency: pd.DataFrame  # agency_code, households, officials
+    households: int
+    paired: int
+    officials: int
+
+
+def coverage_matrix(con: BaseBackend, filters: Filters) -> CoverageMatrix:
+    table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
+    counts = {"households": _.count(), "officials": _.official_id.nunique()}
+    cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(**counts).execute()
+    by_amphoe = table.group_by("amphoe_code").aggregate(
+        paired=_.paired.cast("int64").sum(), **counts).execute()
+    by_agency = table.group_by("agency_code").aggregate(**counts).execute()
+    totals = table.aggregate(paired=_.paired.cast("int64").sum(), **counts).execute().iloc[0]
+    return CoverageMatrix(
+        cells=cells.sort_values(["amphoe_code", "agency_code"], ignore_index=True),
+        by_amphoe=by_amphoe.fillna({"paired": 0}).sort_values("amphoe_code", ignore_index=True),
+        by_agency=by_agency.sort_values("agency_code", ignore_index=True),
+        households=int(totals["households"]),
+        paired=0 if pd.isna(totals["paired"]) else int(totals["paired"]),
+        officials=int(totals["officials"]),
+    )
+
+
+@dataclass(frozen=True)
+class CaseloadCheck:
+    """Officials by their number of current households, and the exceptions behind the counts.
+
+    The officials checked are those who look after a household in the filter now, plus, when
+    no tambon or level filter is set (an official has neither), every official of the filtered
+    amphoe and agency in the official table, so that officials whose pairings all ended (a
+    transfer) or who are not paired yet count as having 0. An official's caseload is all their
+    current households, also those outside the filter."""
+
+    distribution: dict[int, int]  # current households -> officials
+    officials: pd.DataFrame  # caseload != 2: official_id, official_name, agency_code,
+    # amphoe_code, households, household_ids, reason (none_ended | none_never | under | over)
+    unpaired: pd.DataFrame  # household_id, amphoe_code, tambon_code, previous_official_id,
+    # previous_agency_code, buddy_ended, days_without_buddy, last_visit_date, days_since_visit
+    as_of: dt.date | None
+
+    @property
+    def officials_checked(self) -> int:
+        return sum(self.distribution.values())
+
+    @property
+    def officials_off(self) -> int:
+        return sum(n for load, n in self.distribution.items() if load != CASELOAD)
+
+
+def caseload_check(con: BaseBackend, filters: Filters) -> CaseloadCheck:
+    quarter, as_of = selected_as_of(con, filters)
+    now = con.table("status_quarter")
+    now = now.filter(now.q_idx == quarter, now.paired)
+    load = now.group_by("official_id").aggregate(
+        households=_.count(),
+        household_ids=_.household_id.group_concat("; ", order_by=_.household_id))
+    scope = _status(con, filters).filter(_.paired).select("official_id").distinct()
+    official = con.table("official")
+    if not filters.tambon and not filters.levels:
+        home = apply_place_agency(official, Filters(amphoe=filters.amphoe, agency=filters.agency))
+        scope = scope.union(home.select("official_id"), distinct=True)
+    checked = official.semi_join(scope, "official_id").left_join(load, "official_id").select(
+        "official_id", "agency_code", "amphoe_code", official_name=_.name,
+        households=_.households.fill_null(0), household_ids=_.household_ids)
+    counts = checked.group_by("households").aggregate(officials=_.count()).execute()
+    distribution = {int(k): int(v) for k, v in zip(counts["households"], counts["officials"],
+                                                    strict=True)}
+    paired_before = con.table("pairing").filter(_.start_date <= as_of).select(
+        "official_id").distinct().mutate(paired_before=True)
+    off = checked.filter(_.households != CASELOAD).left_join(paired_before, "official_id")
+    off = off.mutate(reason=ibis.cases(
+        (_.households > CASELOAD, "over"), (_.households > 0, "under"),
+        (_.paired_before.fill_null(False), "none_ended"), else_="none_never"))
+    officials = off.select("official_id", "official_name", "agency_code", "amphoe_code",
+                           "households", "household_ids", "reason").order_by(
+        [ibis.desc("households"), "official_id"]).execute()
+    return CaseloadCheck(distribution=dict(sorted(distribution.items())),
+                         officials=officials, unpaired=_unpaired(con, filters, as_of),
+                         as_of=as_of)
+
+
+def _unpaired(con: BaseBackend, filters: Filters, as_of: dt.date | None) -> pd.DataFrame:
+    """Households in the filter without a buddy now, with their last buddy (if any)."""
+    households = _status(con, filters).filter(~_.paired).select(
+        "household_id", "amphoe_code", "tambon_code", "last_visit_date", "days_since_visit")
+    pairing = con.table("pairing").filter(_.start_date <= as_of)
+    last = pairing.mutate(rn=ibis.row_number().over(
+        group_by="household_id", order_by=[ibis.desc("end_date"), ibis.desc("official_id")])
+    ).filter(_.rn == 0).select("household_id", previous_official_id=_.official_id,
+                               buddy_ended=_.end_date)
+    agency = con.table("official").select(previous_official_id=_.official_id,
+                                          previous_agency_code=_.agency_code)
+    enrolled = con.table("household").select("household_id", "enrolled_on")
+    out = households.left_join(last, "household_id").drop("household_id_right")
+    out = out.left_join(agency, "previous_official_id").drop("previous_official_id_right")
+    out = out.left_join(enrolled, "household_id").drop("household_id_right")
+    since = out.buddy_ended.fill_null(out.enrolled_on)
+    out = out.mutate(days_without_buddy=ibis.literal(as_of).delta(since, unit="day"))
+    return out.select(
+        "household_id", "amphoe_code", "tambon_code", "previous_official_id",
+        "previous_agency_code", "buddy_ended", "days_without_buddy", "last_visit_date",
+        "days_since_visit",
+    ).order_by([ibis.desc("days_without_buddy"), "household_id"]).execute()
+
+
+def recency_edges(days: int) -> tuple[int, int, int]:
+    """Band edges in days: a third of the recency window, the window, twice the window
+    (30, 90, 180 for the default 90), so the first two bands are the Overview's "visited
+    recently"."""
+    return max(days // 3, 1), days, days * 2
+
+
+def recency_bands(con: BaseBackend, filters: Filters, definitions: Definitions,
+                  by: str = "amphoe_code") -> pd.DataFrame:
+    """Per amphoe or agency (of the current buddy; :data:`NO_BUDDY` for none): households
+    by days since their last visit as of the selected quarter's as-of date. Columns: ``by``,
+    households, b1 (≤ e1 days), b2 (e1 < d ≤ e2), b3 (e2 < d ≤ e3), b4 (> e3), never,
+    recent (b1 + b2), not_recent_share; the least recently visited group first."""
+    if by not in ("amphoe_code", "agency_code"):
+        raise ValueError(f"cannot group by {by!r}")
+    first, second, third = recency_edges(definitions.visited_within_days)
+    table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
+    days = table.days_since_visit
+    frame = table.group_by(by).aggregate(
+        households=_.count(),
+        b1=(days <= first).fill_null(False).cast("int64").sum(),
+        b2=((days > first) & (days <= second)).fill_null(False).cast("int64").sum(),
+        b3=((days > second) & (days <= third)).fill_null(False).cast("int64").sum(),
+        b4=(days > third).fill_null(False).cast("int64").sum(),
+        never=days.isnull().cast("int64").sum(),
+    ).execute()
+    frame["recent"] = frame["b1"] + frame["b2"]
+    frame["not_recent_share"] = 1 - frame["recent"] / frame["households"]
+    return frame.sort_values(["not_recent_share", by], ascending=[False, True],
+                             ignore_index=True)
+
+
+def _overdue_households(con: BaseBackend, filters: Filters,
+                        definitions: Definitions) -> ibis.Table:
+    """Paired households in the filter with the days they are overdue (> 0) or not (≤ 0).
+
+    The clock runs from the later of the household's last visit (by anyone) and the start of
+    its current pairing: a buddy who took a household over is given one recency window to
+    visit it. A household never visited runs from the pairing's start."""
+    _quarter, as_of = selected_as_of(con, filters)
+    households = _status(con, filters).filter(_.paired).select(
+        "household_id", "official_id", "last_visit_date")
+    started = _current_pairings(con, as_of).group_by(["household_id", "official_id"]).aggregate(
+        pairing_start=_.start_date.max())
+    joined = households.left_join(started, ["household_id", "official_id"]).drop(
+        "household_id_right", "official_id_right")
+    last = joined.last_visit_date
+    clock = ibis.cases((last.isnull() | (joined.pairing_start > last), joined.pairing_start),
+                       else_=last)
+    return joined.mutate(days_overdue=ibis.literal(as_of).delta(clock, unit="day")
+                         - definitions.visited_within_days)
+
+
+def overdue_officials(con: BaseBackend, filters: Filters,
+                      definitions: Definitions) -> pd.DataFrame:
+    """Officials with at least one household in the filter overdue for a visit, longest
+    first. Columns: official_id, official_name, agency_code, amphoe_code (the official's),
+    households (theirs in the filter), overdue_households, overdue_household_ids,
+    oldest_visit (the earliest last visit among the overdue ones; empty = never visited),
+    days_overdue (the most overdue household: days beyond the recency window)."""
+    table = _overdue_households(con, filters, definitions)
+    overdue = table.days_overdue > 0
+    per_official = table.group_by("official_id").aggregate(
+        households=_.count(),
+        overdue_households=overdue.cast("int64").sum(),
+        overdue_household_ids=table.household_id.group_concat(
+            "; ", where=overdue, order_by=table.household_id),
+        oldest_visit=table.last_visit_date.min(where=overdue),
+        days_overdue=table.days_overdue.max(),
+    ).filter(_.overdue_households > 0)
+    official = con.table("official").select("official_id", "agency_code", "amphoe_code",
+                                            official_name=_.name)
+    out = per_official.join(official, "official_id").select(
+        "official_id", "official_name", "agency_code", "amphoe_code", "households",
+        "overdue_households", "overdue_household_ids", "oldest_visit", "days_overdue")
+    return out.order_by([ibis.desc("days_overdue"), "official_id"]).execute()
+
+
+def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
+                  level: int = 2) -> pd.DataFrame:
+    """One row per agency (all 15, or the filtered one), by the current buddy's agency.
+
+    Columns: agency_code, officials, households, assessed (surveyed by the as-of date),
+    visits (recorded by the agency's officials, to households in the filter, up to the as-of
+    date), quarters (from the first visit's quarter to the selected one),
+    visits_per_household_quarter = visits / (households × quarters), climbed (level now above
+    the baseline level), climbed_share = climbed / assessed, at_level (``level`` or above),
+    level_share = at_level / assessed, officials_overdue, as_of (the selected quarter's)."""
+    _quarter, as_of = selected_as_of(con, filters)
+    population = _status(con, filters)
+    paired = population.filter(_.paired)
+    groups = paired.group_by("agency_code").aggregate(
+        officials=_.official_id.nunique(),
+        households=_.count(),
+        assessed=_.level.notnull().cast("int64").sum(),
+        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
+        at_level=(_.level >= level).fill_null(False).cast("int64").sum(),
+    ).execute().set_index("agency_code")
+    visit = con.table("visit").filter(_.visit_date <= as_of).semi_join(
+        population.select("household_id"), "household_id")
+    visits = visit.join(con.table("official").select("official_id", "agency_code"),
+                        "official_id").group_by("agency_code").aggregate(
+        visits=_.count()).execute().set_index("agency_code")["visits"]
+    late = _overdue_households(con, filters, definitions).filter(_.days_overdue > 0)
+    late = late.join(con.table("official").select("official_id", "agency_code"), "official_id")
+    overdue = late.group_by("agency_code").aggregate(
+        officials_overdue=_.official_id.nunique()).execute().set_index(
+        "agency_code")["officials_overdue"]
+    codes = [filters.agency] if filters.agency else list(agency_table()["agency_code"])
+    frame = groups.reindex(codes).fillna(0).astype("int64")
+    frame["visits"] = visits.reindex(codes).fillna(0).astype("int64")
+    frame["officials_overdue"] = overdue.reindex(codes).fillna(0).astype("int64")
+    quarters = quarters_up_to(con, filters)
+    frame["quarters"] = quarters
+    frame["as_of"] = as_of
+    exposure = frame["households"] * quarters
+    frame["visits_per_household_quarter"] = (frame["visits"] / exposure).where(exposure > 0)
+    frame["climbed_share"] = (frame["climbed"] / frame["assessed"]).where(frame["assessed"] > 0)
+    frame["level_share"] = (frame["at_level"] / frame["assessed"]).where(frame["assessed"] > 0)
+    frame.index.name = "agency_code"
+    return frame.reset_index()
+
+
+@dataclass(frozen=True)
+class LeagueSummary:
+    """The league's rows added up (one agency, or all): what the KPI cards show. Rates are
+    None for fewer than :data:`MIN_GROUP` households (or surveyed households)."""
+
+    officials: int
+    households: int
+    assessed: int
+    officials_overdue: int
+    quarters: int
+    visits_per_household_quarter: float | None
+    climbed_share: float | None
+    level_share: float | None
+    as_of: dt.date | None
+
+
+def league_summary(league: pd.DataFrame) -> LeagueSummary:
+    total = league[["officials", "households", "assessed", "visits", "climbed", "at_level",
+                    "officials_overdue"]].sum()
+    quarters = int(league["quarters"].max()) if len(league) else 0
+    households, assessed = int(total["households"]), int(total["assessed"])
+    enough, surveyed = households >= MIN_GROUP, assessed >= MIN_GROUP
+    return LeagueSummary(
+        officials=int(total["officials"]), households=households, assessed=assessed,
+        officials_overdue=int(total["officials_overdue"]), quarters=quarters,
+        visits_per_household_quarter=(total["visits"] / (households * quarters)
+                                      if enough and quarters else None),
+        climbed_share=total["climbed"] / assessed if surveyed else None,
+        level_share=total["at_level"] / assessed if surveyed else None,
+        as_of=league["as_of"].iloc[0] if len(league) else None,
+    )
+
+
+# --- display tables (pure; translated headers; what is shown is what is downloaded) ------------
+
+
+def protected(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame | None:
+    """The rows this viewer may see (personal columns masked), or None for a viewer who may
+    see no rows at all."""
+    try:
+        return protect(frame, viewer)
+    except NotAllowedError:
+        return None
+
+
+def short_agency_names(lang: str) -> dict[str, str]:
+    """Agency names without the province and the word "office", for charts and tables on a
+    projector ("สำนักงานพัฒนาชุมชนจังหวัดขอนแก่น" -> "พัฒนาชุมชน", "Khon Kaen Provincial
+    Police" -> "Police")."""
+    table = agency_table()
+    if lang == "th":
+        names = [re.sub(r"^สำนักงาน(?=\S)", "", n.replace("จังหวัดขอนแก่น", ""))
+                 for n in table["name_th"]]
+    else:
+        names = [re.sub(r" Office$", "", re.sub(r"^(Khon Kaen )?Provincial (Office of )?", "", n))
+                 for n in table["name_en"]]
+    return {code: re.sub(r"\s+", " ", name).strip()
+            for code, name in zip(table["agency_code"], names, strict=True)}
+
+
+def for_screen(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same table for the screen: each number column in ``frame.attrs["decimals"]``
+    written with that many decimals, and "–" for a suppressed figure (the browser would show
+    "None"). The frame itself, numbers and blanks, is what is downloaded."""
+    out = for_display(frame)
+    for column, digits in frame.attrs.get("decimals", {}).items():
+        out[column] = [v if isinstance(v, str) else f"{v:,.{digits}f}" for v in out[column]]
+    return out
+
+
+def _agency_label(code: object, names: Mapping[str, str], lang: str) -> str:
+    if code == NO_BUDDY:
+        return t("coverage.no_buddy", lang)
+    return names.get(str(code), str(code))
+
+
+def matrix_columns(matrix: CoverageMatrix, agency_order: Sequence[str],
+                   measure: str) -> list[str]:
+    """The agency columns of the matrix: every agency in ``agency_order`` (so a gap shows as
+    0), and "no buddy" when households are counted and some have none."""
+    columns = list(agency_order)
+    if measure == "households" and (matrix.by_agency["agency_code"] == NO_BUDDY).any():
+        columns.append(NO_BUDDY)
+    return columns
+
+
+def matrix_table(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str, str],
+                 agency_order: Sequence[str], lang: str) -> pd.DataFrame:
+    """Amphoe (rows, DOPA order) × agency (columns: codes) of ``measure`` (households or
+    officials), with a total column and a total row taken from the margins."""
+    if measure not in ("households", "officials"):
+        raise ValueError(f"unknown measure {measure!r}")
+    columns = matrix_columns(matrix, agency_order, measure)
+    grid = matrix.cells.pivot_table(index="amphoe_code", columns="agency_code", values=measure,
+                                    aggfunc="sum", fill_value=0)
+    amphoe = list(matrix.by_amphoe["amphoe_code"])
+    grid = grid.reindex(index=amphoe, columns=columns, fill_value=0).astype("int64")
+    total = t("table.total", lang)
+    grid[total] = matrix.by_amphoe.set_index("amphoe_code")[measure].reindex(amphoe).to_numpy()
+    margin = matrix.by_agency.set_index("agency_code")[measure].reindex(columns).fillna(0)
+    grid.loc[total] = [*margin.astype("int64"), getattr(matrix, measure)]
+    grid.columns = [t("coverage.no_buddy", lang) if c == NO_BUDDY else c for c in grid.columns]
+    grid.index = [amphoe_names.get(c, c) for c in amphoe] + [total]
+    grid.index.name = t("table.amphoe_code", lang)
+    return grid.reset_index()
+
+
+def _official_columns(rows: pd.DataFrame, amphoe_names: Mapping[str, str],
+                      agency_names: Mapping[str, str], lang: str) -> dict[str, object]:
+    """Who the official is: ID, name (as :func:`protect` left it), agency, amphoe."""
+    return {
+        t("coverage.col_official_id", lang): rows["official_id"],
+        t("coverage.col_official_name", lang): rows["official_name"],
+        t("table.agency_code", lang): [agency_names.get(c, c) for c in rows["agency_code"]],
+        t("table.amphoe_code", lang): [amphoe_names.get(c, c) for c in rows["amphoe_code"]],
+    }
+
+
+def caseload_table(officials: pd.DataFrame, amphoe_names: Mapping[str, str],
+                   agency_names: Mapping[str, str], lang: str) -> pd.DataFrame:
+    """Officials without exactly two households (rows already through :func:`protect`)."""
+    return pd.DataFrame({
+        **_official_columns(officials, amphoe_names, agency_names, lang),
+        t("coverage.col_caseload", lang): officials["households"].astype("int64"),
+        t("coverage.col_household_ids", lang): officials["household_ids"].fillna(""),
+        t("coverage.col_reason", lang): [t(f"coverage.reason_{r}", lang)
+                                         for r in officials["reason"]],
+    })
+
+
+def _dates(values: pd.Series, lang: str) -> list[str]:
+    return ["" if pd.isna(v) else format_date(pd.Timestamp(v).date(), lang) for v in values]
+
+
+def unpaired_table(unpaired: pd.DataFrame, amphoe_names: Mapping[str, str],
+                   tambon_names: Mapping[str, str], lang: str) -> pd.DataFrame:
+    """Households without a buddy now, longest without first (rows already protected)."""
+    return pd.DataFrame({
+        t("coverage.col_household_id", lang): unpaired["household_id"],
+        t("table.amphoe_code", lang): [amphoe_names.get(c, c) for c in unpaired["amphoe_code"]],
+        t("coverage.col_tambon", lang): [tambon_names.get(c, c) for c in unpaired["tambon_code"]],
+        t("coverage.col_previous_buddy", lang): unpaired["previous_official_id"].fillna(""),
+        t("coverage.col_previous_agency", lang): unpaired["previous_agency_code"].fillna(""),
+        t("coverage.col_buddy_ended", lang): _dates(unpaired["buddy_ended"], lang),
+        t("coverage.col_days_without", lang): unpaired["days_without_buddy"].astype("Int64"),
+        t("coverage.col_last_visit", lang): _dates(unpaired["last_visit_date"], lang),
+    })
+
+
+def band_labels(days: int, lang: str) -> dict[str, str]:
+    first, second, third = recency_edges(days)
+    return {
+        "b1": t("coverage.band_within", lang, days=first),
+        "b2": t("coverage.band_between", lang, low=first + 1, high=second),
+        "b3": t("coverage.band_between", lang, low=second + 1, high=third),
+        "b4": t("coverage.band_over", lang, days=third),
+        "never": t("coverage.band_never", lang),
+    }
+
+
+def recency_table(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: int,
+                  lang: str) -> pd.DataFrame:
+    """Households per recency band (counts) and the share not visited within ``days``
+    (suppressed under :data:`MIN_GROUP` households); least recently visited first."""
+    labels = band_labels(days, lang)
+    hidden = frame["households"] < MIN_GROUP
+    share = t("coverage.col_not_recent", lang, days=days)
+    out = pd.DataFrame({
+        t(f"table.{by}", lang): [_agency_label(c, names, lang) for c in frame[by]],
+        t("coverage.col_households", lang): frame["households"].astype("int64"),
+        **{labels[b]: frame[b].astype("int64") for b in BANDS},
+        share: (frame["not_recent_share"] * 100).where(~hidden).astype("Float64").round(1),
+        t("table.note", lang): [group_note(int(n), lang) for n in frame["households"]],
+    })
+    out.attrs["decimals"] = {share: 1}
+    return out
+
+
+def league_table(league: pd.DataFrame, names: Mapping[str, str], level_name: str,
+                 lang: str) -> pd.DataFrame:
+    """The agencies ranked by visits per household per quarter (follow-through), groups of
+    fewer than :data:`MIN_GROUP` households last and without their rates."""
+    frame = league.assign(_hidden=league["households"] < MIN_GROUP).sort_values(
+        ["_hidden", "visits_per_household_quarter", "agency_code"],
+        ascending=[True, False, True], na_position="last")
+    hidden = frame["_hidden"] | (frame["assessed"] < MIN_GROUP)
+
+    def masked(series: pd.Series, digits: int) -> pd.Series:
+        return series.where(~hidden).astype("Float64").round(digits)
+
+    per_official = (frame["households"] / frame["officials"]).where(frame["officials"] > 0)
+    ratio, rate = t("agencies.col_per_official", lang), t("agencies.col_visit_rate", lang)
+    climbed = t("agencies.col_climbed", lang)
+    level = t("agencies.col_level", lang, level=level_name)
+    out = pd.DataFrame({
+        t("table.agency_code", lang): [names.get(c, c) for c in frame["agency_code"]],
+        t("agencies.col_officials", lang): frame["officials"].astype("int64"),
+        t("coverage.col_households", lang): frame["households"].astype("int64"),
+        ratio: per_official.astype("Float64").round(2),
+        rate: masked(frame["visits_per_household_quarter"], 2),
+        climbed: masked(frame["climbed_share"] * 100, 1),
+        level: masked(frame["level_share"] * 100, 1),
+        t("agencies.col_overdue", lang): frame["officials_overdue"].astype("int64"),
+        t("table.note", lang): [group_note(int(n), lang) for n in frame["households"]],
+    })
+    out.attrs["decimals"] = {ratio: 2, rate: 2, climbed: 1, level: 1}
+    return out
+
+
+def overdue_table(overdue: pd.DataFrame, amphoe_names: Mapping[str, str],
+                  agency_names: Mapping[str, str], lang: str) -> pd.DataFrame:
+    """Officials overdue for a visit, longest first (rows already through :func:`protect`)."""
+    return pd.DataFrame({
+        **_official_columns(overdue, amphoe_names, agency_names, lang),
+        t("agencies.col_days_overdue", lang): overdue["days_overdue"].astype("int64"),
+        t("agencies.col_overdue_households", lang): overdue["overdue_households"].astype(
+            "int64"),
+        t("coverage.col_household_ids", lang): overdue["overdue_household_ids"].fillna(""),
+        t("agencies.col_oldest_visit", lang): [
+            d or t("coverage.band_never", lang) for d in _dates(overdue["oldest_visit"], lang)],
+    })
+
+
+# --- sentences for the deputy governor ---------------------------------------------------------
+
+
+def _worst(frame: pd.DataFrame, value: str, size: str, n: int,
+           ascending: bool) -> pd.DataFrame:
+    """The ``n`` groups of at least :data:`MIN_GROUP` (by ``size``) with the worst ``value``."""
+    shown = frame[(frame[size] >= MIN_GROUP) & frame[value].notna()]
+    return shown.sort_values([value, size], ascending=[ascending, False]).head(n)
+
+
+def coverage_sentence(bands: pd.DataFrame, check: CaseloadCheck,
+                      amphoe_names: Mapping[str, str], days: int, lang: str) -> str:
+    worst = _worst(bands, "not_recent_share", "households", 3, ascending=False)
+    worst = worst[worst["not_recent_share"] > 0]
+    parts = []
+    if not worst.empty:
+        places = ", ".join(
+            t("coverage.sentence_place", lang, name=amphoe_names.get(r.amphoe_code, r.amphoe_code),
+              share=f"{r.not_recent_share:.0%}", n=int(r.households - r.recent),
+              of=int(r.households))
+            for r in worst.itertuples())
+        parts.append(t("coverage.sentence_recency", lang, n=len(worst), days=days,
+                       places=places))
+    else:
+        parts.append(t("coverage.sentence_all_recent", lang, days=days))
+    parts.append(t("coverage.sentence_caseload", lang,
+                   unpaired=format_number(len(check.unpaired)),
+                   officials=format_number(check.officials_off),
+                   checked=format_number(check.officials_checked)))
+    return " ".join(parts)
+
+
+def agencies_sentence(league: pd.DataFrame, names: Mapping[str, str], lang: str) -> str:
+    slow = _worst(league, "visits_per_household_quarter", "households", 3, ascending=True)
+    stuck = _worst(league[league["assessed"] >= MIN_GROUP], "climbed_share", "households", 3,
+                   ascending=True)
+    if slow.empty:
+        return t("agencies.sentence_none", lang, min=MIN_GROUP)
+    if len(league) == 1:  # one agency (the shared filter): its figures, not a ranking
+        row = slow.iloc[0]
+        return t("agencies.sentence_one", lang, name=names.get(row.agency_code, row.agency_code),
+                 rate=f"{row.visits_per_household_quarter:.2f}",
+                 overdue=int(row.officials_overdue),
+                 share="–" if pd.isna(row.climbed_share) else f"{row.climbed_share:.0%}")
+    visits = ", ".join(
+        t("agencies.sentence_rate", lang, name=names.get(r.agency_code, r.agency_code),
+          rate=f"{r.visits_per_household_quarter:.2f}", overdue=int(r.officials_overdue))
+        for r in slow.itertuples())
+    climbed = ", ".join(
+        t("agencies.sentence_share", lang, name=names.get(r.agency_code, r.agency_code),
+          share=f"{r.climbed_share:.0%}")
+        for r in stuck.itertuples())
+    return t("agencies.sentence", lang, n=len(slow), visits=visits, climbed=climbed)
+
+
+# --- figures (plotly; pure) --------------------------------------------------------------------
+
+BAND_COLOURS = {"b1": LEVEL_COLOURS[3], "b2": "#8CCFB8", "b3": LEVEL_COLOURS[1],
+                "b4": LEVEL_COLOURS[0], "never": NEUTRAL}
+HEAT_SCALE = [[0.0, "#f7fbff"], [0.25, "#c6dbef"], [0.6, "#4292c6"], [1.0, "#08306b"]]
+
+
+def matrix_height(amphoe: int) -> int:
+    """Pixels of the matrix heatmap for ``amphoe`` rows; the table beside it takes the same."""
+    return max(420, 24 * amphoe + 160)
+
+
+def matrix_chart(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str, str],
+                 agency_names: Mapping[str, str], agency_order: Sequence[str],
+                 lang: str) -> go.Figure:
+    """Heatmap of amphoe (rows) × agency (columns) with the totals as bars on both margins:
+    agencies on top, amphoe on the right."""
+    table = matrix_table(matrix, measure, amphoe_names, agency_order, lang)
+    total = t("table.total", lang)
+    body = table.iloc[:-1].set_index(table.columns[0])
+    codes = matrix_columns(matrix, agency_order, measure)
+    x = [_agency_label(c, {}, lang) for c in codes]
+    full = [_agency_label(c, agency_names, lang) for c in codes]
+    y = list(body.index)
+    z = body[x].to_numpy()
+    # households without a buddy: the same cells, in the colour that asks for action
+    alarm = [[v if c == NO_BUDDY and v else None for c, v in zip(codes, row, strict=True)]
+             for row in z]
+    fig = make_subplots(rows=2, cols=2, shared_xaxes=True, shared_yaxes=True,
+                        column_widths=[0.86, 0.14], row_heights=[0.12, 0.88],
+                        horizontal_spacing=0.01, vertical_spacing=0.01)
+    fig.add_trace(go.Heatmap(
+        z=z, x=x, y=y, colorscale=HEAT_SCALE, showscale=False, xgap=1, ygap=1,
+        text=[[str(v) if v else "" for v in row] for row in z], texttemplate="%{text}",
+        customdata=[full] * len(y),
+        hovertemplate="%{y} · %{customdata}: %{z:,}<extra></extra>"), row=2, col=1)
+    if NO_BUDDY in codes:
+        fig.add_trace(go.Heatmap(
+            z=alarm, x=x, y=y, colorscale=[[0, LEVEL_COLOURS[0]], [1, LEVEL_COLOURS[0]]],
+            showscale=False, xgap=1, ygap=1, texttemplate="%{z}", hoverongaps=False,
+            hovertemplate="%{y} · %{x}: %{z:,}<extra></extra>"), row=2, col=1)
+    tops = table.iloc[-1][x].to_numpy()
+    fig.add_trace(go.Bar(x=x, y=tops, marker={"color": NEUTRAL}, customdata=full,
+                         text=[f"{v:,}" for v in tops], textposition="outside", cliponaxis=False,
+                         hovertemplate="%{customdata}: %{y:,}<extra>" + total + "</extra>"),
+                  row=1, col=1)
+    sides = body[total].to_numpy()
+    fig.add_trace(go.Bar(y=y, x=sides, orientation="h", marker={"color": NEUTRAL},
+                         text=[f"{v:,}" for v in sides], textposition="outside",
+                         cliponaxis=False,
+                         hovertemplate="%{y}: %{x:,}<extra>" + total + "</extra>"),
+                  row=2, col=2)
+    _layout(fig, height=matrix_height(len(y)))
+    fig.update_layout(showlegend=False, margin={"t": 10, "r": 40})
+    fig.update_yaxes(autorange="reversed", row=2, col=1)
+    fig.update_yaxes(showticklabels=False, showgrid=False, row=1, col=1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, row=2, col=2)
+    fig.update_xaxes(side="bottom", tickangle=-45, row=2, col=1)
+    return fig
+
+
+def recency_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: int,
+                  lang: str) -> go.Figure:
+    """Stacked bars: each group's households by days since the last visit, the least recently
+    visited group on top. Shares (100% bars) when every group has at least
+    :data:`MIN_GROUP` households; otherwise counts, so that no small group shows a share."""
+    as_share = bool(len(frame)) and bool((frame["households"] >= MIN_GROUP).all())
+    shown = frame.iloc[::-1]
+    y = [_agency_label(c, names, lang) for c in shown[by]]
+    labels = band_labels(days, lang)
+    fig = go.Figure()
+    for band in BANDS:
+        x = shown[band] / shown["households"] if as_share else shown[band]
+        value = "%{x:.1%} (%{customdata:,})" if as_share else "%{x:,}"
+        fig.add_trace(go.Bar(
+            y=y, x=x, orientation="h", name=labels[band], marker={"color": BAND_COLOURS[band]},
+            customdata=shown[band],
+            hovertemplate="%{y}: " + value + "<extra>" + labels[band] + "</extra>"))
+    fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
+    if as_share:
+        fig.update_xaxes(tickformat=".0%", range=[0, 1], title=t("chart.share_households", lang))
+    else:
+        fig.update_xaxes(title=t("chart.households", lang))
+    return _layout(fig, height=max(320, 24 * len(shown) + 110))
+
+
+def league_chart(league: pd.DataFrame, names: Mapping[str, str], picked: str | None,
+                 lang: str) -> go.Figure:
+    """Dots: visits per household per quarter by agency, highest on top, against the
+    one-visit-a-quarter line. A dot plot, not bars, so the axis may start near the values
+    without misleading. Groups under :data:`MIN_GROUP` households are left out. Clicking a
+    dot selects its agency (``customdata[0]`` is the code)."""
+    shown = league[(league["households"] >= MIN_GROUP)
+                   & league["visits_per_household_quarter"].notna()]
+    shown = shown.sort_values(["visits_per_household_quarter", "agency_code"],
+                              ascending=[True, False])
+    rates = shown["visits_per_household_quarter"]
+    colours = [LEVEL_COLOURS[2] if picked in (None, c) else "#b8c4ce"
+               for c in shown["agency_code"]]
+    fig = go.Figure(go.Scatter(
+        x=rates, y=[names.get(c, c) for c in shown["agency_code"]], mode="markers+text",
+        marker={"color": colours, "size": 16, "line": {"color": "white", "width": 1}},
+        text=[f"{v:.2f}" for v in rates], textposition="middle right",
+        customdata=shown[["agency_code", "households"]],
+        hovertemplate="%{y}: %{x:.2f} (n=%{customdata[1]})<extra></extra>"))
+    fig.add_vline(x=1, line={"color": NEUTRAL, "dash": "dot"})
+    fig.add_annotation(x=1, y=1, xref="x", yref="paper", yanchor="bottom", showarrow=False,
+                       text=t("agencies.one_a_quarter", lang), font={"color": NEUTRAL})
+    low = float(rates.min()) if len(rates) else 1.0
+    high = float(rates.max()) if len(rates) else 1.0
+    fig.update_xaxes(range=[min(low, 1.0) - 0.06, max(high, 1.0) + 0.08], zeroline=False,
+                     title=t("agencies.col_visit_rate", lang), showgrid=True,
+                     gridcolor="#eeeeee")
+    fig.update_yaxes(automargin=True, showgrid=False)
+    _layout(fig, height=max(320, 30 * len(shown) + 110))
+    fig.update_layout(margin={"b": 40})
+    return fig

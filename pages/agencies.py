@@ -1,0 +1,112 @@
+"""หน่วยงาน / Agencies & buddies: the 15 agencies side by side, and the buddies overdue.
+
+Choosing an agency here (the selector, or a click on its bar) narrows this page only, so the
+league stays whole for comparison; "apply to every page" sets the shared agency filter.
+"""
+
+import dataclasses
+
+import streamlit as st
+
+from dashboard import coverage, store_access, tables
+from dashboard.filters import ALL, KEY_AGENCY
+from dashboard.i18n import format_number, format_percent
+from dashboard.thai_dates import format_date
+from dashboard.ui import (
+    amphoe_names,
+    context,
+    download_buttons,
+    level_names,
+    page_header,
+)
+
+KEY_PICK, KEY_CHART = "agencies_pick", "agencies_chart"
+ctx = context()
+page_header(ctx, "agencies.title")
+target = ctx.definitions.targets[1]
+level_name = level_names(ctx)[target.level]
+names, places = coverage.short_agency_names(ctx.lang), amphoe_names(ctx.lang)
+days = ctx.definitions.visited_within_days
+league = store_access.query("agency_league", ctx.version, ctx.filters, level=target.level)
+st.info(coverage.agencies_sentence(league, names, ctx.lang), icon=":material/campaign:")
+
+
+def pick_from_chart() -> None:
+    points = st.session_state[KEY_CHART].selection.points
+    if points:
+        st.session_state[KEY_PICK] = points[0]["customdata"][0]
+
+
+def apply_everywhere() -> None:
+    st.session_state[KEY_AGENCY], st.session_state[KEY_PICK] = st.session_state[KEY_PICK], ALL
+
+
+if ctx.filters.agency:
+    picked: str | None = ctx.filters.agency
+    st.caption(ctx.t("agencies.sidebar_pick"))
+else:
+    options = [ALL, *league["agency_code"]]
+    if st.session_state.get(KEY_PICK) not in options:
+        st.session_state[KEY_PICK] = ALL
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    picked = left.selectbox(ctx.t("agencies.pick"), options, key=KEY_PICK,
+                            format_func=lambda c: names.get(c, ctx.t("agencies.all"))) or None
+    right.button(ctx.t("agencies.apply"), on_click=apply_everywhere, disabled=picked is None,
+                 help=ctx.t("agencies.apply_help"), icon=":material/filter_alt:",
+                 width="stretch")
+
+st.subheader(ctx.t("agencies.league"))
+left, right = st.columns([2, 3])
+left.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang), key=KEY_CHART,
+                  on_select=pick_from_chart, selection_mode="points",
+                  config={"displaylogo": False, "doubleClickDelay": 200})
+table = coverage.league_table(league, names, level_name, ctx.lang)
+with right:
+    st.dataframe(coverage.for_screen(table), hide_index=True,
+                 height=min(36 * (len(table) + 1), 580))
+    download_buttons(ctx, table, "agencies_league", key="league_dl")
+st.caption(ctx.t("agencies.league_note", quarters=int(league["quarters"].max()),
+                 min=tables.MIN_GROUP))
+
+narrowed = dataclasses.replace(ctx.filters, agency=picked)
+st.subheader(ctx.t("agencies.selected", name=names[picked]) if picked else ctx.t("agencies.all"))
+summary = coverage.league_summary(league[league["agency_code"] == picked] if picked else league)
+cards = st.columns(5)
+cards[0].metric(ctx.t("agencies.kpi_officials"), format_number(summary.officials), border=True,
+                delta=ctx.t("agencies.kpi_per_official", n=format_number(
+                    summary.households / summary.officials if summary.officials else None, 2)),
+                delta_color="off", delta_arrow="off")
+cards[1].metric(ctx.t("agencies.kpi_households"), format_number(summary.households), border=True)
+cards[2].metric(ctx.t("agencies.kpi_rate"), format_number(summary.visits_per_household_quarter, 2),
+                border=True, help=ctx.t("agencies.kpi_rate_help", quarters=summary.quarters))
+for card, label, share in (
+        (cards[3], ctx.t("agencies.kpi_climbed"), summary.climbed_share),
+        (cards[4], ctx.t("kpi.at_target", n=target.level, name=level_name), summary.level_share)):
+    card.metric(label, format_percent(share), border=True,
+                delta=ctx.t("agencies.kpi_of_assessed", n=format_number(summary.assessed)),
+                delta_color="off", delta_arrow="off")
+
+st.markdown(f"**{ctx.t('agencies.overdue')}** · "
+            f"{ctx.t('agencies.kpi_overdue')}: {format_number(summary.officials_overdue)}")
+overdue = coverage.protected(store_access.query("overdue_officials", ctx.version, narrowed),
+                             ctx.viewer)
+if overdue is None:
+    st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")
+elif overdue.empty:
+    st.success(ctx.t("agencies.none_overdue"), icon=":material/check_circle:")
+else:
+    late = coverage.overdue_table(overdue, places, names, ctx.lang)
+    st.dataframe(late, hide_index=True, height=min(36 * (len(late) + 1), 420))
+    download_buttons(ctx, late, "agencies_overdue", key="overdue_dl")
+st.caption(ctx.t("agencies.overdue_note", days=days))
+
+st.markdown(f"**{ctx.t('agencies.recency')}**")
+bands = store_access.query("recency_bands", ctx.version, narrowed, by="amphoe_code")
+st.plotly_chart(coverage.recency_chart(bands, "amphoe_code", places, days, ctx.lang),
+                key="agencies_recency", config={"displaylogo": False})
+st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang), days=days,
+                 min=tables.MIN_GROUP))
+with st.expander(ctx.t("download.title"), icon=":material/download:"):
+    recency = coverage.recency_table(bands, "amphoe_code", places, days, ctx.lang)
+    st.dataframe(coverage.for_screen(recency), hide_index=True)
+    download_buttons(ctx, recency, "agencies_recency", key="agencies_recency_dl")

@@ -1,0 +1,113 @@
+"""ความครอบคลุม / Coverage: who looks after whom, the buddies' caseload, and visit recency."""
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import coverage, store_access, tables
+from dashboard.i18n import format_number, format_percent
+from dashboard.thai_dates import format_date
+from dashboard.ui import (
+    agency_names,
+    amphoe_names,
+    context,
+    download_buttons,
+    page_header,
+    tambon_names,
+)
+from loaders.reference import agency_table
+
+ctx = context()
+page_header(ctx, "coverage.title")
+days = ctx.definitions.visited_within_days
+
+
+def query(name: str, **params: object) -> object:
+    return store_access.query(name, ctx.version, ctx.filters, **params)
+
+
+def show_rows(frame: pd.DataFrame, build: Callable[[pd.DataFrame], pd.DataFrame],
+              empty_key: str, stem: str) -> None:
+    """Household- or official-level rows: masked by role, with their download."""
+    rows = coverage.protected(frame, ctx.viewer)
+    if rows is None:
+        st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")
+    elif rows.empty:
+        st.success(ctx.t(empty_key), icon=":material/check_circle:")
+    else:
+        table = build(rows)
+        st.dataframe(table, hide_index=True, height=min(36 * (len(table) + 1), 400))
+        download_buttons(ctx, table, stem, key=f"{stem}_dl")
+
+
+matrix = query("coverage_matrix")
+if matrix.households == 0:
+    st.info(ctx.t("coverage.no_households"), icon=":material/search_off:")
+    st.stop()
+check = query("caseload_check")
+as_of = format_date(check.as_of, ctx.lang)  # the selected quarter's, not the latest
+bands = {by: query("recency_bands", by=by) for by in ("amphoe_code", "agency_code")}
+places, agencies = amphoe_names(ctx.lang), coverage.short_agency_names(ctx.lang)
+st.info(coverage.coverage_sentence(bands["amphoe_code"], check, places, days, ctx.lang),
+        icon=":material/campaign:")
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(ctx.t("coverage.kpi_paired"), format_percent(matrix.paired / matrix.households),
+          delta=ctx.t("coverage.kpi_of", n=format_number(matrix.households)), delta_color="off",
+          delta_arrow="off", border=True, help=ctx.t("coverage.kpi_paired_help"))
+c2.metric(ctx.t("coverage.kpi_officials"), format_number(matrix.officials), border=True,
+          help=ctx.t("coverage.kpi_officials_help"))
+c3.metric(ctx.t("coverage.kpi_off"), format_number(check.officials_off), border=True,
+          delta=ctx.t("coverage.kpi_off_of", n=format_number(check.officials_checked)),
+          delta_color="off", delta_arrow="off", help=ctx.t("coverage.kpi_off_help"))
+c4.metric(ctx.t("coverage.kpi_unpaired"), format_number(len(check.unpaired)), border=True,
+          help=ctx.t("coverage.kpi_unpaired_help"))
+
+st.subheader(ctx.t("coverage.matrix"))
+measure = st.segmented_control(ctx.t("coverage.measure"), ["households", "officials"],
+                               default="households", required=True, key="coverage_measure",
+                               format_func=lambda m: ctx.t(f"coverage.measure_{m}"))
+order = [c for c in agency_table()["agency_code"] if ctx.filters.agency in (None, c)]
+left, right = st.columns([3, 2])
+full_names = agency_names(ctx.lang)
+left.plotly_chart(coverage.matrix_chart(matrix, measure, places, full_names, order, ctx.lang),
+                  key="coverage_matrix", config={"displaylogo": False})
+table = coverage.matrix_table(matrix, measure, places, order, ctx.lang)
+right.dataframe(table, hide_index=True,
+                height=min(coverage.matrix_height(len(table) - 1), 35 * (len(table) + 1) + 3),
+                column_config={c: st.column_config.NumberColumn(c, help=full_names[c])
+                               for c in order})
+with right:
+    download_buttons(ctx, table, f"coverage_{measure}", key="matrix_dl")
+st.caption(ctx.t("coverage.matrix_note"))
+
+st.subheader(ctx.t("coverage.caseload"))
+st.caption(ctx.t("coverage.distribution", date=as_of, counts=" · ".join(
+    ctx.t("coverage.distribution_item", load=k, n=format_number(n))
+    for k, n in check.distribution.items())) + "  \n" + ctx.t("coverage.scope_note"))
+if ctx.filters.agency:
+    st.caption(ctx.t("coverage.agency_filter_note"))
+left, right = st.columns([4, 3])
+with left:
+    st.markdown(f"**{ctx.t('coverage.officials_off')}**")
+    show_rows(check.officials, lambda r: coverage.caseload_table(r, places, agencies, ctx.lang),
+              "coverage.none_off", "coverage_caseload")
+with right:
+    st.markdown(f"**{ctx.t('coverage.unpaired')}**")
+    show_rows(check.unpaired, lambda r: coverage.unpaired_table(r, places,
+                                                                tambon_names(ctx.lang), ctx.lang),
+              "coverage.none_unpaired", "coverage_unpaired")
+
+st.subheader(ctx.t("coverage.recency"))
+for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=True):
+    with column:
+        st.markdown("**" + ctx.t(f"coverage.recency_by_{by.removesuffix('_code')}") + "**")
+        st.plotly_chart(coverage.recency_chart(bands[by], by, names, days, ctx.lang),
+                        key=f"coverage_recency_{by}", config={"displaylogo": False})
+        recency = coverage.recency_table(bands[by], by, names, days, ctx.lang)
+        with st.expander(ctx.t("download.title"), icon=":material/download:"):
+            st.dataframe(coverage.for_screen(recency), hide_index=True)
+            download_buttons(ctx, recency, f"coverage_recency_{by.removesuffix('_code')}",
+                             key=f"recency_{by}_dl")
+st.caption(ctx.t("coverage.recency_note", date=as_of, days=days, min=tables.MIN_GROUP))
