@@ -1,0 +1,368 @@
+"""Benchmark: every page at provincial and national scale, against a naive baseline.
+
+    python -m bench.run                       # 1,174 and 1,000,000 households (about 10 min)
+    python -m bench.run --large 100000        # a smaller "large" scale
+    python -m bench.run --no-large            # provincial scale only
+
+For each scale, in fresh processes: build the store through the importer (timed), then run
+every registered page through AppTest: first render (empty result caches), cached rerun and a
+filter change (another amphoe), medians of several runs; bytes each page sends (the protobuf
+size of its elements: chart specs, tables, deck JSON); peak memory (max RSS) of the process
+running the pages. A naive baseline runs in the same process: the Overview's four KPIs computed
+by reading the raw files into pandas on every run. With Chromium installed, the rerun latency
+through a real server is measured from the browser. Results are printed as a table with the
+targets as pass/fail and written to ``bench/results.json``. Nothing here is a test: a missed
+target is a finding to act on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+TARGETS = {
+    "small": {"first_render_s": 0.5, "cached_rerun_ms": 25, "filter_change_ms": 50},
+    "large": {"first_render_s": 1.0, "cached_rerun_ms": 25, "filter_change_ms": 200,
+              "peak_memory_mb": 1024, "page_bytes": 3 * 1024 * 1024, "import_s": 120},
+}
+AMPHOE_CYCLE = ("4005", "4010", "4020", "4001", "4016")
+RUNS = 5
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _env(store_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["KUSIAO_STORE_DIR"] = str(store_dir)
+    env["KUSIAO_STORE_URL"] = f"duckdb://{store_dir / 'kusiao.duckdb'}"
+    env["KUSIAO_ROLE"] = "officer"  # every page shows its full content
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+# --- step 1: files and import ---------------------------------------------------------------
+
+
+def build(scale: str, households: int, folder: Path) -> dict[str, Any]:
+    """Write the scale's files and import them into a new store; runs in its own process."""
+    from loaders.bootstrap import DEMO_DIR, demo_files
+    from loaders.contracts import IMPORT_ORDER
+    from loaders.importer import import_file
+    from loaders.store import Store
+
+    files: dict[str, Path]
+    started = time.perf_counter()
+    if scale == "small":
+        files = dict(demo_files(DEMO_DIR))
+    else:
+        from bench.scale import copies_for, write_scale
+
+        files = write_scale(folder / "files", copies_for(households))
+    written = time.perf_counter() - started
+    store = Store.open(f"duckdb://{folder / 'kusiao.duckdb'}", store_dir=folder)
+    timings = {}
+    started = time.perf_counter()
+    for dataset in IMPORT_ORDER:
+        t0 = time.perf_counter()
+        report = import_file(store, files[dataset], dataset, imported_by="bench")
+        if not report.committed:
+            reasons = [i.reason_key for i in report.errors][:5]
+            raise SystemExit(f"{dataset}: import refused: {reasons}")
+        timings[dataset] = {"rows": report.rows_read,
+                            "seconds": round(time.perf_counter() - t0, 2)}
+    imported = time.perf_counter() - started
+    counts = {t: store.count(t) for t in ("household", "official", "pairing", "visit")}
+    store.close()
+    return {"files": {k: str(v) for k, v in files.items()}, "write_files_s": round(written, 1),
+            "import_s": round(imported, 1), "import_by_file": timings, "rows": counts,
+            "import_peak_memory_mb": round(_maxrss_mb())}
+
+
+# --- step 2: pages ----------------------------------------------------------------------------
+
+
+def _bytes_sent(at: Any) -> int:
+    total = 0
+    stack = [at._tree]
+    while stack:
+        node = stack.pop()
+        proto = getattr(node, "proto", None)
+        if proto is not None and hasattr(proto, "ByteSize") and not getattr(node, "children",
+                                                                             None):
+            total += proto.ByteSize()
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            stack.extend(children.values())
+    return total
+
+
+def measure_pages() -> dict[str, Any]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.registry import PAGES
+
+    app = str(ROOT / "dashboard" / "app.py")
+    results: dict[str, Any] = {}
+    warm = AppTest.from_file(app, default_timeout=600)
+    started = time.perf_counter()
+    warm.run()  # opens the store (the server does this once, at start)
+    results["_store_open_s"] = round(time.perf_counter() - started, 2)
+    for spec in PAGES:
+        st.cache_data.clear()
+        at = AppTest.from_file(app, default_timeout=600)
+        at.run()
+        started = time.perf_counter()
+        at.switch_page(f"../pages/{spec.file}").run()
+        first = time.perf_counter() - started
+        if at.exception:
+            results[spec.url_path] = {"error": str(at.exception[0].message)[:300]}
+            continue
+        reruns = []
+        for _ in range(RUNS):
+            started = time.perf_counter()
+            at.run()
+            reruns.append(time.perf_counter() - started)
+        changes = []
+        for code in AMPHOE_CYCLE:
+            started = time.perf_counter()
+            at.selectbox(key="f_amphoe").set_value(code).run()
+            changes.append(time.perf_counter() - started)
+        at.selectbox(key="f_amphoe").set_value("").run()
+        results[spec.url_path] = {
+            "first_render_s": round(first, 3),
+            "cached_rerun_ms": round(statistics.median(reruns) * 1000, 1),
+            "filter_change_ms": round(statistics.median(changes) * 1000, 1),
+            "page_bytes": _bytes_sent(at),
+            "errors": [e.value for e in at.error][:3],
+        }
+    results["_peak_memory_mb"] = round(_maxrss_mb())
+    results["_naive"] = naive_baseline()
+    return results
+
+
+def naive_baseline() -> dict[str, Any]:
+    """The Overview's KPI cards the naive way: read the raw files into pandas on every run."""
+    import pandas as pd
+
+    from loaders.bootstrap import DEMO_DIR
+
+    files = json.loads(os.environ["BENCH_FILES"])
+
+    def read(name: str) -> pd.DataFrame:
+        path = Path(files[name])
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+        if path.parent == DEMO_DIR and name == "households":
+            frame = frame.rename(columns={frame.columns[0]: "household_id"})
+        return frame
+
+    def run_once() -> dict[str, float]:
+        households = read("households")
+        pairings = read("pairings")
+        visits = read("visits")
+        visits["visit_date"] = pd.to_datetime(visits["visit_date"])
+        as_of = visits["visit_date"].max()
+        pairings["start_date"] = pd.to_datetime(pairings["start_date"])
+        pairings["end_date"] = pd.to_datetime(pairings["end_date"].replace("", None))
+        open_now = pairings[(pairings["start_date"] <= as_of)
+                            & (pairings["end_date"].isna() | (pairings["end_date"] >= as_of))]
+        last = visits.groupby("household_id")["visit_date"].max()
+        return {"households": len(households), "paired": open_now["household_id"].nunique(),
+                "officials": open_now["official_id"].nunique(),
+                "visited": int(((as_of - last).dt.days <= 90).sum())}
+
+    times = []
+    figures: dict[str, float] = {}
+    for _ in range(3):
+        started = time.perf_counter()
+        figures = run_once()
+        times.append(time.perf_counter() - started)
+    return {"rerun_ms": round(statistics.median(times) * 1000, 1), "figures": figures}
+
+
+# --- step 3: through a real server, from the browser ------------------------------------------
+
+
+def browser_latency(store_dir: Path) -> dict[str, Any]:
+    if not Path("/usr/bin/chromium").exists():
+        return {"skipped": "no /usr/bin/chromium"}
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=_env(store_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    done = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    try:
+        import urllib.request
+
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health") as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                time.sleep(0.2)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                        args=["--disable-gpu", "--disable-quic"])
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            started = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector(done, timeout=300_000)
+            first = time.perf_counter() - started
+            times = []
+            # the language switch reruns the whole Overview; the title shows the new language
+            # once the rerun has reached the browser
+            for label, title in (("English", "Overview"), ("ไทย", "ภาพรวม")) * 3:
+                started = time.perf_counter()
+                page.get_by_text(label, exact=True).first.click()
+                page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
+                page.wait_for_selector(done, timeout=60_000)
+                times.append(time.perf_counter() - started)
+            browser.close()
+        return {"first_load_s": round(first, 2),
+                "rerun_ms": round(statistics.median(times) * 1000, 1)}
+    except Exception as exc:  # a measurement, not a test: report what went wrong
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+
+
+# --- orchestration ------------------------------------------------------------------------------
+
+
+def _child(step: str, scale: str, households: int, folder: Path, files: str = "{}") -> dict:
+    env = _env(folder) | {"BENCH_FILES": files}
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--child", step, "--scale", scale,
+         "--households", str(households), "--folder", str(folder)],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{step} at {scale} scale failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_scale(scale: str, households: int) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix=f"kusiao_bench_{scale}_"))
+    try:
+        print(f"[{scale}] building the store ({households:,} households)…", flush=True)
+        built = _child("build", scale, households, folder)
+        print(f"[{scale}] import {built['import_s']} s; measuring pages…", flush=True)
+        pages = _child("pages", scale, households, folder, json.dumps(built["files"]))
+        print(f"[{scale}] measuring through a real server…", flush=True)
+        server = browser_latency(folder)
+        return {"households": households, "build": built, "pages": pages, "server": server}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def verdicts(scale: str, result: dict[str, Any]) -> list[tuple[str, str, Any, Any, bool]]:
+    """(what, page, measured, target, met) for every target of the scale."""
+    targets = TARGETS[scale]
+    rows = []
+    for page, figures in result["pages"].items():
+        if page.startswith("_") or "error" in figures:
+            continue
+        for key in ("first_render_s", "cached_rerun_ms", "filter_change_ms", "page_bytes"):
+            if key in targets:
+                rows.append((key, page, figures[key], targets[key], figures[key] <= targets[key]))
+    if "peak_memory_mb" in targets:
+        peak = result["pages"]["_peak_memory_mb"]
+        rows.append(("peak_memory_mb", "(all pages)", peak, targets["peak_memory_mb"],
+                     peak <= targets["peak_memory_mb"]))
+    if "import_s" in targets:
+        rows.append(("import_s", "(all files)", result["build"]["import_s"], targets["import_s"],
+                     result["build"]["import_s"] <= targets["import_s"]))
+    return rows
+
+
+def report(results: dict[str, Any]) -> None:
+    print()
+    for scale, result in results["scales"].items():
+        pages = result["pages"]
+        build_info = result["build"]
+        print(f"== {scale}: {result['households']:,} households, "
+              f"{build_info['rows']['visit']:,} visits; import {build_info['import_s']} s; "
+              f"pages peak memory {pages['_peak_memory_mb']} MB")
+        print(f"{'page':<14}{'first s':>9}{'rerun ms':>10}{'filter ms':>11}{'bytes':>11}")
+        for page, f in pages.items():
+            if page.startswith("_"):
+                continue
+            if "error" in f:
+                print(f"{page:<14} ERROR {f['error']}")
+                continue
+            print(f"{page:<14}{f['first_render_s']:>9}{f['cached_rerun_ms']:>10}"
+                  f"{f['filter_change_ms']:>11}{f['page_bytes']:>11,}")
+        naive = pages["_naive"]["rerun_ms"]
+        overview = pages["overview"]
+        print(f"naive baseline (raw files into pandas each run): {naive} ms per rerun; "
+              f"x{naive / max(overview['cached_rerun_ms'], 0.1):.0f} the Overview's cached "
+              f"rerun, x{naive / max(overview['filter_change_ms'], 0.1):.1f} its filter change")
+        print(f"through a real server: {result['server']}")
+        missed = [r for r in verdicts(scale, result) if not r[4]]
+        met = len(verdicts(scale, result)) - len(missed)
+        print(f"targets met: {met}, missed: {len(missed)}")
+        for what, page, measured, target, _ in missed:
+            print(f"  MISSED {what} on {page}: {measured} > {target}")
+        print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--large", type=int, default=1_000_000, help="households, large scale")
+    parser.add_argument("--no-large", action="store_true")
+    parser.add_argument("--child", choices=("build", "pages"))
+    parser.add_argument("--scale", default="small")
+    parser.add_argument("--households", type=int, default=1174)
+    parser.add_argument("--folder", type=Path)
+    args = parser.parse_args(argv)
+    if args.child == "build":
+        print(json.dumps(build(args.scale, args.households, args.folder)))
+        return 0
+    if args.child == "pages":
+        print(json.dumps(measure_pages()))
+        return 0
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "date": time.strftime("%Y-%m-%d"),
+        "scales": {"small": run_scale("small", 1174)},
+    }
+    if not args.no_large:
+        results["scales"]["large"] = run_scale("large", args.large)
+    results["verdicts"] = {scale: [list(v) for v in verdicts(scale, r)]
+                           for scale, r in results["scales"].items()}
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    report(results)
+    print(f"written {RESULTS.relative_to(ROOT)} in {results['total_s']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
