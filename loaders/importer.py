@@ -140,12 +140,18 @@ def _reference_issues(store: Store, dataset: Dataset, frame: pd.DataFrame,
 
 
 def detect_calendar(values: pd.Series) -> str | None:
-    """BE, CE or mixed, from the 4-digit years (and Thai month names) the cells show."""
-    text = values.dropna().astype(str)
+    """BE, CE or mixed, from the 4-digit years (and Thai month names) of the distinct cells.
+    Typed date cells (Excel, Parquet) count by their year too."""
+    distinct = pd.Series(pd.unique(values.dropna()), dtype=object)
+    if distinct.empty:
+        return None
+    typed = distinct[distinct.map(lambda v: isinstance(v, dt.date))]
+    text = distinct[distinct.map(lambda v: isinstance(v, str))].astype(str)
     years = text.str.extract(r"(?<!\d)(\d{4})(?!\d)")[0].dropna().astype(int)
+    years = pd.concat([years, typed.map(lambda d: d.year).astype(int)])
     be = int(((years >= 2400) & (years <= 2700)).sum())
     ce = int(((years >= 1900) & (years <= 2200)).sum())
-    be += int(text[text.str.contains(r"\d{1,2}\s*[ก-๙]+\.?\s*\d{2}$", regex=True)].size)
+    be += int(text.str.contains(r"\d{1,2}\s*[ก-๙]+\.?\s*\d{2}$", regex=True).sum())
     if be and ce:
         return "mixed"
     return "BE" if be else "CE" if ce else None

@@ -18,6 +18,7 @@ from loaders.contracts import Column, Dataset
 from loaders.normalise import (
     CellError,
     clean_text,
+    is_blank,
     parse_agency,
     parse_amphoe,
     parse_bool,
@@ -144,8 +145,8 @@ def _typed_numbers(values: pd.Series, col: Column, header: str, rows: pd.Series,
                             reason, params=params))
     numbers[fraction | outside] = np.nan
     if col.kind == "int":
-        return pd.array(np.where(np.isnan(numbers), 0, numbers).astype("int64"),
-                        dtype="Int64").where(~np.isnan(numbers), pd.NA)
+        missing = np.isnan(numbers)
+        return pd.arrays.IntegerArray(np.where(missing, 0, numbers).astype("int64"), missing)
     return pd.array(numbers, dtype="Float64")
 
 
@@ -207,8 +208,9 @@ def _blank(values: pd.Series) -> pd.Series:
     """Vectorised :func:`loaders.normalise.is_blank` (empty, spaces, or a lone dash)."""
     if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return values.isna()  # a typed column (Parquet, Excel numbers) is blank only when null
-    text = values.astype("string").str.strip()
-    return values.isna() | text.isna() | text.isin(["", "-", "–", "—"])
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    blank = np.array([is_blank(value) for value in uniques], dtype=bool)
+    return pd.Series(blank[codes], index=values.index)
 
 
 def _hashable(value: object) -> bool:
