@@ -51,8 +51,9 @@ def _copy(frame: pd.DataFrame, dataset: str, k: int, households: int) -> pd.Data
         out[column] = out[column] + suffix
     if dataset == "households":
         out["head_citizen_id"] = citizen_ids(k * households, len(out))
-        out["house_code"] = out["house_code"].str[:5] + np.char.zfill(
-            (np.arange(len(out)) + k * households).astype(str), 6)
+        # amphoe prefix (4 digits) + a running number: 11 digits, unique up to 10 million
+        out["house_code"] = out["house_code"].str[:4] + np.char.zfill(
+            (np.arange(len(out)) + k * households).astype(str), 7)
     return out
 
 
