@@ -175,14 +175,15 @@ def rejected_rows(report: ImportReport, reason_of: Callable[[Issue], str]) -> pd
 
 
 def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str,
-                   progress: Progress = _no_progress) -> ImportReport:
-    """Read and validate without writing anything (the Import page's preview)."""
+                   progress: Progress = _no_progress, capped: bool = True) -> ImportReport:
+    """Read and validate without writing anything (the Import page's preview). Uploads are
+    capped at :data:`MAX_UPLOAD_BYTES`; files imported from disk (``capped=False``) are not."""
     if dataset_name not in DATASETS:
         raise ValueError(f"unknown dataset {dataset_name!r}; one of {', '.join(DATASETS)}")
     dataset = DATASETS[dataset_name]
     report = ImportReport(file_name=file_name, dataset=dataset_name,
                           sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
-    if len(data) > MAX_UPLOAD_BYTES:
+    if capped and len(data) > MAX_UPLOAD_BYTES:
         report.issues.append(Issue(None, None, "", "file_too_large",
                                    params={"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}))
         return report
@@ -229,9 +230,10 @@ def import_bytes(
     imported_by: str = "cli",
     definitions: Definitions | None = None,
     progress: Progress = _no_progress,
+    capped: bool = True,
 ) -> ImportReport:
     """Validate and, if there is no error, write the file's rows in one transaction."""
-    report = validate_bytes(store, data, file_name, dataset_name, progress)
+    report = validate_bytes(store, data, file_name, dataset_name, progress, capped)
     report.raw_path = _keep_raw(store, data, file_name, report.sha256)
     if not report.errors:
         progress(0.7, "write")
@@ -244,7 +246,7 @@ def import_bytes(
 def import_file(store: Store, path: Path, dataset_name: str, imported_by: str = "cli",
                 definitions: Definitions | None = None) -> ImportReport:
     return import_bytes(store, Path(path).read_bytes(), Path(path).name, dataset_name,
-                        imported_by, definitions)
+                        imported_by, definitions, capped=False)
 
 
 def _commit(store: Store, report: ImportReport, imported_by: str,
