@@ -62,22 +62,15 @@ def _visits(con: BaseBackend, filters: Filters) -> tuple[ibis.Table, ibis.Table]
     return pop, visits
 
 
-def duplicate_citizen_ids(con: BaseBackend, pop: ibis.Table) -> pd.DataFrame:
+def shared_values(con: BaseBackend, pop: ibis.Table, column: str) -> pd.DataFrame:
+    """Households (in the filter) whose ``column`` value another household also has: the
+    same head's citizen ID, or the same house registration code."""
     hh = con.table("household")
-    shared = (hh.filter(hh.head_citizen_id.notnull()).group_by("head_citizen_id")
+    shared = (hh.filter(hh[column].notnull()).group_by(column)
               .aggregate(n=_.household_id.nunique()).filter(_.n > 1))
-    rows = hh.semi_join(shared, "head_citizen_id").semi_join(pop, "household_id")
-    return rows.select("household_id", "amphoe_code", "head_citizen_id", "head_name").order_by(
-        ["head_citizen_id", "household_id"]).execute()
-
-
-def duplicate_households(con: BaseBackend, pop: ibis.Table) -> pd.DataFrame:
-    hh = con.table("household")
-    shared = (hh.filter(hh.house_code.notnull()).group_by("house_code")
-              .aggregate(n=_.household_id.nunique()).filter(_.n > 1))
-    rows = hh.semi_join(shared, "house_code").semi_join(pop, "household_id")
-    return rows.select("household_id", "amphoe_code", "house_code", "head_name").order_by(
-        ["house_code", "household_id"]).execute()
+    rows = hh.semi_join(shared, column).semi_join(pop, "household_id")
+    return rows.select("household_id", "amphoe_code", column, "head_name").order_by(
+        [column, "household_id"]).execute()
 
 
 def tambon_outside_amphoe(con: BaseBackend, pop: ibis.Table) -> pd.DataFrame:
@@ -182,8 +175,8 @@ def quality_report(con: BaseBackend, filters: Filters,
     outliers, typical = income_outliers(visits, rules.outlier_robust_z)
     missed, last_round = missed_rounds(con, pop, visits, rules.missed_rounds_in_a_row)
     checks = {
-        "duplicate_citizen_id": duplicate_citizen_ids(con, pop),
-        "duplicate_household": duplicate_households(con, pop),
+        "duplicate_citizen_id": shared_values(con, pop, "head_citizen_id"),
+        "duplicate_household": shared_values(con, pop, "house_code"),
         "tambon_not_in_amphoe": tambon_outside_amphoe(con, pop),
         "income_outlier": outliers,
         "income_jump": income_jumps(visits, rules.jump_factor, rules.min_jump_baht),
