@@ -298,3 +298,8 @@ def gap_counts(con: BaseBackend, filters: Filters) -> pd.DataFrame:
     frame = codes.group_by(["level", "gap"]).aggregate(households=_.count()).execute()
     return frame.sort_values(["level", "households"], ascending=[True, False],
                              ignore_index=True)
+
+
+from dashboard.coverage import *  # noqa: E402,F403
+from dashboard.geo import *  # noqa: E402,F403
+from dashboard.households import *  # noqa: E402,F403
