@@ -7,9 +7,11 @@ filters, keeps them in the URL, and runs the selected page.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from dashboard import store_access
 from dashboard.definitions import DefinitionsError
@@ -37,6 +39,8 @@ from loaders.bootstrap import BootstrapError
 from loaders.report import format_report
 
 KEY_SEEDED = "_seeded_from_url"
+PARAM_PRESENT = "present"  # ?present=1: a prepared link opens in presenter mode
+PRESENTER_URL = "present"  # the presenter page's url_path (dashboard/registry.py)
 
 # A local icon: a Material icon as favicon would be fetched from the internet.
 st.set_page_config(page_title="คู่เสี่ยว แดชบอร์ด",
@@ -145,9 +149,6 @@ def main() -> None:
     lang, filters = sidebar(choices)
     write_url(lang, filters, choices)
     as_of = store_access.data_as_of(version)
-    set_context(PageContext(lang=lang, filters=filters, choices=choices, version=version,
-                            definitions=store_access.definitions(), as_of=as_of,
-                            viewer=Viewer(configured_role())))
     with st.sidebar:
         st.caption(t("app.data_as_of", lang, date=format_date(as_of, lang)))
     pages = [
@@ -155,7 +156,27 @@ def main() -> None:
                 url_path=spec.url_path, default=spec.default, help=t(spec.help_key, lang))
         for spec in PAGES
     ]
-    st.navigation(pages, position="sidebar").run()
+    presenting = st.query_params.get(PARAM_PRESENT) == "1"
+    page = st.navigation(pages, position="hidden" if presenting else "sidebar")
+    viewer = Viewer(configured_role())
+    if presenter_mode(page, pages, presenting):
+        viewer = dataclasses.replace(viewer, presenter=True)
+    set_context(PageContext(lang=lang, filters=filters, choices=choices, version=version,
+                            definitions=store_access.definitions(), as_of=as_of, viewer=viewer))
+    page.run()
+
+
+def presenter_mode(page: StreamlitPage, pages: list[StreamlitPage], flagged: bool) -> bool:
+    """Presenter mode is the presenter page: ``?present=1`` on any page opens it (keeping the
+    filters), and the page opened from the menu puts the flag in the URL so its link opens in
+    presenter mode too. The presenter page hides the app's chrome and always masks."""
+    on_presenter = page.url_path == PRESENTER_URL
+    if flagged and not on_presenter:
+        presenter = next(p for p in pages if p.url_path == PRESENTER_URL)
+        st.switch_page(presenter, query_params=st.query_params.to_dict())
+    if on_presenter and not flagged:
+        st.query_params[PARAM_PRESENT] = "1"
+    return on_presenter
 
 
 main()

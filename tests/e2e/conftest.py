@@ -1,0 +1,254 @@
+"""Browser tests: a real dashboard server and a real Chromium, shared by the whole session.
+
+Everything under ``tests/e2e/`` is marked ``e2e``: ``python -m pytest`` runs it (CI does),
+``python -m pytest -m "not e2e"`` leaves it out. Chromium is Debian's ``/usr/bin/chromium``
+driven by Playwright (its own browser download does not work here); where it is missing the
+tests are skipped, except under CI (``CI`` set), where they fail: CI must run them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from dashboard.geo import AMPHOE_BOUNDARIES_ENV, TAMBON_BOUNDARIES_ENV
+from dashboard.privacy import ROLE_ENV
+from loaders.store import STORE_DIR_ENV, STORE_URL_ENV
+from tests.conftest import ROOT
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic"]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"  # git-ignored: something to look at
+VIEWPORT = {"width": 1600, "height": 2400}
+# set by the frontend when a script run has finished (states: initial -> running -> notRunning)
+SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+SETTLE_MS = 250  # charts and grids draw just after the run ends
+PICTURE_SETTLE_MS = 600  # and a screenshot should show them finished
+FIRST_RUN_TIMEOUT_MS = 60_000  # the first page load builds the store from data/demo (~3 s)
+HEALTH_TIMEOUT_S = 60
+STOP_TIMEOUT_S = 10
+PR_SET_PDEATHSIG = 1  # prctl(2)
+# Settings of the developer's shell that would point the server at another store (the import
+# test writes to it), another definitions file or boundary files: the tests use the defaults.
+NOT_INHERITED = (STORE_URL_ENV, STORE_DIR_ENV, ROLE_ENV, "KUSIAO_DEFINITIONS",
+                 AMPHOE_BOUNDARIES_ENV, TAMBON_BOUNDARIES_ENV)
+# Streamlit's frontend does not know the app's base path: opened at a deep URL such as
+# /outcomes it first asks /outcomes/_stcore/health and /outcomes/_stcore/host-config, gets a
+# 404 for each (logged to the console by the browser), and then finds the server at the root.
+# Exactly those two are expected; any other console error fails a test.
+BASE_PATH_PROBE = re.compile(r"/[^/?#]+/_stcore/(?:health|host-config)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def unavailable(reason: str) -> None:
+    """Skip locally; fail under CI, which must run the browser tests."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set: the browser tests must run here)", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(base: str) -> bool:
+    no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with no_proxy.open(f"{base}/_stcore/health", timeout=2) as response:
+            return response.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+def die_with_parent() -> None:
+    """Run in the server's process before it starts: on Linux, have the kernel send it SIGTERM
+    when pytest dies, even killed outright (no fixture teardown runs then)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate the server's process group; kill it if it does not go in time."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT_S)
+
+
+@contextmanager
+def dashboard_server(store_dir: Path, role: str | None, store_url: str | None = None
+                     ) -> Iterator[str]:
+    """``python -m streamlit run dashboard/app.py`` on a free local port with its own store
+    (an empty folder is built from data/demo on the first page load); yields the base URL and
+    always stops the server."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
+    env[STORE_DIR_ENV] = str(store_dir)
+    if store_url is not None:
+        env[STORE_URL_ENV] = store_url
+    if role is not None:
+        env[ROLE_ENV] = role
+    log_path = store_dir.parent / f"{store_dir.name}_server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_parent)
+    try:
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while not healthy(base):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the dashboard did not become healthy at {base} "
+                            f"(exit code {process.poll()}):\n{log_path.read_text()[-3000:]}",
+                            pytrace=False)
+            time.sleep(0.2)
+        yield base
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def officer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard as the CDD data officer runs it (role ``officer``: the Import page works
+    and personal data show), first started on an empty store as on a fresh machine. The import
+    test writes to its store: it runs last."""
+    with dashboard_server(tmp_path_factory.mktemp("e2e_officer") / "store", "officer") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def analyst_server(tmp_path_factory: pytest.TempPathFactory, demo_store_dir: Path
+                   ) -> Iterator[str]:
+    """A second server with the default role (``KUSIAO_ROLE`` not set: analyst), on a copy of
+    the demo store the AppTest tests build anyway (DuckDB lets one process hold a store)."""
+    store_dir = tmp_path_factory.mktemp("e2e_analyst") / "store"
+    shutil.copytree(demo_store_dir, store_dir)
+    with dashboard_server(store_dir, None, f"duckdb://{store_dir / 'store.duckdb'}") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        unavailable(f"{CHROMIUM} not found: install Debian's chromium "
+                    "(apt-get install chromium) to run the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed: pip install -r requirements-dev.txt")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                    args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def is_local(url: str) -> bool:
+    if url.startswith("data:"):
+        return True
+    return urlsplit(url.removeprefix("blob:")).hostname == "127.0.0.1"
+
+
+class Tab:
+    """One browser tab on one dashboard, watching the console and every request."""
+
+    def __init__(self, page: Any, base: str) -> None:
+        self.page, self.base = page, base
+        self.console_errors: list[str] = []
+        self.outside_requests: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.console_errors.append(f"uncaught: {exc}"))
+        page.on("request", lambda request: None if is_local(request.url)
+                else self.outside_requests.append(request.url))
+
+    def _console(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        url = message.location.get("url", "")
+        if ("404" in message.text and url.startswith(self.base)
+                and BASE_PATH_PROBE.fullmatch(url.removeprefix(self.base))):
+            return
+        self.console_errors.append(f"{message.text} ({url})")
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def open(self, path: str) -> None:
+        self.page.goto(self.url(path))
+        self.wait_for_script()
+
+    def wait_for_script(self) -> None:
+        """Wait until the script run has finished and the page has drawn. After a click, first
+        wait for its visible effect (``expect``): the old "finished" state may still show."""
+        self.page.wait_for_selector(SCRIPT_DONE, timeout=FIRST_RUN_TIMEOUT_MS)
+        self.page.wait_for_timeout(SETTLE_MS)
+
+    def assert_clean(self) -> None:
+        """No console error (besides the base-path probes) and nothing fetched from outside."""
+        assert not self.console_errors, self.console_errors
+        assert not self.outside_requests, self.outside_requests
+
+    def screenshot(self, name: str) -> Path:
+        """A full-page PNG under artifacts/screenshots/: to look at, not an assertion. The main
+        area scrolls inside the window, so the window is made as tall as its content first."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        height = self.page.locator('[data-testid="stMain"]').evaluate("e => e.scrollHeight")
+        taller = height > VIEWPORT["height"]
+        if taller:
+            self.page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, 12_000)})
+        self.page.wait_for_timeout(PICTURE_SETTLE_MS)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=path, full_page=True)
+        if taller:
+            self.page.set_viewport_size(VIEWPORT)
+        return path
+
+
+def new_tab(chromium: Any, base: str) -> Iterator[Tab]:
+    context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(30_000)
+    try:
+        yield Tab(context.new_page(), base)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def tab(chromium: Any, officer_server: str) -> Iterator[Tab]:
+    """A fresh browser context (no cookies, own session) on the officer's dashboard."""
+    yield from new_tab(chromium, officer_server)
+
+
+@pytest.fixture
+def analyst_tab(chromium: Any, analyst_server: str) -> Iterator[Tab]:
+    yield from new_tab(chromium, analyst_server)

@@ -1,0 +1,334 @@
+"""The dashboard in Chromium: every page, the language switch, filters from a link and from
+clicks, the household profile, the import page with a good and a bad file, and the roles.
+
+One server (role officer) and one browser serve the session; each test has its own tab and
+so its own Streamlit session. The import test writes to the server's store: it is last.
+Screenshots land in artifacts/screenshots/ (git-ignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dashboard.filters import KEY_AGENCY, KEY_AMPHOE, KEY_LANG, PARAM_AGENCY, PARAM_AMPHOE
+from dashboard.i18n import t
+from dashboard.privacy import mask_name
+from dashboard.registry import PAGES, PageSpec
+from loaders.contracts import HOUSEHOLDS
+from loaders.readers import map_headers, read_bytes
+from loaders.reference import amphoe_table
+from tests.conftest import ROOT
+from tests.e2e.conftest import Tab, unavailable
+from tests.factories import synthetic_citizen_id
+from tests.test_importer import THAI_HEADERS, thai_csv, thai_household_rows
+
+try:
+    from playwright.sync_api import expect
+except ImportError:
+    unavailable("playwright is not installed: pip install -r requirements-dev.txt")
+
+# Playwright's 5 s default is too short for a rerun on a busy 2-core machine
+expect.set_options(timeout=20_000)
+
+EXCEPTION = '[data-testid="stException"]'
+ERROR_BOX = '[data-testid="stAlertContentError"]'
+METRIC = '[data-testid="stMetric"]'
+GRID = '[data-testid="stDataFrame"]'
+UPLOADER = '[data-testid="stFileUploaderDropzoneInput"]'
+MAIN_CONTENT = ", ".join([METRIC, ".js-plotly-plot", GRID, '[data-testid="stDeckGlJsonChart"]',
+                          '[data-testid="stTable"]'])
+GRID_ROW_PX = 35  # st.dataframe's row (and header) height
+GRID_CHECKBOX_X = 16  # the selection checkbox column, from the grid's left edge
+AMPHOE = "4005"  # the amphoe the link and the map click choose
+# The presenter is a slide deck without the page header: its cover holds only the programme's
+# name, so it is opened at slide 2, the first with figures, headed by that slide's own title.
+SLIDE_DECKS = {"present": "?slide=2"}
+
+# The centre (in page pixels) of the point of a plotly chart whose customdata[0] is `code`
+# (the first point with customdata when `code` is null), with its row: a real mouse click
+# there selects it as a user's would.
+POINT_JS = """(gd, code) => {
+  const area = gd.querySelector('.nsewdrag').getBoundingClientRect();
+  for (const trace of gd._fullData) {
+    const rows = trace.customdata;
+    if (!rows) continue;
+    for (let i = 0; i < rows.length; i++) {
+      if (code !== null && String(rows[i][0]) !== code) continue;
+      const xa = gd._fullLayout[trace.xaxis.replace('x', 'xaxis')];
+      const ya = gd._fullLayout[trace.yaxis.replace('y', 'yaxis')];
+      return {x: area.left + xa.d2p(trace.x[i]), y: area.top + ya.d2p(trace.y[i]),
+              customdata: Array.from(rows[i], String), label: String(trace.y[i]),
+              text: trace.text ? String(trace.text[i]) : ''};
+    }
+  }
+  return null;
+}"""
+# every data row of a grid (st.dataframe draws on a canvas; its accessible table mirrors the
+# rows on screen)
+ROWS_JS = """grid => [...grid.querySelectorAll('[role="row"]')]
+  .map(row => [...row.querySelectorAll('[role="gridcell"]')].map(cell => cell.innerText))
+  .filter(cells => cells.length)"""
+
+
+def th(key: str, **params: Any) -> str:
+    return t(key, "th", **params)
+
+
+def spec_at(url_path: str) -> PageSpec:
+    return next(spec for spec in PAGES if spec.url_path == url_path)
+
+
+def path_of(spec: PageSpec) -> str:
+    return "/" if spec.default else f"/{spec.url_path}"
+
+
+def go_to(tab: Tab, url_path: str, lang: str = "th") -> None:
+    """Switch page with the sidebar link, as a user does (the session and filters stay)."""
+    spec = spec_at(url_path)
+    tab.page.locator(f'[data-testid="stSidebarNav"] a[href="{tab.url(path_of(spec))}"]').click()
+    expect(tab.page.locator("h1")).to_have_text(t(spec.title_key, lang))
+    tab.wait_for_script()
+
+
+def as_int(text: str) -> int:
+    return int(re.sub(r"[^\d]", "", text))
+
+
+def metric_value(tab: Tab, label: str) -> int:
+    label_el = tab.page.locator('[data-testid="stMetricLabel"]').get_by_text(label, exact=True)
+    card = tab.page.locator(METRIC).filter(has=label_el)
+    expect(card).to_have_count(1)
+    return as_int(card.locator('[data-testid="stMetricValue"]').inner_text())
+
+
+def widget_input(tab: Tab, key: str) -> Any:
+    return tab.page.locator(f".st-key-{key} input")
+
+
+def url_param(name: str, value: str) -> re.Pattern[str]:
+    return re.compile(rf"[?&]{name}={re.escape(value)}(&|$)")
+
+
+def grid_rows(grid: Any) -> list[list[str]]:
+    grid.locator('[role="gridcell"]').first.wait_for(state="attached")  # drawn just after
+    return grid.evaluate(ROWS_JS)
+
+
+def click_point(tab: Tab, chart_key: str, code: str | None = None) -> dict[str, Any]:
+    point = tab.page.locator(f".st-key-{chart_key} .js-plotly-plot").evaluate(POINT_JS, code)
+    assert point is not None, f"no point {code!r} in chart {chart_key}"
+    tab.page.mouse.click(point["x"], point["y"])
+    return point
+
+
+def amphoe_name(code: str) -> str:
+    names = amphoe_table().set_index("amphoe_code")["name_th"]
+    return str(names[code])
+
+
+# -- every page ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=lambda spec: spec.url_path)
+def test_page_renders_in_thai(tab: Tab, spec: PageSpec) -> None:
+    deck = SLIDE_DECKS.get(spec.url_path)
+    tab.open(path_of(spec) + (deck or ""))
+    current = tab.page.locator('[data-testid="stSidebarNav"] a[aria-current="page"]')
+    expect(current).to_contain_text(th(spec.title_key))
+    heading = tab.page.locator("h1").first
+    if deck:
+        expect(heading).not_to_be_empty()
+    else:
+        expect(heading).to_have_text(th(spec.title_key))
+    expect(tab.page.locator(MAIN_CONTENT).first).to_be_visible()
+    expect(tab.page.locator(EXCEPTION)).to_have_count(0)
+    expect(tab.page.locator(ERROR_BOX)).to_have_count(0)
+    tab.screenshot(f"{spec.url_path}_th")
+    tab.assert_clean()
+
+
+def test_language_switch_shows_english(tab: Tab) -> None:
+    tab.open("/")
+    tab.page.locator(f".st-key-{KEY_LANG}").get_by_text("English", exact=True).click()
+    expect(tab.page.locator("h1")).to_have_text(t("page.overview", "en"))
+    expect(tab.page).to_have_url(url_param("lang", "en"))
+    tab.wait_for_script()
+    expect(tab.page.locator('[data-testid="stSidebar"] h2')).to_have_text(
+        t("filters.title", "en"))
+    assert metric_value(tab, t("kpi.households", "en")) > 0
+    tab.screenshot("overview_en")
+    go_to(tab, "outcomes", "en")  # the language stays on another page
+    expect(tab.page).to_have_url(url_param("lang", "en"))
+    expect(tab.page.locator(EXCEPTION)).to_have_count(0)
+    tab.assert_clean()
+
+
+# -- filters -------------------------------------------------------------------------------
+
+
+def test_amphoe_in_the_url_filters_the_kpis(tab: Tab) -> None:
+    tab.open("/")
+    everyone = metric_value(tab, th("kpi.households"))
+    tab.open(f"/?{PARAM_AMPHOE}={AMPHOE}")
+    expect(widget_input(tab, KEY_AMPHOE)).to_have_value(amphoe_name(AMPHOE))
+    expect(tab.page).to_have_url(url_param(PARAM_AMPHOE, AMPHOE))
+    assert 0 < metric_value(tab, th("kpi.households")) < everyone
+    tab.assert_clean()
+
+
+def test_map_click_filters_every_page_and_a_second_click_clears(tab: Tab) -> None:
+    tab.open("/")
+    everyone = metric_value(tab, th("kpi.households"))
+    go_to(tab, "map")
+    point = click_point(tab, "map_amphoe_tiles", AMPHOE)
+    assert amphoe_name(AMPHOE) in point["text"]  # the hexagon clicked is the one named
+    expect(tab.page).to_have_url(url_param(PARAM_AMPHOE, AMPHOE))
+    expect(widget_input(tab, KEY_AMPHOE)).to_have_value(amphoe_name(AMPHOE))
+    tab.wait_for_script()
+
+    go_to(tab, "overview")
+    expect(tab.page).to_have_url(url_param(PARAM_AMPHOE, AMPHOE))
+    assert 0 < metric_value(tab, th("kpi.households")) < everyone
+
+    go_to(tab, "map")
+    click_point(tab, "map_amphoe_tiles", AMPHOE)
+    expect(widget_input(tab, KEY_AMPHOE)).to_have_value(th("filters.all_amphoe"))
+    expect(tab.page).not_to_have_url(re.compile(rf"[?&]{PARAM_AMPHOE}="))
+    tab.assert_clean()
+
+
+def test_agency_dot_click_narrows_the_agencies_page(tab: Tab) -> None:
+    tab.open("/agencies")
+    everyone = metric_value(tab, th("agencies.kpi_households"))
+    point = click_point(tab, "agencies_chart")
+    code, households = point["customdata"][0], as_int(point["customdata"][1])
+    expect(widget_input(tab, "agencies_pick")).to_have_value(point["label"])
+    expect(tab.page.get_by_text(th("agencies.selected", name=point["label"]),
+                                exact=True)).to_be_visible()
+    tab.wait_for_script()
+    assert metric_value(tab, th("agencies.kpi_households")) == households < everyone
+
+    tab.page.get_by_role("button", name=th("agencies.apply")).click()
+    expect(tab.page).to_have_url(url_param(PARAM_AGENCY, code))
+    expect(widget_input(tab, KEY_AGENCY)).not_to_have_value(th("filters.all_agencies"))
+    tab.wait_for_script()
+    expect(tab.page.locator(EXCEPTION)).to_have_count(0)
+    tab.assert_clean()
+
+
+# -- households ----------------------------------------------------------------------------
+
+
+def first_household(tab: Tab) -> list[str]:
+    tab.open("/households")
+    grid = tab.page.locator(f".st-key-households_table {GRID}")
+    expect(grid).to_be_visible()
+    return grid_rows(grid)[0]
+
+
+def test_selecting_a_household_row_opens_its_profile(tab: Tab) -> None:
+    household_id = first_household(tab)[0]
+    expect(tab.page.get_by_text(th("households.pick"))).to_be_visible()
+    expect(tab.page.locator(METRIC)).to_have_count(0)
+
+    box = tab.page.locator(f".st-key-households_table {GRID}").bounding_box()
+    tab.page.mouse.click(box["x"] + GRID_CHECKBOX_X, box["y"] + 1.5 * GRID_ROW_PX)
+    expect(tab.page).to_have_url(url_param("household", household_id))
+    expect(widget_input(tab, "household")).to_have_value(household_id)
+    tab.wait_for_script()
+    main = tab.page.locator('[data-testid="stMain"]')
+    expect(main.locator('[data-testid="stMarkdownContainer"]').filter(
+        has_text=household_id).first).to_be_visible()
+    expect(main.locator(METRIC).first).to_be_visible()
+    expect(main.locator(".js-plotly-plot").first).to_be_visible()
+    expect(tab.page.locator(EXCEPTION)).to_have_count(0)
+    tab.screenshot("households_profile_th")
+    tab.assert_clean()
+
+
+def test_analyst_sees_masked_names_and_no_import(analyst_tab: Tab) -> None:
+    household_id, head_name = first_household(analyst_tab)[:2]
+    raw = read_bytes((ROOT / "data" / "demo" / "households.csv").read_bytes(), "households.csv")
+    demo = raw.frame.rename(columns=map_headers(list(raw.frame.columns), HOUSEHOLDS).mapping)
+    full_name = demo.set_index("household_id").loc[household_id, "head_name"]
+    assert head_name == mask_name(full_name) != full_name
+
+    analyst_tab.open("/import")
+    expect(analyst_tab.page.get_by_text(th("import.officer_only"))).to_be_visible()
+    expect(analyst_tab.page.locator(UPLOADER)).to_have_count(0)
+    analyst_tab.assert_clean()
+
+
+# -- import (writes to the store: keep it last) --------------------------------------------
+
+
+def households_csv(prefix: str, first_citizen: int, wrong_checksum_at: int | None = None
+                   ) -> tuple[bytes, list[str]]:
+    """The importer tests' Thai households file with IDs that cannot clash with the demo's."""
+    rows = thai_household_rows()
+    for i, row in enumerate(rows):
+        row[0], row[2] = f"{prefix}{i + 1}", synthetic_citizen_id(first_citizen + i)
+    if wrong_checksum_at is not None:
+        cid = str(rows[wrong_checksum_at][2])
+        rows[wrong_checksum_at][2] = cid[:-1] + str((int(cid[-1]) + 1) % 10)
+    return thai_csv(rows, "utf-8"), [str(row[0]) for row in rows]
+
+
+def history(tab: Tab) -> list[list[str]]:
+    header = tab.page.locator('th[role="columnheader"]', has_text=th("import.col_file_sha256"))
+    return grid_rows(tab.page.locator(GRID).filter(has=header))
+
+
+def upload(tab: Tab, name: str, data: bytes) -> None:
+    tab.page.locator(UPLOADER).set_input_files(
+        files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
+    expect(tab.page.locator(METRIC).filter(has_text=th("import.rows_read"))).to_be_visible()
+    tab.wait_for_script()
+
+
+def test_import_saves_a_good_file_and_refuses_a_bad_one(tab: Tab) -> None:
+    tab.open("/import")
+    before = history(tab)
+    who = tab.page.get_by_label(th("import.who"))
+    who.fill("ทดสอบ เบราว์เซอร์")
+    who.press("Enter")
+    tab.wait_for_script()
+
+    good, _ = households_csv("E2E-", 900_001)
+    upload(tab, "e2e_households_good.csv", good)
+    tab.page.get_by_role("button", name=th("import.commit", n="3")).click()
+    new_id = max(int(row[0]) for row in before) + 1
+    expect(tab.page.locator('[data-testid="stAlertContentSuccess"]')).to_contain_text(
+        th("report.committed", import_id=new_id, inserted=3, updated=0))
+    tab.wait_for_script()
+    after = history(tab)
+    assert len(after) == len(before) + 1
+    assert after[0][0] == str(new_id)
+    assert {"ทดสอบ เบราว์เซอร์", "e2e_households_good.csv"} <= set(after[0])
+
+    bad_row, citizen_id_header = 1, THAI_HEADERS[2]
+    bad, ids = households_csv("E2E-BAD-", 900_011, wrong_checksum_at=bad_row)
+    upload(tab, "e2e_households_bad.csv", bad)
+    expect(tab.page.locator(ERROR_BOX)).to_contain_text(th("report.refused"))
+    reason = tab.page.locator('th[role="columnheader"]', has_text=th("report.reason"))
+    issues = grid_rows(tab.page.locator(GRID).filter(has=reason))
+    file_row = str(bad_row + 2)  # row 1 holds the headers
+    assert [row[:2] for row in issues if row[3] == th("report.error")] == [
+        [file_row, citizen_id_header]]
+    expect(tab.page.get_by_role("button", name=th("import.commit", n="2"))).to_have_count(0)
+    csv_button = tab.page.locator(".st-key-import_rejected_csv button")
+    expect(csv_button).to_have_text(re.compile(re.escape(th("download.csv"))))
+    expect(tab.page.locator(".st-key-import_rejected_xlsx button")).to_have_text(
+        re.compile(re.escape(th("download.xlsx"))))
+    with tab.page.expect_download() as download:
+        csv_button.click()
+    rejected = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert ids[bad_row] in rejected and "_reason" in rejected
+    assert not {ids[0], ids[2]} & set(re.findall(r"E2E-BAD-\d+", rejected))
+    assert history(tab) == after  # nothing saved
+    tab.screenshot("import_refused_th")
+    tab.assert_clean()

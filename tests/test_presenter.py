@@ -1,0 +1,335 @@
+"""Presenter mode and the briefing exports (PowerPoint, PDF) on the tiny programme.
+
+The tiny programme (tests/factories.py) names its household heads "นาง ทดสอบ H<n>" with citizen
+IDs starting 09999, and its officials "นาย หนึ่ง", "นาย สอง", "นาง สาม": none of these, masked
+or not, nor a household or official id, may appear anywhere in presenter mode or in the files.
+
+Chart images need Chromium (kaleido): those tests skip where /usr/bin/chromium is missing,
+unless the environment variable CI is set (then they fail).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from google.protobuf.message import Message
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.oxml.ns import qn
+from pypdf import PdfReader
+from streamlit.testing.v1 import AppTest
+
+from dashboard import briefing, metrics
+from dashboard.definitions import load_definitions
+from dashboard.filters import Filters
+from dashboard.i18n import t
+from dashboard.privacy import Viewer
+from dashboard.ui import PageContext, filters_summary
+from loaders.store import Store
+from tests.test_app import copy_of, run_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+PROGRAMME = "คู่เสี่ยว เกี่ยวก้อย แก้จน คนขอนแก่น"
+PERSONAL = re.compile(
+    r"ทดสอบ|หนึ่ง|นาย สอง|สอง…|นาง สาม|สาม…|09999|0-xxxx|\b[HO]\d\b|•••")
+"""Head names (masked: "ทดสอบ H."), official names (masked: "หนึ่ง…"), citizen IDs (masked:
+"0-xxxx-..."), household and official ids, hidden free text."""
+SLIDES = ["cover", "headline", "trend", "map", "coverage", "agencies", "transitions", "sources"]
+
+
+def needs_chromium() -> None:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("chart images need Chromium: apt-get install chromium")
+        pytest.skip("chart images need Chromium (/usr/bin/chromium): apt-get install chromium")
+
+
+# --- presenter mode through the app ------------------------------------------------------------
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every text in a protobuf message or a JSON value (plotly specs, decks), recursively;
+    plotly's base64 number arrays (``bdata``) are numbers, not text, and are skipped."""
+    if isinstance(value, Message):
+        for _field, item in value.ListFields():
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key != "bdata":
+                yield str(key)
+                yield from _strings(item)
+    elif isinstance(value, list | tuple) or type(value).__name__.startswith("Repeated"):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            yield value
+        else:
+            yield from _strings(parsed) if isinstance(parsed, dict | list) else [value]
+
+
+def all_text(at: AppTest) -> str:
+    """The text of every element the app sent (main area and sidebar)."""
+
+    def walk(node: object) -> Iterator[object]:
+        children = getattr(node, "children", None)
+        if children:
+            for child in children.values():
+                yield from walk(child)
+        else:
+            yield node
+
+    texts = []
+    for element in walk(at._tree):
+        texts += _strings(getattr(element, "proto", None))
+        value = getattr(element, "value", None) if hasattr(element, "proto") else None
+        if isinstance(value, pd.DataFrame):  # tables travel as Arrow bytes
+            texts.append(value.reset_index().to_csv())
+    return "\n".join(texts)
+
+
+def visit_every_slide(at: AppTest) -> tuple[list[str], int, int]:
+    """Titles of all slides, moving with the Next button, and the plotly charts and tables
+    seen on the way; the text of every slide is checked for personal data."""
+    titles, charts, tables = [], 0, 0
+    while True:
+        titles.append(at.title[0].value)
+        charts += len(at.get("plotly_chart"))
+        tables += len(at.table)
+        text = all_text(at)
+        assert not PERSONAL.search(text), PERSONAL.search(text)
+        assert not at.get("dataframe"), "presenter mode shows no row-level table"
+        if at.button(key="present_next").disabled:
+            return titles, charts, tables
+        at.button(key="present_next").click().run()
+        assert not at.exception, at.exception
+
+
+def test_presenter_mode_shows_no_personal_data_even_to_an_officer(
+        tmp_path: Path, tiny_template: Path, use_store, monkeypatch) -> None:
+    monkeypatch.setenv("KUSIAO_ROLE", "officer")
+    use_store(copy_of(tiny_template, tmp_path))
+    at = run_app({"present": "1"})
+    titles, charts, tables = visit_every_slide(at)
+    assert titles[0] == PROGRAMME
+    assert titles[-1] == t("presenter.slide_sources")
+    assert len(titles) == len(SLIDES)
+    assert (charts, tables) == (4, 1)  # trend, map, coverage, transitions; the agency league
+
+
+def test_the_same_check_finds_names_on_a_page_that_shows_them(
+        tmp_path: Path, tiny_template: Path, use_store, monkeypatch) -> None:
+    """The Coverage page shows an officer the officials' names: the check is live, and
+    presenter mode (above) is what keeps them off the screen."""
+    monkeypatch.setenv("KUSIAO_ROLE", "officer")
+    use_store(copy_of(tiny_template, tmp_path))
+    at = run_app()
+    at.switch_page("../pages/coverage.py").run()
+    assert PERSONAL.search(all_text(at))
+
+
+def test_a_link_with_an_amphoe_adds_its_slide_after_the_map(
+        tmp_path: Path, tiny_template: Path, use_store) -> None:
+    use_store(copy_of(tiny_template, tmp_path))
+    at = run_app({"present": "1", "amphoe": "4005", "slide": str(SLIDES.index("map") + 1)})
+    at.button(key="present_next").click().run()  # the default role, analyst
+    assert at.title[0].value == "อำเภอชุมแพ"
+    assert "ชุมแพ" in at.caption[0].value, "the filter in force"
+    assert at.metric[0].label == t("kpi.households")
+    assert at.metric[0].value == "2"  # H7 and H8
+    assert len(at.get("plotly_chart")) == 1  # its tambon
+    assert not PERSONAL.search(all_text(at))
+    assert at.query_params["amphoe"] == "4005"
+
+
+def test_slides_move_with_the_buttons_and_keep_their_place_in_the_url(
+        tmp_path: Path, tiny_template: Path, use_store) -> None:
+    use_store(copy_of(tiny_template, tmp_path))
+    at = run_app({"present": "1", "slide": "3", "amphoe": "4001", "lang": "en"})
+    assert at.title[0].value == t("presenter.slide_trend", "en")
+    assert at.query_params["slide"] == "3"
+    at.button(key="present_next").click().run()
+    assert at.session_state["present_slide"] == 3
+    assert at.query_params["slide"] == "4"
+    at.button(key="present_previous").click().run()
+    at.button(key="present_previous").click().run()
+    assert at.title[0].value == t("presenter.slide_headline", "en")
+    at.button(key="present_first").click().run()
+    assert at.title[0].value == t("presenter.programme", "en")
+    assert at.button(key="present_previous").disabled
+    assert {b.proto.shortcut for b in at.button} >= {"left", "right", "pageup", "pagedown",
+                                                     "home"}
+    # the way out: a link (st.switch_page would drop the sidebar's widget state) to the
+    # default page, keeping the filters and dropping the presenter's own parameters
+    link = at.get("page_link")[0].proto
+    assert link.label == t("presenter.exit", "en")
+    assert link.help == t("page.overview_help", "en")
+    assert sorted(link.query_string.split("&")) == ["amphoe=4001", "lang=en"]
+
+
+# --- the files ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_con(tmp_path_factory: pytest.TempPathFactory, tiny_template: Path) -> Iterator[object]:
+    """One copy of the tiny programme for the file tests of this module (read only)."""
+    folder = copy_of(tiny_template, tmp_path_factory.mktemp("presenter_files"))
+    store = Store.open(f"duckdb://{folder / 'store.duckdb'}", store_dir=folder)
+    yield store.con
+    store.close()
+
+
+@functools.cache
+def _slides(con: object, filters: Filters, lang: str) -> tuple[tuple, briefing.Meta]:
+    definitions = load_definitions()
+    ctx = PageContext(lang=lang, filters=filters, choices=metrics.choices(con), version="test",
+                      definitions=definitions, as_of=metrics.data_as_of(con),
+                      viewer=Viewer("analyst", presenter=True))
+    meta = briefing.Meta(lang, filters_summary(ctx), ctx.as_of, dt.date(2026, 11, 29))
+    data = briefing.collect(briefing.direct_runner(con, definitions), filters, definitions)
+    return tuple(briefing.build_slides(data, definitions, meta, briefing.source_lines(
+        definitions, lang, demo=False))), meta
+
+
+def make_slides(con: object, filters: Filters, lang: str = "th") -> tuple[list, briefing.Meta]:
+    """The slides the presenter page builds, with its caption (ui.filters_summary); built once
+    per connection, filters and language."""
+    slides, meta = _slides(con, filters, lang)
+    return list(slides), meta
+
+
+def slide_texts(deck: Presentation) -> list[str]:
+    return ["\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+            + "\n".join(cell.text for shape in slide.shapes if shape.has_table
+                        for row in shape.table.rows for cell in row.cells)
+            for slide in deck.slides]
+
+
+def test_the_deck_has_every_slide_in_thai_with_sarabun_for_thai_script(tiny_con) -> None:
+    slides, meta = make_slides(tiny_con, Filters())
+    assert [s.key for s in slides] == SLIDES
+    deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images={})))
+    assert len(deck.slides) == len(SLIDES)
+    texts = slide_texts(deck)
+    for slide, text in zip(slides, texts, strict=True):
+        assert slide.title in text
+        assert meta.caption in text or slide.key == "cover"
+        assert not PERSONAL.search(text), PERSONAL.search(text)
+    assert "ข้อมูล ณ วันที่ 30 ก.ย. 2563" in texts[0]  # the data date, in พ.ศ.
+    assert t("definitions.source_codes") in texts[-1]
+    assert t("presenter.chart_missing") in texts[SLIDES.index("trend")]  # no images given
+    assert "8" in texts[SLIDES.index("headline")] and "62.5%" in texts[SLIDES.index("headline")]
+    runs = [run for slide in deck.slides for shape in slide.shapes if shape.has_text_frame
+            for p in shape.text_frame.paragraphs for run in p.runs]
+    thai = [r for r in runs if re.search(r"[\u0E00-\u0E7F]", r.text)]
+    assert thai and all(r._r.rPr.get("lang") == "th-TH" for r in thai)
+    assert all(r._r.rPr.find(qn("a:cs")).get("typeface") == "Sarabun" for r in thai)
+    assert all(r.font.name == "Sarabun" for r in runs)
+
+
+def test_the_agency_league_is_a_real_table(tiny_con) -> None:
+    slides, meta = make_slides(tiny_con, Filters())
+    deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images={})))
+    league = deck.slides[SLIDES.index("agencies")]
+    table = next(shape.table for shape in league.shapes if shape.has_table)
+    names = [row.cells[0].text for row in table.rows]
+    assert names[0] == t("table.agency_code") and len(names) == 16  # header + 15 agencies
+    assert "พัฒนาชุมชน" in names
+
+
+def pdf_lines(data: bytes) -> list[list[str]]:
+    return [page.extract_text().splitlines() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_thai_in_the_pdf_is_real_text_in_sarabun(tiny_con) -> None:
+    slides, meta = make_slides(tiny_con, Filters())
+    data = briefing.build_pdf(slides, meta, images={})
+    pages = pdf_lines(data)
+    assert len(pages) == len(SLIDES)
+    assert pages[0][0] == PROGRAMME  # tone marks and vowels intact
+    for slide, lines in zip(slides[1:], pages[1:], strict=True):
+        assert lines[0] == slide.title
+        assert lines[1] == meta.caption  # "ทุกอำเภอ": SARA AM extracts as one character
+    fonts = {str(font.get_object()["/BaseFont"]) for page in PdfReader(io.BytesIO(data)).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert fonts and all("Sarabun" in name for name in fonts)
+    assert not PERSONAL.search("\n".join("\n".join(p) for p in pages))
+
+
+def test_sara_am_and_stacked_marks_extract_exactly() -> None:
+    """fpdf2 leaves the second glyph of SARA AM out of ToUnicode ("อำ\\x03"); the fix maps it."""
+    words = "น้ำ ที่นี่ กำลัง ค่ำ อำเภอ"
+    meta = briefing.Meta("th", words, None, dt.date(2026, 11, 29))
+    data = briefing.build_pdf([briefing.Slide("sources", words)], meta, images={})
+    assert pdf_lines(data)[0][:2] == [words, f"{words} · ข้อมูล ณ วันที่ –"]
+
+
+def test_an_export_with_a_filter_captions_every_slide_with_it(tiny_con) -> None:
+    slides, meta = make_slides(tiny_con, Filters(amphoe="4005"))
+    assert [s.key for s in slides] == [*SLIDES[:4], "amphoe", *SLIDES[4:]]
+    assert "ชุมแพ" in meta.caption
+    deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images={})))
+    texts = slide_texts(deck)
+    assert all(meta.caption in text for text in texts[1:])
+    assert "อำเภอชุมแพ" in texts[SLIDES.index("map") + 1]
+    pages = pdf_lines(briefing.build_pdf(slides, meta, images={}))
+    assert all(lines[1] == meta.caption for lines in pages[1:])
+    assert meta.file_stem("4005") == "kusiao_briefing_2563-09-30_4005"
+
+
+def test_the_english_deck_marks_its_runs_english(tiny_con) -> None:
+    slides, meta = make_slides(tiny_con, Filters(), lang="en")
+    deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images={})))
+    assert t("presenter.programme", "en") in slide_texts(deck)[0]
+    langs = {r._r.rPr.get("lang") for s in deck.slides for sh in s.shapes if sh.has_text_frame
+             for p in sh.text_frame.paragraphs for r in p.runs}
+    assert "en-US" in langs
+
+
+def test_projector_style_leaves_the_page_figure_alone(tiny_con) -> None:
+    slides, _meta = make_slides(tiny_con, Filters())
+    trend = slides[SLIDES.index("trend")].figure
+    before = trend.to_json()
+    big = briefing.projector(trend, 700)
+    assert trend.to_json() == before
+    assert big.layout.font.size == briefing.PROJECTOR_FONT and big.layout.height == 700
+    assert big.data[0].line.width > trend.data[0].line.width
+
+
+# --- chart images (Chromium) ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rendered(tiny_con) -> tuple[list, briefing.Meta, dict[int, bytes]]:
+    """The tiny programme's slides and their chart images, rendered once (kaleido starts one
+    Chromium for the process)."""
+    needs_chromium()
+    slides, meta = make_slides(tiny_con, Filters())
+    return slides, meta, briefing.chart_images(slides)
+
+
+def test_every_chart_becomes_a_picture_on_its_slide(rendered) -> None:
+    slides, meta, images = rendered
+    charted = [i for i, s in enumerate(slides) if s.figure is not None]
+    assert sorted(images) == charted == [SLIDES.index(k) for k in
+                                         ("trend", "map", "coverage", "transitions")]
+    assert all(png.startswith(b"\x89PNG") for png in images.values())
+    deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images)))
+    pictures = [sum(shape.shape_type == MSO_SHAPE_TYPE.PICTURE for shape in slide.shapes)
+                for slide in deck.slides]
+    assert pictures == [1 if i in charted else 0 for i in range(len(slides))]
+    texts = slide_texts(deck)
+    assert not any(t("presenter.chart_missing") in text for text in texts)
+    reader = PdfReader(io.BytesIO(briefing.build_pdf(slides, meta, images)))
+    assert [len(page.images) for page in reader.pages] == pictures
