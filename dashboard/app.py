@@ -70,10 +70,18 @@ def keep_valid(key: str, options: list, default: object) -> None:
         st.session_state[key] = default
 
 
+def relabel_filters() -> None:
+    """After a language switch, hand every filter its value again: a selectbox shows the label
+    it was last given, so without this the sidebar kept the old language's names."""
+    for key in (KEY_AMPHOE, KEY_TAMBON, KEY_AGENCY, KEY_QUARTER, KEY_LEVELS):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
 def sidebar(choices: Choices) -> tuple[str, Filters]:
     with st.sidebar:
         st.radio(t("app.language", st.session_state.get(KEY_LANG, DEFAULT_LANGUAGE)),
-                 LANGUAGES, key=KEY_LANG, horizontal=True,
+                 LANGUAGES, key=KEY_LANG, horizontal=True, on_change=relabel_filters,
                  format_func=lambda code: {"th": "ไทย", "en": "English"}[code])
         lang = st.session_state[KEY_LANG]
         st.header(t("filters.title", lang), divider="gray")

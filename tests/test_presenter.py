@@ -140,7 +140,8 @@ def test_the_same_check_finds_names_on_a_page_that_shows_them(
 
 
 def test_a_link_with_an_amphoe_adds_its_slide_after_the_map(
-        tmp_path: Path, tiny_template: Path, use_store) -> None:
+        tmp_path: Path, tiny_template: Path, use_store, monkeypatch) -> None:
+    monkeypatch.setattr(briefing, "chart_browser", lambda: None)  # a machine without Chromium
     use_store(copy_of(tiny_template, tmp_path))
     at = run_app({"present": "1", "amphoe": "4005", "slide": str(SLIDES.index("map") + 1)})
     at.button(key="present_next").click().run()  # the default role, analyst
@@ -151,6 +152,10 @@ def test_a_link_with_an_amphoe_adds_its_slide_after_the_map(
     assert len(at.get("plotly_chart")) == 1  # its tambon
     assert not PERSONAL.search(all_text(at))
     assert at.query_params["amphoe"] == "4005"
+    # the downloads say plainly that chart pictures need Chromium
+    assert [w.value for w in at.warning] == [t("presenter.no_browser")]
+    assert [b.label for b in at.get("download_button")] == [t("presenter.export_pptx"),
+                                                           t("presenter.export_pdf")]
 
 
 def test_slides_move_with_the_buttons_and_keep_their_place_in_the_url(
