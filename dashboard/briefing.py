@@ -34,7 +34,6 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -547,14 +546,24 @@ def _render(fig: go.Figure, width: int, height: int) -> bytes:
             kaleido.start_sync_server(mathjax=False, silence_warnings=True)
             _server["started"] = True
         spec = {"format": "png", "width": width, "height": height, "scale": IMAGE_SCALE}
-        # a browser that hangs must not hang the page: wait in a helper thread
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            job = pool.submit(kaleido.calc_fig_sync, fig.to_dict(), opts=spec)
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
             try:
-                return job.result(timeout=_RENDER_TIMEOUT_S)
-            except TimeoutError:
-                _server["broken"] = True
-                raise
+                outcome["png"] = kaleido.calc_fig_sync(fig.to_dict(), opts=spec)
+            except Exception as exc:  # handed to the caller below
+                outcome["error"] = exc
+
+        # a browser that hangs must not hang the page (nor, as a daemon, the process's exit)
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        worker.join(_RENDER_TIMEOUT_S)
+        if worker.is_alive():
+            _server["broken"] = True
+            raise TimeoutError(f"no chart image after {_RENDER_TIMEOUT_S} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["png"]
 
 
 def chart_images(slides: Sequence[Slide]) -> dict[int, bytes]:
@@ -569,10 +578,16 @@ def chart_images(slides: Sequence[Slide]) -> dict[int, bytes]:
         if slide.figure is None or box is None:
             continue
         width, height = round(box.w * PX_PER_INCH), round(box.h * PX_PER_INCH)
-        try:
-            images[index] = _render(projector(slide.figure, height, width=width), width, height)
-        except Exception:  # a chart must not cost the whole deck
-            LOG.exception("chart image of slide %s failed", slide.key)
+        figure = projector(slide.figure, height, width=width)
+        for attempt in (1, 2):  # once in a while the browser's reply arrives garbled
+            try:
+                images[index] = _render(figure, width, height)
+                break
+            except Exception:  # a chart must not cost the whole deck
+                LOG.warning("chart image of slide %s failed (attempt %d)", slide.key, attempt,
+                            exc_info=attempt == 2)
+                if _server["broken"]:
+                    break
     return images
 
 
