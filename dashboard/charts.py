@@ -156,11 +156,11 @@ def transition_sankey(frame: pd.DataFrame, names: Mapping[int, str], lang: str) 
               "hovertemplate": "%{source.label} → %{target.label}: %{value:,}<extra></extra>"},
     ))
     for x, key, anchor in ((0, "chart.baseline", "left"), (1, "chart.latest", "right")):
-        fig.add_annotation(x=x, y=1.0, xref="paper", yref="paper", yanchor="bottom",
+        fig.add_annotation(x=x, y=1.08, xref="paper", yref="paper", yanchor="bottom",
                            xanchor=anchor, showarrow=False, text=t(key, lang),
                            font={"size": 15})
-    _layout(fig, height=440)
-    fig.update_layout(margin={"t": 40})
+    _layout(fig, height=460)
+    fig.update_layout(margin={"t": 75})  # room for the two column headings above the nodes
     return fig
 
 

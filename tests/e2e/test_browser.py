@@ -159,6 +159,7 @@ def test_language_switch_shows_english(tab: Tab) -> None:
     tab.wait_for_script()
     expect(tab.page.locator('[data-testid="stSidebar"] h2')).to_have_text(
         t("filters.title", "en"))
+    expect(widget_input(tab, KEY_AMPHOE)).to_have_value(t("filters.all_amphoe", "en"))
     assert metric_value(tab, t("kpi.households", "en")) > 0
     tab.screenshot("overview_en")
     go_to(tab, "outcomes", "en")  # the language stays on another page
