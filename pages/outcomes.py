@@ -50,7 +50,9 @@ m3.metric(ctx.t("outcomes.fell_back"), format_number(fell), border=True)
 left, right = st.columns([3, 2])
 left.plotly_chart(charts.transition_sankey(moves, names, ctx.lang), key="outcomes_sankey")
 transition_table = tables.transition_table(moves, names, ctx.lang)
-right.dataframe(transition_table, hide_index=True)
+right.dataframe(transition_table, hide_index=True, column_config={
+    column: st.column_config.NumberColumn(format="localized")
+    for column in transition_table.columns[1:]})
 right.caption(ctx.t("outcomes.transitions_note"))
 
 left, right = st.columns(2)
