@@ -95,7 +95,7 @@ def _parse_uniques(uniques: pd.Series, col: Column) -> tuple[list[Any], dict[int
     (plain ids, plain numbers, ISO dates) are recognised and converted in bulk."""
     parsed: list[Any] = [None] * len(uniques)
     errors: dict[int, CellError] = {}
-    todo = np.ones(len(uniques), dtype=bool)
+    unparsed = np.ones(len(uniques), dtype=bool)
     pattern = _PLAIN.get(col.kind)
     if pattern is not None and len(uniques) > 1000:
         text = uniques.where(uniques.map(lambda v: isinstance(v, str)))
@@ -111,9 +111,9 @@ def _parse_uniques(uniques: pd.Series, col: Column) -> tuple[list[Any], dict[int
             values = numbers.astype(int if col.kind == "int" else float).tolist()
         for index, value in zip(np.flatnonzero(plain), values, strict=True):
             parsed[index] = value
-            todo[index] = value is None  # an impossible ISO date goes to the cell parser
+            unparsed[index] = value is None  # an impossible ISO date goes to the cell parser
     parser = _parser(col)
-    for index in np.flatnonzero(todo):
+    for index in np.flatnonzero(unparsed):
         try:
             parsed[index] = parser(uniques.iloc[index])
         except CellError as err:
