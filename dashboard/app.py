@@ -85,9 +85,9 @@ def sidebar(choices: Choices) -> tuple[str, Filters]:
                  format_func=lambda code: {"th": "ไทย", "en": "English"}[code])
         lang = st.session_state[KEY_LANG]
         st.header(t("filters.title", lang), divider="gray")
-        amphoe_options = [ALL, *sorted(choices.amphoe, key=lambda c: amphoe_names(lang)[c])]
-        keep_valid(KEY_AMPHOE, amphoe_options, ALL)
         names = amphoe_names(lang)
+        amphoe_options = [ALL, *sorted(choices.amphoe, key=names.__getitem__)]
+        keep_valid(KEY_AMPHOE, amphoe_options, ALL)
         st.selectbox(t("filters.amphoe", lang), amphoe_options, key=KEY_AMPHOE,
                      format_func=lambda c: names.get(c, c) if c else t("filters.all_amphoe", lang))
         amphoe = st.session_state[KEY_AMPHOE]

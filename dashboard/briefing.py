@@ -46,6 +46,7 @@ from dashboard import charts, coverage, geo, map_charts
 from dashboard.definitions import Definitions
 from dashboard.filters import Filters
 from dashboard.i18n import format_number, format_percent, t
+from dashboard.memo import memoised
 from dashboard.metrics import OverviewKpis
 from dashboard.tables import MIN_GROUP, SMALL_GROUP
 from dashboard.thai_dates import BE_OFFSET, format_date
@@ -357,6 +358,15 @@ def build_slides(data: BriefingData, definitions: Definitions, meta: Meta,
 
 
 # --- figures for a projector -------------------------------------------------------------------
+
+
+def slide_figure(data: BriefingData, definitions: Definitions, meta: Meta,
+                 sources: Sequence[str], index: int, height: int) -> go.Figure:
+    """Slide ``index``'s figure as the projector shows it (the slides are built once for
+    the same inputs)."""
+    figure = memoised(build_slides, data, definitions, meta, sources)[index].figure
+    assert figure is not None, f"slide {index} has no figure"
+    return projector(figure, height)
 
 
 def projector(fig: go.Figure, height: int, font_size: int = PROJECTOR_FONT,

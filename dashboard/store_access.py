@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import threading
+import weakref
 from typing import Any
 
 import ibis
@@ -51,12 +52,25 @@ def store() -> Store:
     return _open_store()
 
 
+_VERSIONS: weakref.WeakKeyDictionary[Store, tuple[Definitions, str]] = (
+    weakref.WeakKeyDictionary())
+"""The data version each open store was last read at, under the definitions it was read
+with. This process is the store's only writer (DuckDB locks the file), and every write here
+goes through :func:`import_upload` or :func:`undo_last_import`, which forget it."""
+
+
 def data_version() -> str:
-    """Data version, after making sure the derived tables follow the definitions file."""
-    current = store()
+    """Data version, after making sure the derived tables follow the definitions file (read
+    from the store once per import or definitions change, not on every rerun)."""
+    current, defs = store(), definitions()
+    known = _VERSIONS.get(current)
+    if known is not None and known[0] is defs:
+        return known[1]
     with _LOCK:
-        ensure_definitions_current(current, definitions())
-        return current.data_version()
+        ensure_definitions_current(current, defs)
+        version = current.data_version()
+        _VERSIONS[current] = (defs, version)
+    return version
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -114,13 +128,19 @@ def import_upload(data: bytes, file_name: str, dataset: str, imported_by: str,
                   progress: Progress) -> ImportReport:
     """Import an uploaded file (all or nothing); the data version changes if it is saved."""
     with _LOCK:
-        return import_bytes(store(), data, file_name, dataset, imported_by, definitions(),
-                            progress)
+        try:
+            return import_bytes(store(), data, file_name, dataset, imported_by,
+                                definitions(), progress)
+        finally:
+            _VERSIONS.pop(store(), None)
 
 
 def undo_last_import(undone_by: str) -> UndoResult | None:
     with _LOCK:
-        return importer.undo_last_import(store(), undone_by, definitions())
+        try:
+            return importer.undo_last_import(store(), undone_by, definitions())
+        finally:
+            _VERSIONS.pop(store(), None)
 
 
 def import_history() -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -51,19 +52,22 @@ def name_column(lang: str) -> str:
     return "name_th" if lang == "th" else "name_en"
 
 
+@functools.cache
+def _names(kind: str, lang: str) -> tuple[tuple[str, str], ...]:
+    table = {"amphoe": amphoe_table, "tambon": tambon_table, "agency": agency_table}[kind]()
+    return tuple(zip(table[f"{kind}_code"], table[name_column(lang)], strict=True))
+
+
 def amphoe_names(lang: str) -> dict[str, str]:
-    table = amphoe_table()
-    return dict(zip(table["amphoe_code"], table[name_column(lang)], strict=True))
+    return dict(_names("amphoe", lang))
 
 
 def tambon_names(lang: str) -> dict[str, str]:
-    table = tambon_table()
-    return dict(zip(table["tambon_code"], table[name_column(lang)], strict=True))
+    return dict(_names("tambon", lang))
 
 
 def agency_names(lang: str) -> dict[str, str]:
-    table = agency_table()
-    return dict(zip(table["agency_code"], table[name_column(lang)], strict=True))
+    return dict(_names("agency", lang))
 
 
 def level_names(ctx: PageContext) -> dict[int, str]:
@@ -98,15 +102,17 @@ def page_header(ctx: PageContext, title_key: str) -> None:
 
 
 def download_buttons(ctx: PageContext, frame: pd.DataFrame, stem: str, key: str) -> None:
-    """CSV (UTF-8 with BOM) and XLSX of exactly ``frame``, side by side."""
+    """CSV (UTF-8 with BOM) and XLSX of exactly ``frame``, side by side. The files are
+    written when a button is clicked, not on every rerun of the page."""
     left, right = st.columns(2)
     left.download_button(
-        ctx.t("download.csv"), exports.to_csv_bytes(frame), file_name=f"{stem}.csv",
+        ctx.t("download.csv"), lambda: exports.to_csv_bytes(frame), file_name=f"{stem}.csv",
         mime="text/csv", key=f"{key}_csv", icon=":material/download:",
         on_click="ignore", width="stretch",
     )
     right.download_button(
-        ctx.t("download.xlsx"), exports.to_xlsx_bytes(frame, stem), file_name=f"{stem}.xlsx",
+        ctx.t("download.xlsx"), lambda: exports.to_xlsx_bytes(frame, stem),
+        file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx", icon=":material/table_view:", on_click="ignore", width="stretch",
     )

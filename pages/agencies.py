@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard import coverage, store_access, tables
 from dashboard.filters import ALL, KEY_AGENCY
 from dashboard.i18n import format_number, format_percent
+from dashboard.memo import memoised
 from dashboard.thai_dates import format_date
 from dashboard.ui import (
     amphoe_names,
@@ -57,7 +58,7 @@ else:
 
 st.subheader(ctx.t("agencies.league"))
 left, right = st.columns([2, 3])
-left.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang), key=KEY_CHART,
+left.plotly_chart(memoised(coverage.league_chart, league, names, picked, ctx.lang), key=KEY_CHART,
                   on_select=pick_from_chart, selection_mode="points",
                   config={"displaylogo": False, "doubleClickDelay": 200})
 table = coverage.league_table(league, names, level_name, ctx.lang)
@@ -102,7 +103,7 @@ st.caption(ctx.t("agencies.overdue_note", days=days))
 
 st.markdown(f"**{ctx.t('agencies.recency')}**")
 bands = store_access.query("recency_bands", ctx.version, narrowed, by="amphoe_code")
-st.plotly_chart(coverage.recency_chart(bands, "amphoe_code", places, days, ctx.lang),
+st.plotly_chart(memoised(coverage.recency_chart, bands, "amphoe_code", places, days, ctx.lang),
                 key="agencies_recency", config={"displaylogo": False})
 st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang), days=days,
                  min=tables.MIN_GROUP))

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import coverage, store_access, tables
 from dashboard.i18n import format_number, format_percent
+from dashboard.memo import memoised
 from dashboard.thai_dates import format_date
 from dashboard.ui import (
     agency_names,
@@ -71,8 +72,8 @@ measure = st.segmented_control(ctx.t("coverage.measure"), ["households", "offici
 order = [c for c in agency_table()["agency_code"] if ctx.filters.agency in (None, c)]
 left, right = st.columns([3, 2])
 full_names = agency_names(ctx.lang)
-left.plotly_chart(coverage.matrix_chart(matrix, measure, places, full_names, order, ctx.lang),
-                  key="coverage_matrix", config={"displaylogo": False})
+left.plotly_chart(memoised(coverage.matrix_chart, matrix, measure, places, full_names, order,
+                           ctx.lang), key="coverage_matrix", config={"displaylogo": False})
 table = coverage.matrix_table(matrix, measure, places, order, ctx.lang)
 right.dataframe(table, hide_index=True,
                 height=min(coverage.matrix_height(len(table) - 1), 35 * (len(table) + 1) + 3),
@@ -103,7 +104,7 @@ st.subheader(ctx.t("coverage.recency"))
 for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=True):
     with column:
         st.markdown("**" + ctx.t(f"coverage.recency_by_{by.removesuffix('_code')}") + "**")
-        st.plotly_chart(coverage.recency_chart(bands[by], by, names, days, ctx.lang),
+        st.plotly_chart(memoised(coverage.recency_chart, bands[by], by, names, days, ctx.lang),
                         key=f"coverage_recency_{by}", config={"displaylogo": False})
         recency = coverage.recency_table(bands[by], by, names, days, ctx.lang)
         with st.expander(ctx.t("download.title"), icon=":material/download:"):

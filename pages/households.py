@@ -9,6 +9,7 @@ import streamlit as st
 from dashboard import household_charts, households, store_access
 from dashboard.filters import Filters
 from dashboard.i18n import format_number
+from dashboard.memo import memoised
 from dashboard.privacy import NotAllowedError
 from dashboard.ui import context, download_buttons, level_names, page_header
 
@@ -105,10 +106,11 @@ else:
 charts, needs = st.columns([4, 3])
 with charts:
     st.markdown(f"**{ctx.t('households.income_timeline')}**")
-    st.plotly_chart(household_charts.income_timeline_chart(profile.visits, line, ctx.lang),
+    st.plotly_chart(memoised(household_charts.income_timeline_chart, profile.visits, line,
+                             ctx.lang),
                     key="households_income_chart", config={"displaylogo": False})
     st.markdown(f"**{ctx.t('households.level_timeline')}**")
-    st.plotly_chart(household_charts.level_step_chart(profile.visits, names, ctx.lang),
+    st.plotly_chart(memoised(household_charts.level_step_chart, profile.visits, names, ctx.lang),
                     key="households_level_chart", config={"displaylogo": False})
 with needs:
     st.markdown(f"**{ctx.t('households.needs_vs_help')}**")

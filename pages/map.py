@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import geo, map_charts, store_access, tables
 from dashboard.filters import ALL, KEY_AMPHOE, KEY_TAMBON
+from dashboard.memo import memoised
 from dashboard.ui import (
     amphoe_names,
     context,
@@ -51,7 +52,7 @@ def place_map(values, places, by, names, key, filter_key, bounds=None, features=
     """Map (tiles or true boundaries) and table of one indicator; a click filters the app."""
     colouring = geo.colour_places(values, places, indicator, ctx.definitions.income_line, by)
     chosen = f.amphoe if by == "amphoe_code" else f.tambon
-    fig = (map_charts.tile_map_figure(colouring, names, label, ctx.lang, chosen)
+    fig = (memoised(map_charts.tile_map_figure, colouring, names, label, ctx.lang, chosen)
            if features is None else
            map_charts.choropleth_figure(colouring, features, names, label, ctx.lang,
                                         geo.fit_view(bounds), chosen))

@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import charts, store_access, tables
 from dashboard.i18n import format_number
+from dashboard.memo import memoised
 from dashboard.metrics import PERIODS
 from dashboard.targets import describe_gap
 from dashboard.ui import (
@@ -34,8 +35,8 @@ trend = query("level_trend", period=period)
 if trend.empty:
     st.info(ctx.t("outcomes.no_data"), icon=":material/search_off:")
     st.stop()
-st.plotly_chart(charts.target_trend_chart(trend, ctx.definitions.targets, ctx.definitions.plan,
-                                          ctx.lang, period), key="outcomes_trend")
+st.plotly_chart(memoised(charts.target_trend_chart, trend, ctx.definitions.targets,
+                         ctx.definitions.plan, ctx.lang, period), key="outcomes_trend")
 st.caption(ctx.t(f"outcomes.period_{period}_note"))
 
 st.subheader(ctx.t("outcomes.transitions"))
@@ -48,7 +49,7 @@ m1.metric(ctx.t("outcomes.climbed"), format_number(climbed), border=True)
 m2.metric(ctx.t("outcomes.same"), format_number(same), border=True)
 m3.metric(ctx.t("outcomes.fell_back"), format_number(fell), border=True)
 left, right = st.columns([3, 2])
-left.plotly_chart(charts.transition_sankey(moves, names, ctx.lang), key="outcomes_sankey")
+left.plotly_chart(memoised(charts.transition_sankey, moves, names, ctx.lang), key="outcomes_sankey")
 transition_table = tables.transition_table(moves, names, ctx.lang)
 right.dataframe(transition_table, hide_index=True, column_config={
     column: st.column_config.NumberColumn(format="localized")
@@ -59,9 +60,10 @@ left, right = st.columns(2)
 with left:
     st.subheader(ctx.t("outcomes.income"))
     base_median, now_median = query("income_medians")
-    st.plotly_chart(charts.income_histogram_chart(query("income_histogram", cap=INCOME_CAP),
-                                                  ctx.definitions.income_line, ctx.lang,
-                                                  INCOME_CAP), key="outcomes_income")
+    st.plotly_chart(memoised(charts.income_histogram_chart,
+                             query("income_histogram", cap=INCOME_CAP),
+                             ctx.definitions.income_line, ctx.lang, INCOME_CAP),
+                    key="outcomes_income")
     st.caption(ctx.t("outcomes.income_medians", baseline=format_number(base_median),
                      latest=format_number(now_median)))
 with right:
@@ -69,13 +71,14 @@ with right:
     dims = query("dimension_deprivation")
     dim_names = {d.key: d.name_th if ctx.lang == "th" else d.name_en
                  for d in ctx.definitions.dimensions}
-    st.plotly_chart(charts.dimension_chart(dims, dim_names, ctx.lang), key="outcomes_dims")
+    st.plotly_chart(memoised(charts.dimension_chart, dims, dim_names, ctx.lang),
+                    key="outcomes_dims")
     st.caption(ctx.t("outcomes.dimensions_note"))
 
 st.subheader(ctx.t("outcomes.gaps"))
 gaps = query("gap_counts")
 gap_labels = {code: describe_gap(code, ctx.definitions, ctx.lang) for code in gaps["gap"]}
-st.plotly_chart(charts.gap_chart(gaps, gap_labels, names, ctx.lang), key="outcomes_gaps")
+st.plotly_chart(memoised(charts.gap_chart, gaps, gap_labels, names, ctx.lang), key="outcomes_gaps")
 
 st.subheader(ctx.t("outcomes.compare", name=names[target_two.level]))
 by = st.segmented_control(ctx.t("outcomes.compare_by"), ["amphoe_code", "agency_code"],
@@ -84,8 +87,9 @@ by = st.segmented_control(ctx.t("outcomes.compare_by"), ["amphoe_code", "agency_
 compare = query("group_comparison", by=by, level=target_two.level)
 group_names = amphoe_names(ctx.lang) if by == "amphoe_code" else agency_names(ctx.lang)
 left, right = st.columns([2, 3])
-left.plotly_chart(charts.comparison_chart(compare, by, group_names, names[target_two.level],
-                                          ctx.lang, tables.MIN_GROUP), key="outcomes_compare")
+left.plotly_chart(memoised(charts.comparison_chart, compare, by, group_names,
+                           names[target_two.level], ctx.lang, tables.MIN_GROUP),
+                  key="outcomes_compare")
 compare_table = tables.comparison_table(compare, by, group_names, names[target_two.level],
                                         ctx.lang)
 right.dataframe(tables.for_display(compare_table), hide_index=True,

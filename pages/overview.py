@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import charts, store_access
 from dashboard.i18n import format_number, format_percent
+from dashboard.memo import memoised
 from dashboard.ui import (
     amphoe_names,
     context,
@@ -58,7 +59,7 @@ for column, target in zip(st.columns(3), ctx.definitions.targets, strict=True):
 left, right = st.columns([3, 2])
 with left:
     st.subheader(ctx.t("overview.trend"))
-    st.plotly_chart(charts.target_trend_chart(trend, ctx.definitions.targets,
+    st.plotly_chart(memoised(charts.target_trend_chart, trend, ctx.definitions.targets,
                                               ctx.definitions.plan, ctx.lang),
                     key="overview_trend", config={"displaylogo": False})
     st.caption(ctx.t("overview.trend_note"))
@@ -70,8 +71,8 @@ with right:
     summary = store_access.query("place_summary", ctx.version, ctx.filters,
                                  level=target_two.level, by=by)
     place_names = tambon_names(ctx.lang) if ctx.filters.amphoe else amphoe_names(ctx.lang)
-    st.plotly_chart(charts.place_ranking_chart(summary, place_names, names[target_two.level],
-                                               ctx.lang, by=by),
+    st.plotly_chart(memoised(charts.place_ranking_chart, summary, place_names,
+                             names[target_two.level], ctx.lang, by=by),
                     key="overview_ranking", config={"displaylogo": False})
 
 figures = pd.DataFrame({

@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import briefing, store_access
 from dashboard.filters import ALL, KEY_AMPHOE
+from dashboard.memo import memoised
 from dashboard.registry import PAGES
 from dashboard.ui import context, filters_summary
 
@@ -29,9 +30,9 @@ def run(name: str, filters: object, **params: object) -> object:
 
 meta = briefing.Meta(ctx.lang, filters_summary(ctx), ctx.as_of, dt.date.today())
 demo = bool((store_access.import_history()["imported_by"] == "demo").any())
-slides = briefing.build_slides(briefing.collect(run, ctx.filters, ctx.definitions),
-                               ctx.definitions, meta,
-                               briefing.source_lines(ctx.definitions, ctx.lang, demo))
+inputs = (briefing.collect(run, ctx.filters, ctx.definitions), ctx.definitions, meta,
+          briefing.source_lines(ctx.definitions, ctx.lang, demo))
+slides = memoised(briefing.build_slides, *inputs)
 if KEY_SLIDE not in st.session_state:  # a prepared link may open on any slide
     wanted = st.query_params.get(PARAM_SLIDE, "1")
     st.session_state[KEY_SLIDE] = int(wanted) - 1 if wanted.isdigit() else 0
@@ -86,7 +87,8 @@ else:
             if not slide.kpis:
                 points(side)
         height = FIGURE_HEIGHT - (100 if where.points is not None and slide.kpis else 0)
-        main.plotly_chart(briefing.projector(slide.figure, height), key=f"present_{slide.key}",
+        main.plotly_chart(memoised(briefing.slide_figure, *inputs, index, height),
+                          key=f"present_{slide.key}",
                           theme=None,
                           config={"displayModeBar": False, "doubleClickDelay": 200},
                           **({"on_select": pick_amphoe, "selection_mode": "points"}

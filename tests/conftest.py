@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 
 from loaders.contracts import IMPORT_ORDER
 from loaders.importer import import_file
@@ -79,3 +80,32 @@ def use_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     yield point
     st.cache_data.clear()
     st.cache_resource.clear()  # closes nothing, but drops our handle to the store
+
+
+DOWNLOADS: dict[str, bytes] = {}
+"""Files the download buttons offered since the last :func:`downloads` fixture or clear."""
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Every file a download button offers, by file name: the bytes a user gets. Files
+    written on click (a callable as ``data``) are written at once here."""
+    DOWNLOADS.clear()
+    add, add_deferred = MediaFileManager.add, MediaFileManager.add_deferred
+
+    def record(file_name: str | None, data: object) -> None:
+        if file_name and isinstance(data, bytes | str):
+            DOWNLOADS[file_name] = data.encode("utf-8") if isinstance(data, str) else data
+
+    def recording_add(self, path_or_data, mimetype, coordinates, file_name=None, **kwargs):
+        record(file_name, path_or_data)
+        return add(self, path_or_data, mimetype, coordinates, file_name, **kwargs)
+
+    def recording_add_deferred(self, data_callable, mimetype, coordinates, file_name=None,
+                               **kwargs):
+        record(file_name, data_callable())
+        return add_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add", recording_add)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording_add_deferred)
+    return DOWNLOADS

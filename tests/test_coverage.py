@@ -7,18 +7,16 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 import pandas as pd
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from dashboard import coverage, metrics
 from dashboard.definitions import load_definitions
 from dashboard.filters import Filters
 from loaders.store import Store
-from tests.conftest import build_store
+from tests.conftest import DOWNLOADS, build_store
 from tests.coverage_factories import (
     A_NAME,
     AS_OF,
@@ -301,29 +299,9 @@ def test_sentences_name_the_laggards() -> None:
 # --- the pages ----------------------------------------------------------------------------------
 
 
-class RecordingStorage(MemoryMediaFileStorage):
-    """Keeps every file a download button offers, by file name."""
-
-    files: ClassVar[dict[str, bytes]] = {}
-
-    def load_and_get_id(self, path_or_data: str | bytes, mimetype: str, kind: object,
-                        filename: str | None = None) -> str:
-        if isinstance(path_or_data, bytes) and filename:
-            RecordingStorage.files[filename] = path_or_data
-        return super().load_and_get_id(path_or_data, mimetype, kind, filename)
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    RecordingStorage.files.clear()
-    monkeypatch.setattr("streamlit.testing.v1.app_test.MemoryMediaFileStorage",
-                        RecordingStorage)
-    return RecordingStorage.files
-
-
 def open_page(page: str, query: dict[str, str] | None = None) -> AppTest:
     at = run_app(query)
-    RecordingStorage.files.clear()  # only this page's downloads
+    DOWNLOADS.clear()  # only this page's downloads
     at.switch_page(f"../pages/{page}").run()
     assert not at.exception, at.exception
     return at

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from dashboard import exports, household_charts, privacy
@@ -190,21 +189,6 @@ class PresenterViewer(Viewer):
     """The entrypoint's Viewer in presenter mode (always masked, whatever the role)."""
 
     presenter: bool = True
-
-
-@pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """Every file handed to a download button, by file name, as Streamlit stores it."""
-    captured: dict[str, bytes] = {}
-    original = MediaFileManager.add
-
-    def add(self, path_or_data, mimetype, coordinates, file_name=None, **kwargs):
-        if file_name and isinstance(path_or_data, bytes):
-            captured[file_name] = path_or_data
-        return original(self, path_or_data, mimetype, coordinates, file_name, **kwargs)
-
-    monkeypatch.setattr(MediaFileManager, "add", add)
-    return captured
 
 
 def households_page(folder: Path, use_store, monkeypatch: pytest.MonkeyPatch, role: str,

@@ -1,0 +1,68 @@
+"""Reusing built charts: equal inputs reuse the figure, any changed input builds anew."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+import pytest
+
+from dashboard import charts, memo
+from dashboard.definitions import load_definitions
+
+
+@dataclass(frozen=True)
+class Holder:
+    frame: pd.DataFrame
+    label: str
+
+
+def test_fingerprint_reads_values_not_identity() -> None:
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    assert memo.fingerprint(frame) == memo.fingerprint(frame.copy())
+    changed = frame.copy()
+    changed.loc[1, "a"] = 3
+    assert memo.fingerprint(frame) != memo.fingerprint(changed)
+    assert memo.fingerprint(frame) != memo.fingerprint(frame.rename(columns={"b": "c"}))
+    assert memo.fingerprint(frame) != memo.fingerprint(frame.astype({"a": "float64"}))
+    assert memo.fingerprint({"k": [1, 2]}) != memo.fingerprint({"k": [1, 3]})
+    assert memo.fingerprint(Holder(frame, "a")) == memo.fingerprint(Holder(frame.copy(), "a"))
+    assert memo.fingerprint(Holder(frame, "a")) != memo.fingerprint(Holder(changed, "a"))
+    assert memo.fingerprint(dt.date(2024, 1, 1)) != memo.fingerprint(dt.date(2024, 1, 2))
+    with pytest.raises(TypeError):
+        memo.fingerprint(object())
+
+
+def test_memoised_reuses_a_figure_until_an_input_changes() -> None:
+    memo.clear()
+    definitions = load_definitions()
+    trend = pd.DataFrame({"q_idx": [25671, 25672], "share_1": [0.5, 0.6],
+                          "share_2": [0.1, 0.2], "share_3": [0.0, 0.05]})
+    args = (definitions.targets, definitions.plan, "th")
+    first = memo.memoised(charts.target_trend_chart, trend, *args)
+    assert memo.memoised(charts.target_trend_chart, trend.copy(), *args) is first
+    later = trend.assign(share_2=[0.1, 0.3])
+    rebuilt = memo.memoised(charts.target_trend_chart, later, *args)
+    assert rebuilt is not first
+    shares = {trace.name: list(trace.y) for trace in rebuilt.data}
+    assert [0.1, 0.3] in shares.values() and [0.1, 0.2] not in shares.values()
+    english = memo.memoised(charts.target_trend_chart, trend, definitions.targets,
+                            definitions.plan, "en")
+    assert english is not first
+
+
+def test_memoised_keeps_a_bounded_number_of_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    memo.clear()
+    monkeypatch.setattr(memo, "MAX_ENTRIES", 3)
+    calls: list[int] = []
+
+    def build(n: int) -> list[int]:
+        calls.append(n)
+        return [n]
+
+    for n in (1, 2, 3, 4):
+        memo.memoised(build, n)
+    memo.memoised(build, 4)
+    memo.memoised(build, 1)  # the oldest was dropped: built again
+    assert calls == [1, 2, 3, 4, 1]
