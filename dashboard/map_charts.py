@@ -389,12 +389,24 @@ LAYER_BOUNDARIES = "amphoe-boundaries"
 LAYER_TAMBON = "tambon-boundaries"
 
 
+class SerialisedDeck(pdk.Deck):
+    """A deck that writes its JSON once: the page hands the same (unchanged) deck to the
+    browser on every rerun, and writing a few thousand points' JSON costs tens of ms."""
+
+    _json: str | None = None
+
+    def to_json(self) -> str:
+        if self._json is None:
+            self._json = super().to_json()
+        return self._json
+
+
 def geo_deck(view: tuple[float, float, float], values: pd.DataFrame, amphoe: pd.DataFrame,
              names: Mapping[str, str], lang: str, *, points: pd.DataFrame | None = None,
              cells: pd.DataFrame | None = None,
              amphoe_boundaries: Mapping[str, Any] | None = None,
              tambon_boundaries: Mapping[str, Any] | None = None,
-             basemap: bool = False) -> pdk.Deck:
+             basemap: bool = False) -> SerialisedDeck:
     """The geographic view at ``view`` (centre lon, centre lat, zoom). Layers (stable ids, so
     reruns update rather than replace them): amphoe boundaries when a file is configured, else
     amphoe centre symbols (``amphoe``: the reference rows with centroids) sized by ``values``
@@ -444,12 +456,27 @@ def geo_deck(view: tuple[float, float, float], values: pd.DataFrame, amphoe: pd.
                                 get_background_color=[255, 255, 255, 190],
                                 background_padding=[3, 1], pickable=False))
     lon, lat, zoom = view
-    return pdk.Deck(
+    return SerialisedDeck(
         layers=layers,
         initial_view_state=pdk.ViewState(longitude=lon, latitude=lat, zoom=zoom),
         map_provider="carto", map_style=ONLINE_STYLE if basemap else OFFLINE_STYLE,
         tooltip={"text": "{tip}"},
     )
+
+
+def geo_view(view: tuple[float, float, float], values: pd.DataFrame, amphoe: pd.DataFrame,
+             names: Mapping[str, str], level_names: Mapping[int, str], lang: str, *,
+             points: pd.DataFrame | None = None, cells: pd.DataFrame | None = None,
+             cell_m: int = 0, **options: Any) -> tuple[SerialisedDeck, int]:
+    """:func:`geo_deck` from the map queries' own rows (``map_points`` or ``map_cells``),
+    and the number of marks it draws; ``options`` are geo_deck's boundaries and basemap."""
+    if points is not None:
+        layer = {"points": points_layer_frame(points, level_names, lang)}
+    else:
+        assert cells is not None, "points or cells"
+        layer = {"cells": cells_layer_frame(cells, level_names, lang, cell_m)}
+    deck = geo_deck(view, values, amphoe, names, lang, **layer, **options)
+    return deck, len(next(iter(layer.values())))
 
 
 def legend_html(items: Sequence[tuple[str, str]]) -> str:

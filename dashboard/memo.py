@@ -10,9 +10,11 @@ stale figure. Builders must be pure and callers must not change a returned figur
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import hashlib
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -22,6 +24,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
@@ -64,15 +67,39 @@ def fingerprint(value: Any) -> Any:
     raise TypeError(f"cannot fingerprint a {type(value).__name__}")
 
 
+class FrozenFigure(go.Figure):
+    """A figure that is not changed any more, so its dict is written once: Streamlit asks
+    for ``to_dict()`` on every rerun, and plotly deep-copies every trace to answer."""
+
+    _frozen: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self._frozen is None:
+            self._frozen = super().to_dict()
+        return copy.deepcopy(self._frozen) if _caller_may_change() else self._frozen
+
+
+def _caller_may_change() -> bool:
+    """Only Streamlit's chart element, which reads the dict to write JSON, gets the shared
+    dict; any other caller (a figure built from this one, an export) gets its own copy."""
+    caller = sys._getframe(2).f_globals.get("__name__", "")
+    return caller != "plotly.tools"
+
+
 def memoised(builder: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``builder(*args, **kwargs)``, reused while the arguments are equal (LRU of
-    :data:`MAX_ENTRIES` results shared by all sessions)."""
+    :data:`MAX_ENTRIES` results shared by all sessions). A plotly figure comes back as a
+    :class:`FrozenFigure`."""
+    if "<" in builder.__qualname__:  # a lambda or a nested function: no stable name
+        raise TypeError(f"memoise a module-level function, not {builder.__qualname__}")
     key = (builder.__module__, builder.__qualname__, fingerprint(args), fingerprint(kwargs))
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
     result = builder(*args, **kwargs)
+    if type(result) is go.Figure:
+        result.__class__ = FrozenFigure  # same object, same layout: nothing is copied
     with _LOCK:
         _CACHE[key] = result
         while len(_CACHE) > MAX_ENTRIES:

@@ -101,13 +101,16 @@ QUERY_MODULES = (metrics, quality)
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _query(version: str, name: str, filters: Filters, params: tuple[tuple[str, Any], ...]) -> Any:
+def _query(version: str, name: str, filters_key: str, params: tuple[tuple[str, Any], ...],
+           _filters: Filters) -> Any:
+    """``filters_key`` (the filters' repr: every field, by value) keys the cache, as hashing
+    the dataclass itself costs Streamlit about a millisecond a call."""
     function = next(getattr(m, name) for m in QUERY_MODULES if hasattr(m, name))
     kwargs = dict(params)
     if "definitions" in inspect.signature(function).parameters:
         kwargs["definitions"] = definitions()
     with _LOCK:
-        return function(store().con, filters, **kwargs)
+        return function(store().con, _filters, **kwargs)
 
 
 def query(name: str, version: str, filters: Filters, **params: Any) -> Any:
@@ -115,7 +118,7 @@ def query(name: str, version: str, filters: Filters, **params: Any) -> Any:
     data version, the filters and the parameters (which must be hashable)."""
     if name not in QUERIES:
         raise ValueError(f"{name!r} is not a page query")
-    return _query(version, name, filters, tuple(sorted(params.items())))
+    return _query(version, name, repr(filters), tuple(sorted(params.items())), filters)
 
 
 def validate_upload(data: bytes, file_name: str, dataset: str) -> ImportReport:

@@ -61,9 +61,9 @@ left, right = st.columns([2, 3])
 left.plotly_chart(memoised(coverage.league_chart, league, names, picked, ctx.lang), key=KEY_CHART,
                   on_select=pick_from_chart, selection_mode="points",
                   config={"displaylogo": False, "doubleClickDelay": 200})
-table = coverage.league_table(league, names, level_name, ctx.lang)
+table = memoised(coverage.league_table, league, names, level_name, ctx.lang)
 with right:
-    st.dataframe(coverage.for_screen(table), hide_index=True,
+    st.dataframe(memoised(coverage.for_screen, table), hide_index=True,
                  height=min(36 * (len(table) + 1), 580))
     download_buttons(ctx, table, "agencies_league", key="league_dl")
 st.caption(ctx.t("agencies.league_note", quarters=int(league["quarters"].max()),
@@ -96,7 +96,7 @@ if overdue is None:
 elif overdue.empty:
     st.success(ctx.t("agencies.none_overdue"), icon=":material/check_circle:")
 else:
-    late = coverage.overdue_table(overdue, places, names, ctx.lang)
+    late = memoised(coverage.overdue_table, overdue, places, names, ctx.lang)
     st.dataframe(late, hide_index=True, height=min(36 * (len(late) + 1), 420))
     download_buttons(ctx, late, "agencies_overdue", key="overdue_dl")
 st.caption(ctx.t("agencies.overdue_note", days=days))
@@ -108,6 +108,6 @@ st.plotly_chart(memoised(coverage.recency_chart, bands, "amphoe_code", places, d
 st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang), days=days,
                  min=tables.MIN_GROUP))
 with st.expander(ctx.t("download.title"), icon=":material/download:"):
-    recency = coverage.recency_table(bands, "amphoe_code", places, days, ctx.lang)
-    st.dataframe(coverage.for_screen(recency), hide_index=True)
+    recency = memoised(coverage.recency_table, bands, "amphoe_code", places, days, ctx.lang)
+    st.dataframe(memoised(coverage.for_screen, recency), hide_index=True)
     download_buttons(ctx, recency, "agencies_recency", key="agencies_recency_dl")

@@ -74,7 +74,7 @@ left, right = st.columns([3, 2])
 full_names = agency_names(ctx.lang)
 left.plotly_chart(memoised(coverage.matrix_chart, matrix, measure, places, full_names, order,
                            ctx.lang), key="coverage_matrix", config={"displaylogo": False})
-table = coverage.matrix_table(matrix, measure, places, order, ctx.lang)
+table = memoised(coverage.matrix_table, matrix, measure, places, order, ctx.lang)
 right.dataframe(table, hide_index=True,
                 height=min(coverage.matrix_height(len(table) - 1), 35 * (len(table) + 1) + 3),
                 column_config={c: st.column_config.NumberColumn(c, help=full_names[c])
@@ -106,9 +106,9 @@ for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=Tr
         st.markdown("**" + ctx.t(f"coverage.recency_by_{by.removesuffix('_code')}") + "**")
         st.plotly_chart(memoised(coverage.recency_chart, bands[by], by, names, days, ctx.lang),
                         key=f"coverage_recency_{by}", config={"displaylogo": False})
-        recency = coverage.recency_table(bands[by], by, names, days, ctx.lang)
+        recency = memoised(coverage.recency_table, bands[by], by, names, days, ctx.lang)
         with st.expander(ctx.t("download.title"), icon=":material/download:"):
-            st.dataframe(coverage.for_screen(recency), hide_index=True)
+            st.dataframe(memoised(coverage.for_screen, recency), hide_index=True)
             download_buttons(ctx, recency, f"coverage_recency_{by.removesuffix('_code')}",
                              key=f"recency_{by}_dl")
 st.caption(ctx.t("coverage.recency_note", date=as_of, days=days, min=tables.MIN_GROUP))

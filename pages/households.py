@@ -47,7 +47,7 @@ try:
 except NotAllowedError:  # the data layer's own check: it holds whatever the page does
     aggregates_only()
 
-table = households.table_for_display(result.rows, ctx.lang, names, line)
+table = memoised(households.table_for_display, result.rows, ctx.lang, names, line)
 ids = list(result.rows["household_id"])
 
 

@@ -50,7 +50,8 @@ def clicked(key: str, filter_key: str) -> None:
 
 def place_map(values, places, by, names, key, filter_key, bounds=None, features=None) -> None:
     """Map (tiles or true boundaries) and table of one indicator; a click filters the app."""
-    colouring = geo.colour_places(values, places, indicator, ctx.definitions.income_line, by)
+    colouring = memoised(geo.colour_places, values, places, indicator,
+                         ctx.definitions.income_line, by)
     chosen = f.amphoe if by == "amphoe_code" else f.tambon
     fig = (memoised(map_charts.tile_map_figure, colouring, names, label, ctx.lang, chosen)
            if features is None else
@@ -59,8 +60,8 @@ def place_map(values, places, by, names, key, filter_key, bounds=None, features=
     left, right = st.columns([3, 2])
     left.plotly_chart(fig, key=key, selection_mode="points", config=PLOTLY_CONFIG,
                       on_select=lambda: clicked(key, filter_key))
-    table = map_charts.place_table(colouring, names, label, ctx.lang)
-    right.dataframe(map_charts.table_for_display(table), hide_index=True,
+    table = memoised(map_charts.place_table, colouring, names, label, ctx.lang)
+    right.dataframe(memoised(map_charts.table_for_display, table), hide_index=True,
                     height=min(560, 35 * (len(table) + 1) + 3))
     with right:
         download_buttons(ctx, table, f"map_{by.removesuffix('_code')}_{indicator}", key=key)
@@ -98,25 +99,21 @@ households = int(here["households"].sum())
 basemap = st.toggle(ctx.t("map.basemap"), key="map_basemap", help=ctx.t("map.basemap_help"))
 points_mode = ctx.viewer.sees_rows and households <= map_charts.POINTS_MAX_HOUSEHOLDS
 cell_m = map_charts.cell_size_m(households, geo.area_km2(f.amphoe))
-if points_mode:
-    layer = map_charts.points_layer_frame(store_access.query("map_points", ctx.version, f),
-                                          levels, ctx.lang)
-else:
-    layer = map_charts.cells_layer_frame(store_access.query("map_cells", ctx.version, f,
-                                                            cell_m=cell_m),
-                                         levels, ctx.lang, cell_m)
+source = (store_access.query("map_points", ctx.version, f) if points_mode else
+          store_access.query("map_cells", ctx.version, f, cell_m=cell_m))
 bounds = ((amphoe_file.bounds_of(f.amphoe) if f.amphoe else amphoe_file.bounds)
           if amphoe_file else geo.reference_bounds(f.amphoe))
-deck = map_charts.geo_deck(
-    geo.fit_view(bounds, 900, 620), here, amphoe_table(), amphoe_names(ctx.lang), ctx.lang,
-    basemap=basemap, **{"points" if points_mode else "cells": layer},
+deck, marks = memoised(
+    map_charts.geo_view, geo.fit_view(bounds, 900, 620), here, amphoe_table(),
+    amphoe_names(ctx.lang), levels, ctx.lang, **{"points" if points_mode else "cells": source},
+    cell_m=cell_m, basemap=basemap,
     amphoe_boundaries=amphoe_file.geojson if amphoe_file else None,
     tambon_boundaries=tambon_file.features_of(f.amphoe) if tambon_file and f.amphoe else None)
 # no click-to-filter on the deck: a selection on it did not survive the redraw a filter
 # change brings (every other click was lost in Chromium); the maps above filter reliably
 st.pydeck_chart(deck, height=620, key="map_deck")
 st.html(map_charts.legend_html(map_charts.deck_legend(points_mode, levels, ctx.lang)))
-st.caption(map_charts.mode_note(points_mode, len(layer), cell_m, amphoe_file is None,
+st.caption(map_charts.mode_note(points_mode, marks, cell_m, amphoe_file is None,
                                 ctx.lang))
 if amphoe_file:
     st.caption(ctx.t("map.attribution"))

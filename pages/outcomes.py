@@ -50,7 +50,7 @@ m2.metric(ctx.t("outcomes.same"), format_number(same), border=True)
 m3.metric(ctx.t("outcomes.fell_back"), format_number(fell), border=True)
 left, right = st.columns([3, 2])
 left.plotly_chart(memoised(charts.transition_sankey, moves, names, ctx.lang), key="outcomes_sankey")
-transition_table = tables.transition_table(moves, names, ctx.lang)
+transition_table = memoised(tables.transition_table, moves, names, ctx.lang)
 right.dataframe(transition_table, hide_index=True, column_config={
     column: st.column_config.NumberColumn(format="localized")
     for column in transition_table.columns[1:]})
@@ -90,9 +90,9 @@ left, right = st.columns([2, 3])
 left.plotly_chart(memoised(charts.comparison_chart, compare, by, group_names,
                            names[target_two.level], ctx.lang, tables.MIN_GROUP),
                   key="outcomes_compare")
-compare_table = tables.comparison_table(compare, by, group_names, names[target_two.level],
+compare_table = memoised(tables.comparison_table, compare, by, group_names, names[target_two.level],
                                         ctx.lang)
-right.dataframe(tables.for_display(compare_table), hide_index=True,
+right.dataframe(memoised(tables.for_display, compare_table), hide_index=True,
                 height=min(36 * (len(compare_table) + 1), 720))
 right.caption(ctx.t("outcomes.compare_note", min=tables.MIN_GROUP, small=tables.SMALL_GROUP))
 download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")

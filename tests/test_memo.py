@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import pandas as pd
+import plotly
+import plotly.graph_objects as go
 import pytest
 
 from dashboard import charts, memo
@@ -55,14 +58,39 @@ def test_memoised_reuses_a_figure_until_an_input_changes() -> None:
 def test_memoised_keeps_a_bounded_number_of_results(monkeypatch: pytest.MonkeyPatch) -> None:
     memo.clear()
     monkeypatch.setattr(memo, "MAX_ENTRIES", 3)
-    calls: list[int] = []
-
-    def build(n: int) -> list[int]:
-        calls.append(n)
-        return [n]
-
+    CALLS.clear()
     for n in (1, 2, 3, 4):
         memo.memoised(build, n)
     memo.memoised(build, 4)
     memo.memoised(build, 1)  # the oldest was dropped: built again
-    assert calls == [1, 2, 3, 4, 1]
+    assert CALLS == [1, 2, 3, 4, 1]
+    with pytest.raises(TypeError, match="module-level"):
+        memo.memoised(lambda n: [n], 1)  # two lambdas would share one name
+
+
+CALLS: list[int] = []
+
+
+def build(n: int) -> list[int]:
+    CALLS.append(n)
+    return [n]
+
+
+def test_a_memoised_figure_writes_its_dict_once_and_copies_it_for_anyone_else() -> None:
+    memo.clear()
+    definitions = load_definitions()
+    trend = pd.DataFrame({"q_idx": [25671, 25672], "share_1": [0.5, 0.6],
+                          "share_2": [0.1, 0.2], "share_3": [0.0, 0.05]})
+    fig = memo.memoised(charts.target_trend_chart, trend, definitions.targets,
+                        definitions.plan, "th")
+    assert isinstance(fig, memo.FrozenFigure)
+    # Streamlit's chart element reads the figure through plotly.tools: the shared dict
+    shown = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
+    assert shown is plotly.tools.return_figure_from_figure_or_data(fig, True)
+    # anything else gets a copy it may change without touching the cached figure
+    mine = fig.to_dict()
+    mine["layout"]["height"] = 11
+    derived = go.Figure(fig)
+    derived.update_layout(height=22)
+    assert fig.layout.height == shown["layout"]["height"] not in (11, 22)
+    assert json.loads(plotly.io.to_json(shown)) == json.loads(go.Figure(fig).to_json())
