@@ -155,25 +155,28 @@ class CaseloadCheck:
 
 def caseload_check(con: BaseBackend, filters: Filters) -> CaseloadCheck:
     quarter, as_of = selected_as_of(con, filters)
-    now = con.table("status_quarter")
-    now = now.filter(now.q_idx == quarter, now.paired)
-    load = now.group_by("official_id").aggregate(
-        households=_.count(),
-        household_ids=_.household_id.group_concat("; ", order_by=_.household_id))
     scope = _status(con, filters).filter(_.paired).select("official_id").distinct()
     official = con.table("official")
     if not filters.tambon and not filters.levels:
         home = apply_place_agency(official, Filters(amphoe=filters.amphoe, agency=filters.agency))
         scope = scope.union(home.select("official_id"), distinct=True)
-    checked = official.semi_join(scope, "official_id").left_join(load, "official_id").select(
-        "official_id", "agency_code", "amphoe_code", official_name=_.name,
-        households=_.households.fill_null(0), household_ids=_.household_ids)
-    counts = checked.group_by("households").aggregate(officials=_.count()).execute()
-    distribution = {int(k): int(v) for k, v in zip(counts["households"], counts["officials"],
-                                                    strict=True)}
-    paired_before = con.table("pairing").filter(_.start_date <= as_of).select(
-        "official_id").distinct().mutate(paired_before=True)
-    off = checked.filter(_.households != CASELOAD).left_join(paired_before, "official_id")
+    now = con.table("status_quarter")
+    # every current household of the officials checked (also those outside the filter),
+    # read for those officials only
+    now = now.filter(now.q_idx == quarter, now.paired).semi_join(scope, "official_id")
+    load = now.group_by("official_id").aggregate(households=_.count())
+    loads = official.semi_join(scope, "official_id").left_join(load, "official_id").select(
+        "official_id", households=_.households.fill_null(0)).execute()
+    distribution = {int(k): int(v) for k, v in loads["households"].value_counts().items()}
+    # the exceptions' details, read for them alone
+    off = ibis.memtable(loads.loc[loads["households"] != CASELOAD].reset_index(drop=True))
+    ids = now.semi_join(off, "official_id").group_by("official_id").aggregate(
+        household_ids=_.household_id.group_concat("; ", order_by=_.household_id))
+    paired_before = con.table("pairing").filter(_.start_date <= as_of).semi_join(
+        off, "official_id").select("official_id").distinct().mutate(paired_before=True)
+    details = official.select("official_id", "agency_code", "amphoe_code", official_name=_.name)
+    off = off.join(details, "official_id").left_join(ids, "official_id").drop(
+        "official_id_right").left_join(paired_before, "official_id").drop("official_id_right")
     off = off.mutate(reason=ibis.cases(
         (_.households > CASELOAD, "over"), (_.households > 0, "under"),
         (_.paired_before.fill_null(False), "none_ended"), else_="none_never"))
@@ -189,14 +192,16 @@ def _unpaired(con: BaseBackend, filters: Filters, as_of: dt.date | None) -> pd.D
     """Households in the filter without a buddy now, with their last buddy (if any)."""
     households = _status(con, filters).filter(~_.paired).select(
         "household_id", "amphoe_code", "tambon_code", "last_visit_date", "days_since_visit")
-    pairing = con.table("pairing").filter(_.start_date <= as_of)
+    pairing = con.table("pairing").filter(_.start_date <= as_of).semi_join(households,
+                                                                           "household_id")
     last = pairing.mutate(rn=ibis.row_number().over(
         group_by="household_id", order_by=[ibis.desc("end_date"), ibis.desc("official_id")])
     ).filter(_.rn == 0).select("household_id", previous_official_id=_.official_id,
                                buddy_ended=_.end_date)
     agency = con.table("official").select(previous_official_id=_.official_id,
                                           previous_agency_code=_.agency_code)
-    enrolled = con.table("household").select("household_id", "enrolled_on")
+    enrolled = con.table("household").select("household_id", "enrolled_on").semi_join(
+        households, "household_id")
     out = households.left_join(last, "household_id").drop("household_id_right")
     out = out.left_join(agency, "previous_official_id").drop("previous_official_id_right")
     out = out.left_join(enrolled, "household_id").drop("household_id_right")
@@ -251,8 +256,8 @@ def _overdue_households(con: BaseBackend, filters: Filters,
     _quarter, as_of = selected_as_of(con, filters)
     households = _status(con, filters).filter(_.paired).select(
         "household_id", "official_id", "last_visit_date")
-    started = _current_pairings(con, as_of).group_by(["household_id", "official_id"]).aggregate(
-        pairing_start=_.start_date.max())
+    started = _current_pairings(con, as_of).semi_join(households, "household_id").group_by(
+        ["household_id", "official_id"]).aggregate(pairing_start=_.start_date.max())
     joined = households.left_join(started, ["household_id", "official_id"]).drop(
         "household_id_right", "official_id_right")
     last = joined.last_visit_date

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import sys
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -33,14 +34,55 @@ _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _LOCK = threading.Lock()
 
 
+_KNOWN: dict[int, tuple[weakref.ref[Any], Any]] = {}
+_KNOWN_LOCK = threading.Lock()
+
+
+def known_as(value: Any, token: Any) -> None:
+    """Say that ``value`` (and each frame inside it) is exactly what ``token`` names, e.g. a
+    cached query's result named by its cache key: :func:`fingerprint` then reads the token
+    instead of hashing a large frame on every rerun. Only the very object registered is
+    known this way; a frame derived from it (a masked copy, a filtered one) is a new object
+    and is read by content."""
+    parts: list[tuple[Any, Any]] = [(value, token)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        parts += [(getattr(value, f.name), (token, f.name)) for f in dataclasses.fields(value)]
+    elif isinstance(value, tuple):
+        parts += [(item, (token, i)) for i, item in enumerate(value)]
+    for part, name in parts:
+        if isinstance(part, pd.DataFrame | pd.Series):
+            _remember(part, name)
+
+
+def _remember(value: Any, token: Any) -> None:
+    key = id(value)
+
+    def forget(_ref: weakref.ref[Any], key: int = key) -> None:
+        with _KNOWN_LOCK:
+            _KNOWN.pop(key, None)
+
+    with _KNOWN_LOCK:
+        _KNOWN[key] = (weakref.ref(value, forget), token)
+
+
+def _token(value: Any) -> Any:
+    with _KNOWN_LOCK:
+        entry = _KNOWN.get(id(value))
+    return entry[1] if entry is not None and entry[0]() is value else None
+
+
 def fingerprint(value: Any) -> Any:
-    """A hashable value equal for equal inputs: frames by content, containers item by item.
+    """A hashable value equal for equal inputs: frames by content (or by the token they are
+    :func:`known_as`), containers item by item.
 
     Raises ``TypeError`` for a value it cannot read, rather than guess by identity."""
     if value is None or isinstance(value, str | int | float | bool | bytes | dt.date | dt.time
                                    | dt.timedelta | Decimal | Enum):
         return value
     if isinstance(value, pd.DataFrame | pd.Series):
+        token = _token(value)
+        if token is not None:
+            return ("known", token)
         hashed = pd.util.hash_pandas_object(value, index=True).to_numpy()
         names = tuple(value.columns) if isinstance(value, pd.DataFrame) else (value.name,)
         dtypes = (tuple(str(d) for d in value.dtypes) if isinstance(value, pd.DataFrame)
@@ -100,6 +142,7 @@ def memoised(builder: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     result = builder(*args, **kwargs)
     if type(result) is go.Figure:
         result.__class__ = FrozenFigure  # same object, same layout: nothing is copied
+    known_as(result, ("memo", key))  # a builder fed this result reads the key, not the rows
     with _LOCK:
         _CACHE[key] = result
         while len(_CACHE) > MAX_ENTRIES:

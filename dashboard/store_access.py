@@ -18,7 +18,7 @@ import ibis
 import pandas as pd
 import streamlit as st
 
-from dashboard import metrics, quality
+from dashboard import memo, metrics, quality
 from dashboard.definitions import Definitions, definitions_path, load_definitions
 from dashboard.filters import Choices, Filters
 from loaders import importer
@@ -118,7 +118,10 @@ def query(name: str, version: str, filters: Filters, **params: Any) -> Any:
     data version, the filters and the parameters (which must be hashable)."""
     if name not in QUERIES:
         raise ValueError(f"{name!r} is not a page query")
-    return _query(version, name, repr(filters), tuple(sorted(params.items())), filters)
+    key = (version, name, repr(filters), tuple(sorted(params.items())))
+    result = _query(*key, filters)
+    memo.known_as(result, ("query", *key))  # the frames inside are named by the cache key
+    return result
 
 
 def validate_upload(data: bytes, file_name: str, dataset: str) -> ImportReport:

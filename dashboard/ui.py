@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +13,7 @@ import streamlit as st
 from dashboard import exports
 from dashboard.definitions import Definitions
 from dashboard.filters import Choices, Filters
-from dashboard.i18n import t
+from dashboard.i18n import format_number, t
 from dashboard.privacy import Viewer
 from dashboard.thai_dates import format_date, format_quarter
 from loaders.reference import agency_table, amphoe_table, tambon_table
@@ -99,6 +100,24 @@ def page_header(ctx: PageContext, title_key: str) -> None:
     st.title(ctx.t(title_key))
     st.caption(f":material/filter_alt: {filters_summary(ctx)}  \n"
                f":material/event: {ctx.t('app.data_as_of', date=format_date(ctx.as_of, ctx.lang))}")
+
+
+SHOWN_ROWS = 500
+"""Rows of a list (officials, households) sent to the browser at most; the downloads hold
+every row. At a million households a list can run to thousands of rows."""
+
+
+def row_list(ctx: PageContext, table: pd.DataFrame, stem: str, key: str,
+             max_height: int = 400, **dataframe_options: Any) -> None:
+    """A list of rows on screen (the first :data:`SHOWN_ROWS`, saying so when there are
+    more) and all of it as CSV and XLSX."""
+    shown = table.head(SHOWN_ROWS)
+    st.dataframe(shown, hide_index=True, height=min(36 * (len(shown) + 1), max_height),
+                 **dataframe_options)
+    if len(table) > len(shown):
+        st.caption(ctx.t("download.shown_of", shown=format_number(len(shown)),
+                         total=format_number(len(table))))
+    download_buttons(ctx, table, stem, key=key)
 
 
 def download_buttons(ctx: PageContext, frame: pd.DataFrame, stem: str, key: str) -> None:

@@ -19,6 +19,7 @@ from dashboard.ui import (
     download_buttons,
     level_names,
     page_header,
+    row_list,
 )
 
 KEY_PICK, KEY_CHART = "agencies_pick", "agencies_chart"
@@ -89,16 +90,15 @@ for card, label, share in (
 
 st.markdown(f"**{ctx.t('agencies.overdue')}** · "
             f"{ctx.t('agencies.kpi_overdue')}: {format_number(summary.officials_overdue)}")
-overdue = coverage.protected(store_access.query("overdue_officials", ctx.version, narrowed),
-                             ctx.viewer)
+overdue = memoised(coverage.protected,
+                   store_access.query("overdue_officials", ctx.version, narrowed), ctx.viewer)
 if overdue is None:
     st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")
 elif overdue.empty:
     st.success(ctx.t("agencies.none_overdue"), icon=":material/check_circle:")
 else:
     late = memoised(coverage.overdue_table, overdue, places, names, ctx.lang)
-    st.dataframe(late, hide_index=True, height=min(36 * (len(late) + 1), 420))
-    download_buttons(ctx, late, "agencies_overdue", key="overdue_dl")
+    row_list(ctx, late, "agencies_overdue", key="overdue_dl", max_height=420)
 st.caption(ctx.t("agencies.overdue_note", days=days))
 
 st.markdown(f"**{ctx.t('agencies.recency')}**")

@@ -15,6 +15,7 @@ from dashboard.ui import (
     context,
     download_buttons,
     page_header,
+    row_list,
     tambon_names,
 )
 from loaders.reference import agency_table
@@ -28,18 +29,16 @@ def query(name: str, **params: object) -> object:
     return store_access.query(name, ctx.version, ctx.filters, **params)
 
 
-def show_rows(frame: pd.DataFrame, build: Callable[[pd.DataFrame], pd.DataFrame],
+def show_rows(frame: pd.DataFrame, build: Callable[..., pd.DataFrame], names: tuple,
               empty_key: str, stem: str) -> None:
     """Household- or official-level rows: masked by role, with their download."""
-    rows = coverage.protected(frame, ctx.viewer)
+    rows = memoised(coverage.protected, frame, ctx.viewer)
     if rows is None:
         st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")
     elif rows.empty:
         st.success(ctx.t(empty_key), icon=":material/check_circle:")
     else:
-        table = build(rows)
-        st.dataframe(table, hide_index=True, height=min(36 * (len(table) + 1), 400))
-        download_buttons(ctx, table, stem, key=f"{stem}_dl")
+        row_list(ctx, memoised(build, rows, *names, ctx.lang), stem, key=f"{stem}_dl")
 
 
 matrix = query("coverage_matrix")
@@ -92,12 +91,11 @@ if ctx.filters.agency:
 left, right = st.columns([4, 3])
 with left:
     st.markdown(f"**{ctx.t('coverage.officials_off')}**")
-    show_rows(check.officials, lambda r: coverage.caseload_table(r, places, agencies, ctx.lang),
-              "coverage.none_off", "coverage_caseload")
+    show_rows(check.officials, coverage.caseload_table, (places, agencies), "coverage.none_off",
+              "coverage_caseload")
 with right:
     st.markdown(f"**{ctx.t('coverage.unpaired')}**")
-    show_rows(check.unpaired, lambda r: coverage.unpaired_table(r, places,
-                                                                tambon_names(ctx.lang), ctx.lang),
+    show_rows(check.unpaired, coverage.unpaired_table, (places, tambon_names(ctx.lang)),
               "coverage.none_unpaired", "coverage_unpaired")
 
 st.subheader(ctx.t("coverage.recency"))

@@ -94,3 +94,38 @@ def test_a_memoised_figure_writes_its_dict_once_and_copies_it_for_anyone_else() 
     derived.update_layout(height=22)
     assert fig.layout.height == shown["layout"]["height"] not in (11, 22)
     assert json.loads(plotly.io.to_json(shown)) == json.loads(go.Figure(fig).to_json())
+
+
+@dataclass(frozen=True)
+class Result:
+    rows: pd.DataFrame
+    total: int
+
+
+def test_a_known_result_is_read_by_its_name_and_anything_derived_by_content() -> None:
+    frame = pd.DataFrame({"official_id": ["o1", "o2"], "name": ["สมชาย ใจดี", "Jane Roe"]})
+    result = Result(rows=frame, total=2)
+    memo.known_as(result, ("query", "v1", "caseload_check"))
+    assert memo.fingerprint(frame) == ("known", (("query", "v1", "caseload_check"), "rows"))
+    masked = frame.assign(name=["ส***", "J***"])  # a new object: read by its content
+    assert memo.fingerprint(masked)[0] == "DataFrame"
+    assert memo.fingerprint(masked) != memo.fingerprint(frame.copy())
+    key = id(frame)
+    del result, frame
+    import gc
+
+    gc.collect()
+    assert key not in memo._KNOWN  # forgotten with the object
+
+
+def test_a_memoised_frame_is_known_by_its_key() -> None:
+    memo.clear()
+    frame = pd.DataFrame({"a": range(5)})
+    doubled = memo.memoised(double, frame)
+    assert memo.memoised(double, frame.copy()) is doubled
+    assert memo.fingerprint(doubled)[0] == "known"
+    assert memo.memoised(double, doubled)["a"].tolist() == [0, 4, 8, 12, 16]
+
+
+def double(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame * 2
