@@ -184,10 +184,13 @@ def household_table(con: BaseBackend, filters: Filters, definitions: Definitions
     from dashboard.metrics import status  # metrics re-exports this module: import on use
 
     people = con.table("household").select("household_id", "head_name", "house_code", "moo")
-    rows = status(con, filters).join(people, "household_id")
-    condition = search_condition(rows, parse_search(search), viewer)
-    if condition is not None:
-        rows = rows.filter(condition)
+    rows = status(con, filters)
+    if search.strip():  # the names and house codes are read only for a search
+        found = rows.join(people, "household_id")
+        condition = search_condition(found, parse_search(search), viewer)
+        if condition is not None:
+            rows = rows.semi_join(found.filter(condition).select("household_id"),
+                                  "household_id")
     line = definitions.income_line
     if income == "below":
         rows = rows.filter(rows.income_per_member < line)
@@ -199,15 +202,16 @@ def household_table(con: BaseBackend, filters: Filters, definitions: Definitions
     elif recency == "overdue":
         rows = rows.filter(rows.days_since_visit.isnull() | (rows.days_since_visit > window))
     total = int(rows.count().execute())
-    rows = rows.left_join(unmet_needs(con, rows), "household_id").drop("household_id_right")
     order = {
         "household": [],
         "level": [_.level.asc(nulls_first=True), _.income_per_member.asc(nulls_first=True)],
         "income": [_.income_per_member.asc(nulls_first=False)],
         "visit": [_.days_since_visit.desc(nulls_first=True)],
     }[sort]
-    frame = rows.order_by([*order, _.household_id]).limit(limit).select(
-        *TABLE_COLUMNS).execute()
+    # the rows shown first, then their unmet needs (read for those rows only)
+    shown = rows.order_by([*order, _.household_id]).limit(limit).join(people, "household_id")
+    shown = shown.left_join(unmet_needs(con, shown), "household_id").drop("household_id_right")
+    frame = shown.order_by([*order, _.household_id]).select(*TABLE_COLUMNS).execute()
     frame["unmet_needs"] = frame["unmet_needs"].map(_sorted_needs)
     return HouseholdTable(rows=protect(frame, viewer), total=total)
 
