@@ -92,7 +92,14 @@ if profile.latest is None:
     st.info(ctx.t("households.no_visit"), icon=":material/event_busy:")
     st.stop()
 cards = households.profile_cards(profile, ctx.lang, names, line)
-for column, card in zip(st.columns(len(cards)), cards, strict=True):
+# the last card (the buddy's name and agency) gets the room, and a smaller type, that a
+# Thai name with its title needs
+st.html("<style>.st-key-households_buddy_card [data-testid='stMetricValue'] "
+        "{font-size: 1.75rem}</style>")
+columns = st.columns([2] * (len(cards) - 1) + [3])
+with columns[-1]:
+    columns[-1] = st.container(key="households_buddy_card")
+for column, card in zip(columns, cards, strict=True):
     column.metric(card.label, card.value, delta=card.delta, delta_color=card.tone,
                   delta_arrow="auto" if card.tone == "normal" else "off", border=True,
                   help=card.help)
@@ -117,10 +124,12 @@ with needs:
     if profile.unmet:
         st.warning(ctx.t("households.unmet", needs=households.need_labels(
             ";".join(profile.unmet), ctx.lang)), icon=":material/report:")
-    st.dataframe(households.needs_for_display(profile.needs, ctx.lang), hide_index=True)
+    baht = st.column_config.NumberColumn(format="localized")  # 23,100 as on every page
+    st.dataframe(households.needs_for_display(profile.needs, ctx.lang), hide_index=True,
+                 column_config={ctx.t("households.delivered_baht"): baht})
     st.markdown(f"**{ctx.t('households.assistance')}**")
     st.dataframe(households.assistance_for_display(profile.assistance, ctx.lang),
-                 hide_index=True)
+                 hide_index=True, column_config={ctx.t("households.value"): baht})
 
 indicators, pairings = st.columns([4, 3])
 indicators.markdown(f"**{ctx.t('households.indicators')}**")

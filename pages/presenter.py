@@ -107,7 +107,8 @@ else:
             start += count
         points(st, bullets=slide.key == "sources")
 
-bar = st.container(key="present_bar").columns([1.6, 1.8, 1, 1.8, 5, 2.2, 2.6],
+# widths that fit each Thai label with its key badge at 1,280-1,920 px (the help line wraps)
+bar = st.container(key="present_bar").columns([2.3, 2.3, 1, 2.1, 2.7, 3, 2.6],
                                                vertical_alignment="center")
 bar[0].button(ctx.t("presenter.first"), on_click=go, args=(0,), shortcut="Home",
               key="present_first", icon=":material/first_page:", width="stretch",
