@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import os
+import re
 import threading
 import weakref
 from typing import Any
@@ -29,12 +31,30 @@ from loaders.store import Store
 _LOCK = threading.RLock()
 
 
+ENGINE_MEMORY_ENV = "KUSIAO_ENGINE_MEMORY"
+ENGINE_MEMORY = "600MB"
+"""The engine's memory in the dashboard process (DuckDB's ``memory_limit``: its cache of the
+store's blocks and its working memory; a query that needs more spills to disk). Without a
+limit DuckDB keeps up to 80% of the machine's memory, and at a million households the server
+grew past 2 GB."""
+
+
 @st.cache_resource(show_spinner=False)
 def _open_store() -> Store:
     store = Store.open()
     with _LOCK:
         ensure_store(store)
+        if store.con.name == "duckdb":
+            limit = os.environ.get(ENGINE_MEMORY_ENV, ENGINE_MEMORY)
+            store.raw.execute(f"SET memory_limit = '{_memory_setting(limit)}'")
     return store
+
+
+def _memory_setting(value: str) -> str:
+    """``600MB``, ``1.5GB``: a size DuckDB reads, checked here (it is written into SQL)."""
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", value.strip()):
+        raise ValueError(f"{ENGINE_MEMORY_ENV}={value!r}: a size such as 600MB or 1.5GB")
+    return value.strip()
 
 
 @st.cache_resource(show_spinner=False)

@@ -208,3 +208,16 @@ def test_a_malformed_definitions_file_shows_the_key(tmp_path: Path, tiny_templat
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert "[plan.sufficient.2564]" in at.error[0].value
+
+
+def test_the_engine_memory_of_the_dashboard_is_bounded(
+        tmp_path: Path, tiny_template: Path, use_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import store_access
+
+    use_store(copy_of(tiny_template, tmp_path))
+    monkeypatch.setenv(store_access.ENGINE_MEMORY_ENV, "300MB")
+    store = store_access.store()
+    limit = store.execute("SELECT current_setting('memory_limit')")[0][0]
+    assert limit.replace(" ", "") in ("286.1MiB", "300.0MB", "300MB")
+    with pytest.raises(ValueError, match="KUSIAO_ENGINE_MEMORY"):
+        store_access._memory_setting("600'; DROP TABLE household; --")
