@@ -1,5 +1,9 @@
 """Command line: ``python -m loaders import FILE --dataset NAME`` and friends.
 
+Several files import as one (one transaction, one rebuild of the derived tables; any error in
+any file refuses them all): ``python -m loaders import households.parquet visits.parquet``, each
+file's dataset named by ``NAME=FILE`` or by the file's name (``visits.parquet`` -> visits).
+
 Exit status: 0 on success, 1 when an import is refused, 2 on wrong usage or a busy store.
 """
 
@@ -17,9 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loaders")
     parser.add_argument("--lang", choices=("th", "en"), default="th", help="report language")
     sub = parser.add_subparsers(dest="command", required=True)
-    imp = sub.add_parser("import", help="import one CSV/XLSX/Parquet file")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    imp = sub.add_parser("import", help="import CSV/XLSX/Parquet files (several: as one)")
+    imp.add_argument("files", nargs="+", metavar="[NAME=]FILE",
+                     help="a file; with several, NAME=FILE or a file named after its dataset")
+    imp.add_argument("--dataset", choices=sorted(DATASETS),
+                     help="the dataset of a single file (default: from its name)")
     imp.add_argument("--by", default="cli", help="who imports (recorded in the import log)")
     imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     sub.add_parser("build", help="build the store from data/demo/ if it is empty")
@@ -74,22 +80,46 @@ def main(argv: list[str] | None = None) -> int:
             print(f"undid import {result.import_id} ({result.dataset}, {result.file_name}): "
                   f"{result.rows_removed} rows removed, {result.rows_restored} restored")
             return 0
-        if not args.file.exists():
-            print(f"{args.file}: no such file", file=sys.stderr)
+        files = _import_files(args.files, args.dataset)
+        if isinstance(files, str):
+            print(files, file=sys.stderr)
             return 2
         if args.dry_run:
-            from loaders.importer import validate_bytes
+            from loaders.importer import validate_file
 
-            report = validate_bytes(store, args.file.read_bytes(), args.file.name, args.dataset)
+            reports = [validate_file(store, path, name) for name, path in files.items()]
         else:
-            from loaders.importer import import_file
+            from loaders.importer import import_files
 
-            report = import_file(store, args.file, args.dataset, imported_by=args.by)
-        stream = sys.stderr if report.errors else sys.stdout
-        print(format_report(report, args.lang), file=stream)
-        return 1 if report.errors else 0
+            reports = import_files(store, files, imported_by=args.by)
+        refused = any(report.errors for report in reports)
+        for report in reports:
+            stream = sys.stderr if refused else sys.stdout
+            print(format_report(report, args.lang), file=stream)
+        return 1 if refused else 0
     finally:
         store.close()
+
+
+def _import_files(items: list[str], dataset: str | None) -> dict[str, Path] | str:
+    """dataset -> file for ``import``, or what is wrong with the command line."""
+    files: dict[str, Path] = {}
+    for item in items:
+        name, sep, rest = item.partition("=")
+        if sep and name in DATASETS:
+            path = Path(rest)
+        else:
+            path = Path(item)
+            name = dataset if dataset and len(items) == 1 else path.stem.lower()
+        if name not in DATASETS:
+            return (f"{item}: which dataset? name it NAME=FILE or --dataset "
+                    f"({', '.join(DATASETS)})")
+        if name in files:
+            return f"{name}: two files for one dataset"
+        if not path.exists():
+            return f"{path}: no such file"
+        files[name] = path
+    return files
 
 
 if __name__ == "__main__":

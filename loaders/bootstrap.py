@@ -7,7 +7,7 @@ from pathlib import Path
 from dashboard.definitions import Definitions
 from loaders.contracts import IMPORT_ORDER
 from loaders.derived import definitions_fingerprint, rebuild_derived
-from loaders.importer import ImportReport, import_file
+from loaders.importer import ENGINE_MEMORY, ImportReport, import_files
 from loaders.store import ROOT, Store
 
 DEMO_DIR = ROOT / "data" / "demo"
@@ -35,12 +35,10 @@ def ensure_store(store: Store, folder: Path = DEMO_DIR) -> list[ImportReport]:
     """Import the demo files if the store holds no household yet; return the reports."""
     if store.count("household") > 0:
         return []
-    reports = []
-    for dataset, path in demo_files(folder):
-        report = import_file(store, path, dataset, imported_by="demo")
+    reports = import_files(store, dict(demo_files(folder)), imported_by="demo")
+    for report in reports:
         if not report.committed:
-            raise BootstrapError(report)
-        reports.append(report)
+            raise BootstrapError(next((r for r in reports if r.errors), report))
     return reports
 
 
@@ -49,6 +47,6 @@ def ensure_definitions_current(store: Store, definitions: Definitions) -> bool:
     A read-only check otherwise: the store file is not touched."""
     if store.meta("definitions") in (None, definitions_fingerprint(definitions)):
         return False
-    with store.transaction():
+    with store.memory_limit(ENGINE_MEMORY), store.transaction():
         rebuild_derived(store, definitions)
     return True

@@ -6,7 +6,9 @@
   quarter's last day, or the latest visit date for the quarter still running).
 - ``status_quarter``: one row per household and fiscal quarter: the household's latest visit
   on or before the quarter's as-of date (carried forward when a quarter has no visit), its
-  level then, its level at baseline, and its buddy and agency at that date.
+  level then, its level at baseline, and its buddy and agency at that date; plus what the
+  pages would otherwise join for at query time: the start of the current pairing, visits to
+  date, the latest visit's gaps, needs and TPMAP deprivations, and the baseline's.
 
 The expressions are Ibis, so they compile to DuckDB here and to PostgreSQL where a province
 outgrows one machine.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 
 import ibis
 import pandas as pd
@@ -46,8 +49,15 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
+DERIVED_LAYOUT = 2
+"""The derived tables' layout; raise it whenever their columns change, so that a store built
+by an earlier version is rebuilt when it is first opened (the fingerprint below changes)."""
+
+
 def definitions_fingerprint(definitions: Definitions) -> str:
-    return hashlib.sha256(repr(definitions).encode("utf-8")).hexdigest()[:12]
+    """What the derived tables were built under: the definitions and the layout version."""
+    text = f"layout {DERIVED_LAYOUT}: {definitions!r}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def rebuild_derived(store: Store, definitions: Definitions) -> None:
@@ -59,68 +69,114 @@ def rebuild_derived(store: Store, definitions: Definitions) -> None:
     if span[0] is None:
         span = (dt.date.today(), dt.date.today())  # an empty store still gets one quarter
     store.replace_table_from_frame("quarter_calendar", calendar_frame(span[0], span[1]))
-    store.replace_table_from_expr("status_quarter", status_quarter_expr(store))
+    # status_quarter in steps, each kept as a table until the next has used it: one query
+    # holding every join and window at once needs ~10 GB of memory for a million households
+    steps: dict[str, ibis.Table] = {}
+    for name, expr in status_quarter_steps(store, steps):
+        store.replace_table_from_expr(name, expr)
+        steps[name] = store.table(name)
+    for name in steps:
+        if name.startswith("_"):
+            store.execute(f'DROP TABLE "{name}"')
+    from loaders.derived_quality import build_quality_tables  # the Data quality page's tables
+
+    build_quality_tables(store, definitions)
     store.set_meta("definitions", definitions_fingerprint(definitions))
 
 
 def status_quarter_expr(store: Store) -> ibis.Table:
-    vs = store.table("visit_status")
-    cal = store.table("quarter_calendar").mutate(as_of=_.as_of.cast("date"))
-    hh = store.table("household").select("household_id", "amphoe_code", "tambon_code")
+    """``status_quarter`` as one expression (the rebuild runs it in steps)."""
+    steps: dict[str, ibis.Table] = {}
+    for name, expr in status_quarter_steps(store, steps):
+        steps[name] = expr
+    return steps["status_quarter"]
 
-    ranked = vs.mutate(q_idx=quarter_of(vs.visit_date))
-    latest_in_q = ranked.mutate(
-        rn=ibis.row_number().over(group_by=["household_id", "q_idx"],
-                                  order_by=[ibis.desc("visit_date"), ibis.desc("visit_id")])
+
+def status_quarter_steps(store: Store, done: dict[str, ibis.Table]
+                         ) -> Iterator[tuple[str, ibis.Table]]:
+    """The steps of ``status_quarter``: (table name, expression). Each step may use the
+    tables of the steps before it, read from ``done`` (filled in by the caller, with the
+    expression itself or with the table it was written to); names starting with ``_`` are
+    intermediate. Households are numbered first so that the heavy joins and windows work on
+    integers, not on ID text."""
+    vs = store.table("visit_status")
+    cal = store.table("quarter_calendar").mutate(as_of=_.as_of.cast("date")).select(
+        "q_idx", "as_of")
+    yield "_sq_household", store.table("household").select(
+        "household_id", "amphoe_code", "tambon_code"
+    ).mutate(hh_no=ibis.row_number().over(order_by="household_id"))
+    households = done["_sq_household"]
+    numbers = households.select("household_id", "hh_no")
+
+    # what the pages read of a household's latest and first visit travels with its status
+    carried = ["next_gaps", "needs", *[c for c in vs.columns if c.startswith("deprived_")]]
+    visits = vs.join(numbers, "household_id").select(
+        "hh_no", "visit_id", "visit_date", "level", "income_per_member", "members", *carried)
+    yield "_sq_latest", visits.mutate(
+        visit_q=quarter_of(visits.visit_date),
+    ).mutate(
+        rn=ibis.row_number().over(group_by=["hh_no", "visit_q"],
+                                  order_by=[ibis.desc("visit_date"), ibis.desc("visit_id")]),
+        visits_in_q=_.visit_id.count().over(group_by=["hh_no", "visit_q"]),
     ).filter(_.rn == 0).select(
-        "household_id", visit_q="q_idx", last_visit_id="visit_id", last_visit_date="visit_date",
-        level="level", income_per_member="income_per_member", members="members",
+        "hh_no", "visit_q", "visits_in_q", *carried, last_visit_id="visit_id",
+        last_visit_date="visit_date", level="level", income_per_member="income_per_member",
+        members="members",
     )
-    first = vs.mutate(
-        rn=ibis.row_number().over(group_by="household_id",
+    yield "_sq_first", visits.mutate(
+        rn=ibis.row_number().over(group_by="hh_no",
                                   order_by=[ibis.asc("visit_date"), ibis.asc("visit_id")])
     ).filter(_.rn == 0).select(
-        "household_id", baseline_visit_id="visit_id", baseline_date="visit_date",
-        baseline_level="level",
-        baseline_income_per_member="income_per_member",
+        "hh_no", baseline_visit_id="visit_id", baseline_date="visit_date",
+        baseline_level="level", baseline_income_per_member="income_per_member",
+        **{f"baseline_{c}": c for c in carried if c.startswith("deprived_")},
     )
 
-    grid = hh.cross_join(cal.select("q_idx", "as_of"))
-    grid = grid.left_join(latest_in_q, [grid.household_id == latest_in_q.household_id,
-                                        grid.q_idx == latest_in_q.visit_q])
-    grid = grid.select(
-        "household_id", "amphoe_code", "tambon_code", "q_idx", "as_of", "visit_q"
-    ).mutate(
-        eff_q=_.visit_q.max().over(ibis.cumulative_window(group_by="household_id",
-                                                          order_by="q_idx"))
-    )
-    status = grid.left_join(latest_in_q, [grid.household_id == latest_in_q.household_id,
-                                          grid.eff_q == latest_in_q.visit_q])
-    status = status.select(
+    # the buddy at each as-of date: the pairing open then (latest start wins)
+    pairing = store.table("pairing").join(numbers, "household_id")
+    official = store.table("official").select("official_id", "agency_code")
+    active = pairing.join(
+        cal, [pairing.start_date <= cal.as_of,
+              pairing.end_date.isnull() | (pairing.end_date >= cal.as_of)],
+    ).select("hh_no", "q_idx", "official_id", "start_date")
+    active = active.mutate(
+        rn=ibis.row_number().over(group_by=["hh_no", "q_idx"],
+                                  order_by=[ibis.desc("start_date"), ibis.desc("official_id")])
+    ).filter(_.rn == 0).drop("rn").rename(pairing_start="start_date")
+    yield "_sq_active", active.left_join(official, "official_id").drop("official_id_right")
+
+    # each household x quarter: the quarter of its latest visit so far (carried forward)
+    latest = done["_sq_latest"]
+    quarters = numbers.select("hh_no").cross_join(cal)
+    grid = quarters.left_join(latest, [quarters.hh_no == latest.hh_no,
+                                       quarters.q_idx == latest.visit_q])
+    so_far = ibis.cumulative_window(group_by="hh_no", order_by="q_idx")
+    yield "_sq_grid", grid.select("hh_no", "q_idx", "as_of", "visit_q", "visits_in_q").mutate(
+        eff_q=_.visit_q.max().over(so_far),
+        visits_to_date=_.visits_in_q.fill_null(0).sum().over(so_far).cast("int32"),
+    ).drop("visit_q", "visits_in_q")
+
+    grid = done["_sq_grid"]
+    status = grid.left_join(latest, [grid.hh_no == latest.hh_no, grid.eff_q == latest.visit_q])
+    status = status.select("hh_no", "q_idx", "as_of", "visits_to_date", "last_visit_id",
+                           "last_visit_date", "level", "income_per_member", "members",
+                           *carried)
+    first = done["_sq_first"]
+    status = status.left_join(first, "hh_no").drop("hh_no_right")
+    active = done["_sq_active"]
+    status = status.left_join(active, [status.hh_no == active.hh_no,
+                                       status.q_idx == active.q_idx])
+    status = status.drop("hh_no_right", "q_idx_right")
+    out = status.join(households, "hh_no").select(
         "household_id", "amphoe_code", "tambon_code", "q_idx", "as_of",
         "last_visit_id", "last_visit_date", "level", "income_per_member", "members",
+        "baseline_visit_id", "baseline_date", "baseline_level", "baseline_income_per_member",
+        "official_id", "agency_code", "pairing_start", "visits_to_date", *carried,
+        *[f"baseline_{c}" for c in carried if c.startswith("deprived_")],
     )
-    status = status.left_join(first, "household_id").drop("household_id_right")
-
-    pairing = store.table("pairing")
-    official = store.table("official").select("official_id", "agency_code")
-    keys = status.select("household_id", "q_idx", "as_of")
-    active = keys.join(
-        pairing,
-        [keys.household_id == pairing.household_id,
-         pairing.start_date <= keys.as_of,
-         pairing.end_date.isnull() | (pairing.end_date >= keys.as_of)],
-    ).select(keys.household_id, keys.q_idx, pairing.official_id, pairing.start_date)
-    active = active.mutate(
-        rn=ibis.row_number().over(group_by=["household_id", "q_idx"],
-                                  order_by=[ibis.desc("start_date"), ibis.desc("official_id")])
-    ).filter(_.rn == 0).drop("rn", "start_date")
-    active = active.left_join(official, "official_id").drop("official_id_right")
-
-    out = status.left_join(active, [status.household_id == active.household_id,
-                                    status.q_idx == active.q_idx])
-    out = out.drop("household_id_right", "q_idx_right")
-    return out.mutate(
+    # stored by quarter, then place: a page reads one quarter (and often one amphoe), and the
+    # engine skips the blocks of every other
+    yield "status_quarter", out.mutate(
         paired=_.official_id.notnull(),
         days_since_visit=_.as_of.delta(_.last_visit_date, unit="day").cast("int32"),
-    )
+    ).order_by(["q_idx", "amphoe_code", "tambon_code", "household_id"])

@@ -1,9 +1,17 @@
-"""Import one file into the store: read -> map headers -> normalise -> validate -> write.
+"""Import files into the store: read -> map headers -> normalise -> validate -> write.
 
 All or nothing: any error in any row refuses the whole file and the store is not touched (not
 a byte of its file). Every attempt, refused or not, keeps its raw file under
 ``<store dir>/raw/`` and a line in ``<store dir>/import_attempts.jsonl``, so nothing a field
 team sent is ever lost; an accepted import is also recorded in the store's ``import_log``.
+
+Scale: a file is read and validated a chunk of rows at a time (:data:`CHUNK_ROWS`); the typed
+rows are staged in a temporary Parquet file (outside the store), the whole-file checks run in
+SQL over it, and only then, if nothing is wrong, one transaction copies the staged rows into the
+store and rebuilds the derived tables. Memory follows the chunk, not the file, and a refusal
+never opens a write. Several files import as one with :func:`import_files` (one transaction,
+one rebuild). Small uploads (the Import page) take the same path and also keep their rows in
+the report for previews.
 """
 
 from __future__ import annotations
@@ -12,18 +20,24 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from dashboard.definitions import Definitions, load_definitions
-from loaders.contracts import DATASETS, REFERENCES, Dataset
+from loaders.contracts import DATASETS, IMPORT_ORDER
 from loaders.derived import rebuild_derived
-from loaders.readers import FileReadError, HeaderMapping, RawTable, map_headers, read_bytes
+from loaders.readers import FileReadError, HeaderMapping, map_headers, read_batches
 from loaders.store import IMPORT_LOG_COLUMNS, IMPORT_WARNING_COLUMNS, Store
-from loaders.validate import FIRST_DATA_ROW, Issue, normalise_frame
+from loaders.validate import FIRST_DATA_ROW, ChunkValidator, Issue, file_issues
 
 Progress = Callable[[float, str], None]
 """Called with the share done (0-1) and a stage name: read, validate, write, done."""
@@ -33,6 +47,11 @@ def _no_progress(share: float, stage: str) -> None:
     return None
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+CHUNK_ROWS = 200_000
+"""Rows validated at a time: memory follows this, not the size of the file."""
+ENGINE_MEMORY = "2500MB"
+"""The engine's memory cap while importing (it spills to disk beyond it); with the chunks being
+validated, the import process stays under about 4 GB even for a national file."""
 
 
 @dataclass
@@ -78,13 +97,16 @@ class ImportReport:
         return self.rows_read - self.rows_rejected
 
 
-def _keep_raw(store: Store, data: bytes, file_name: str, sha256: str) -> Path:
+def _keep_raw(store: Store, data: bytes | Path, file_name: str, sha256: str) -> Path:
     safe = re.sub(r"[^\w.\-]+", "_", Path(file_name).name, flags=re.UNICODE)[-120:]
     folder = store.store_dir / "raw" / dt.date.today().isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{sha256[:16]}_{safe}"
     if not path.exists():
-        path.write_bytes(data)
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            shutil.copyfile(data, path)
     return path
 
 
@@ -107,36 +129,6 @@ def _journal(store: Store, report: ImportReport, imported_by: str) -> None:
     }
     with (store.store_dir / "import_attempts.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-
-
-def _reference_issues(store: Store, dataset: Dataset, frame: pd.DataFrame,
-                      header_of: dict[str, str]) -> list[Issue]:
-    issues: list[Issue] = []
-    for column, table, ref_column in REFERENCES.get(dataset.name, ()):
-        if column not in header_of:
-            continue
-        values = frame[column].dropna().unique().tolist()
-        known = store.key_values(table, ref_column, values)
-        unknown = frame[column].notna() & ~frame[column].isin(known)
-        for row, value in zip(frame.loc[unknown, "_row"], frame.loc[unknown, column], strict=True):
-            issues.append(Issue(int(row), header_of[column], str(value), "unknown_reference",
-                                params={"table": table}))
-    if dataset.name == "households" and "head_citizen_id" in header_of:
-        ids = frame["head_citizen_id"].dropna().unique().tolist()
-        if ids and store.count("household"):
-            hh = store.table("household")
-            existing = hh.filter(hh.head_citizen_id.isin(ids)).select(
-                "household_id", "head_citizen_id").execute()
-            merged = frame[["_row", "household_id", "head_citizen_id"]].merge(
-                existing, on="head_citizen_id", suffixes=("", "_other"))
-            clash = merged[merged["household_id"] != merged["household_id_other"]]
-            clash = clash[~clash["household_id_other"].isin(frame["household_id"])]
-            for row, value, other in zip(clash["_row"], clash["head_citizen_id"],
-                                         clash["household_id_other"], strict=True):
-                issues.append(Issue(int(row), header_of["head_citizen_id"],
-                                    "•" * 9 + str(value)[-4:], "citizen_id_in_store",
-                                    severity="warning", params={"household": other}))
-    return issues
 
 
 def detect_calendar(values: pd.Series) -> str | None:
@@ -174,52 +166,226 @@ def rejected_rows(report: ImportReport, reason_of: Callable[[Issue], str]) -> pd
     return out.reset_index(drop=True)
 
 
-def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str,
-                   progress: Progress = _no_progress, capped: bool = True) -> ImportReport:
-    """Read and validate without writing anything (the Import page's preview). Uploads are
-    capped at :data:`MAX_UPLOAD_BYTES`; files imported from disk (``capped=False``) are not."""
-    if dataset_name not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset_name!r}; one of {', '.join(DATASETS)}")
-    dataset = DATASETS[dataset_name]
-    report = ImportReport(file_name=file_name, dataset=dataset_name,
-                          sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
-    if capped and len(data) > MAX_UPLOAD_BYTES:
+def _relation(path: Path) -> str:
+    """SQL for the staged rows of one file."""
+    return "read_parquet('" + path.as_posix().replace("'", "''") + "')"
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Source:
+    """One file of an import: its bytes (an upload) or its path (a file on disk)."""
+
+    dataset: str
+    file_name: str
+    data: bytes | None = None
+    path: Path | None = None
+
+    def report(self) -> ImportReport:
+        if self.data is not None:
+            return ImportReport(self.file_name, self.dataset,
+                                hashlib.sha256(self.data).hexdigest(), len(self.data))
+        assert self.path is not None
+        return ImportReport(self.file_name, self.dataset, _sha256_of(self.path),
+                            self.path.stat().st_size)
+
+    def keep(self, store: Store, sha256: str) -> Path:
+        if self.data is not None:
+            return _keep_raw(store, self.data, self.file_name, sha256)
+        assert self.path is not None
+        return _keep_raw(store, self.path, self.file_name, sha256)
+
+
+class _StagingWriter:
+    """Writes the typed chunks to the staging Parquet file in a second thread, so that writing
+    one chunk overlaps validating the next (at most two chunks wait, to bound memory)."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self._writer = pq.ParquetWriter(path, schema)
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: list[Future[None]] = []
+
+    def write(self, table: pa.Table) -> None:
+        while len(self._pending) >= 2:
+            self._pending.pop(0).result()
+        self._pending.append(self._pool.submit(self._writer.write_table, table))
+
+    def __enter__(self) -> _StagingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            for future in self._pending:
+                future.result()
+        finally:
+            self._pool.shutdown(wait=True)
+            self._writer.close()
+
+
+def _validate(store: Store, source: _Source, report: ImportReport, staged: Path,
+              known: dict[str, list[str]], progress: Progress, capped: bool,
+              chunk_rows: int) -> bool:
+    """Read and validate ``source`` a chunk of rows at a time into ``report``; the typed rows
+    go to the Parquet file ``staged``. True when the rows were staged (the file could be read
+    and its headers are usable), whatever the row-level issues."""
+    if source.dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {source.dataset!r}; one of {', '.join(DATASETS)}")
+    dataset = DATASETS[source.dataset]
+    if capped and report.size_bytes > MAX_UPLOAD_BYTES:
         report.issues.append(Issue(None, None, "", "file_too_large",
                                    params={"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}))
-        return report
+        return False
     progress(0.05, "read")
     try:
-        raw: RawTable = read_bytes(data, file_name)
+        raw = read_batches(source.data if source.data is not None else source.path,
+                           source.file_name, chunk_rows)
     except FileReadError as err:
         report.issues.append(Issue(None, None, "", err.reason_key, params=err.params))
-        return report
+        return False
     report.file_format, report.encoding = raw.file_format, raw.encoding
-    report.rows_read = len(raw.frame)
-    headers = map_headers(list(raw.frame.columns), dataset)
+    report.rows_read = raw.rows_hint or 0
+    headers = map_headers(raw.headers, dataset)
     report.headers = headers
     for name in headers.missing_required:
         report.issues.append(Issue(None, name, "", "missing_column"))
     for name in headers.duplicated:
         report.issues.append(Issue(None, name, "", "duplicate_column"))
-    if report.rows_read == 0:
+    if raw.rows_hint == 0:
         report.issues.append(Issue(None, None, "", "no_rows"))
     if report.errors:
-        return report
-    report.raw = raw.frame
-    report.calendars = {
-        header: calendar for header, canonical in headers.mapping.items()
-        if dataset.column(canonical).kind == "date"
-        and (calendar := detect_calendar(raw.frame[header])) is not None
-    }
+        return False
     progress(0.2, "validate")
-    frame, issues = normalise_frame(raw.frame, headers, dataset)
-    report.issues.extend(issues)
+    validator = ChunkValidator(headers, dataset)
+    date_headers = [h for h, c in headers.mapping.items() if dataset.column(c).kind == "date"]
+    distinct_dates: dict[str, set[object]] = {h: set() for h in date_headers}
+    kept: list[pd.DataFrame] = []
+    rows = 0
+    with _StagingWriter(staged, validator.schema) as writer:
+        try:
+            for chunk in raw.chunks:
+                table, issues = validator.normalise(chunk, FIRST_DATA_ROW + rows)
+                writer.write(table)
+                report.issues.extend(issues)
+                for header in date_headers:
+                    _distinct_into(distinct_dates[header], chunk, header)
+                if capped:
+                    kept.append(chunk if isinstance(chunk, pd.DataFrame) else chunk.to_pandas())
+                rows += table.num_rows
+                progress(0.2 + 0.35 * min(1.0, rows / max(raw.rows_hint or rows, 1)), "validate")
+        except FileReadError as err:
+            report.issues.append(Issue(None, None, "", err.reason_key, params=err.params))
+            return False
+    report.rows_read = rows
+    if rows == 0:
+        report.issues.append(Issue(None, None, "", "no_rows"))
+        return False
+    if capped:
+        report.raw = (raw.frame if raw.frame is not None
+                      else pd.concat(kept, ignore_index=True))
+    report.calendars = {
+        header: calendar for header in date_headers
+        if (calendar := detect_calendar(pd.Series(list(distinct_dates[header]), dtype=object)))
+        is not None
+    }
     header_of = {c: h for h, c in headers.mapping.items()}
-    report.issues.extend(_reference_issues(store, dataset, frame, header_of))
+    report.issues.extend(file_issues(store.raw, _relation(staged), dataset, header_of, known))
     report.issues.sort(key=lambda i: (i.row or 0, i.severity != "error"))
-    report.frame = frame
+    if capped:
+        report.frame = pq.read_table(staged).to_pandas(types_mapper=_PANDAS_TYPES.get,
+                                                       date_as_object=False)
     progress(0.6, "validate")
-    return report
+    return True
+
+
+DISTINCT_DATES_LIMIT = 100_000
+_PANDAS_TYPES = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype(),
+                 pa.bool_(): pd.BooleanDtype()}
+
+
+def _distinct_into(seen: set[object], chunk: pa.Table | pd.DataFrame, header: str) -> None:
+    """Collect a date column's distinct raw values (for :func:`detect_calendar`)."""
+    if len(seen) >= DISTINCT_DATES_LIMIT:
+        return
+    if isinstance(chunk, pa.Table):
+        seen.update(pc.unique(chunk.column(header)).drop_null().to_pylist())
+    else:
+        seen.update(pd.unique(chunk[header].dropna()))
+
+
+def _run(store: Store, sources: list[_Source], imported_by: str,
+         definitions: Definitions | None, progress: Progress, capped: bool, chunk_rows: int,
+         write: bool) -> list[ImportReport]:
+    """:func:`_import_sources` with the engine's memory capped (see :data:`ENGINE_MEMORY`)."""
+    with store.memory_limit(ENGINE_MEMORY):
+        return _import_sources(store, sources, imported_by, definitions, progress, capped,
+                           chunk_rows, write)
+
+
+def _import_sources(store: Store, sources: list[_Source], imported_by: str,
+                    definitions: Definitions | None, progress: Progress, capped: bool,
+                    chunk_rows: int, write: bool) -> list[ImportReport]:
+    """Validate every source (in the order that satisfies references: a file may refer to
+    rows of a file before it in the same import); if ``write`` and no file has an error,
+    write them all in one transaction with one rebuild of the derived tables."""
+    order = {name: index for index, name in enumerate(IMPORT_ORDER)}
+    sources = sorted(sources, key=lambda s: order.get(s.dataset, len(order)))
+    folder = Path(tempfile.mkdtemp(prefix="kusiao_import_"))
+    try:
+        staged: list[tuple[ImportReport, Path]] = []
+        reports: list[ImportReport] = []
+        known: dict[str, list[str]] = {}
+        for index, source in enumerate(sources):
+            report = source.report()
+            path = folder / f"{index}_{source.dataset}.parquet"
+
+            def step(done: float, stage: str, _index: int = index) -> None:
+                # one file reports as before (0.6 when validated); several share 0-0.65
+                progress(done if len(sources) == 1
+                         else (_index + done / 0.6) / len(sources) * 0.65, stage)
+
+            if _validate(store, source, report, path, known, step, capped, chunk_rows):
+                staged.append((report, path))
+                table = DATASETS[source.dataset].table
+                known.setdefault(table, [f'"{table}"']).append(_relation(path))
+            if write:
+                report.raw_path = source.keep(store, report.sha256)
+            reports.append(report)
+        if write and not any(r.errors for r in reports):
+            progress(0.7, "write")
+            _commit(store, staged, imported_by, definitions or load_definitions())
+        if write:
+            for report in reports:
+                _journal(store, report, imported_by)
+            progress(1.0, "done")
+        return reports
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str,
+                   progress: Progress = _no_progress, capped: bool = True,
+                   chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+    """Read and validate without writing anything (the Import page's preview). Uploads are
+    capped at :data:`MAX_UPLOAD_BYTES`; files imported from disk (``capped=False``) are not.
+    A capped report keeps the rows as read and as normalised (:attr:`ImportReport.raw`,
+    :attr:`ImportReport.frame`) for previews and the rejected-rows file."""
+    return _run(store, [_Source(dataset_name, file_name, data=data)], "", None, progress,
+                capped, chunk_rows, write=False)[0]
+
+
+def validate_file(store: Store, path: Path, dataset_name: str,
+                  chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+    """Validate a file from disk without writing anything (a dry run), streamed like
+    :func:`import_file`."""
+    return _run(store, [_Source(dataset_name, Path(path).name, path=Path(path))], "", None,
+                _no_progress, False, chunk_rows, write=False)[0]
 
 
 def import_bytes(
@@ -231,79 +397,80 @@ def import_bytes(
     definitions: Definitions | None = None,
     progress: Progress = _no_progress,
     capped: bool = True,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportReport:
     """Validate and, if there is no error, write the file's rows in one transaction."""
-    report = validate_bytes(store, data, file_name, dataset_name, progress, capped)
-    report.raw_path = _keep_raw(store, data, file_name, report.sha256)
-    if not report.errors:
-        progress(0.7, "write")
-        _commit(store, report, imported_by, definitions or load_definitions())
-    _journal(store, report, imported_by)
-    progress(1.0, "done")
-    return report
+    return _run(store, [_Source(dataset_name, file_name, data=data)], imported_by,
+                definitions, progress, capped, chunk_rows, write=True)[0]
 
 
 def import_file(store: Store, path: Path, dataset_name: str, imported_by: str = "cli",
-                definitions: Definitions | None = None) -> ImportReport:
-    return import_bytes(store, Path(path).read_bytes(), Path(path).name, dataset_name,
-                        imported_by, definitions, capped=False)
+                definitions: Definitions | None = None,
+                chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+    """Import a file from disk: streamed (Parquet) and staged on disk, so a national file
+    fits in bounded memory. The report keeps no rows (no ``raw`` / ``frame``)."""
+    return import_files(store, {dataset_name: path}, imported_by, definitions,
+                        chunk_rows=chunk_rows)[0]
 
 
-def _commit(store: Store, report: ImportReport, imported_by: str,
+def import_files(store: Store, files: Mapping[str, Path], imported_by: str = "cli",
+                 definitions: Definitions | None = None, progress: Progress = _no_progress,
+                 chunk_rows: int = CHUNK_ROWS) -> list[ImportReport]:
+    """Import several datasets' files (dataset -> path) as one: all are written, in one
+    transaction with one rebuild of the derived tables, or none is (any error in any file
+    refuses them all). A file may refer to rows of another file of the same import (visits
+    to the households imported with them). Each file gets its own import id, log row and
+    journal line, so undo still takes back one file at a time. Reports in import order."""
+    sources = [_Source(name, Path(path).name, path=Path(path)) for name, path in files.items()]
+    return _run(store, sources, imported_by, definitions, progress, False, chunk_rows,
+                write=True)
+
+
+def _commit(store: Store, staged: list[tuple[ImportReport, Path]], imported_by: str,
             definitions: Definitions) -> None:
-    dataset = DATASETS[report.dataset]
-    assert report.frame is not None
-    frame = _typed(report.frame, dataset)
+    done: list[tuple[ImportReport, int, int, int]] = []
     with store.transaction():
-        import_id = store.next_import_id()
-        inserted, updated = store.upsert(dataset, frame, import_id)
-        log = {
-            "import_id": import_id,
-            "imported_at": dt.datetime.now().replace(microsecond=0),
-            "imported_by": imported_by,
-            "dataset": report.dataset,
-            "file_name": report.file_name,
-            "file_sha256": report.sha256,
-            "file_format": report.file_format,
-            "encoding": report.encoding,
-            "rows_read": report.rows_read,
-            "rows_accepted": report.rows_accepted,
-            "rows_rejected": report.rows_rejected,
-            "rows_inserted": inserted,
-            "rows_updated": updated,
-            "warnings": len(report.warnings),
-            "raw_path": str(report.raw_path) if report.raw_path else None,
-        }
-        store.append_rows("import_log", IMPORT_LOG_COLUMNS, [log])
-        store.append_rows("import_warning", IMPORT_WARNING_COLUMNS, [
-            {"import_id": import_id, "dataset": report.dataset, "file_row": w.row,
-             "file_column": w.column, "value": w.value, "reason_key": w.reason_key,
-             "detail": json.dumps(w.params, ensure_ascii=False, default=str)}
-            for w in report.warnings
-        ])
+        for report, path in staged:
+            import_id = store.next_import_id()
+            inserted, updated = store.upsert_from(DATASETS[report.dataset], _relation(path),
+                                                  import_id)
+            _log(store, report, import_id, imported_by, inserted, updated)
+            done.append((report, import_id, inserted, updated))
         rebuild_derived(store, definitions)
-        store.set_meta("data_version", f"{import_id}:{report.sha256[:12]}")
-    report.committed = True
-    report.import_id = import_id
-    report.rows_inserted, report.rows_updated = inserted, updated
+        last = done[-1]
+        store.set_meta("data_version", f"{last[1]}:{last[0].sha256[:12]}")
+    for report, import_id, inserted, updated in done:
+        report.committed = True
+        report.import_id = import_id
+        report.rows_inserted, report.rows_updated = inserted, updated
 
 
-def _typed(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
-    """Give each canonical column a concrete dtype so the engine casts without guessing."""
-    out = pd.DataFrame(index=frame.index)
-    for col in dataset.columns:
-        series = frame[col.name]
-        if col.kind == "date":
-            out[col.name] = pd.to_datetime(series).astype("datetime64[s]")
-        elif col.kind in ("bool", "jpt"):
-            out[col.name] = series.astype("boolean")
-        elif col.kind == "int":
-            out[col.name] = pd.to_numeric(series).astype("Int64")
-        elif col.kind in ("float", "money"):
-            out[col.name] = pd.to_numeric(series).astype("Float64")
-        else:
-            out[col.name] = series.astype(object).where(series.notna(), None)
-    return out
+def _log(store: Store, report: ImportReport, import_id: int, imported_by: str,
+         inserted: int, updated: int) -> None:
+    log = {
+        "import_id": import_id,
+        "imported_at": dt.datetime.now().replace(microsecond=0),
+        "imported_by": imported_by,
+        "dataset": report.dataset,
+        "file_name": report.file_name,
+        "file_sha256": report.sha256,
+        "file_format": report.file_format,
+        "encoding": report.encoding,
+        "rows_read": report.rows_read,
+        "rows_accepted": report.rows_accepted,
+        "rows_rejected": report.rows_rejected,
+        "rows_inserted": inserted,
+        "rows_updated": updated,
+        "warnings": len(report.warnings),
+        "raw_path": str(report.raw_path) if report.raw_path else None,
+    }
+    store.append_rows("import_log", IMPORT_LOG_COLUMNS, [log])
+    store.append_rows("import_warning", IMPORT_WARNING_COLUMNS, [
+        {"import_id": import_id, "dataset": report.dataset, "file_row": w.row,
+         "file_column": w.column, "value": w.value, "reason_key": w.reason_key,
+         "detail": json.dumps(w.params, ensure_ascii=False, default=str)}
+        for w in report.warnings
+    ])
 
 
 @dataclass(frozen=True)
@@ -325,7 +492,7 @@ def undo_last_import(store: Store, undone_by: str = "cli",
     if not rows:
         return None
     import_id, dataset_name, file_name = rows[0]
-    with store.transaction():
+    with store.memory_limit(ENGINE_MEMORY), store.transaction():
         removed, restored = store.undo_rows(DATASETS[dataset_name], import_id)
         store.execute("DELETE FROM import_warning WHERE import_id = ?", [import_id])
         store.execute("DELETE FROM import_log WHERE import_id = ?", [import_id])

@@ -31,6 +31,7 @@ class CellError(ValueError):
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 BE_OFFSET = 543
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+FIRST_DATE, LAST_DATE = dt.date(1990, 1, 1), dt.date(2100, 12, 31)  # dates accepted
 
 THAI_MONTHS: dict[str, int] = {}
 for _i, (_full, _abbr) in enumerate(
@@ -131,7 +132,7 @@ def _make_date(year: int, month: int, day: int, raw: object) -> dt.date:
         result = dt.date(year, month, day)
     except ValueError as exc:
         raise CellError("not_a_date", value=raw) from exc
-    if not dt.date(1990, 1, 1) <= result <= dt.date(2100, 12, 31):
+    if not FIRST_DATE <= result <= LAST_DATE:
         raise CellError("date_out_of_range", value=raw, date=result.isoformat())
     return result
 

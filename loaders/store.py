@@ -153,6 +153,20 @@ class Store:
             raise
         self.execute("COMMIT")
 
+    @contextlib.contextmanager
+    def memory_limit(self, limit: str | None) -> Iterator[None]:
+        """Cap the engine's memory (e.g. ``"2500MB"``) for a heavy job, then restore the
+        setting: the engine spills to disk instead of growing with the data."""
+        if not limit:
+            yield
+            return
+        previous = self.execute("SELECT current_setting('memory_limit')")[0][0]
+        self.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield
+        finally:
+            self.execute(f"SET memory_limit = '{previous}'")
+
     # --- reads ----------------------------------------------------------------------------
 
     def table(self, name: str) -> ibis.Table:
@@ -201,31 +215,37 @@ class Store:
 
     def upsert(self, dataset: Dataset, frame: pd.DataFrame, import_id: int) -> tuple[int, int]:
         """Replace rows with the same key, insert the rest; return (inserted, updated)."""
-        cols = dataset_columns(dataset)
-        staged = frame[dataset.column_names].copy()
-        staged["_import_id"] = import_id
+        staged = frame[dataset.column_names]
         self.raw.register("_staged", staged)
         try:
-            on = " AND ".join(f't."{k}" = s."{k}"' for k in dataset.key)
+            return self.upsert_from(dataset, "_staged", import_id)
+        finally:
+            self.raw.unregister("_staged")
+
+    def upsert_from(self, dataset: Dataset, source: str, import_id: int) -> tuple[int, int]:
+        """:meth:`upsert` from a SQL relation holding the dataset's columns (e.g. the staged
+        rows of a big file: ``read_parquet('...')``), without passing through Python."""
+        cols = dataset_columns(dataset)
+        names = ", ".join(f'"{c}"' for c in cols)
+        on = " AND ".join(f't."{k}" = s."{k}"' for k in dataset.key)
+        total = self.execute(f"SELECT count(*) FROM {source}")[0][0]
+        match = f"EXISTS (SELECT 1 FROM {source} s WHERE {on})"
+        updated = 0
+        if self.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{dataset.table}" LIMIT 1)')[0][0]:
             updated = self.execute(
-                f'SELECT count(*) FROM "{dataset.table}" t JOIN _staged s ON {on}'
-            )[0][0]
-            names = ", ".join(f'"{c}"' for c in cols)
+                f'SELECT count(*) FROM "{dataset.table}" t WHERE {match}')[0][0]
+        if updated:
             self.execute(
                 f'INSERT INTO "{replaced_table(dataset)}" ({names}, "_replaced_by") '
                 f'SELECT {", ".join(f"t.{n}" for n in names.split(", "))}, ? '
-                f'FROM "{dataset.table}" t WHERE EXISTS (SELECT 1 FROM _staged s WHERE {on})',
+                f'FROM "{dataset.table}" t WHERE {match}',
                 [import_id],
             )
-            self.execute(
-                f'DELETE FROM "{dataset.table}" t WHERE EXISTS '
-                f"(SELECT 1 FROM _staged s WHERE {on})"
-            )
-            select = ", ".join(f'CAST("{c}" AS {t})' for c, t in cols.items())
-            self.execute(f'INSERT INTO "{dataset.table}" ({names}) SELECT {select} FROM _staged')
-        finally:
-            self.raw.unregister("_staged")
-        return len(staged) - int(updated), int(updated)
+            self.execute(f'DELETE FROM "{dataset.table}" t WHERE {match}')
+        select = ", ".join(f'CAST("{c}" AS {t})' for c, t in cols.items() if c != "_import_id")
+        self.execute(f'INSERT INTO "{dataset.table}" ({names}) '
+                     f"SELECT {select}, CAST(? AS INTEGER) FROM {source}", [import_id])
+        return int(total) - int(updated), int(updated)
 
     def undo_rows(self, dataset: Dataset, import_id: int) -> tuple[int, int]:
         """Remove the rows ``import_id`` wrote and put back the rows it replaced; return

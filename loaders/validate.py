@@ -1,21 +1,31 @@
-"""Turn a raw frame into a canonical frame plus a list of row-level issues.
+"""Turn raw rows into canonical, typed rows plus a list of issues.
 
 Errors reject the row (and so the import, which is all-or-nothing); warnings keep the row and are
 recorded for the data-quality checks. Each issue names the file row as the officer sees it in
 Excel (header = row 1), the column as written in the file, the value and the reason.
+
+A file is checked a chunk of rows at a time (:class:`ChunkValidator`: every rule within a row,
+vectorised over the distinct values of each column), so memory does not grow with the file; the
+checks that need the whole file (repeated keys, references, shared citizen IDs) run in SQL over
+the staged rows (:func:`file_issues`). A small upload and a national file go through the same
+rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from loaders.contracts import Column, Dataset
+from loaders.contracts import REFERENCES, Column, Dataset
 from loaders.normalise import (
+    FIRST_DATE,
+    LAST_DATE,
     CellError,
     clean_text,
     is_blank,
@@ -81,136 +91,261 @@ def _parser(col: Column) -> Callable[[object], Any]:
 
 # Cells that need no normalising at all, recognised in bulk (vectorised) for the large
 # columns of big files; every other cell goes through the cell parser.
+_WORD = r"[^\p{Z}\p{Cc}\x{200b}๐-๙]+"  # no space of any kind, no Thai digit
 _PLAIN = {
     "id": r"[A-Za-z0-9][A-Za-z0-9_./\-]*",
     "int": r"-?[0-9]{1,9}",
     "float": r"-?[0-9]{1,12}(\.[0-9]+)?",
     "money": r"-?[0-9]{1,12}(\.[0-9]+)?",
     "date": r"(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}",
+    # text already clean: words with single spaces between them, not a lone dash
+    "text": rf"{_WORD}( {_WORD})*",
+    "citizen_id": r"[0-9]{13}",  # and the check digit, verified in bulk
+    "house_code": r"[0-9]{11}",
+    "phone": r"0[0-9]{8,9}",
 }
+_DASHES = ["-", "–", "—"]
 
 
-def _parse_uniques(uniques: pd.Series, col: Column) -> tuple[list[Any], dict[int, CellError]]:
-    """Parse each distinct raw value once; in big columns, values already in canonical form
-    (plain ids, plain numbers, ISO dates) are recognised and converted in bulk."""
-    parsed: list[Any] = [None] * len(uniques)
-    errors: dict[int, CellError] = {}
-    unparsed = np.ones(len(uniques), dtype=bool)
-    pattern = _PLAIN.get(col.kind)
-    if pattern is not None and len(uniques) > 1000:
-        text = uniques.where(uniques.map(lambda v: isinstance(v, str)))
-        plain = text.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
-        chunk = text[plain]
-        if col.kind == "id":
-            values: list[Any] = chunk.tolist()
-        elif col.kind == "date":
-            stamps = pd.to_datetime(chunk, format="%Y-%m-%d", errors="coerce")
-            values = [None if pd.isna(v) else v.date() for v in stamps]
-        else:
-            numbers = pd.to_numeric(chunk)
-            values = numbers.astype(int if col.kind == "int" else float).tolist()
-        for index, value in zip(np.flatnonzero(plain), values, strict=True):
-            parsed[index] = value
-            unparsed[index] = value is None  # an impossible ISO date goes to the cell parser
-    parser = _parser(col)
-    for index in np.flatnonzero(unparsed):
-        try:
-            parsed[index] = parser(uniques.iloc[index])
-        except CellError as err:
-            errors[int(index)] = err
-            parsed[index] = None
-    return parsed, errors
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "money": pa.float64(),
+    "date": pa.date32(),
+    "bool": pa.bool_(),
+    "jpt": pa.bool_(),
+}
+CACHE_LIMIT = 50_000  # distinct raw values remembered per column across chunks
+
+RawColumn = pa.Array | pd.Series
+"""A column as read: Arrow (Parquet, CSV text) or pandas objects (Excel cells of mixed types)."""
 
 
-def _typed_numbers(values: pd.Series, col: Column, header: str, rows: pd.Series,
-                   issues: list[Issue]) -> Any | None:
-    """A numeric column read from Parquet or Excel needs no parsing: check it in bulk and
-    report only the offending rows. ``None`` when the column is not typed numbers."""
-    if not (col.kind in ("int", "float", "money")
-            and pd.api.types.is_numeric_dtype(values)
-            and not pd.api.types.is_bool_dtype(values)):
-        return None
-    numbers = values.astype("float64").to_numpy(copy=True)
-    present = ~np.isnan(numbers)
-    fraction = present & (numbers % 1 != 0) if col.kind == "int" else np.zeros_like(present)
-    outside = present & ~fraction & (
-        (numbers < (col.minimum if col.minimum is not None else -np.inf))
-        | (numbers > (col.maximum if col.maximum is not None else np.inf)))
-    row_numbers = rows.to_numpy()
-    for position in np.flatnonzero(fraction | outside):
-        reason = "not_a_whole_number" if fraction[position] else "out_of_range"
-        params = ({"value": values.iloc[position]} if fraction[position]
-                  else {"min": col.minimum, "max": col.maximum})
-        issues.append(Issue(int(row_numbers[position]), header, _display(values.iloc[position]),
-                            reason, params=params))
-    numbers[fraction | outside] = np.nan
-    if col.kind == "int":
-        missing = np.isnan(numbers)
-        return pd.arrays.IntegerArray(np.where(missing, 0, numbers).astype("int64"), missing)
-    return pd.array(numbers, dtype="Float64")
+def arrow_type(col: Column) -> pa.DataType:
+    return ARROW_TYPES.get(col.kind, pa.string())
 
 
-def _normalise_column(
-    values: pd.Series, col: Column, header: str, rows: pd.Series, issues: list[Issue]
-) -> Any:
-    """Normalise one column. Each distinct raw value is parsed once (a file of 10 million
-    visits has a few thousand distinct dates) and the results are spread back by position;
-    errors become issues naming every row that holds the bad value."""
-    typed = _typed_numbers(values, col, header, rows, issues)
-    if typed is not None:
-        return typed
-    if values.dtype == object and values.dropna().map(type).nunique() > 1:
+def staged_schema(dataset: Dataset) -> pa.Schema:
+    """The normalised rows of a dataset as Arrow: ``_row`` (the file row) and every column."""
+    return pa.schema([pa.field("_row", pa.int64())]
+                     + [pa.field(c.name, arrow_type(c)) for c in dataset.columns])
+
+
+def _as_arrow(values: RawColumn) -> RawColumn:
+    """Arrow for anything Arrow can hold; pandas object columns (Excel) stay as they are."""
+    if isinstance(values, pd.Series):
+        if values.dtype == object:
+            return values
+        values = pa.array(values, from_pandas=True)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.dictionary_decode() if pa.types.is_dictionary(values.type) else values
+
+
+def _factorize(values: RawColumn) -> tuple[np.ndarray, RawColumn]:
+    """Codes (row -> distinct value) and the distinct raw values; a null is one of them.
+    Each distinct value is then parsed once (a file of 10 million visits has a few thousand
+    distinct dates) and the results are spread back by position."""
+    if isinstance(values, pa.Array):
+        encoded = pc.dictionary_encode(values)
+        dictionary = encoded.dictionary
+        codes = encoded.indices.fill_null(len(dictionary)).to_numpy(zero_copy_only=False)
+        return codes.astype(np.intp), pa.concat_arrays([dictionary,
+                                                        pa.nulls(1, dictionary.type)])
+    if values.dropna().map(type).nunique() > 1:
         # an Excel column mixing text, numbers and dates: factorising alone would take
         # 1 == 1.0 == True, so each cell is keyed by its type as well
         keys = values.map(lambda v: (type(v).__name__, v if _hashable(v) else repr(v)))
         codes, key_uniques = pd.factorize(keys, use_na_sentinel=False)
-        uniques = pd.Series([k[1] for k in key_uniques], dtype=object)
+        return codes.astype(np.intp), pd.Series([k[1] for k in key_uniques], dtype=object)
+    codes, unique_values = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.intp), pd.Series(list(unique_values), dtype=object)
+
+
+def _value_at(uniques: RawColumn, index: int) -> Any:
+    return uniques[index].as_py() if isinstance(uniques, pa.Array) else uniques.iloc[index]
+
+
+def _cache_key(value: object) -> Any:
+    return (type(value).__name__, value if _hashable(value) else repr(value))
+
+
+def _plain(uniques: pa.Array, col: Column) -> tuple[pa.Array, np.ndarray] | None:
+    """In big text columns, values already in canonical form (plain ids, plain numbers, ISO
+    dates) are recognised and converted in bulk: (converted, done mask) or ``None``."""
+    pattern = _PLAIN.get(col.kind)
+    if (pattern is None or len(uniques) <= 1000 or not isinstance(uniques, pa.Array)
+            or not (pa.types.is_string(uniques.type) or pa.types.is_large_string(uniques.type))):
+        return None
+    plain = pc.fill_null(pc.match_substring_regex(uniques, f"^(?:{pattern})$"), False)
+    if col.kind == "text":
+        plain = pc.and_(plain, pc.invert(pc.is_in(uniques, pa.array(_DASHES, uniques.type))))
+    text = pc.if_else(plain, uniques, pa.scalar(None, uniques.type))
+    if col.kind == "citizen_id":
+        converted = pc.if_else(_checksum_ok(text), text, pa.scalar(None, text.type))
+        converted = converted.cast(pa.string())
+    elif col.kind not in ARROW_TYPES:
+        converted = text.cast(pa.string())
+    elif col.kind == "date":
+        stamps = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # strptime rolls an impossible date over (2021-02-29 -> 03-01): keep only round trips,
+        # and dates before 1990 get their "out of range" from the cell parser too
+        same = pc.and_(pc.equal(pc.strftime(stamps, format="%Y-%m-%d"), text.cast(pa.string())),
+                       pc.greater_equal(text.cast(pa.string()), "1990-01-01"))
+        converted = pc.if_else(same, stamps, pa.scalar(None, stamps.type)).cast(pa.date32())
     else:
-        codes, unique_values = pd.factorize(values, use_na_sentinel=False)
-        uniques = pd.Series(list(unique_values), dtype=object)
-    result, errors = _parse_uniques(uniques, col)
-    if col.minimum is not None or col.maximum is not None:
-        for index, value in enumerate(result):
-            if value is None or index in errors:
-                continue
-            number = float(value)
-            if (col.minimum is not None and number < col.minimum) or (
-                    col.maximum is not None and number > col.maximum):
-                errors[index] = CellError("out_of_range", min=col.minimum, max=col.maximum)
-                result[index] = None
-    if errors:
-        row_numbers = rows.to_numpy()
-        for position in np.flatnonzero(np.isin(codes, list(errors))):
-            err = errors[int(codes[position])]
-            issues.append(Issue(int(row_numbers[position]), header,
-                                _display(values.iloc[position]), err.reason_key,
-                                params=err.params))
-    return _as_array(result, col.kind).take(codes)
+        converted = text.cast(arrow_type(col))
+    done = converted.is_valid().to_numpy(zero_copy_only=False)
+    return converted, done
 
 
-def _as_array(values: list[Any], kind: str) -> Any:
-    """The parsed distinct values as a typed array (so spreading them back over ten million
-    rows is one vectorised take, not ten million Python objects)."""
-    if kind == "int":
-        return pd.array(values, dtype="Int64")
-    if kind in ("float", "money"):
-        return pd.array(values, dtype="Float64")
-    if kind in ("bool", "jpt"):
-        return pd.array(values, dtype="boolean")
-    if kind == "date":
-        return pd.array(pd.to_datetime(pd.Series(values, dtype=object)).astype("datetime64[s]"))
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
+def _checksum_ok(text: pa.Array) -> pa.Array:
+    """Whether each 13-digit citizen ID has the right check digit (the rule of
+    :func:`loaders.normalise.citizen_id_check_digit`, on all of them at once)."""
+    valid = text.is_valid().to_numpy(zero_copy_only=False)
+    ok = np.zeros(len(text), dtype=bool)
+    if valid.any():
+        present = text.filter(pa.array(valid)).to_numpy(zero_copy_only=False)
+        digits = np.array(present, dtype="S13").view(np.uint8).reshape(-1, 13).astype(np.int64)
+        digits -= ord("0")
+        check = (11 - (digits[:, :12] * np.arange(13, 1, -1)).sum(axis=1) % 11) % 10
+        ok[valid] = check == digits[:, 12]
+    return pa.array(ok)
 
 
-def _blank(values: pd.Series) -> pd.Series:
-    """Vectorised :func:`loaders.normalise.is_blank` (empty, spaces, or a lone dash)."""
-    if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
-        return values.isna()  # a typed column (Parquet, Excel numbers) is blank only when null
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    blank = np.array([is_blank(value) for value in uniques], dtype=bool)
-    return pd.Series(blank[codes], index=values.index)
+def _parse_uniques(uniques: RawColumn, col: Column,
+                   cache: dict[Any, tuple[Any, CellError | None]]
+                   ) -> tuple[pa.Array, dict[int, CellError]]:
+    """Parse each distinct raw value once; returns the parsed values as a typed Arrow array
+    (null where empty or refused) and the errors by position."""
+    target = arrow_type(col)
+    errors: dict[int, CellError] = {}
+    bulk = _plain(uniques, col)
+    if bulk is None:
+        result = pa.nulls(len(uniques), target)
+        todo = np.arange(len(uniques))
+    else:
+        result, done = bulk
+        todo = np.flatnonzero(~done)
+    raw = (uniques.take(pa.array(todo)).to_pylist() if isinstance(uniques, pa.Array)
+           else uniques.iloc[todo].tolist())
+    parser = _parser(col)
+    parsed: list[Any] = []
+    for index, value in zip(todo.tolist(), raw, strict=True):
+        key = _cache_key(value)
+        hit = cache.get(key)
+        if hit is None:
+            try:
+                hit = (_in_range(parser(value), col), None)
+            except CellError as err:
+                hit = (None, err)
+            if len(cache) < CACHE_LIMIT:
+                cache[key] = hit
+        if hit[1] is not None:
+            errors[index] = hit[1]
+        parsed.append(hit[0])
+    if len(todo):
+        mask = np.zeros(len(uniques), dtype=bool)
+        mask[todo] = True
+        result = pc.replace_with_mask(result, pa.array(mask), pa.array(parsed, type=target))
+    if bulk is not None and (col.minimum is not None or col.maximum is not None):
+        numbers = result.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        outside = _outside(numbers, col)
+        for index in np.flatnonzero(outside):
+            errors[int(index)] = CellError("out_of_range", min=col.minimum, max=col.maximum)
+        if outside.any():
+            result = pc.if_else(pa.array(outside), pa.scalar(None, target), result)
+    return result, errors
+
+
+def _outside(numbers: np.ndarray, col: Column) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(numbers) & (
+            (numbers < (col.minimum if col.minimum is not None else -np.inf))
+            | (numbers > (col.maximum if col.maximum is not None else np.inf)))
+
+
+def _in_range(value: Any, col: Column) -> Any:
+    if value is None or (col.minimum is None and col.maximum is None):
+        return value
+    number = float(value)
+    if (col.minimum is not None and number < col.minimum) or (
+            col.maximum is not None and number > col.maximum):
+        raise CellError("out_of_range", min=col.minimum, max=col.maximum)
+    return value
+
+
+def _typed_numbers(values: RawColumn, col: Column, header: str, rows: np.ndarray,
+                   issues: list[Issue]) -> pa.Array | None:
+    """A numeric column read from Parquet or Excel needs no parsing: check it in bulk and
+    report only the offending rows. ``None`` when the column is not typed numbers."""
+    if col.kind not in ("int", "float", "money"):
+        return None
+    if isinstance(values, pa.Array):
+        if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
+            return None
+        numbers = values.cast(pa.float64()).to_numpy(zero_copy_only=False).copy()
+    elif (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)):
+        numbers = values.astype("float64").to_numpy(copy=True)
+    else:
+        return None
+    present = ~np.isnan(numbers)
+    fraction = present & (numbers % 1 != 0) if col.kind == "int" else np.zeros_like(present)
+    outside = ~fraction & _outside(numbers, col)
+    for position in np.flatnonzero(fraction | outside):
+        value = _value_at(values, int(position))
+        reason = "not_a_whole_number" if fraction[position] else "out_of_range"
+        params = ({"value": value} if fraction[position]
+                  else {"min": col.minimum, "max": col.maximum})
+        issues.append(Issue(int(rows[position]), header, _display(value), reason, params=params))
+    numbers[fraction | outside] = np.nan
+    return pa.array(numbers, from_pandas=True).cast(arrow_type(col))
+
+
+def _normalise_column(values: RawColumn, col: Column, header: str, rows: np.ndarray,
+                      issues: list[Issue], cache: dict[Any, Any]) -> pa.Array:
+    """Normalise one column; errors become issues naming every row that holds the bad value."""
+    typed = _typed_numbers(values, col, header, rows, issues)
+    if typed is not None:
+        return typed
+    if _already_canonical(values, col):
+        return values.cast(arrow_type(col))
+    codes, uniques = _factorize(values)
+    result, errors = _parse_uniques(uniques, col, cache)
+    _spread_errors(codes, uniques, errors, header, rows, issues)
+    return result.take(pa.array(codes))
+
+
+def _already_canonical(values: RawColumn, col: Column) -> bool:
+    """Whole columns the cell parsers would return unchanged, recognised without parsing: typed
+    flags, typed dates within the accepted range (a BE year typed as a date is not), and text
+    columns in which every value is already clean."""
+    if not isinstance(values, pa.Array):
+        return False
+    if col.kind in ("bool", "jpt"):
+        return pa.types.is_boolean(values.type)
+    if col.kind == "date" and pa.types.is_date32(values.type):
+        low, high = (v.as_py() for v in pc.min_max(values).values())
+        return low is None or (low >= FIRST_DATE and high <= LAST_DATE)
+    if col.kind in ("id", "text", "house_code", "phone") and (
+            pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        # text the cell parser would return unchanged (nulls are left to the required check)
+        plain = pc.match_substring_regex(values, f"^(?:{_PLAIN[col.kind]})$")
+        if col.kind == "text":
+            plain = pc.and_(plain, pc.invert(pc.is_in(values, pa.array(_DASHES, values.type))))
+        return pc.all(plain).as_py() is not False
+    return False
+
+
+def _spread_errors(codes: np.ndarray, uniques: RawColumn, errors: dict[int, CellError],
+                   header: str, rows: np.ndarray, issues: list[Issue]) -> None:
+    if not errors:
+        return
+    for position in np.flatnonzero(np.isin(codes, list(errors))):
+        code = int(codes[position])
+        err = errors[code]
+        issues.append(Issue(int(rows[position]), header, _display(_value_at(uniques, code)),
+                            err.reason_key, params=err.params))
 
 
 def _hashable(value: object) -> bool:
@@ -221,107 +356,197 @@ def _hashable(value: object) -> bool:
     return True
 
 
-def normalise_frame(
-    raw: pd.DataFrame, headers: HeaderMapping, dataset: Dataset
-) -> tuple[pd.DataFrame, list[Issue]]:
-    """Canonical frame (all contract columns, file order kept, ``_row`` = file row) and issues."""
-    issues: list[Issue] = []
-    rows = pd.Series(range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(raw)), index=raw.index)
-    header_of = {canonical: header for header, canonical in headers.mapping.items()}
-    out = pd.DataFrame(index=raw.index)
-    out["_row"] = rows
-    for col in dataset.columns:
-        header = header_of.get(col.name)
-        if header is None:
-            out[col.name] = None
-            continue
-        if col.kind == "tambon":
-            continue  # needs the row's amphoe: resolved below
-        out[col.name] = _normalise_column(raw[header], col, header, rows, issues)
-    for col in dataset.columns:
-        if col.kind == "tambon" and col.name in header_of:
-            out[col.name] = _normalise_tambon(raw[header_of[col.name]], out, header_of[col.name],
-                                              issues)
-    for col in dataset.columns:
-        if not col.required or col.name not in header_of:
-            continue
-        header = header_of[col.name]
-        # a cell that failed to parse already has an issue; report only genuinely empty ones
-        empty = out[col.name].isna() & _blank(raw[header])
-        for row in out.loc[empty, "_row"]:
-            issues.append(Issue(int(row), header, "", "required"))
-    issues.extend(_check_key_duplicates(out, dataset, header_of))
-    issues.extend(_check_rules(out, dataset, header_of))
-    return out, issues
+def _column(raw: pa.Table | pd.DataFrame, header: str) -> RawColumn:
+    if isinstance(raw, pa.Table):
+        return _as_arrow(raw.column(raw.column_names.index(header)))
+    return _as_arrow(raw[header].reset_index(drop=True))
 
 
-def _normalise_tambon(
-    values: pd.Series, out: pd.DataFrame, header: str, issues: list[Issue]
-) -> list[Any]:
-    """Tambon codes, resolved within each row's amphoe: each distinct (value, amphoe) pair once."""
-    amphoes = (out["amphoe_code"] if "amphoe_code" in out
-               else pd.Series([None] * len(values), index=values.index))
-    pairs = pd.Series(list(zip(values.astype(object).where(values.notna(), None),
-                               amphoes.astype(object).where(amphoes.notna(), None),
-                               strict=True)), index=values.index)
-    codes, uniques = pd.factorize(pairs, use_na_sentinel=False)
-    resolved: list[Any] = []
-    problems: dict[int, Issue] = {}
-    for index, (value, amphoe) in enumerate(uniques):
-        code = None
-        if amphoe is None and clean_text(value) is not None and not str(
-                clean_text(value)).isdigit():
-            # without a valid amphoe a tambon name cannot be resolved; the amphoe cell has
-            # its own issue (or the dataset has no amphoe): do not report a second one
-            resolved.append(None)
-            continue
-        try:
-            code = parse_tambon(value, amphoe)
-        except CellError as err:
-            problems[index] = Issue(0, header, _display(value), err.reason_key,
-                                    params=err.params)
-        if code is not None and amphoe is not None and tambon_amphoe_mismatch(code, amphoe):
-            problems[index] = Issue(0, header, _display(value), "tambon_not_in_amphoe",
-                                    severity="warning", params={"amphoe": amphoe})
-        resolved.append(code)
-    if problems:
-        row_numbers = out["_row"].to_numpy()
+class ChunkValidator:
+    """The row-level rules, applied to a file one chunk of rows at a time. Distinct values
+    already parsed in an earlier chunk are not parsed again."""
+
+    def __init__(self, headers: HeaderMapping, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.header_of = {canonical: header for header, canonical in headers.mapping.items()}
+        self.schema = staged_schema(dataset)
+        self._caches: dict[str, dict[Any, Any]] = {c.name: {} for c in dataset.columns}
+
+    def normalise(self, raw: pa.Table | pd.DataFrame, first_row: int
+                  ) -> tuple[pa.Table, list[Issue]]:
+        """Typed rows (:func:`staged_schema`, ``_row`` = file row) and the chunk's issues."""
+        issues: list[Issue] = []
+        n = raw.num_rows if isinstance(raw, pa.Table) else len(raw)
+        rows = np.arange(first_row, first_row + n, dtype=np.int64)
+        out: dict[str, pa.Array] = {"_row": pa.array(rows)}
+        for col in self.dataset.columns:
+            header = self.header_of.get(col.name)
+            if header is None:
+                out[col.name] = pa.nulls(n, arrow_type(col))
+            elif col.kind != "tambon":  # a tambon needs the row's amphoe: resolved below
+                out[col.name] = _normalise_column(_column(raw, header), col, header, rows,
+                                                  issues, self._caches[col.name])
+        for col in self.dataset.columns:
+            if col.kind == "tambon" and col.name in self.header_of:
+                out[col.name] = self._tambon(_column(raw, self.header_of[col.name]),
+                                             out.get("amphoe_code"), col, rows, issues)
+        for col in self.dataset.columns:
+            if col.required and col.name in self.header_of:
+                issues.extend(_required(_column(raw, self.header_of[col.name]), out[col.name],
+                                        self.header_of[col.name], rows))
+        table = pa.table([out[f.name] for f in self.schema], schema=self.schema)
+        issues.extend(_check_rules(table, self.dataset, self.header_of))
+        return table, issues
+
+    def _tambon(self, values: RawColumn, amphoes: pa.Array | None, col: Column,
+                rows: np.ndarray, issues: list[Issue]) -> pa.Array:
+        """Tambon codes, resolved within each row's amphoe: each distinct (value, amphoe) pair
+        once."""
+        header = self.header_of[col.name]
+        t_codes, t_uniques = _factorize(values)
+        if amphoes is None:
+            amphoes = pa.nulls(len(t_codes), pa.string())
+        a_codes, a_uniques = _factorize(amphoes)
+        pair_codes, codes = np.unique(t_codes * len(a_uniques) + a_codes, return_inverse=True)
+        cache = self._caches[col.name]
+        resolved: list[Any] = []
+        problems: dict[int, Issue] = {}
+        for index, pair in enumerate(pair_codes.tolist()):
+            value = _value_at(t_uniques, pair // len(a_uniques))
+            amphoe = _value_at(a_uniques, pair % len(a_uniques))
+            key = (_cache_key(value), amphoe)
+            if key not in cache:
+                cache[key] = _resolve_tambon(value, amphoe, header)
+            code, problem = cache[key]
+            resolved.append(code)
+            if problem is not None:
+                problems[index] = problem
+        codes = codes.reshape(-1)
         for position in np.flatnonzero(np.isin(codes, list(problems))):
             template = problems[int(codes[position])]
-            issues.append(Issue(int(row_numbers[position]), template.column, template.value,
+            issues.append(Issue(int(rows[position]), template.column, template.value,
                                 template.reason_key, template.severity, template.params))
-    return _as_array(resolved, "tambon").take(codes)
+        return pa.array(resolved, type=pa.string()).take(pa.array(codes))
 
 
-def _check_key_duplicates(
-    out: pd.DataFrame, dataset: Dataset, header_of: dict[str, str]
-) -> Iterable[Issue]:
-    key = list(dataset.key)
-    if not all(k in header_of for k in key):
-        return
-    complete = out.dropna(subset=key)
-    first_row = complete.groupby(key, sort=False, dropna=True)["_row"].transform("min")
-    dupes = complete[complete["_row"] != first_row]
-    for row, first, *values in zip(dupes["_row"], first_row[dupes.index],
-                                   *(dupes[k] for k in key), strict=True):
-        yield Issue(int(row), header_of[key[0]], " / ".join(map(str, values)), "duplicate_key",
-                    params={"first_row": int(first)})
+def _resolve_tambon(value: object, amphoe: str | None, header: str
+                    ) -> tuple[str | None, Issue | None]:
+    if amphoe is None and clean_text(value) is not None and not str(clean_text(value)).isdigit():
+        # without a valid amphoe a tambon name cannot be resolved; the amphoe cell has
+        # its own issue (or the dataset has no amphoe): do not report a second one
+        return None, None
+    code = problem = None
+    try:
+        code = parse_tambon(value, amphoe)
+    except CellError as err:
+        problem = Issue(0, header, _display(value), err.reason_key, params=err.params)
+    if code is not None and amphoe is not None and tambon_amphoe_mismatch(code, amphoe):
+        problem = Issue(0, header, _display(value), "tambon_not_in_amphoe",
+                        severity="warning", params={"amphoe": amphoe})
+    return code, problem
 
 
-def _check_rules(
-    out: pd.DataFrame, dataset: Dataset, header_of: dict[str, str]
-) -> Iterable[Issue]:
-    """Rules between columns of one row, and duplicates that are warnings, not errors."""
+def _required(values: RawColumn, parsed: pa.Array, header: str,
+              rows: np.ndarray) -> list[Issue]:
+    """A cell that failed to parse already has an issue; report only genuinely empty ones."""
+    missing = np.flatnonzero(parsed.is_null().to_numpy(zero_copy_only=False))
+    if not len(missing):
+        return []
+    subset = (values.take(pa.array(missing)) if isinstance(values, pa.Array)
+              else values.iloc[missing].reset_index(drop=True))
+    codes, uniques = _factorize(subset)
+    blank = np.array([is_blank(_value_at(uniques, i)) for i in range(len(uniques))], dtype=bool)
+    return [Issue(int(rows[position]), header, "", "required")
+            for position in missing[blank[codes]]]
+
+
+def _check_rules(table: pa.Table, dataset: Dataset, header_of: dict[str, str]) -> list[Issue]:
+    """Rules between columns of one row."""
+    issues: list[Issue] = []
     if dataset.name == "pairings" and "end_date" in header_of:
-        bad = out["end_date"].notna() & out["start_date"].notna() & (
-            pd.to_datetime(out["end_date"]) < pd.to_datetime(out["start_date"]))
-        for row, value in zip(out.loc[bad, "_row"], out.loc[bad, "end_date"], strict=True):
-            yield Issue(int(row), header_of["end_date"], str(value), "end_before_start")
+        end, start = table.column("end_date"), table.column("start_date")
+        bad = pc.fill_null(pc.less(end, start), False).to_numpy(zero_copy_only=False)
+        rows = table.column("_row").to_numpy()
+        for position in np.flatnonzero(bad):
+            issues.append(Issue(int(rows[position]), header_of["end_date"],
+                                str(end[int(position)].as_py()), "end_before_start"))
+    return issues
+
+
+# --- whole-file checks, in SQL on the staged rows ------------------------------------------
+
+
+def _query(con: Any, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def file_issues(con: Any, staged: str, dataset: Dataset, header_of: dict[str, str],
+                known: dict[str, list[str]]) -> list[Issue]:
+    """Checks that need the whole file (and the store): keys repeated within the file,
+    references to rows neither in the store nor in the files imported with it, citizen IDs
+    shared within the file or with another household in the store.
+
+    ``staged`` is a SQL relation over the file's normalised rows; ``known`` maps a referenced
+    table to the relations that hold its keys (the store's table and the files of the batch).
+    """
+    issues: list[Issue] = []
+    key = list(dataset.key)
+    if all(k in header_of for k in key):
+        cols = ", ".join(f's."{k}"' for k in key)
+        present = " AND ".join(f'"{k}" IS NOT NULL' for k in key)
+        rows = _query(con, f"""
+            WITH dup AS (SELECT {", ".join(f'"{k}"' for k in key)}, min(_row) AS first_row
+                         FROM {staged} WHERE {present}
+                         GROUP BY ALL HAVING count(*) > 1)
+            SELECT s._row, dup.first_row, {cols} FROM {staged} s
+            JOIN dup USING ({", ".join(f'"{k}"' for k in key)})
+            WHERE s._row <> dup.first_row ORDER BY s._row""")
+        for row, first, *values in rows:
+            issues.append(Issue(int(row), header_of[key[0]], " / ".join(map(str, values)),
+                                "duplicate_key", params={"first_row": int(first)}))
+    for column, table, ref_column in REFERENCES.get(dataset.name, ()):
+        if column not in header_of:
+            continue
+        sources = " UNION ALL ".join(f'SELECT "{ref_column}" AS k FROM {relation}'
+                                     for relation in known.get(table, [f'"{table}"']))
+        rows = _query(con, f"""
+            SELECT s._row, s."{column}" FROM {staged} s
+            WHERE s."{column}" IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM ({sources}) r WHERE r.k = s."{column}")
+            ORDER BY s._row""")
+        for row, value in rows:
+            issues.append(Issue(int(row), header_of[column], str(value), "unknown_reference",
+                                params={"table": table}))
     if dataset.name == "households" and "head_citizen_id" in header_of:
-        ids = out["head_citizen_id"]
-        shared = ids.notna() & ids.duplicated(keep=False)
-        for row, value in zip(out.loc[shared, "_row"], ids[shared], strict=True):
-            others = out.loc[shared & (ids == value) & (out["_row"] != row), "_row"].tolist()
-            yield Issue(int(row), header_of["head_citizen_id"], "•" * 9 + str(value)[-4:],
-                        "duplicate_citizen_id", severity="warning",
-                        params={"rows": ", ".join(map(str, others))})
+        issues.extend(_citizen_id_issues(con, staged, header_of["head_citizen_id"]))
+    return issues
+
+
+def _masked(citizen_id: str) -> str:
+    return "•" * 9 + str(citizen_id)[-4:]
+
+
+def _citizen_id_issues(con: Any, staged: str, header: str) -> list[Issue]:
+    """Warnings, not errors: a head of household shared within the file, or with another
+    household already in the store."""
+    issues: list[Issue] = []
+    rows = _query(con, f"""
+        WITH shared AS (SELECT head_citizen_id, list(_row ORDER BY _row) AS all_rows
+                        FROM {staged} WHERE head_citizen_id IS NOT NULL
+                        GROUP BY ALL HAVING count(*) > 1)
+        SELECT s._row, s.head_citizen_id, shared.all_rows FROM {staged} s
+        JOIN shared USING (head_citizen_id) ORDER BY s._row""")
+    for row, value, all_rows in rows:
+        others = [r for r in all_rows if r != row]
+        issues.append(Issue(int(row), header, _masked(value), "duplicate_citizen_id",
+                            severity="warning", params={"rows": ", ".join(map(str, others))}))
+    rows = _query(con, f"""
+        SELECT s._row, s.head_citizen_id, h.household_id FROM {staged} s
+        JOIN household h ON h.head_citizen_id = s.head_citizen_id
+        WHERE h.household_id IS DISTINCT FROM s.household_id
+          AND NOT EXISTS (SELECT 1 FROM {staged} f WHERE f.household_id = h.household_id)
+        ORDER BY s._row, h.household_id""")
+    for row, value, other in rows:
+        issues.append(Issue(int(row), header, _masked(value), "citizen_id_in_store",
+                            severity="warning", params={"household": other}))
+    return issues
