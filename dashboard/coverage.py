@@ -86,12 +86,6 @@ def quarters_up_to(con: BaseBackend, filters: Filters) -> int:
     return int(calendar.filter(calendar.q_idx <= quarter).count().execute())
 
 
-def _current_pairings(con: BaseBackend, as_of: dt.date) -> ibis.Table:
-    pairing = con.table("pairing")
-    return pairing.filter(pairing.start_date <= as_of,
-                          pairing.end_date.isnull() | (pairing.end_date >= as_of))
-
-
 # --- queries ----------------------------------------------------------------------------------
 
 
@@ -161,11 +155,15 @@ def caseload_check(con: BaseBackend, filters: Filters) -> CaseloadCheck:
         home = apply_place_agency(official, Filters(amphoe=filters.amphoe, agency=filters.agency))
         scope = scope.union(home.select("official_id"), distinct=True)
     now = con.table("status_quarter")
-    # every current household of the officials checked (also those outside the filter),
-    # read for those officials only
-    now = now.filter(now.q_idx == quarter, now.paired).semi_join(scope, "official_id")
+    now = now.filter(now.q_idx == quarter, now.paired)
+    checked = official
+    if filters.amphoe or filters.tambon or filters.agency or filters.levels:
+        # every current household of the officials checked (also those outside the
+        # filter), read for those officials only; unfiltered, every official is checked
+        now = now.semi_join(scope, "official_id")
+        checked = official.semi_join(scope, "official_id")
     load = now.group_by("official_id").aggregate(households=_.count())
-    loads = official.semi_join(scope, "official_id").left_join(load, "official_id").select(
+    loads = checked.left_join(load, "official_id").select(
         "official_id", households=_.households.fill_null(0)).execute()
     distribution = {int(k): int(v) for k, v in loads["households"].value_counts().items()}
     # the exceptions' details, read for them alone
@@ -254,12 +252,8 @@ def _overdue_households(con: BaseBackend, filters: Filters,
     its current pairing: a buddy who took a household over is given one recency window to
     visit it. A household never visited runs from the pairing's start."""
     _quarter, as_of = selected_as_of(con, filters)
-    households = _status(con, filters).filter(_.paired).select(
-        "household_id", "official_id", "last_visit_date")
-    started = _current_pairings(con, as_of).semi_join(households, "household_id").group_by(
-        ["household_id", "official_id"]).aggregate(pairing_start=_.start_date.max())
-    joined = households.left_join(started, ["household_id", "official_id"]).drop(
-        "household_id_right", "official_id_right")
+    joined = _status(con, filters).filter(_.paired).select(
+        "household_id", "official_id", "last_visit_date", "pairing_start")
     last = joined.last_visit_date
     clock = ibis.cases((last.isnull() | (joined.pairing_start > last), joined.pairing_start),
                        else_=last)
@@ -297,11 +291,12 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
     """One row per agency (all 15, or the filtered one), by the current buddy's agency.
 
     Columns: agency_code, officials, households, assessed (surveyed by the as-of date),
-    visits (recorded by the agency's officials, to households in the filter, up to the as-of
-    date), quarters (from the first visit's quarter to the selected one),
-    visits_per_household_quarter = visits / (households × quarters), climbed (level now above
-    the baseline level), climbed_share = climbed / assessed, at_level (``level`` or above),
-    level_share = at_level / assessed, officials_overdue, as_of (the selected quarter's)."""
+    visits (recorded up to the as-of date to the households the agency looks after now, by
+    whoever made them: numerator and denominator are the same households), quarters (from
+    the first visit's quarter to the selected one), visits_per_household_quarter = visits /
+    (households × quarters), climbed (level now above the baseline level), climbed_share =
+    climbed / assessed, at_level (``level`` or above), level_share = at_level / assessed,
+    officials_overdue, as_of (the selected quarter's)."""
     _quarter, as_of = selected_as_of(con, filters)
     population = _status(con, filters)
     paired = population.filter(_.paired)
@@ -311,12 +306,8 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
         assessed=_.level.notnull().cast("int64").sum(),
         climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
         at_level=(_.level >= level).fill_null(False).cast("int64").sum(),
+        visits=_.visits_to_date.cast("int64").sum(),
     ).execute().set_index("agency_code")
-    visit = con.table("visit").filter(_.visit_date <= as_of).semi_join(
-        population.select("household_id"), "household_id")
-    visits = visit.join(con.table("official").select("official_id", "agency_code"),
-                        "official_id").group_by("agency_code").aggregate(
-        visits=_.count()).execute().set_index("agency_code")["visits"]
     late = _overdue_households(con, filters, definitions).filter(_.days_overdue > 0)
     late = late.join(con.table("official").select("official_id", "agency_code"), "official_id")
     overdue = late.group_by("agency_code").aggregate(
@@ -324,7 +315,6 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
         "agency_code")["officials_overdue"]
     codes = [filters.agency] if filters.agency else list(agency_table()["agency_code"])
     frame = groups.reindex(codes).fillna(0).astype("int64")
-    frame["visits"] = visits.reindex(codes).fillna(0).astype("int64")
     frame["officials_overdue"] = overdue.reindex(codes).fillna(0).astype("int64")
     quarters = quarters_up_to(con, filters)
     frame["quarters"] = quarters
@@ -672,7 +662,10 @@ def matrix_chart(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str
     fig.update_yaxes(autorange="reversed", row=2, col=1)
     fig.update_yaxes(showticklabels=False, showgrid=False, row=1, col=1)
     fig.update_xaxes(showticklabels=False, showgrid=False, row=2, col=2)
-    fig.update_xaxes(side="bottom", tickangle=-45, row=2, col=1)
+    short = short_agency_names(lang)  # codes (CDD, DOPA) say nothing to most readers
+    fig.update_xaxes(side="bottom", tickangle=-60, tickmode="array", tickvals=x,
+                     ticktext=[short.get(c, label) for c, label in zip(codes, x, strict=True)],
+                     row=2, col=1)
     return fig
 
 

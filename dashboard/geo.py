@@ -723,22 +723,29 @@ def map_place_values(con: BaseBackend, filters: Filters, definitions: Definition
     visited_recently, visited_share, assessed, at_<n> and share_<n> for each target (share of
     the assessed at target n or above), income_n and income_mean (mean income per member of the
     surveyed households, baht/person/year). Places without households are absent."""
-    from dashboard.metrics import place_summary, status
+    from dashboard.metrics import status
 
-    frames = [place_summary(con, filters, definitions, level=tg.level, by=by)
-              .rename(columns={"at_level": f"at_{tg.level}", "level_share": f"share_{tg.level}"})
-              for tg in definitions.targets]
-    out = frames[0]
-    for frame in frames[1:]:
-        out = out.merge(frame[[by, *frame.columns[frame.columns.str.match(r"(at|share)_\d")]]],
-                        on=by, how="left", validate="one_to_one")
-    income = status(con, filters).group_by(by).aggregate(
-        income_n=_.income_per_member.count(), income_mean=_.income_per_member.mean(),
-    ).execute()
-    out = out.merge(income, on=by, how="left", validate="one_to_one")
+    if by not in ("amphoe_code", "tambon_code"):
+        raise ValueError(f"cannot group by {by!r}")
+    days = definitions.visited_within_days
+    agg: dict[str, Any] = {
+        "households": _.count(),
+        "paired": _.paired.cast("int64").sum(),
+        "visited_recently": (_.days_since_visit <= days).fill_null(False).cast("int64").sum(),
+        "assessed": _.level.notnull().cast("int64").sum(),
+        "income_n": _.income_per_member.count(),
+        "income_mean": _.income_per_member.mean(),
+    }
+    for tg in definitions.targets:
+        agg[f"at_{tg.level}"] = (_.level >= tg.level).fill_null(False).cast("int64").sum()
+    out = status(con, filters).group_by(by).aggregate(**agg).execute()  # one pass
+    out["paired_share"] = out["paired"] / out["households"]
+    out["visited_share"] = out["visited_recently"] / out["households"]
+    for tg in definitions.targets:
+        out[f"share_{tg.level}"] = (out[f"at_{tg.level}"] / out["assessed"]).where(
+            out["assessed"] > 0)
     out["income_n"] = out["income_n"].fillna(0).astype(int)
     return out.dropna(subset=[by]).sort_values(by, ignore_index=True)
-
 
 
 def _located(con: BaseBackend, filters: Filters) -> ibis.Table:

@@ -153,12 +153,10 @@ class HouseholdTable:
 
 
 def unmet_needs(con: BaseBackend, households: ibis.Table) -> ibis.Table:
-    """Per household: the needs recorded at its latest visit (``last_visit_id``) with no
-    delivered help of that type on or before ``as_of``, ``;``-separated (household_id,
-    unmet_needs)."""
-    visits = con.table("visit_status").select("visit_id", "needs")
-    latest = households.select("household_id", "last_visit_id", "as_of")
-    latest = latest.join(visits, latest.last_visit_id == visits.visit_id)
+    """Per household: the needs recorded at its latest visit (``needs``, carried with its
+    status) with no delivered help of that type on or before ``as_of``, ``;``-separated
+    (household_id, unmet_needs)."""
+    latest = households.filter(_.needs.notnull())
     needs = latest.select("household_id", "as_of", need=_.needs.split(";").unnest().strip())
     needs = needs.filter(_.need != "")
     delivered = con.table("assistance").filter(_.status == "delivered").select(

@@ -17,6 +17,7 @@ from ibis.backends import BaseBackend
 
 from dashboard.definitions import Definitions
 from dashboard.filters import Choices, Filters, apply_place_agency
+from dashboard.targets import deprived_column
 from loaders.reference import agency_table, amphoe_table, tambon_table
 
 
@@ -234,33 +235,22 @@ def income_medians(con: BaseBackend, filters: Filters) -> tuple[float | None, fl
             None if pd.isna(row["latest"]) else float(row["latest"]))
 
 
-def _deprived(visits: ibis.Table, jpt: tuple[int, ...]) -> ibis.expr.types.BooleanValue:
-    result: ibis.expr.types.BooleanValue = ibis.literal(False)
-    for i in jpt:
-        result = result | (visits[f"jpt_{i:02d}"] == False).fill_null(False)  # noqa: E712
-    return result
-
-
 def dimension_deprivation(con: BaseBackend, filters: Filters,
                           definitions: Definitions) -> pd.DataFrame:
-    """Per TPMAP dimension: share of surveyed households deprived at baseline and now."""
+    """Per TPMAP dimension: share of surveyed households deprived at baseline and now (the
+    flags of the latest and the first visit travel with each household's status)."""
     table = status(con, filters).filter(_.last_visit_id.notnull())
-    visits = con.table("visit_status")
-    now = table.select("household_id", "last_visit_id").join(
-        visits, table.last_visit_id == visits.visit_id)
-    base = table.select("household_id", "baseline_visit_id").join(
-        visits, table.baseline_visit_id == visits.visit_id)
-    rows = []
-    for label, joined in (("baseline", base), ("latest", now)):
-        agg = {"n": _.count()}
-        for dim in definitions.dimensions:
-            agg[dim.key] = _deprived(joined, dim.jpt).cast("int64").sum()
-        counts = joined.aggregate(**agg).execute().iloc[0]
-        rows.append((label, counts))
+    agg: dict[str, ibis.Value] = {"n": _.count()}
+    for i, _dim in enumerate(definitions.dimensions, 1):
+        agg[f"latest_{i}"] = table[deprived_column(i)].cast("int64").sum()
+        agg[f"baseline_{i}"] = table[f"baseline_{deprived_column(i)}"].fill_null(False).cast(
+            "int64").sum()
+    counts = table.aggregate(**agg).execute().iloc[0]
+    n = int(counts["n"])
     out = pd.DataFrame({"dimension": [d.key for d in definitions.dimensions]})
-    for label, counts in rows:
-        n = int(counts["n"])
-        out[f"{label}_households"] = [int(counts[d.key]) for d in definitions.dimensions]
+    for label in ("baseline", "latest"):
+        out[f"{label}_households"] = [int(counts[f"{label}_{i}"] or 0)
+                                      for i in range(1, len(definitions.dimensions) + 1)]
         out[f"{label}_share"] = out[f"{label}_households"] / n if n else None
     return out
 
@@ -290,10 +280,7 @@ def gap_counts(con: BaseBackend, filters: Filters) -> pd.DataFrame:
     """What keeps households from their next target: per current level and gap code, the
     households missing it (a household may miss several). Columns: level, gap, households."""
     table = status(con, filters).filter(_.last_visit_id.notnull())
-    visits = con.table("visit_status").select("visit_id", "next_gaps")
-    joined = table.select("household_id", "level", "last_visit_id").join(
-        visits, _.last_visit_id == visits.visit_id)
-    codes = joined.filter(_.next_gaps != "").select(
+    codes = table.filter(_.next_gaps != "").select(
         "level", gap=_.next_gaps.split(";").unnest())
     frame = codes.group_by(["level", "gap"]).aggregate(households=_.count()).execute()
     return frame.sort_values(["level", "households"], ascending=[True, False],

@@ -1,17 +1,30 @@
-"""Data-quality checks, run in the engine over the households in the filter.
+"""Data-quality checks: what in the data could mislead, before it does.
 
-Each check returns the rows behind it (small frames); :func:`quality_report` bundles them with
-completeness and a score per amphoe. Thresholds come from ``[quality]`` in the definitions file.
+The checks run once per import (and when the ``[quality]`` thresholds change) into derived
+tables (:mod:`loaders.derived_quality`); :func:`quality_report` only filters and counts them,
+so the page stays quick at a million households. Thresholds come from ``[quality]`` in the
+definitions file.
 
 Checks: duplicate citizen IDs, possible duplicate households (same house code), tambon codes
 outside their amphoe, income outliers (modified z-score of log income, median/MAD), implausible
 jumps between consecutive visits, missed follow-up rounds in a row, and visits by someone other
 than the buddy paired with the household on the visit date.
+
+What the filters mean: they choose the households (place, agency and level as of the selected
+quarter, as on every page), and the selected quarter's as-of date limits the visits looked at.
+A finding itself does not change with the filters: a duplicate is shared with any household in
+the programme, and an income outlier is judged against the whole programme's distribution of
+income per member (every visit in the data), not the filtered subset's, so choosing an amphoe
+never turns a visit into an outlier or back. Income jumps and visits by someone other than the
+buddy are about single visits and hold as of their visit date; missed rounds and completeness
+count up to the latest round recorded anywhere in the programme by the as-of date.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import ibis
 import pandas as pd
@@ -19,11 +32,14 @@ from ibis import _
 from ibis.backends import BaseBackend
 
 from dashboard.definitions import Definitions
-from dashboard.filters import Filters
+from dashboard.filters import Filters, apply_place_agency
 from dashboard.metrics import status
-from loaders.reference import tambon_table
+from dashboard.privacy import Viewer, protect
+from loaders.derived_quality import build_quality_tables, rules_key
+from loaders.store import Store
 
-__all__ = ["CHECKS", "SEVERITY", "QualityReport", "quality_report"]
+__all__ = ["CHECKS", "CHECK_COLUMNS", "SEVERITY", "QualityReport", "named_table",
+           "quality_report", "shown_rows"]
 
 CHECKS = ("duplicate_citizen_id", "duplicate_household", "tambon_not_in_amphoe",
           "income_outlier", "income_jump", "missed_rounds", "visit_not_by_buddy")
@@ -36,7 +52,28 @@ SEVERITY = {
     "missed_rounds": "medium",
     "visit_not_by_buddy": "low",
 }
-MAD_SCALE = 0.6745  # makes the MAD of a normal sample comparable to its standard deviation
+# the columns each check shows, and the order of its rows (every order ends in a unique key)
+CHECK_COLUMNS: dict[str, tuple[str, ...]] = {
+    "duplicate_citizen_id": ("household_id", "amphoe_code", "head_citizen_id", "head_name"),
+    "duplicate_household": ("household_id", "amphoe_code", "house_code", "head_name"),
+    "tambon_not_in_amphoe": ("household_id", "amphoe_code", "tambon_code"),
+    "income_outlier": ("household_id", "amphoe_code", "visit_id", "visit_date",
+                       "income_per_member", "robust_z"),
+    "income_jump": ("household_id", "amphoe_code", "previous_visit", "visit_id", "visit_date",
+                    "previous", "income_per_member"),
+    "missed_rounds": ("household_id", "amphoe_code", "rounds_missed", "longest_gap"),
+    "visit_not_by_buddy": ("household_id", "amphoe_code", "visit_id", "visit_date",
+                           "official_id"),
+}
+ORDER: dict[str, tuple[tuple[str, bool], ...]] = {  # (column, ascending)
+    "duplicate_citizen_id": (("head_citizen_id", True), ("household_id", True)),
+    "duplicate_household": (("house_code", True), ("household_id", True)),
+    "tambon_not_in_amphoe": (("household_id", True),),
+    "income_outlier": (("robust_z", False), ("visit_id", True)),
+    "income_jump": (("household_id", True), ("visit_date", True), ("visit_id", True)),
+    "missed_rounds": (("longest_gap", False), ("household_id", True)),
+    "visit_not_by_buddy": (("visit_date", True), ("visit_id", True)),
+}
 
 
 @dataclass(frozen=True)
@@ -47,151 +84,123 @@ class QualityReport:
     scores: pd.DataFrame  # per amphoe: households, completeness, affected, score
     last_round: int | None
     notes: dict[str, str] = field(default_factory=dict)
+    households: dict[str, int] = field(default_factory=dict)  # check -> households it names
+    affected: int = 0  # households with at least one finding
 
     def affected_households(self) -> set[str]:
         return {h for frame in self.checks.values() for h in frame["household_id"]}
 
 
-def _visits(con: BaseBackend, filters: Filters) -> tuple[ibis.Table, ibis.Table]:
-    """The population (status rows) and its visits up to the as-of date."""
-    pop = status(con, filters)
-    as_of = pop.as_of.max()
-    visits = con.table("visit_status").semi_join(pop.select("household_id"), "household_id")
-    visits = visits.filter(visits.visit_date <= as_of)
-    visits = visits.join(pop.select("household_id", "amphoe_code"), "household_id")
-    return pop, visits
+def _quarter_row(con: BaseBackend, filters: Filters) -> tuple[int | None, object, int | None]:
+    """The selected quarter (latest when none), its as-of date and its latest round."""
+    cal = con.table("quarter_calendar").select("q_idx", "as_of").left_join(
+        con.table("quality_round"), "q_idx").drop("q_idx_right")
+    if filters.quarter is not None:
+        cal = cal.filter(cal.q_idx == filters.quarter)
+    row = cal.order_by(ibis.desc("q_idx")).limit(1).execute()
+    if row.empty:
+        return None, None, None
+    last = row["last_round"].iloc[0]
+    last = None if pd.isna(last) or int(last) < 1 else int(last)
+    return int(row["q_idx"].iloc[0]), row["as_of"].iloc[0], last
 
 
-def shared_values(con: BaseBackend, pop: ibis.Table, column: str) -> pd.DataFrame:
-    """Households (in the filter) whose ``column`` value another household also has: the
-    same head's citizen ID, or the same house registration code."""
-    hh = con.table("household")
-    shared = (hh.filter(hh[column].notnull()).group_by(column)
-              .aggregate(n=_.household_id.nunique()).filter(_.n > 1))
-    rows = hh.semi_join(shared, column).semi_join(pop, "household_id")
-    return rows.select("household_id", "amphoe_code", column, "head_name").order_by(
-        [column, "household_id"]).execute()
+def _findings(con: BaseBackend, filters: Filters, q_idx: int | None,
+              as_of: object) -> dict[str, pd.DataFrame]:
+    """The findings about the households in the filter, as of the quarter, per check."""
+    table = con.table("quality_finding")
+    table = table.filter(
+        table.q_idx.isnull() | (table.q_idx == q_idx),
+        table.visit_date.isnull() | (table.visit_date <= pd.Timestamp(as_of).date()))
+    if not filters.is_default:  # the default filters hold every household
+        table = table.semi_join(status(con, filters).select("household_id"), "household_id")
+    rows = table.execute()
+    checks = {}
+    for check in CHECKS:
+        frame = rows.loc[rows["check"] == check, list(CHECK_COLUMNS[check])]
+        columns, ascending = zip(*ORDER[check], strict=True)
+        checks[check] = frame.sort_values(list(columns), ascending=list(ascending),
+                                          ignore_index=True)
+    return checks
 
 
-def tambon_outside_amphoe(con: BaseBackend, pop: ibis.Table) -> pd.DataFrame:
-    reference = ibis.memtable(tambon_table()[["tambon_code", "amphoe_code"]])
-    hh = con.table("household").filter(_.tambon_code.notnull()).semi_join(pop, "household_id")
-    bad = hh.anti_join(reference, [hh.tambon_code == reference.tambon_code,
-                                   hh.amphoe_code == reference.amphoe_code])
-    return bad.select("household_id", "amphoe_code", "tambon_code").order_by(
-        "household_id").execute()
-
-
-def income_outliers(visits: ibis.Table, z: float) -> tuple[pd.DataFrame, str]:
-    positive = visits.filter(visits.income_per_member > 0).mutate(
-        log_income=_.income_per_member.log10())
-    median = positive.log_income.median().execute()
-    if median is None or pd.isna(median):
-        return _empty("visit_id", "income_per_member", "robust_z"), ""
-    mad = (positive.log_income - median).abs().median().execute()
-    if not mad:
-        return _empty("visit_id", "income_per_member", "robust_z"), ""
-    scored = positive.mutate(robust_z=MAD_SCALE * (_.log_income - median) / mad)
-    rows = scored.filter(scored.robust_z > z).select(
-        "household_id", "amphoe_code", "visit_id", "visit_date", "income_per_member",
-        "robust_z").order_by(ibis.desc("robust_z")).execute()
-    return rows, f"{10 ** median:,.0f}"
-
-
-def income_jumps(visits: ibis.Table, factor: float, min_baht: float) -> pd.DataFrame:
-    window = ibis.window(group_by="household_id", order_by=["visit_date", "visit_id"])
-    ordered = visits.mutate(previous=_.income_per_member.lag().over(window),
-                            previous_visit=_.visit_id.lag().over(window))
-    jumps = ordered.filter(
-        (_.previous > 0) & (_.income_per_member > 0)
-        & (((_.income_per_member / _.previous) > factor)
-           | ((_.previous / _.income_per_member) > factor))
-        & ((_.income_per_member - _.previous).abs() >= min_baht))
-    return jumps.select("household_id", "amphoe_code", "previous_visit", "visit_id",
-                        "visit_date", "previous", "income_per_member").order_by(
-        ["household_id", "visit_date"]).execute()
-
-
-def missed_rounds(con: BaseBackend, pop: ibis.Table, visits: ibis.Table,
-                  in_a_row: int) -> tuple[pd.DataFrame, int | None]:
-    """Households with ``in_a_row`` or more follow-up rounds in a row without a visit, counting
-    up to the last round recorded anywhere in the programme by the as-of date."""
-    everyone = con.table("visit").filter(_.visit_date <= pop.as_of.max())
-    last = everyone["round"].max().execute()
-    if last is None or pd.isna(last) or int(last) < 1:
-        return _empty("rounds_missed", "longest_gap"), None
-    last = int(last)
-    done = visits.filter((_["round"] >= 1) & (_["round"] <= last)).select(
-        "household_id", "round").distinct()
-    window = ibis.window(group_by="household_id", order_by="round")
-    gaps = done.mutate(gap=_["round"] - _["round"].lag().over(window).fill_null(0) - 1)
-    per = gaps.group_by("household_id").aggregate(
-        inner_gap=_.gap.max(), last_round=_["round"].max(), rounds=_.count())
-    joined = pop.select("household_id", "amphoe_code").left_join(per, "household_id")
-    result = joined.mutate(
-        longest_gap=ibis.greatest(_.inner_gap.fill_null(0),
-                                  last - _.last_round.fill_null(0)),
-        rounds_missed=last - _.rounds.fill_null(0),
-    ).filter(_.longest_gap >= in_a_row)
-    rows = result.select("household_id", "amphoe_code", "rounds_missed", "longest_gap").order_by(
-        [ibis.desc("longest_gap"), "household_id"]).execute()
-    return rows, last
-
-
-def visits_not_by_buddy(con: BaseBackend, visits: ibis.Table) -> pd.DataFrame:
-    pairing = con.table("pairing")
-    odd = visits.anti_join(pairing, [
-        visits.household_id == pairing.household_id,
-        visits.official_id == pairing.official_id,
-        pairing.start_date <= visits.visit_date,
-        pairing.end_date.isnull() | (pairing.end_date >= visits.visit_date),
-    ])
-    return odd.select("household_id", "amphoe_code", "visit_id", "visit_date",
-                      "official_id").order_by(["visit_date", "visit_id"]).execute()
-
-
-def completeness(pop: ibis.Table, visits: ibis.Table, last_round: int | None,
-                 by: str) -> pd.DataFrame:
-    """Visits expected (one per household per round, baseline included) against recorded."""
+def _completeness(con: BaseBackend, filters: Filters, q_idx: int | None,
+                  last_round: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Visits expected (one per household per round, baseline included) against recorded, by
+    amphoe and by agency (the buddy's as of the quarter)."""
+    table = con.table("quality_completeness")
+    table = apply_place_agency(table.filter(table.q_idx == q_idx), filters)
+    if filters.levels:
+        table = table.filter(table.level.fill_null(-1).isin(list(filters.levels)))
+    groups = table.group_by("amphoe_code", "agency_code").aggregate(
+        households=_.households.sum(), recorded=_.recorded.sum()).execute()
     rounds = 0 if last_round is None else last_round + 1
-    done = (visits.filter(_["round"] <= (last_round or 0)).select("household_id", "round")
-            .distinct().group_by("household_id").aggregate(recorded=_.count()))
-    joined = pop.select("household_id", by).left_join(done, "household_id")
-    frame = joined.group_by(by).aggregate(households=_.count(),
-                                          recorded=_.recorded.fill_null(0).sum()).execute()
-    frame["expected"] = frame["households"] * rounds
-    frame["completeness"] = (frame["recorded"] / frame["expected"]).where(frame["expected"] > 0)
-    return frame.sort_values(["completeness", by], na_position="first", ignore_index=True)
+    frames = []
+    for by in ("amphoe_code", "agency_code"):
+        frame = groups.groupby(by, dropna=False, as_index=False)[
+            ["households", "recorded"]].sum()
+        frame = frame.astype({"households": "int64", "recorded": "int64"})
+        frame["expected"] = frame["households"] * rounds
+        frame["completeness"] = (frame["recorded"] / frame["expected"]).where(
+            frame["expected"] > 0)
+        frames.append(frame.sort_values(["completeness", by], na_position="first",
+                                        ignore_index=True))
+    return frames[0], frames[1]
 
 
-def _empty(*columns: str) -> pd.DataFrame:
-    return pd.DataFrame(columns=["household_id", "amphoe_code", *columns])
+def _stats(con: BaseBackend, definitions: Definitions) -> pd.Series:
+    """The programme's income statistics, building the quality tables first if the store
+    predates them or they were built with other thresholds (the import or the definitions
+    change that rebuilds the derived tables builds them too; this covers an older store)."""
+    store = Store(con, "", Path())
+    if store.has_table("quality_stats"):
+        row = con.table("quality_stats").execute()
+        if "rules" in row.columns and len(row) and row["rules"].iloc[0] == rules_key(definitions):
+            return row.iloc[0]
+    with store.transaction():
+        build_quality_tables(store, definitions)
+    return con.table("quality_stats").execute().iloc[0]
 
 
 def quality_report(con: BaseBackend, filters: Filters,
                    definitions: Definitions) -> QualityReport:
-    rules = definitions.quality
-    pop, visits = _visits(con, filters)
-    outliers, typical = income_outliers(visits, rules.outlier_robust_z)
-    missed, last_round = missed_rounds(con, pop, visits, rules.missed_rounds_in_a_row)
-    checks = {
-        "duplicate_citizen_id": shared_values(con, pop, "head_citizen_id"),
-        "duplicate_household": shared_values(con, pop, "house_code"),
-        "tambon_not_in_amphoe": tambon_outside_amphoe(con, pop),
-        "income_outlier": outliers,
-        "income_jump": income_jumps(visits, rules.jump_factor, rules.min_jump_baht),
-        "missed_rounds": missed,
-        "visit_not_by_buddy": visits_not_by_buddy(con, visits),
-    }
-    by_amphoe = completeness(pop, visits, last_round, "amphoe_code")
-    by_agency = completeness(pop, visits, last_round, "agency_code")
+    """The findings and completeness for the households in the filter, as of the selected
+    quarter, read from the tables :mod:`loaders.derived_quality` built with ``definitions``."""
+    stats = _stats(con, definitions)
+    q_idx, as_of, last_round = _quarter_row(con, filters)
+    checks = _findings(con, filters, q_idx, as_of)
+    by_amphoe, by_agency = _completeness(con, filters, q_idx, last_round)
     affected = pd.concat([f[["household_id", "amphoe_code"]] for f in checks.values()])
-    affected = affected.drop_duplicates().groupby("amphoe_code").size().rename("affected")
+    affected = affected.drop_duplicates()
+    households = {check: int(frame["household_id"].nunique()) for check, frame in checks.items()}
+    n_affected = int(affected["household_id"].nunique())
+    affected = affected.groupby("amphoe_code").size().rename("affected")
     scores = by_amphoe.set_index("amphoe_code").join(affected).fillna({"affected": 0})
     scores["affected"] = scores["affected"].astype(int)
     scores["score"] = (100 * scores["completeness"].fillna(0)
                        * (1 - scores["affected"] / scores["households"])).round(1)
     scores = scores.reset_index().sort_values(["score", "amphoe_code"], ignore_index=True)
+    median = stats["median_log"]
+    typical = "" if pd.isna(median) else f"{10 ** median:,.0f}"
     return QualityReport(checks=checks, completeness_amphoe=by_amphoe,
                          completeness_agency=by_agency, scores=scores, last_round=last_round,
+                         households=households, affected=n_affected,
                          notes={"typical_income": typical})
+
+
+def named_table(frame: pd.DataFrame, column: str, names: Mapping[str, str],
+                labels: Mapping[str, str], columns: tuple[str, ...] | None = None,
+                missing: str | None = None) -> pd.DataFrame:
+    """``frame`` for the screen: the codes in ``column`` as names (``missing`` where there is
+    no code), only ``columns`` (all when None) and the columns under ``labels``."""
+    out = frame if columns is None else frame[list(columns)]
+    named = out[column].map(names)
+    out = out.assign(**{column: named if missing is None else named.fillna(missing)})
+    return out.rename(columns=labels)
+
+
+def shown_rows(rows: pd.DataFrame, viewer: Viewer, amphoe: Mapping[str, str],
+               labels: Mapping[str, str]) -> pd.DataFrame:
+    """A check's rows as this viewer may see them (:func:`protect`), amphoe codes as names and
+    columns under ``labels``. Raises :class:`NotAllowedError` for a viewer without rows."""
+    return named_table(protect(rows, viewer), "amphoe_code", amphoe, labels)

@@ -105,8 +105,8 @@ def with_levels(visits: Table, definitions: Definitions) -> Table:
     """Visits plus ``income_total`` (baht/household/year), ``income_per_member``
     (baht/person/year), ``income_sources`` (sources above zero, all five counted),
     ``meets_<target>`` (own conditions only), ``level`` (the highest target met on the
-    ladder, 0 = in crisis) and ``next_gaps`` (what keeps it from the next target: gap codes
-    separated by ``;``, empty at the top)."""
+    ladder, 0 = in crisis), ``next_gaps`` (what keeps it from the next target: gap codes
+    separated by ``;``, empty at the top) and ``deprived_<n>`` per TPMAP dimension."""
     total = sum((visits[c].fill_null(0) for c in INCOME_COLUMNS), ibis.literal(0.0))
     sources = sum(((visits[c].fill_null(0) > 0).cast("int32") for c in INCOME_COLUMNS),
                   ibis.literal(0))
@@ -121,7 +121,23 @@ def with_levels(visits: Table, definitions: Definitions) -> Table:
         reached = reached & t[f"meets_{tg.key}"]
         level = reached.ifelse(tg.level, level)
     t = t.mutate(level=level.cast("int8"))
-    return t.mutate(next_gaps=next_target_gaps(t, definitions))
+    return t.mutate(next_gaps=next_target_gaps(t, definitions), **{
+        deprived_column(i): deprived(t, dim.jpt)
+        for i, dim in enumerate(definitions.dimensions, 1)})
+
+
+def deprived_column(number: int) -> str:
+    """The column flagging deprivation in the definitions' ``number``-th dimension (from 1)."""
+    return f"deprived_{number}"
+
+
+def deprived(visits: Table, jpt: tuple[int, ...]) -> BooleanValue:
+    """Deprived in a dimension: any of its จปฐ. indicators failed (not applicable or not
+    recorded is not a failure)."""
+    result: BooleanValue = ibis.literal(False)
+    for i in jpt:
+        result = result | (visits[f"jpt_{i:02d}"] == False).fill_null(False)  # noqa: E712
+    return result
 
 
 def describe_rules(target: Target, definitions: Definitions, lang: str) -> list[str]:

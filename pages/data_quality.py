@@ -3,11 +3,16 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import store_access
+from dashboard import memo, store_access
 from dashboard.i18n import format_number
-from dashboard.privacy import NotAllowedError, protect
-from dashboard.quality import CHECKS, SEVERITY
+from dashboard.privacy import NotAllowedError
+from dashboard.quality import CHECK_COLUMNS, CHECKS, SEVERITY, named_table, shown_rows
 from dashboard.ui import agency_names, amphoe_names, context, download_buttons, page_header
+
+SHOW_ROWS = 500  # rows of a check shown on screen; the download has them all
+COLUMNS = (*dict.fromkeys(c for columns in CHECK_COLUMNS.values() for c in columns),
+           "agency_code", "score", "completeness", "affected", "households", "recorded",
+           "expected")
 
 ctx = context()
 page_header(ctx, "page.quality")
@@ -18,53 +23,68 @@ params = {"z": rules.outlier_robust_z, "factor": rules.jump_factor,
           "min": format_number(rules.min_jump_baht), "n": rules.missed_rounds_in_a_row,
           "typical": report.notes.get("typical_income", "–")}
 
+labels = {c: ctx.t(f"quality.col_{c}") for c in COLUMNS}
+# counts and baht as 12,780 (as on every page); a column a table lacks is passed over
+localized = {labels[c]: st.column_config.NumberColumn(format="localized") for c in (
+    "households", "affected", "recorded", "expected", "income_per_member", "previous")}
+localized[ctx.t("quality.col_rows")] = st.column_config.NumberColumn(format="localized")
+
 summary = pd.DataFrame({
     ctx.t("quality.col_check"): [ctx.t(f"quality.check_{c}") for c in CHECKS],
     ctx.t("quality.col_severity"): [ctx.t(f"quality.severity_{SEVERITY[c]}") for c in CHECKS],
     ctx.t("quality.col_rows"): [len(report.checks[c]) for c in CHECKS],
-    ctx.t("quality.col_households"): [report.checks[c]["household_id"].nunique() for c in CHECKS],
+    ctx.t("quality.col_households"): [report.households[c] for c in CHECKS],
     ctx.t("quality.col_rule"): [ctx.t(f"quality.rule_{c}", **params) for c in CHECKS],
 })
 found = sum(len(f) for f in report.checks.values())
 st.markdown(ctx.t("quality.headline", n=format_number(found),
-                  households=format_number(len(report.affected_households()))))
-st.dataframe(summary, hide_index=True, key="quality_summary")
+                  households=format_number(report.affected)))
+st.dataframe(summary, hide_index=True, key="quality_summary", column_config=localized)
 download_buttons(ctx, summary, "quality_summary", key="quality_summary_dl")
 
 left, right = st.columns(2)
 with left:
     st.subheader(ctx.t("quality.scores"))
-    scores = report.scores.assign(amphoe_code=lambda f: f["amphoe_code"].map(amphoe))
-    scores = scores[["amphoe_code", "score", "completeness", "affected", "households"]]
-    scores = scores.rename(columns=lambda c: ctx.t(f"quality.col_{c}"))
+    scores = memo.memoised(named_table, report.scores, "amphoe_code", amphoe, labels,
+                           ("amphoe_code", "score", "completeness", "affected", "households"))
     st.dataframe(scores, hide_index=True, key="quality_scores", column_config={
-        ctx.t("quality.col_score"): st.column_config.ProgressColumn(
+        **localized, ctx.t("quality.col_score"): st.column_config.ProgressColumn(
             min_value=0, max_value=100, format="%.1f"),
         ctx.t("quality.col_completeness"): st.column_config.NumberColumn(format="percent")})
     st.caption(ctx.t("quality.scores_note", last=report.last_round or 0))
 with right:
     st.subheader(ctx.t("quality.completeness_agency"))
-    agency = report.completeness_agency.assign(agency_code=lambda f: f["agency_code"].map(
-        agency_names(ctx.lang)).fillna(ctx.t("quality.no_buddy")))
-    agency = agency.rename(columns=lambda c: ctx.t(f"quality.col_{c}"))
+    agency = memo.memoised(named_table, report.completeness_agency, "agency_code",
+                           agency_names(ctx.lang), labels, None, ctx.t("quality.no_buddy"))
     st.dataframe(agency, hide_index=True, key="quality_agency", column_config={
+        **localized,
         ctx.t("quality.col_completeness"): st.column_config.NumberColumn(format="percent")})
 
 st.subheader(ctx.t("quality.details"))
-for check in CHECKS:
-    rows = report.checks[check]
-    label = f"{ctx.t(f'quality.check_{check}')} · {format_number(len(rows))}"
-    with st.expander(label, icon=":material/error:" if len(rows) else ":material/check:"):
-        st.caption(ctx.t(f"quality.rule_{check}", **params))
-        if rows.empty:
-            st.write(ctx.t("quality.none_found"))
-            continue
-        try:
-            shown = protect(rows, ctx.viewer)
-        except NotAllowedError:
-            st.info(ctx.t("quality.rows_hidden"))
-            continue
-        shown = shown.assign(amphoe_code=shown["amphoe_code"].map(amphoe))
-        shown = shown.rename(columns=lambda c: ctx.t(f"quality.col_{c}"))
-        st.dataframe(shown, hide_index=True, key=f"quality_rows_{check}")
+st.caption(ctx.t("quality.filters_note"))
+# one check's rows at a time: a national run can hold thousands of rows per check
+if "quality_check" not in st.session_state:
+    st.session_state["quality_check"] = next(
+        (c for c in CHECKS if len(report.checks[c])), CHECKS[0])
+check = st.selectbox(ctx.t("quality.pick_check"), CHECKS, key="quality_check",
+                     format_func=lambda c: f"{ctx.t(f'quality.check_{c}')} · "
+                                           f"{format_number(len(report.checks[c]))}")
+rows = report.checks[check]
+st.caption(ctx.t(f"quality.rule_{check}", **params))
+# the rows are part of the cached report: name them by its key, not by content
+memo.known_as(rows, ("quality_report", ctx.version, repr(ctx.filters), check))
+if rows.empty:
+    st.success(ctx.t("quality.none_found"), icon=":material/check:")
+else:
+    try:
+        shown = memo.memoised(shown_rows, rows, ctx.viewer, amphoe, labels)
+    except NotAllowedError:
+        st.info(ctx.t("quality.rows_hidden"))
+    else:
+        # the screen gets the first rows, the download (written only when clicked) all of them
+        st.dataframe(shown.head(SHOW_ROWS), hide_index=True, key=f"quality_rows_{check}",
+                     column_config=localized)
+        if len(shown) > SHOW_ROWS:
+            st.caption(ctx.t("quality.rows_capped", shown=format_number(SHOW_ROWS),
+                             n=format_number(len(shown))))
         download_buttons(ctx, shown, f"quality_{check}", key=f"quality_dl_{check}")

@@ -27,11 +27,12 @@ Answers as of 25 Sep 2020 (quarter 4/2563, the data's as-of date; 4 quarters of 
 - overdue (90 days): B by 274 days (R5, never visited: counted from the pairing's start,
   27 Sep 2019, 364 days), D by 26 (R6). C took R1 over on 1 Jul: 86 days, not overdue (R1's
   last visit was 147 days ago, but a new buddy gets 90 days).
-- league (level 2): CDD = 1 official (B), 3 households, 8 visits by its officials (A's 4 and
-  B's 4) / (3 households × 4 quarters) = 0.67, 2 surveyed, 1 climbed (R3), 1 at level 2+ (R3),
-  1 official overdue (B); DOPA = 2 officials (C, D), 2 households, 3 visits (D's, one of them to
-  R7, which has no buddy) / (2 × 4) = 0.375, 2 surveyed, 2 climbed (R1, R6), 1 at 2+ (R6), 1
-  official overdue (D).
+- league (level 2): CDD = 1 official (B), 3 households (R3, R4, R5), 4 visits to them (R3's 2
+  and R4's 2; R5 never visited) / (3 households × 4 quarters) = 0.33, 2 surveyed, 1 climbed
+  (R3), 1 at level 2+ (R3), 1 official overdue (B); DOPA = 2 officials (C, D), 2 households
+  (R1, R6), 4 visits to them (R1's 2, made by A before the transfer, and R6's 2; D's visit to
+  R7, which has no buddy, counts for no agency) / (2 × 4) = 0.5, 2 surveyed, 2 climbed (R1,
+  R6), 1 at 2+ (R6), 1 official overdue (D).
 - matrix: 4001 × CDD 2 households 1 official, 4001 × DOPA 2 / 2, 4001 × none 1;
   4005 × CDD 1 / 1 (B again), 4005 × none 1. Officials in total 3 (B counted once).
 """
@@ -51,8 +52,8 @@ A_NAME = "นายสมชาย ทองดี"
 B_NAME = "นางสาวมาลี ใจงาม"
 
 LEAGUE = {  # agency -> (officials, households, visits, assessed, climbed, at level 2+, overdue)
-    "CDD": (1, 3, 8, 2, 1, 1, 1),
-    "DOPA": (2, 2, 3, 2, 2, 1, 1),
+    "CDD": (1, 3, 4, 2, 1, 1, 1),
+    "DOPA": (2, 2, 4, 2, 2, 1, 1),
 }
 
 

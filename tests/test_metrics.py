@@ -104,3 +104,19 @@ def test_filters_narrow_every_metric(tiny_store: Store) -> None:
     levels = Filters(levels=(0,))
     assert metrics.overview_kpis(tiny_store.con, levels, DEFS).households == 2  # H4, H6
     assert set(metrics.gap_counts(tiny_store.con, levels)["level"]) == {0}
+
+
+def test_a_store_built_by_an_earlier_layout_is_rebuilt_when_opened(tiny_store: Store) -> None:
+    """A store from before ``status_quarter`` carried ``visits_to_date``: the pages read that
+    column, so the derived tables are rebuilt on first open, not left to fail."""
+    from loaders.bootstrap import ensure_definitions_current
+
+    defs = load_definitions()
+    with tiny_store.transaction():
+        tiny_store.execute("ALTER TABLE status_quarter DROP COLUMN visits_to_date")
+        tiny_store.set_meta("definitions", "built-before")
+    version = tiny_store.data_version()
+    assert ensure_definitions_current(tiny_store, defs) is True
+    assert "visits_to_date" in tiny_store.table("status_quarter").columns
+    assert tiny_store.data_version() != version  # so no cached result outlives the rebuild
+    assert ensure_definitions_current(tiny_store, defs) is False

@@ -144,6 +144,16 @@ def test_import_page_is_for_the_data_officer(tmp_path: Path, tiny_template, use_
     assert "officer" in at.info[0].value
 
 
+def quality_page(use_store, folder: Path, monkeypatch: pytest.MonkeyPatch, role: str) -> AppTest:
+    """The Data quality page on the store in ``folder``, seen in ``role``."""
+    use_store(folder)
+    monkeypatch.setenv("KUSIAO_ROLE", role)
+    at = run_app()
+    at.switch_page("../pages/data_quality.py").run()
+    assert not at.exception
+    return at
+
+
 def test_quality_page_masks_for_analysts_and_hides_rows_from_viewers(
         tmp_path: Path, tiny_template, use_store, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = copy_of(tiny_template, tmp_path)
@@ -154,17 +164,10 @@ def test_quality_page_masks_for_analysts_and_hides_rows_from_viewers(
     rows[0][2] = synthetic_citizen_id(1)  # the same ID as H1: a duplicate to find
     assert import_bytes(store, thai_csv(rows, "utf-8"), "dup.csv", "households").committed
     store.close()
-    use_store(folder)
-    monkeypatch.setenv("KUSIAO_ROLE", "analyst")
-    at = run_app()
-    at.switch_page("../pages/data_quality.py").run()
-    assert not at.exception
+    at = quality_page(use_store, folder, monkeypatch, "analyst")
     rows_shown = table_with(at, "เลขประจำตัวประชาชน")
     assert rows_shown["เลขประจำตัวประชาชน"].tolist() == ["0-xxxx-xxxxx-xx-" +
                                                           synthetic_citizen_id(1)[-1]] * 2
-    monkeypatch.setenv("KUSIAO_ROLE", "viewer")
-    at = run_app()
-    at.switch_page("../pages/data_quality.py").run()
-    assert not at.exception
+    at = quality_page(use_store, folder, monkeypatch, "viewer")
     assert not any("รหัสครัวเรือน" in d.value.columns for d in at.dataframe)
     assert "ตัวเลขรวม" in at.info[0].value
