@@ -30,7 +30,7 @@ level_name = level_names(ctx)[target.level]
 names, places = coverage.short_agency_names(ctx.lang), amphoe_names(ctx.lang)
 days = ctx.definitions.visited_within_days
 league = store_access.query("agency_league", ctx.version, ctx.filters, level=target.level)
-st.info(coverage.agencies_sentence(league, names, ctx.lang), icon=":material/campaign:")
+st.info(memoised(coverage.agencies_sentence, league, names, ctx.lang), icon=":material/campaign:")
 
 
 def pick_from_chart() -> None:
@@ -72,7 +72,8 @@ st.caption(ctx.t("agencies.league_note", quarters=int(league["quarters"].max()),
 
 narrowed = dataclasses.replace(ctx.filters, agency=picked)
 st.subheader(ctx.t("agencies.selected", name=names[picked]) if picked else ctx.t("agencies.all"))
-summary = coverage.league_summary(league[league["agency_code"] == picked] if picked else league)
+summary = memoised(coverage.league_summary,
+                   league[league["agency_code"] == picked] if picked else league)
 cards = st.columns(5)
 cards[0].metric(ctx.t("agencies.kpi_officials"), format_number(summary.officials), border=True,
                 delta=ctx.t("agencies.kpi_per_official", n=format_number(

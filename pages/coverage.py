@@ -49,7 +49,7 @@ check = query("caseload_check")
 as_of = format_date(check.as_of, ctx.lang)  # the selected quarter's, not the latest
 bands = {by: query("recency_bands", by=by) for by in ("amphoe_code", "agency_code")}
 places, agencies = amphoe_names(ctx.lang), coverage.short_agency_names(ctx.lang)
-st.info(coverage.coverage_sentence(bands["amphoe_code"], check, places, days, ctx.lang),
+st.info(memoised(coverage.coverage_sentence, bands["amphoe_code"], check, places, days, ctx.lang),
         icon=":material/campaign:")
 
 c1, c2, c3, c4 = st.columns(4)
