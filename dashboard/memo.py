@@ -57,8 +57,11 @@ def known_as(value: Any, token: Any) -> None:
 def _remember(value: Any, token: Any) -> None:
     key = id(value)
 
-    def forget(_ref: weakref.ref[Any], key: int = key) -> None:
-        with _KNOWN_LOCK:
+    def forget(ref: weakref.ref[Any], key: int = key) -> None:
+        # no lock: the collector may run this in a thread that holds it. Removing only our own
+        # entry is enough; at worst a newer entry is dropped, and its frame is read by content
+        entry = _KNOWN.get(key)
+        if entry is not None and entry[0] is ref:
             _KNOWN.pop(key, None)
 
     with _KNOWN_LOCK:
@@ -87,7 +90,7 @@ def fingerprint(value: Any) -> Any:
         names = tuple(value.columns) if isinstance(value, pd.DataFrame) else (value.name,)
         dtypes = (tuple(str(d) for d in value.dtypes) if isinstance(value, pd.DataFrame)
                   else (str(value.dtype),))
-        return (type(value).__name__, value.shape, names, dtypes,
+        return (type(value).__name__, value.shape, names, dtypes, fingerprint(dict(value.attrs)),
                 hashlib.blake2b(hashed.tobytes(), digest_size=16).digest())
     if isinstance(value, np.ndarray):
         return ("ndarray", value.shape, str(value.dtype),
@@ -98,12 +101,7 @@ def fingerprint(value: Any) -> Any:
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
         return (type(value).__name__, tuple(fingerprint(v) for v in items))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        params = getattr(value, "__dataclass_params__", None)
-        if params is not None and params.frozen:
-            try:
-                return (type(value).__qualname__, hash(value))
-            except TypeError:  # a frozen dataclass holding a list or a frame
-                pass
+        # by its fields, never by hash(): equal hashes do not make equal values
         return (type(value).__qualname__, tuple(
             fingerprint(getattr(value, f.name)) for f in dataclasses.fields(value)))
     raise TypeError(f"cannot fingerprint a {type(value).__name__}")

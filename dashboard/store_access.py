@@ -46,7 +46,7 @@ def _open_store() -> Store:
         ensure_store(store)
         if store.con.name == "duckdb":
             limit = os.environ.get(ENGINE_MEMORY_ENV, ENGINE_MEMORY)
-            store.raw.execute(f"SET memory_limit = '{_memory_setting(limit)}'")
+            store.set_memory_limit(_memory_setting(limit))
     return store
 
 
@@ -75,15 +75,16 @@ def store() -> Store:
 _VERSIONS: weakref.WeakKeyDictionary[Store, tuple[Definitions, str]] = (
     weakref.WeakKeyDictionary())
 """The data version each open store was last read at, under the definitions it was read
-with. This process is the store's only writer (DuckDB locks the file), and every write here
-goes through :func:`import_upload` or :func:`undo_last_import`, which forget it."""
+with. With DuckDB this process is the store's only writer (DuckDB locks the file), and every
+write here goes through :func:`import_upload` or :func:`undo_last_import`, which forget it;
+a server database that other processes write to is asked on every rerun."""
 
 
 def data_version() -> str:
     """Data version, after making sure the derived tables follow the definitions file (read
     from the store once per import or definitions change, not on every rerun)."""
     current, defs = store(), definitions()
-    known = _VERSIONS.get(current)
+    known = _VERSIONS.get(current) if current.con.name == "duckdb" else None  # one writer
     if known is not None and known[0] is defs:
         return known[1]
     with _LOCK:

@@ -85,9 +85,9 @@ def main(argv: list[str] | None = None) -> int:
             print(files, file=sys.stderr)
             return 2
         if args.dry_run:
-            from loaders.importer import validate_file
+            from loaders.importer import validate_files
 
-            reports = [validate_file(store, path, name) for name, path in files.items()]
+            reports = validate_files(store, files)
         else:
             from loaders.importer import import_files
 

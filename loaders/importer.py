@@ -22,6 +22,7 @@ import json
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,6 +42,12 @@ from loaders.validate import FIRST_DATA_ROW, ChunkValidator, Issue, file_issues
 
 Progress = Callable[[float, str], None]
 """Called with the share done (0-1) and a stage name: read, validate, write, done."""
+
+
+def _new_version(label: str) -> str:
+    """A data version never given before: import ids come back after an undo, and the same
+    file imported again over other data must not find the caches of the first time."""
+    return f"{label}:{uuid.uuid4().hex[:12]}"
 
 
 def _no_progress(share: float, stage: str) -> None:
@@ -388,6 +395,14 @@ def validate_file(store: Store, path: Path, dataset_name: str,
                 _no_progress, False, chunk_rows, write=False)[0]
 
 
+def validate_files(store: Store, files: Mapping[str, Path],
+                   chunk_rows: int = CHUNK_ROWS) -> list[ImportReport]:
+    """A dry run of :func:`import_files`: the same files checked as one import (a file may
+    refer to rows of another), nothing written."""
+    sources = [_Source(name, Path(path).name, path=Path(path)) for name, path in files.items()]
+    return _run(store, sources, "", None, _no_progress, False, chunk_rows, write=False)
+
+
 def import_bytes(
     store: Store,
     data: bytes,
@@ -438,7 +453,7 @@ def _commit(store: Store, staged: list[tuple[ImportReport, Path]], imported_by: 
             done.append((report, import_id, inserted, updated))
         rebuild_derived(store, definitions)
         last = done[-1]
-        store.set_meta("data_version", f"{last[1]}:{last[0].sha256[:12]}")
+        store.set_meta("data_version", _new_version(f"{last[1]}:{last[0].sha256[:12]}"))
     for report, import_id, inserted, updated in done:
         report.committed = True
         report.import_id = import_id
@@ -497,7 +512,7 @@ def undo_last_import(store: Store, undone_by: str = "cli",
         store.execute("DELETE FROM import_warning WHERE import_id = ?", [import_id])
         store.execute("DELETE FROM import_log WHERE import_id = ?", [import_id])
         rebuild_derived(store, definitions or load_definitions())
-        store.set_meta("data_version", f"undo-{import_id}")
+        store.set_meta("data_version", _new_version(f"undo-{import_id}"))
     result = UndoResult(int(import_id), dataset_name, file_name, removed, restored)
     store.store_dir.mkdir(parents=True, exist_ok=True)
     with (store.store_dir / "import_attempts.jsonl").open("a", encoding="utf-8") as fh:

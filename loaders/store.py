@@ -91,6 +91,7 @@ class Store:
         self.con = con
         self.url = url
         self.store_dir = store_dir
+        self.memory_setting: str | None = None  # set_memory_limit's value, if it was called
 
     @classmethod
     def open(cls, url: str | None = None, store_dir: Path | None = None) -> Store:
@@ -160,12 +161,19 @@ class Store:
         if not limit:
             yield
             return
-        previous = self.execute("SELECT current_setting('memory_limit')")[0][0]
+        # the value as it was set (reading it back rounds it down a little each time)
+        previous = self.memory_setting or self.execute(
+            "SELECT current_setting('memory_limit')")[0][0]
         self.execute(f"SET memory_limit = '{limit}'")
         try:
             yield
         finally:
             self.execute(f"SET memory_limit = '{previous}'")
+
+    def set_memory_limit(self, limit: str) -> None:
+        """The engine's memory from now on (a size such as ``600MB``, checked by the caller)."""
+        self.execute(f"SET memory_limit = '{limit}'")
+        self.memory_setting = limit
 
     # --- reads ----------------------------------------------------------------------------
 

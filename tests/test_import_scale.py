@@ -192,6 +192,25 @@ def test_command_line_imports_several_files(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "which dataset" in unknown.stderr
 
 
+def test_a_dry_run_of_several_files_checks_them_as_one_import(tmp_path: Path) -> None:
+    """Officials refer to nothing, but pairings and visits refer to the households and
+    officials given with them: the dry run accepts what the import would, and writes nothing."""
+    files = write_csvs(tiny_frames(), tmp_path / "files")
+    env = {"KUSIAO_STORE_DIR": str(tmp_path / "store"), "PATH": "/usr/bin:/bin"}
+    named = [f"{name}={files[name]}" for name in ("households", "officials", "pairings",
+                                                  "visits")]
+    dry = subprocess.run([sys.executable, "-m", "loaders", "--lang", "en", "import",
+                          "--dry-run", *named],
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert dry.returncode == 0, dry.stderr
+    store = Store.open(f"duckdb://{tmp_path / 'store' / 'kusiao.duckdb'}",
+                       store_dir=tmp_path / "store")
+    try:
+        assert store.count("household") == 0 and store.count("visit") == 0
+    finally:
+        store.close()
+
+
 TRICKY = {
     "id": ["H-1", " H-2", "H 3", "ก1", "๑๒", "H.4/5", "-", "", "  "],
     "text": ["นาง ก", "นาง  ก", " นาง", "นาง ", "a\tb", "a\u00a0b", "a\u200bb", "-", "–",

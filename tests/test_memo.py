@@ -129,3 +129,30 @@ def test_a_memoised_frame_is_known_by_its_key() -> None:
 
 def double(frame: pd.DataFrame) -> pd.DataFrame:
     return frame * 2
+
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+
+
+def test_values_with_equal_hashes_are_not_taken_for_each_other() -> None:
+    assert hash(Point(-1)) == hash(Point(-2))  # Python hashes -1 and -2 alike
+    assert memo.fingerprint(Point(-1)) != memo.fingerprint(Point(-2))
+    frame = pd.DataFrame({"a": [1.234]})
+    marked = frame.copy()
+    marked.attrs["decimals"] = 2  # read by some table builders
+    assert memo.fingerprint(frame) != memo.fingerprint(marked)
+
+
+def test_forgetting_a_frame_needs_no_lock() -> None:
+    """The collector may free a known frame in a thread that holds the registry's lock."""
+    frame = pd.DataFrame({"a": [1]})
+    memo.known_as(frame, "t")
+    key = id(frame)
+    with memo._KNOWN_LOCK:  # as if the thread were inside _remember when the frame is freed
+        del frame
+        import gc
+
+        gc.collect()
+        assert key not in memo._KNOWN
