@@ -568,8 +568,8 @@ def coverage_sentence(bands: pd.DataFrame, check: CaseloadCheck,
     if not worst.empty:
         places = ", ".join(
             t("coverage.sentence_place", lang, name=amphoe_names.get(r.amphoe_code, r.amphoe_code),
-              share=f"{r.not_recent_share:.0%}", n=int(r.households - r.recent),
-              of=int(r.households))
+              share=f"{r.not_recent_share:.0%}", n=format_number(int(r.households - r.recent)),
+              of=format_number(int(r.households)))
             for r in worst.itertuples())
         parts.append(t("coverage.sentence_recency", lang, n=len(worst), days=days,
                        places=places))
@@ -592,11 +592,12 @@ def agencies_sentence(league: pd.DataFrame, names: Mapping[str, str], lang: str)
         row = slow.iloc[0]
         return t("agencies.sentence_one", lang, name=names.get(row.agency_code, row.agency_code),
                  rate=f"{row.visits_per_household_quarter:.2f}",
-                 overdue=int(row.officials_overdue),
+                 overdue=format_number(int(row.officials_overdue)),
                  share="–" if pd.isna(row.climbed_share) else f"{row.climbed_share:.0%}")
     visits = ", ".join(
         t("agencies.sentence_rate", lang, name=names.get(r.agency_code, r.agency_code),
-          rate=f"{r.visits_per_household_quarter:.2f}", overdue=int(r.officials_overdue))
+          rate=f"{r.visits_per_household_quarter:.2f}",
+          overdue=format_number(int(r.officials_overdue)))
         for r in slow.itertuples())
     climbed = ", ".join(
         t("agencies.sentence_share", lang, name=names.get(r.agency_code, r.agency_code),
@@ -638,7 +639,7 @@ def matrix_chart(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str
                         horizontal_spacing=0.01, vertical_spacing=0.01)
     fig.add_trace(go.Heatmap(
         z=z, x=x, y=y, colorscale=HEAT_SCALE, showscale=False, xgap=1, ygap=1,
-        text=[[str(v) if v else "" for v in row] for row in z], texttemplate="%{text}",
+        text=[[f"{v:,}" if v else "" for v in row] for row in z], texttemplate="%{text}",
         customdata=[full] * len(y),
         hovertemplate="%{y} · %{customdata}: %{z:,}<extra></extra>"), row=2, col=1)
     if NO_BUDDY in codes:
