@@ -102,6 +102,13 @@ def page_header(ctx: PageContext, title_key: str) -> None:
                f":material/event: {ctx.t('app.data_as_of', date=format_date(ctx.as_of, ctx.lang))}")
 
 
+def counts_config(frame: pd.DataFrame) -> dict[str, Any]:
+    """Whole-number columns shown with thousands separators (186,588, not 186588), still
+    sorting as numbers."""
+    return {c: st.column_config.NumberColumn(format="localized") for c in frame.columns
+            if pd.api.types.is_integer_dtype(frame[c])}
+
+
 SHOWN_ROWS = 500
 """Rows of a list (officials, households) sent to the browser at most; the downloads hold
 every row. At a million households a list can run to thousands of rows."""
@@ -113,7 +120,7 @@ def row_list(ctx: PageContext, table: pd.DataFrame, stem: str, key: str,
     more) and all of it as CSV and XLSX."""
     shown = table.head(SHOWN_ROWS)
     st.dataframe(shown, hide_index=True, height=min(36 * (len(shown) + 1), max_height),
-                 **dataframe_options)
+                 **{"column_config": counts_config(shown), **dataframe_options})
     if len(table) > len(shown):
         st.caption(ctx.t("download.shown_of", shown=format_number(len(shown)),
                          total=format_number(len(table))))

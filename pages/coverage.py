@@ -13,6 +13,7 @@ from dashboard.ui import (
     agency_names,
     amphoe_names,
     context,
+    counts_config,
     download_buttons,
     page_header,
     row_list,
@@ -76,8 +77,9 @@ left.plotly_chart(memoised(coverage.matrix_chart, matrix, measure, places, full_
 table = memoised(coverage.matrix_table, matrix, measure, places, order, ctx.lang)
 right.dataframe(table, hide_index=True,
                 height=min(coverage.matrix_height(len(table) - 1), 35 * (len(table) + 1) + 3),
-                column_config={c: st.column_config.NumberColumn(c, help=full_names[c])
-                               for c in order})
+                column_config=counts_config(table) | {
+                    c: st.column_config.NumberColumn(c, help=full_names[c], format="localized")
+                    for c in order})
 with right:
     download_buttons(ctx, table, f"coverage_{measure}", key="matrix_dl")
 st.caption(ctx.t("coverage.matrix_note"))
@@ -106,7 +108,8 @@ for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=Tr
                         key=f"coverage_recency_{by}", config={"displaylogo": False})
         recency = memoised(coverage.recency_table, bands[by], by, names, days, ctx.lang)
         with st.expander(ctx.t("download.title"), icon=":material/download:"):
-            st.dataframe(memoised(coverage.for_screen, recency), hide_index=True)
+            shown = memoised(coverage.for_screen, recency)
+            st.dataframe(shown, hide_index=True, column_config=counts_config(shown))
             download_buttons(ctx, recency, f"coverage_recency_{by.removesuffix('_code')}",
                              key=f"recency_{by}_dl")
 st.caption(ctx.t("coverage.recency_note", date=as_of, days=days, min=tables.MIN_GROUP))

@@ -11,6 +11,7 @@ from dashboard.memo import memoised
 from dashboard.ui import (
     amphoe_names,
     context,
+    counts_config,
     download_buttons,
     level_names,
     page_header,
@@ -61,8 +62,9 @@ def place_map(values, places, by, names, key, filter_key, bounds=None, features=
     left.plotly_chart(fig, key=key, selection_mode="points", config=PLOTLY_CONFIG,
                       on_select=lambda: clicked(key, filter_key))
     table = memoised(map_charts.place_table, colouring, names, label, ctx.lang)
-    right.dataframe(memoised(map_charts.table_for_display, table), hide_index=True,
-                    height=min(560, 35 * (len(table) + 1) + 3))
+    shown = memoised(map_charts.table_for_display, table)
+    right.dataframe(shown, hide_index=True, height=min(560, 35 * (len(table) + 1) + 3),
+                    column_config=counts_config(shown))
     with right:
         download_buttons(ctx, table, f"map_{by.removesuffix('_code')}_{indicator}", key=key)
 
