@@ -645,7 +645,7 @@ def matrix_chart(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str
     if NO_BUDDY in codes:
         fig.add_trace(go.Heatmap(
             z=alarm, x=x, y=y, colorscale=[[0, LEVEL_COLOURS[0]], [1, LEVEL_COLOURS[0]]],
-            showscale=False, xgap=1, ygap=1, texttemplate="%{z}", hoverongaps=False,
+            showscale=False, xgap=1, ygap=1, texttemplate="%{z:,}", hoverongaps=False,
             hovertemplate="%{y} · %{x}: %{z:,}<extra></extra>"), row=2, col=1)
     tops = table.iloc[-1][x].to_numpy()
     fig.add_trace(go.Bar(x=x, y=tops, marker={"color": NEUTRAL}, customdata=full,

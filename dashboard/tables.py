@@ -64,5 +64,10 @@ def transition_table(frame: pd.DataFrame, names: Mapping[int, str], lang: str) -
 
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:
-    """Empty cells (suppressed figures) shown as a dash instead of "None" on screen."""
-    return frame.astype(object).where(frame.notna(), "–")
+    """Empty cells (suppressed figures) shown as a dash instead of "None" on screen, and
+    whole-number columns with thousands separators (186,588)."""
+    out = frame.astype(object).where(frame.notna(), "–")
+    for column in frame.columns:
+        if pd.api.types.is_integer_dtype(frame[column]):
+            out[column] = [v if isinstance(v, str) else f"{int(v):,}" for v in out[column]]
+    return out
