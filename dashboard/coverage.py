@@ -104,15 +104,21 @@ class CoverageMatrix:
 
 
 def coverage_matrix(con: BaseBackend, filters: Filters) -> CoverageMatrix:
+    """Three passes over the households: the cells, the agency margin, the total. The amphoe
+    margin is the cells added up: an official belongs to one agency, so within an amphoe no
+    official is in two cells (across amphoe one may be, so the other margin and the total
+    count officials anew)."""
     table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
     counts = {"households": _.count(), "officials": _.official_id.nunique()}
-    cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(**counts).execute()
-    by_amphoe = table.group_by("amphoe_code").aggregate(
+    cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(
         paired=_.paired.cast("int64").sum(), **counts).execute()
+    by_amphoe = cells.groupby("amphoe_code", as_index=False)[
+        ["paired", "households", "officials"]].sum()
     by_agency = table.group_by("agency_code").aggregate(**counts).execute()
     totals = table.aggregate(paired=_.paired.cast("int64").sum(), **counts).execute().iloc[0]
     return CoverageMatrix(
-        cells=cells.sort_values(["amphoe_code", "agency_code"], ignore_index=True),
+        cells=cells[["amphoe_code", "agency_code", "households", "officials"]].sort_values(
+            ["amphoe_code", "agency_code"], ignore_index=True),
         by_amphoe=by_amphoe.fillna({"paired": 0}).sort_values("amphoe_code", ignore_index=True),
         by_agency=by_agency.sort_values("agency_code", ignore_index=True),
         households=int(totals["households"]),
