@@ -223,15 +223,15 @@ def _parse_uniques(uniques: RawColumn, col: Column,
     bulk = _plain(uniques, col)
     if bulk is None:
         result = pa.nulls(len(uniques), target)
-        todo = np.arange(len(uniques))
+        unparsed = np.arange(len(uniques))
     else:
         result, done = bulk
-        todo = np.flatnonzero(~done)
-    raw = (uniques.take(pa.array(todo)).to_pylist() if isinstance(uniques, pa.Array)
-           else uniques.iloc[todo].tolist())
+        unparsed = np.flatnonzero(~done)
+    raw = (uniques.take(pa.array(unparsed)).to_pylist() if isinstance(uniques, pa.Array)
+           else uniques.iloc[unparsed].tolist())
     parser = _parser(col)
     parsed: list[Any] = []
-    for index, value in zip(todo.tolist(), raw, strict=True):
+    for index, value in zip(unparsed.tolist(), raw, strict=True):
         key = _cache_key(value)
         hit = cache.get(key)
         if hit is None:
@@ -244,9 +244,9 @@ def _parse_uniques(uniques: RawColumn, col: Column,
         if hit[1] is not None:
             errors[index] = hit[1]
         parsed.append(hit[0])
-    if len(todo):
+    if len(unparsed):
         mask = np.zeros(len(uniques), dtype=bool)
-        mask[todo] = True
+        mask[unparsed] = True
         result = pc.replace_with_mask(result, pa.array(mask), pa.array(parsed, type=target))
     if bulk is not None and (col.minimum is not None or col.maximum is not None):
         numbers = result.cast(pa.float64()).to_numpy(zero_copy_only=False)

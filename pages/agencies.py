@@ -16,7 +16,6 @@ from dashboard.thai_dates import format_date
 from dashboard.ui import (
     amphoe_names,
     context,
-    counts_config,
     download_buttons,
     level_names,
     page_header,
@@ -65,9 +64,8 @@ left.plotly_chart(memoised(coverage.league_chart, league, names, picked, ctx.lan
                   config={"displaylogo": False, "doubleClickDelay": 200})
 table = memoised(coverage.league_table, league, names, level_name, ctx.lang)
 with right:
-    shown = memoised(coverage.for_screen, table)
-    st.dataframe(shown, hide_index=True, height=min(36 * (len(table) + 1), 580),
-                 column_config=counts_config(shown))
+    st.dataframe(memoised(coverage.for_screen, table), hide_index=True,
+                 height=min(36 * (len(table) + 1), 580))
     download_buttons(ctx, table, "agencies_league", key="league_dl")
 st.caption(ctx.t("agencies.league_note", quarters=int(league["quarters"].max()),
                  min=tables.MIN_GROUP))
@@ -112,6 +110,5 @@ st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.la
                  min=tables.MIN_GROUP))
 with st.expander(ctx.t("download.title"), icon=":material/download:"):
     recency = memoised(coverage.recency_table, bands, "amphoe_code", places, days, ctx.lang)
-    shown = memoised(coverage.for_screen, recency)
-    st.dataframe(shown, hide_index=True, column_config=counts_config(shown))
+    st.dataframe(memoised(coverage.for_screen, recency), hide_index=True)
     download_buttons(ctx, recency, "agencies_recency", key="agencies_recency_dl")

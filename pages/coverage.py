@@ -108,8 +108,7 @@ for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=Tr
                         key=f"coverage_recency_{by}", config={"displaylogo": False})
         recency = memoised(coverage.recency_table, bands[by], by, names, days, ctx.lang)
         with st.expander(ctx.t("download.title"), icon=":material/download:"):
-            shown = memoised(coverage.for_screen, recency)
-            st.dataframe(shown, hide_index=True, column_config=counts_config(shown))
+            st.dataframe(memoised(coverage.for_screen, recency), hide_index=True)
             download_buttons(ctx, recency, f"coverage_recency_{by.removesuffix('_code')}",
                              key=f"recency_{by}_dl")
 st.caption(ctx.t("coverage.recency_note", date=as_of, days=days, min=tables.MIN_GROUP))

@@ -97,8 +97,7 @@ cards = households.profile_cards(profile, ctx.lang, names, line)
 st.html("<style>.st-key-households_buddy_card [data-testid='stMetricValue'] "
         "{font-size: 1.75rem}</style>")
 columns = st.columns([2] * (len(cards) - 1) + [3])
-with columns[-1]:
-    columns[-1] = st.container(key="households_buddy_card")
+columns[-1] = columns[-1].container(key="households_buddy_card")
 for column, card in zip(columns, cards, strict=True):
     column.metric(card.label, card.value, delta=card.delta, delta_color=card.tone,
                   delta_arrow="auto" if card.tone == "normal" else "off", border=True,

@@ -11,7 +11,6 @@ from dashboard.ui import (
     agency_names,
     amphoe_names,
     context,
-    counts_config,
     download_buttons,
     level_names,
     page_header,
@@ -93,9 +92,8 @@ left.plotly_chart(memoised(charts.comparison_chart, compare, by, group_names,
                   key="outcomes_compare")
 compare_table = memoised(tables.comparison_table, compare, by, group_names, names[target_two.level],
                                         ctx.lang)
-shown = memoised(tables.for_display, compare_table)
-right.dataframe(shown, hide_index=True, height=min(36 * (len(compare_table) + 1), 720),
-                column_config=counts_config(shown))
+right.dataframe(memoised(tables.for_display, compare_table), hide_index=True,
+                height=min(36 * (len(compare_table) + 1), 720))
 right.caption(ctx.t("outcomes.compare_note", min=tables.MIN_GROUP, small=tables.SMALL_GROUP))
 download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")
 with st.expander(ctx.t("download.title"), icon=":material/download:"):

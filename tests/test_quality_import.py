@@ -85,12 +85,17 @@ def table_with(at: AppTest, column: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
-def upload_app(monkeypatch: pytest.MonkeyPatch, folder: Path, role: str = "officer") -> AppTest:
+def page_as(monkeypatch: pytest.MonkeyPatch, role: str, page: str) -> AppTest:
+    """``pages/<page>`` opened through the entrypoint by a deployment for ``role``."""
     monkeypatch.setenv("KUSIAO_ROLE", role)
     at = run_app()
-    at.switch_page("../pages/data_import.py").run()
+    at.switch_page(f"../pages/{page}").run()
     assert not at.exception
     return at
+
+
+def upload_app(monkeypatch: pytest.MonkeyPatch, folder: Path, role: str = "officer") -> AppTest:
+    return page_as(monkeypatch, role, "data_import.py")
 
 
 def test_import_page_saves_a_good_cp874_file_with_buddhist_era_dates_and_undoes_it(
@@ -147,11 +152,7 @@ def test_import_page_is_for_the_data_officer(tmp_path: Path, tiny_template, use_
 def quality_page(use_store, folder: Path, monkeypatch: pytest.MonkeyPatch, role: str) -> AppTest:
     """The Data quality page on the store in ``folder``, seen in ``role``."""
     use_store(folder)
-    monkeypatch.setenv("KUSIAO_ROLE", role)
-    at = run_app()
-    at.switch_page("../pages/data_quality.py").run()
-    assert not at.exception
-    return at
+    return page_as(monkeypatch, role, "data_quality.py")
 
 
 def test_quality_page_masks_for_analysts_and_hides_rows_from_viewers(
