@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
+from dashboard.compiled import value
 from dashboard.definitions import Definitions
 from dashboard.filters import Choices, Filters, apply_place_agency
 from dashboard.targets import deprived_column
@@ -41,9 +43,10 @@ def data_as_of(con: BaseBackend) -> dt.date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
-def _quarter(con: BaseBackend, filters: Filters) -> int | None:
+def _quarter(con: BaseBackend, filters: Filters) -> Any:
+    """The selected quarter (as a page query's parameter), or the latest one."""
     if filters.quarter is not None:
-        return filters.quarter
+        return value(filters, "quarter")
     latest = con.table("quarter_calendar").q_idx.max().execute()
     return None if latest is None or pd.isna(latest) else int(latest)
 

@@ -20,7 +20,7 @@ import ibis
 import pandas as pd
 import streamlit as st
 
-from dashboard import memo, metrics, quality
+from dashboard import compiled, memo, metrics, quality
 from dashboard.definitions import Definitions, definitions_path, load_definitions
 from dashboard.filters import Choices, Filters
 from loaders import importer
@@ -106,6 +106,16 @@ def data_as_of(version: str) -> dt.date | None:
         return metrics.data_as_of(store().con)
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _page_backend(version: str) -> Any:
+    """What page queries run on: with DuckDB, a backend on the store's connection that keeps
+    the SQL it compiled and the tables it looked up, for this data version."""
+    current = store()
+    if current.con.name != "duckdb":
+        return current.con
+    return compiled.PageBackend.for_connection(current.raw)
+
+
 QUERIES = frozenset({
     "overview_kpis", "target_trend", "place_summary", "level_trend", "transitions",
     "income_histogram", "income_medians", "dimension_deprivation", "group_comparison",
@@ -130,8 +140,9 @@ def _query(version: str, name: str, filters_key: str, params: tuple[tuple[str, A
     kwargs = dict(params)
     if "definitions" in inspect.signature(function).parameters:
         kwargs["definitions"] = definitions()
-    with _LOCK:
-        return function(store().con, _filters, **kwargs)
+    backend = _page_backend(version)
+    with _LOCK, compiled.reading(backend, _filters):
+        return function(backend, _filters, **kwargs)
 
 
 def query(name: str, version: str, filters: Filters, **params: Any) -> Any:

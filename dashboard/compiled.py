@@ -1,0 +1,179 @@
+"""Page queries compiled to SQL once per shape, not once per filter value.
+
+Turning an Ibis expression into SQL costs a few milliseconds, more than the engine needs to
+answer it on the provincial data, and looking up a table's schema costs another two. Pages
+ask the same questions again and again with other filter values, so:
+
+- while a page query runs (:func:`bound`), the place, agency and quarter filters enter the
+  expression as named parameters (:func:`value`), so choosing another amphoe gives an equal
+  expression;
+- :class:`PageBackend` keeps the SQL of each expression it has compiled, with a marker where
+  each parameter goes, and writes the current values into it; and it keeps the tables it has
+  looked up. One is made per data version (the schemas can change only with the data).
+
+Outside :func:`bound` (the importer, tests calling a query directly) filters are plain
+literals and nothing is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import ibis.expr.types as ir
+from ibis.backends.duckdb import Backend as DuckDBBackend
+
+if TYPE_CHECKING:
+    from dashboard.filters import Filters
+
+PARAMETERS: dict[str, ir.Scalar] = {
+    "amphoe": ibis.param("string"),
+    "tambon": ibis.param("string"),
+    "agency": ibis.param("string"),
+    "quarter": ibis.param("int32"),
+}
+"""The filter fields that enter page queries as parameters, one Ibis parameter each for the
+life of the process (an expression is equal to an earlier one only if its parameters are)."""
+
+_MARKERS: dict[str, Any] = {
+    "amphoe": "KUSIAO_PARAMETER_amphoe",
+    "tambon": "KUSIAO_PARAMETER_tambon",
+    "agency": "KUSIAO_PARAMETER_agency",
+    "quarter": -918273645,
+}
+"""What each parameter is compiled as, to be found again in the SQL text."""
+
+_MARKER_PATTERN = re.compile(
+    "|".join([f"'{_MARKERS[name]}'" for name in ("amphoe", "tambon", "agency")]
+             + [rf"(?<![\w.]){_MARKERS['quarter']}(?![\w.])"]))
+_NAME_OF_MARKER = {f"'{m}'" if isinstance(m, str) else str(m): name for name, m in _MARKERS.items()}
+
+_MISSING = object()
+
+_BOUND: contextvars.ContextVar[Filters | None] = contextvars.ContextVar("bound", default=None)
+
+
+@contextlib.contextmanager
+def bound(filters: Filters) -> Iterator[None]:
+    """Within this block, :func:`value` gives parameters and a :class:`PageBackend` compiles
+    them with the values of ``filters``."""
+    token = _BOUND.set(filters)
+    try:
+        yield
+    finally:
+        _BOUND.reset(token)
+
+
+def reading(backend: Any, filters: Filters) -> contextlib.AbstractContextManager[None]:
+    """:func:`bound` when ``backend`` is a :class:`PageBackend`; nothing otherwise (any other
+    backend is given plain values)."""
+    return bound(filters) if isinstance(backend, PageBackend) else contextlib.nullcontext()
+
+
+def value(filters: Filters, name: str) -> Any:
+    """The filter's value as it should enter an expression: its parameter while a page query
+    runs under :func:`bound` with the same value, the plain value otherwise."""
+    plain = getattr(filters, name)
+    current = _BOUND.get()
+    if plain is not None and current is not None and getattr(current, name) == plain:
+        return PARAMETERS[name]
+    return plain
+
+
+def _literal(name: str, filter_value: Any) -> str:
+    if name == "quarter":
+        return str(int(filter_value))
+    return "'" + str(filter_value).replace("'", "''") + "'"
+
+
+def fill(sql: str, filters: Filters) -> str:
+    """The SQL with each parameter's marker replaced by the filter's value, as a literal."""
+    def replace(match: re.Match[str]) -> str:
+        name = _NAME_OF_MARKER[match.group(0)]
+        filter_value = getattr(filters, name)
+        if filter_value is None:
+            raise ValueError(f"the query uses the {name} filter, which is not set")
+        return _literal(name, filter_value)
+    return _MARKER_PATTERN.sub(replace, sql)
+
+
+class PageBackend(DuckDBBackend):
+    """A DuckDB backend on the store's connection that keeps table lookups and compiled SQL.
+
+    Made with :meth:`for_store`; one per data version, as a table looked up here keeps the
+    schema it had then.
+    """
+
+    SQL_ENTRIES = 4096
+
+    SQL_ENTRIES = 4096
+    RESULT_ENTRIES = 256
+    RESULT_ROWS = 2_000
+
+    def _keep(self) -> None:
+        self._tables: dict[tuple[str, Any], ir.Table] = {}
+        self._sql: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self._results: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._kept_lock = threading.Lock()
+
+    @classmethod
+    def for_connection(cls, con: Any) -> PageBackend:
+        backend = cls.from_connection(con)
+        backend._keep()
+        return backend
+
+    def table(self, name: str, /, *, database: Any = None) -> ir.Table:
+        key = (name, database)
+        table = self._tables.get(key)
+        if table is None:
+            table = super().table(name, database=database)
+            with self._kept_lock:
+                self._tables[key] = table
+        return table
+
+    def execute(self, expr: ir.Expr, /, *, params: Any = None, limit: Any = None,
+                **kwargs: Any) -> Any:
+        """Small results are kept by their SQL: the data cannot change under a backend made
+        for one data version, and several page queries ask the same thing (the latest
+        quarter, the calendar). Each caller gets its own copy."""
+        if _BOUND.get() is None or params or kwargs:
+            return super().execute(expr, params=params, limit=limit, **kwargs)
+        key = (expr.op(), limit, self.compile(expr.as_table(), limit=limit))
+        with self._kept_lock:
+            kept = self._results.get(key, _MISSING)
+            if kept is not _MISSING:
+                self._results.move_to_end(key)
+        if kept is _MISSING:
+            kept = super().execute(expr, limit=limit)
+            if len(kept) > self.RESULT_ROWS if hasattr(kept, "__len__") else False:
+                return kept
+            with self._kept_lock:
+                self._results[key] = kept
+                while len(self._results) > self.RESULT_ENTRIES:
+                    self._results.popitem(last=False)
+        return kept.copy() if hasattr(kept, "copy") else kept
+
+    def compile(self, expr: ir.Expr, /, *, limit: int | None = None,
+                params: Any = None, pretty: bool = False) -> str:
+        filters = _BOUND.get()
+        if filters is None or params:
+            return super().compile(expr, limit=limit, params=params, pretty=pretty)
+        key = (expr.op(), limit, pretty)
+        with self._kept_lock:
+            sql = self._sql.get(key)
+            if sql is not None:
+                self._sql.move_to_end(key)
+        if sql is None:
+            markers = {PARAMETERS[name]: marker for name, marker in _MARKERS.items()}
+            sql = super().compile(expr, limit=limit, params=markers, pretty=pretty)
+            with self._kept_lock:
+                self._sql[key] = sql
+                while len(self._sql) > self.SQL_ENTRIES:
+                    self._sql.popitem(last=False)
+        return fill(sql, filters)

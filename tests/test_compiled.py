@@ -1,0 +1,110 @@
+"""Page queries compiled once per shape give the same answers as compiled afresh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard import compiled, memo, metrics, store_access
+from dashboard.definitions import load_definitions
+from dashboard.filters import Filters
+from dashboard.privacy import Viewer
+from loaders.store import Store
+
+PARAMS = {
+    "household_table": {"viewer": Viewer(role="analyst")},
+    "household_profile": {"household_id": "KK-4001-0001", "viewer": Viewer(role="officer")},
+    "map_cells": {"cell_m": 5000},
+    "recency_bands": {"by": "agency_code"},
+    "group_comparison": {"by": "agency_code", "level": 3},
+}
+
+
+def _function(name: str):
+    return next(getattr(m, name) for m in store_access.QUERY_MODULES if hasattr(m, name))
+
+
+def _answer(name: str, con, filters: Filters):
+    function = _function(name)
+    kwargs = dict(PARAMS.get(name, {}))
+    if "definitions" in function.__code__.co_varnames:
+        kwargs["definitions"] = load_definitions()
+    with compiled.reading(con, filters):
+        return function(con, filters, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_store_dir: Path):
+    store = Store.open(f"duckdb://{demo_store_dir / 'store.duckdb'}", store_dir=demo_store_dir)
+    yield store
+    store.close()
+
+
+def _filter_sets(store: Store) -> list[Filters]:
+    quarters = sorted(int(q) for q in store.table("quarter_calendar").q_idx.execute())
+    some = store.table("status_quarter").filter(lambda t: t.q_idx == quarters[-1]).select(
+        "amphoe_code", "tambon_code", "agency_code").limit(1).execute().iloc[0]
+    return [
+        Filters(),
+        Filters(amphoe=some.amphoe_code),
+        Filters(amphoe="4010"),
+        Filters(amphoe=some.amphoe_code, tambon=some.tambon_code),
+        Filters(agency=some.agency_code, levels=(1, 2)),
+        Filters(amphoe=some.amphoe_code, agency=some.agency_code, quarter=quarters[-2]),
+        Filters(quarter=quarters[0]),
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(store_access.QUERIES))
+def test_every_page_query_answers_as_compiled_afresh(demo: Store, name: str) -> None:
+    backend = compiled.PageBackend.for_connection(demo.raw)
+    for filters in _filter_sets(demo):
+        fresh = _answer(name, demo.con, filters)
+        kept = _answer(name, backend, filters)
+        again = _answer(name, backend, filters)  # from the kept SQL and results
+        assert memo.fingerprint(kept) == memo.fingerprint(fresh), (name, filters)
+        assert memo.fingerprint(again) == memo.fingerprint(fresh), (name, filters)
+
+
+def test_another_amphoe_reuses_the_sql_and_answers_for_that_amphoe(demo: Store) -> None:
+    backend = compiled.PageBackend.for_connection(demo.raw)
+    definitions = load_definitions()
+    counts = {}
+    for amphoe in ("4001", "4005"):
+        filters = Filters(amphoe=amphoe)
+        with compiled.reading(backend, filters):
+            counts[amphoe] = metrics.overview_kpis(backend, filters, definitions).households
+        if amphoe == "4001":
+            shapes = len(backend._sql)
+    assert len(backend._sql) == shapes  # nothing compiled for the second amphoe
+    for amphoe, households in counts.items():
+        expected = metrics.overview_kpis(demo.con, Filters(amphoe=amphoe), definitions)
+        assert households == expected.households > 0
+    assert counts["4001"] != counts["4005"]
+
+
+def test_a_kept_result_is_a_copy_for_each_caller(demo: Store) -> None:
+    backend = compiled.PageBackend.for_connection(demo.raw)
+    with compiled.bound(Filters()):
+        first = backend.table("quarter_calendar").execute()
+        first["q_idx"] = -1
+        second = backend.table("quarter_calendar").execute()
+    assert (second["q_idx"] > 0).all()
+
+
+def test_values_are_written_as_literals() -> None:
+    sql = f"a = '{compiled._MARKERS['amphoe']}' AND q <= {compiled._MARKERS['quarter']}"
+    filled = compiled.fill(sql, Filters(amphoe="40'05", quarter=25661))
+    assert filled == "a = '40''05' AND q <= 25661"
+    with pytest.raises(ValueError, match="amphoe"):
+        compiled.fill(sql, Filters(quarter=25661))
+
+
+def test_outside_a_page_query_filters_are_plain_values(demo: Store) -> None:
+    filters = Filters(amphoe="4005")
+    assert compiled.value(filters, "amphoe") == "4005"
+    with compiled.bound(filters):
+        assert compiled.value(filters, "amphoe") is compiled.PARAMETERS["amphoe"]
+        # a filter built inside the query with another value stays a literal
+        assert compiled.value(Filters(amphoe="4010"), "amphoe") == "4010"
