@@ -40,6 +40,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from ibis.backends import BaseBackend
 
 from dashboard import charts, coverage, geo, map_charts
@@ -376,39 +377,65 @@ def projector(fig: go.Figure, height: int, font_size: int = PROJECTOR_FONT,
     lines 1.6 and markers 1.4 times thicker. Labels inside the tile map's hexagons scale with
     the figure's height instead (the hexagons do); a bar chart with many rows gets every row's
     name in the largest type that fits. ``fig`` itself is left as it was."""
-    out = go.Figure(fig)
-    small, growth = font_size - 2, height / (fig.layout.height or height)
-    out.update_layout(height=height, width=width, paper_bgcolor="white",
-                      font={"size": font_size, "color": INK},
-                      legend={"font": {"size": small}, "title": {"font": {"size": small}}},
-                      hoverlabel={"font": {"size": font_size}})
-    for axes in (out.update_xaxes, out.update_yaxes):
-        axes(tickfont={"size": small, "color": INK}, automargin=True,
-             title={"font": {"size": font_size, "color": INK}})
-    for annotation in out.layout.annotations:
-        annotation.update(font={"size": small})
-        if annotation.yref == "paper" and (annotation.y or 0) >= 1:  # a header above the plot
-            annotation.update(yshift=font_size // 2)  # clear of the marks at the very top
-            out.update_layout(margin={"t": max(out.layout.margin.t or 0, font_size * 2.6)})
+    spec = fig.to_plotly_json()  # a deep copy, restyled as plain dicts and checked once below
+    layout = spec["layout"]
+    if layout.get("template") == pio.templates[pio.templates.default].to_plotly_json():
+        del layout["template"]  # go.Figure puts the default back, without checking it anew
+    small, growth = font_size - 2, height / (layout.get("height") or height)
+    _update(layout, {"height": height, "width": width, "paper_bgcolor": "white",
+                     "font": {"size": font_size, "color": INK},
+                     "legend": {"font": {"size": small}, "title": {"font": {"size": small}}},
+                     "hoverlabel": {"font": {"size": font_size}}})
+    # every x and y axis, as update_xaxes and update_yaxes reach them
+    y_axes = ["yaxis", *(name for name in layout if re.fullmatch(r"yaxis\d+", name))]
+    x_axes = ["xaxis", *(name for name in layout if re.fullmatch(r"xaxis\d+", name))]
+    for name in x_axes + y_axes:
+        _update(layout.setdefault(name, {}), {
+            "tickfont": {"size": small, "color": INK}, "automargin": True,
+            "title": {"font": {"size": font_size, "color": INK}}})
+    for annotation in layout.get("annotations", ()):
+        _update(annotation, {"font": {"size": small}})
+        if annotation.get("yref") == "paper" and (annotation.get("y") or 0) >= 1:  # a header
+            annotation["yshift"] = font_size // 2  # clear of the marks at the very top
+            margin = layout.setdefault("margin", {})
+            margin["t"] = max(margin.get("t") or 0, font_size * 2.6)
     rows: set[Any] = set()
-    for trace in out.data:
-        size = getattr(trace, "textfont", None) and trace.textfont.size
-        in_tiles = trace.type == "scatter" and trace.marker.symbol == "hexagon"
+    for trace in spec["data"]:
+        textfont, line, marker = (trace.get(key, {}) for key in ("textfont", "line", "marker"))
+        size = textfont.get("size")
+        kind = trace["type"]
+        in_tiles = kind == "scatter" and marker.get("symbol") == "hexagon"
         if size:
             grown = growth * 1.15 if in_tiles else font_size / 15
-            trace.update(textfont={"size": round(size * grown)})
-        if trace.type == "scatter" and "lines" in (trace.mode or "") and not trace.fill:
-            trace.update(line={"width": (trace.line.width or 2) * 1.6})
-            if trace.marker.size:
-                trace.update(marker={"size": trace.marker.size * 1.4})
-        if trace.type == "bar" and trace.orientation == "h":
-            rows.update(trace.y or ())
-        if trace.type == "sankey":
-            _drop_empty_nodes(trace)
+            textfont["size"] = round(size * grown)
+        if kind == "scatter" and "lines" in (trace.get("mode") or "") and not trace.get("fill"):
+            trace["line"] = {**line, "width": (line.get("width") or 2) * 1.6}
+            if marker.get("size"):
+                marker["size"] = marker["size"] * 1.4
+        if kind == "bar" and trace.get("orientation") == "h":
+            rows.update(trace.get("y") or ())
     if len(rows) > 12:  # plotly would skip every other name
         fits = int((height - 140) / len(rows) * 0.8)
-        out.update_yaxes(tickmode="linear", dtick=1, tickfont={"size": max(10, min(small, fits))})
+        for name in y_axes:
+            _update(layout[name], {"tickmode": "linear", "dtick": 1,
+                                   "tickfont": {"size": max(10, min(small, fits))}})
+    out = go.Figure(spec)
+    for trace in out.data:
+        if trace.type == "sankey":
+            _drop_empty_nodes(trace)
     return out
+
+
+def _update(target: dict[str, Any], changes: Mapping[str, Any]) -> None:
+    """Change ``target`` (a figure's plain dict) in place as plotly's ``update`` would: dicts
+    merged into dicts, ``None`` removes a value."""
+    for key, value in changes.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, Mapping):
+            _update(target.setdefault(key, {}), value)
+        else:
+            target[key] = value
 
 
 def _drop_empty_nodes(trace: go.Sankey) -> None:

@@ -23,7 +23,9 @@ deputy governor, and the figures (plotly) of the two pages. No Streamlit here.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +37,7 @@ from ibis import _
 from ibis.backends import BaseBackend
 from plotly.subplots import make_subplots
 
-from dashboard.charts import LEVEL_COLOURS, NEUTRAL, _layout
+from dashboard.charts import BASE_LAYOUT, BASE_XAXIS, BASE_YAXIS, LEVEL_COLOURS, NEUTRAL, figure
 from dashboard.definitions import Definitions
 from dashboard.filters import Filters, apply_place_agency
 from dashboard.i18n import format_number, t
@@ -154,36 +156,26 @@ class CaseloadCheck:
 
 
 def caseload_check(con: BaseBackend, filters: Filters) -> CaseloadCheck:
+    """Two reads of the officials' caseloads in the quarter (``official_quarter``, built at
+    import): the distribution, and the exceptions with their details."""
     quarter, as_of = selected_as_of(con, filters)
-    scope = _status(con, filters).filter(_.paired).select("official_id").distinct()
-    official = con.table("official")
-    if not filters.tambon and not filters.levels:
-        home = apply_place_agency(official, Filters(amphoe=filters.amphoe, agency=filters.agency))
-        scope = scope.union(home.select("official_id"), distinct=True)
-    now = con.table("status_quarter")
-    now = now.filter(now.q_idx == quarter, now.paired)
-    checked = official
+    loads = con.table("official_quarter")
+    loads = loads.filter(loads.q_idx == quarter)
     if filters.amphoe or filters.tambon or filters.agency or filters.levels:
-        # every current household of the officials checked (also those outside the
-        # filter), read for those officials only; unfiltered, every official is checked
-        now = now.semi_join(scope, "official_id")
-        checked = official.semi_join(scope, "official_id")
-    load = now.group_by("official_id").aggregate(households=_.count())
-    loads = checked.left_join(load, "official_id").select(
-        "official_id", households=_.households.fill_null(0)).execute()
-    distribution = {int(k): int(v) for k, v in loads["households"].value_counts().items()}
-    # the exceptions' details, read for them alone
-    off = ibis.memtable(loads.loc[loads["households"] != CASELOAD].reset_index(drop=True))
-    ids = now.semi_join(off, "official_id").group_by("official_id").aggregate(
-        household_ids=_.household_id.group_concat("; ", order_by=_.household_id))
-    paired_before = con.table("pairing").filter(_.start_date <= as_of).semi_join(
-        off, "official_id").select("official_id").distinct().mutate(paired_before=True)
-    details = official.select("official_id", "agency_code", "amphoe_code", official_name=_.name)
-    off = off.join(details, "official_id").left_join(ids, "official_id").drop(
-        "official_id_right").left_join(paired_before, "official_id").drop("official_id_right")
+        scope = _status(con, filters).filter(_.paired).select("official_id").distinct()
+        if not filters.tambon and not filters.levels:
+            home = apply_place_agency(loads, Filters(amphoe=filters.amphoe,
+                                                     agency=filters.agency))
+            scope = scope.union(home.select("official_id"), distinct=True)
+        loads = loads.semi_join(scope, "official_id")
+    counts = loads.group_by("households").aggregate(officials=_.count()).execute()
+    distribution = {int(load): int(n)
+                    for load, n in zip(counts["households"], counts["officials"], strict=True)}
+    names = con.table("official").select("official_id", official_name=_.name)
+    off = loads.filter(loads.households != CASELOAD).join(names, "official_id")
     off = off.mutate(reason=ibis.cases(
         (_.households > CASELOAD, "over"), (_.households > 0, "under"),
-        (_.paired_before.fill_null(False), "none_ended"), else_="none_never"))
+        (_.paired_before, "none_ended"), else_="none_never"))
     officials = off.select("official_id", "official_name", "agency_code", "amphoe_code",
                            "households", "household_ids", "reason").order_by(
         [ibis.desc("households"), "official_id"]).execute()
@@ -193,22 +185,14 @@ def caseload_check(con: BaseBackend, filters: Filters) -> CaseloadCheck:
 
 
 def _unpaired(con: BaseBackend, filters: Filters, as_of: dt.date | None) -> pd.DataFrame:
-    """Households in the filter without a buddy now, with their last buddy (if any)."""
+    """Households in the filter without a buddy now, with their last buddy (if any), read
+    from ``unpaired_quarter`` (built at import)."""
     households = _status(con, filters).filter(~_.paired).select(
-        "household_id", "amphoe_code", "tambon_code", "last_visit_date", "days_since_visit")
-    pairing = con.table("pairing").filter(_.start_date <= as_of).semi_join(households,
-                                                                           "household_id")
-    last = pairing.mutate(rn=ibis.row_number().over(
-        group_by="household_id", order_by=[ibis.desc("end_date"), ibis.desc("official_id")])
-    ).filter(_.rn == 0).select("household_id", previous_official_id=_.official_id,
-                               buddy_ended=_.end_date)
-    agency = con.table("official").select(previous_official_id=_.official_id,
-                                          previous_agency_code=_.agency_code)
-    enrolled = con.table("household").select("household_id", "enrolled_on").semi_join(
-        households, "household_id")
-    out = households.left_join(last, "household_id").drop("household_id_right")
-    out = out.left_join(agency, "previous_official_id").drop("previous_official_id_right")
-    out = out.left_join(enrolled, "household_id").drop("household_id_right")
+        "household_id", "q_idx", "amphoe_code", "tambon_code", "last_visit_date",
+        "days_since_visit")
+    details = con.table("unpaired_quarter")
+    out = households.left_join(details, ["household_id", "q_idx"]).drop("household_id_right",
+                                                                       "q_idx_right")
     since = out.buddy_ended.fill_null(out.enrolled_on)
     out = out.mutate(days_without_buddy=ibis.literal(as_of).delta(since, unit="day"))
     return out.select(
@@ -640,40 +624,56 @@ def matrix_chart(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str
     # households without a buddy: the same cells, in the colour that asks for action
     alarm = [[v if c == NO_BUDDY and v else None for c, v in zip(codes, row, strict=True)]
              for row in z]
-    fig = make_subplots(rows=2, cols=2, shared_xaxes=True, shared_yaxes=True,
-                        column_widths=[0.86, 0.14], row_heights=[0.12, 0.88],
-                        horizontal_spacing=0.01, vertical_spacing=0.01)
-    fig.add_trace(go.Heatmap(
-        z=z, x=x, y=y, colorscale=HEAT_SCALE, showscale=False, xgap=1, ygap=1,
-        text=[[f"{v:,}" if v else "" for v in row] for row in z], texttemplate="%{text}",
-        customdata=[full] * len(y),
-        hovertemplate="%{y} · %{customdata}: %{z:,}<extra></extra>"), row=2, col=1)
-    if NO_BUDDY in codes:
-        fig.add_trace(go.Heatmap(
-            z=alarm, x=x, y=y, colorscale=[[0, LEVEL_COLOURS[0]], [1, LEVEL_COLOURS[0]]],
-            showscale=False, xgap=1, ygap=1, texttemplate="%{z:,}", hoverongaps=False,
-            hovertemplate="%{y} · %{x}: %{z:,}<extra></extra>"), row=2, col=1)
-    tops = table.iloc[-1][x].to_numpy()
-    fig.add_trace(go.Bar(x=x, y=tops, marker={"color": NEUTRAL}, customdata=full,
-                         text=[f"{v:,}" for v in tops], textposition="outside", cliponaxis=False,
-                         hovertemplate="%{customdata}: %{y:,}<extra>" + total + "</extra>"),
-                  row=1, col=1)
-    sides = body[total].to_numpy()
-    fig.add_trace(go.Bar(y=y, x=sides, orientation="h", marker={"color": NEUTRAL},
-                         text=[f"{v:,}" for v in sides], textposition="outside",
-                         cliponaxis=False,
-                         hovertemplate="%{y}: %{x:,}<extra>" + total + "</extra>"),
-                  row=2, col=2)
-    _layout(fig, height=matrix_height(len(y)))
-    fig.update_layout(showlegend=False, margin={"t": 10, "r": 40})
-    fig.update_yaxes(autorange="reversed", row=2, col=1)
-    fig.update_yaxes(showticklabels=False, showgrid=False, row=1, col=1)
-    fig.update_xaxes(showticklabels=False, showgrid=False, row=2, col=2)
+    axes = _matrix_axes()
+    axes["yaxis3"] |= {"autorange": "reversed"}
+    axes["yaxis"] |= {"showticklabels": False, "showgrid": False}
+    axes["xaxis4"] |= {"showticklabels": False, "showgrid": False}
     short = short_agency_names(lang)  # codes (CDD, DOPA) say nothing to most readers
-    fig.update_xaxes(side="bottom", tickangle=-60, tickmode="array", tickvals=x,
-                     ticktext=[short.get(c, label) for c, label in zip(codes, x, strict=True)],
-                     row=2, col=1)
-    return fig
+    axes["xaxis3"] |= {"side": "bottom", "tickangle": -60, "tickmode": "array", "tickvals": x,
+                       "ticktext": [short.get(c, label) for c, label in zip(codes, x, strict=True)]}
+    traces: list[dict[str, object]] = [{
+        "type": "heatmap", "z": z, "x": x, "y": y, "colorscale": HEAT_SCALE, "showscale": False,
+        "xgap": 1, "ygap": 1, "text": [[f"{v:,}" if v else "" for v in row] for row in z],
+        "texttemplate": "%{text}", "customdata": [full] * len(y),
+        "hovertemplate": "%{y} · %{customdata}: %{z:,}<extra></extra>",
+        "xaxis": "x3", "yaxis": "y3"}]
+    if NO_BUDDY in codes:
+        traces.append({
+            "type": "heatmap", "z": alarm, "x": x, "y": y,
+            "colorscale": [[0, LEVEL_COLOURS[0]], [1, LEVEL_COLOURS[0]]], "showscale": False,
+            "xgap": 1, "ygap": 1, "texttemplate": "%{z:,}", "hoverongaps": False,
+            "hovertemplate": "%{y} · %{x}: %{z:,}<extra></extra>", "xaxis": "x3", "yaxis": "y3"})
+    tops = table.iloc[-1][x].to_numpy()
+    traces.append({
+        "type": "bar", "x": x, "y": tops, "marker": {"color": NEUTRAL}, "customdata": full,
+        "text": [f"{v:,}" for v in tops], "textposition": "outside", "cliponaxis": False,
+        "hovertemplate": "%{customdata}: %{y:,}<extra>" + total + "</extra>",
+        "xaxis": "x", "yaxis": "y"})
+    sides = body[total].to_numpy()
+    traces.append({
+        "type": "bar", "y": y, "x": sides, "orientation": "h", "marker": {"color": NEUTRAL},
+        "text": [f"{v:,}" for v in sides], "textposition": "outside", "cliponaxis": False,
+        "hovertemplate": "%{y}: %{x:,}<extra>" + total + "</extra>",
+        "xaxis": "x4", "yaxis": "y4"})
+    return figure(traces, height=matrix_height(len(y)), showlegend=False,
+                  margin={"l": 10, "r": 40, "t": 10, "b": 10}, **axes)
+
+
+@functools.cache
+def _matrix_grid() -> dict[str, dict[str, object]]:
+    """The axes of the matrix's 2 × 2 grid (bars on top and right, shared with the heatmap),
+    as plotly's subplot maker lays them out: made once, as making them takes 12 ms."""
+    grid = make_subplots(rows=2, cols=2, shared_xaxes=True, shared_yaxes=True,
+                         column_widths=[0.86, 0.14], row_heights=[0.12, 0.88],
+                         horizontal_spacing=0.01, vertical_spacing=0.01)
+    return {name: dict(axis) for name, axis in grid.to_plotly_json()["layout"].items()
+            if name.startswith(("xaxis", "yaxis"))}
+
+
+def _matrix_axes() -> dict[str, dict[str, object]]:
+    """A fresh copy of the grid's axes in the house style."""
+    return {name: {**(BASE_XAXIS if name.startswith("x") else BASE_YAXIS), **axis}
+            for name, axis in copy.deepcopy(_matrix_grid()).items()}
 
 
 def recency_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: int,
@@ -685,20 +685,19 @@ def recency_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: 
     shown = frame.iloc[::-1]
     y = [_agency_label(c, names, lang) for c in shown[by]]
     labels = band_labels(days, lang)
-    fig = go.Figure()
+    traces = []
     for band in BANDS:
         x = shown[band] / shown["households"] if as_share else shown[band]
         value = "%{x:.1%} (%{customdata:,})" if as_share else "%{x:,}"
-        fig.add_trace(go.Bar(
-            y=y, x=x, orientation="h", name=labels[band], marker={"color": BAND_COLOURS[band]},
-            customdata=shown[band],
-            hovertemplate="%{y}: " + value + "<extra>" + labels[band] + "</extra>"))
-    fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
-    if as_share:
-        fig.update_xaxes(tickformat=".0%", range=[0, 1], title=t("chart.share_households", lang))
-    else:
-        fig.update_xaxes(title=t("chart.households", lang))
-    return _layout(fig, height=max(320, 24 * len(shown) + 110))
+        traces.append({
+            "type": "bar", "y": y, "x": x.to_numpy(), "orientation": "h", "name": labels[band],
+            "marker": {"color": BAND_COLOURS[band]}, "customdata": shown[band].to_numpy(),
+            "hovertemplate": "%{y}: " + value + "<extra>" + labels[band] + "</extra>"})
+    xaxis = ({"tickformat": ".0%", "range": [0, 1],
+              "title": {"text": t("chart.share_households", lang)}} if as_share
+             else {"title": {"text": t("chart.households", lang)}})
+    return figure(traces, height=max(320, 24 * len(shown) + 110), xaxis=xaxis,
+                  barmode="stack", legend={**BASE_LAYOUT["legend"], "traceorder": "normal"})
 
 
 def league_chart(league: pd.DataFrame, names: Mapping[str, str], picked: str | None,
@@ -714,21 +713,23 @@ def league_chart(league: pd.DataFrame, names: Mapping[str, str], picked: str | N
     rates = shown["visits_per_household_quarter"]
     colours = [LEVEL_COLOURS[2] if picked in (None, c) else "#b8c4ce"
                for c in shown["agency_code"]]
-    fig = go.Figure(go.Scatter(
-        x=rates, y=[names.get(c, c) for c in shown["agency_code"]], mode="markers+text",
-        marker={"color": colours, "size": 16, "line": {"color": "white", "width": 1}},
-        text=[f"{v:.2f}" for v in rates], textposition="middle right",
-        customdata=shown[["agency_code", "households"]],
-        hovertemplate="%{y}: %{x:.2f} (n=%{customdata[1]})<extra></extra>"))
-    fig.add_vline(x=1, line={"color": NEUTRAL, "dash": "dot"})
-    fig.add_annotation(x=1, y=1, xref="x", yref="paper", yanchor="bottom", showarrow=False,
-                       text=t("agencies.one_a_quarter", lang), font={"color": NEUTRAL})
     low = float(rates.min()) if len(rates) else 1.0
     high = float(rates.max()) if len(rates) else 1.0
-    fig.update_xaxes(range=[min(low, 1.0) - 0.06, max(high, 1.0) + 0.08], zeroline=False,
-                     title=t("agencies.col_visit_rate", lang), showgrid=True,
-                     gridcolor="#eeeeee")
-    fig.update_yaxes(automargin=True, showgrid=False)
-    _layout(fig, height=max(320, 30 * len(shown) + 110))
-    fig.update_layout(margin={"b": 40})
-    return fig
+    return figure(
+        [{"type": "scatter", "x": rates.to_numpy(),
+          "y": [names.get(c, c) for c in shown["agency_code"]], "mode": "markers+text",
+          "marker": {"color": colours, "size": 16, "line": {"color": "white", "width": 1}},
+          "text": [f"{v:.2f}" for v in rates], "textposition": "middle right",
+          "customdata": shown[["agency_code", "households"]].to_numpy(),
+          "hovertemplate": "%{y}: %{x:.2f} (n=%{customdata[1]})<extra></extra>"}],
+        height=max(320, 30 * len(shown) + 110),
+        margin={**BASE_LAYOUT["margin"], "b": 40},
+        xaxis={"range": [min(low, 1.0) - 0.06, max(high, 1.0) + 0.08], "zeroline": False,
+               "title": {"text": t("agencies.col_visit_rate", lang)}, "showgrid": True,
+               "gridcolor": "#eeeeee"},
+        yaxis={"automargin": True, "showgrid": False},
+        shapes=[{"type": "line", "x0": 1, "x1": 1, "xref": "x", "y0": 0, "y1": 1,
+                 "yref": "y domain", "line": {"color": NEUTRAL, "dash": "dot"}}],
+        annotations=[{"x": 1, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom",
+                      "showarrow": False, "text": t("agencies.one_a_quarter", lang),
+                      "font": {"color": NEUTRAL}}])

@@ -8,11 +8,12 @@ frame holds figures and levels only.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import LEVEL_COLOURS, _layout, period_label
+from dashboard.charts import BASE_LAYOUT, LEVEL_COLOURS, figure, period_label
 from dashboard.definitions import INCOME_SOURCES
 from dashboard.i18n import t
 from dashboard.thai_dates import format_date
@@ -44,12 +45,15 @@ def visit_dates(visits: pd.DataFrame, lang: str) -> list[str]:
 LEFT_MARGIN = 110  # both charts alike, so their visits line up one above the other
 
 
-def _visit_axis(fig: go.Figure, labels: list[str]) -> None:
+def _visit_axis(labels: list[str], yaxis: dict[str, Any]) -> dict[str, Any]:
+    """The layout both charts share: the visits on the x axis, the ticks of the chart's own
+    value axis ``yaxis``, and the left margin."""
     # upright, slightly smaller ticks: a dozen visits stay readable without turning
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels,
-                     tickangle=0, tickfont={"size": 12}, range=[-0.5, len(labels) - 0.5])
-    fig.update_yaxes(automargin=False, tickfont={"size": 12})
-    fig.update_layout(margin={"l": LEFT_MARGIN})
+    return {"xaxis": {"type": "category", "categoryorder": "array", "categoryarray": labels,
+                      "tickangle": 0, "tickfont": {"size": 12},
+                      "range": [-0.5, len(labels) - 0.5]},
+            "yaxis": {**yaxis, "automargin": False, "tickfont": {"size": 12}},
+            "margin": {**BASE_LAYOUT["margin"], "l": LEFT_MARGIN}}
 
 
 def per_member_by_source(visits: pd.DataFrame) -> pd.DataFrame:
@@ -65,27 +69,29 @@ def income_timeline_chart(visits: pd.DataFrame, income_line: float, lang: str) -
     income line; the top of each bar is the household's income per member."""
     x = visit_labels(visits, lang)
     per_member = per_member_by_source(visits)
-    fig = go.Figure()
     dates = visit_dates(visits, lang)
+    traces = []
     for source in INCOME_SOURCES:
         name = t(f"source.{source}", lang)
-        fig.add_trace(go.Bar(
-            x=x, y=per_member[source].round(), name=name, customdata=dates,
-            marker={"color": SOURCE_COLOURS[source]},
-            hovertemplate="%{customdata}: %{y:,.0f}<extra>" + name + "</extra>",
-        ))
+        traces.append({
+            "type": "bar", "x": x, "y": per_member[source].round().to_numpy(), "name": name,
+            "customdata": dates, "marker": {"color": SOURCE_COLOURS[source]},
+            "hovertemplate": "%{customdata}: %{y:,.0f}<extra>" + name + "</extra>",
+        })
     line = {"color": LINE_COLOUR, "width": 3, "dash": "dash"}
-    fig.add_hline(y=income_line, line=line)
     # the line's label lives in the legend: written on the plot, the bars would hide it
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=line, hoverinfo="skip",
-                             name=t("chart.income_line", lang, line=f"{income_line:,.0f}")))
+    traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines", "line": line,
+                   "hoverinfo": "skip",
+                   "name": t("chart.income_line", lang, line=f"{income_line:,.0f}")})
     top = float(per_member.sum(axis=1).max()) if len(per_member) else 0.0
-    fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
-    fig.update_yaxes(title=t("hh_chart.income_axis", lang), tickformat=",.0f",
-                     range=[0, max(top, income_line) * 1.15])
-    _layout(fig, height=400)
-    _visit_axis(fig, x)
-    return fig
+    return figure(
+        traces, height=400, barmode="stack",
+        legend={**BASE_LAYOUT["legend"], "traceorder": "normal"},
+        # the income line across the plot, as plotly's add_hline draws it
+        shapes=[{"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1,
+                 "y0": income_line, "y1": income_line, "line": line}],
+        **_visit_axis(x, {"title": {"text": t("hh_chart.income_axis", lang)},
+                          "tickformat": ",.0f", "range": [0, max(top, income_line) * 1.15]}))
 
 
 def level_step_chart(visits: pd.DataFrame, level_names: Mapping[int, str],
@@ -93,18 +99,18 @@ def level_step_chart(visits: pd.DataFrame, level_names: Mapping[int, str],
     """The household's level on the three-step ladder at each visit, as steps."""
     x = visit_labels(visits, lang)
     levels = [int(v) for v in visits["level"]]
-    fig = go.Figure(go.Scatter(
-        x=x, y=levels, mode="lines+markers", line={"shape": "hv", "color": "#5B6770",
-                                                   "width": 3},
-        marker={"size": 14, "color": [LEVEL_COLOURS.get(v, "#5B6770") for v in levels],
-                "line": {"color": "white", "width": 2}},
-        text=[level_names.get(v, str(v)) for v in levels], name=t("hh_chart.level", lang),
-        customdata=visit_dates(visits, lang), hovertemplate="%{customdata}: %{text}<extra></extra>",
-        showlegend=False,
-    ))
     ladder = sorted(level_names)
-    fig.update_yaxes(tickvals=ladder, ticktext=[level_names[v] for v in ladder],
-                     range=[min(ladder) - 0.4, max(ladder) + 0.4], title=None)
-    _layout(fig, height=260)
-    _visit_axis(fig, x)
+    fig = figure(
+        [{"type": "scatter", "x": x, "y": levels, "mode": "lines+markers",
+          "line": {"shape": "hv", "color": "#5B6770", "width": 3},
+          "marker": {"size": 14, "color": [LEVEL_COLOURS.get(v, "#5B6770") for v in levels],
+                     "line": {"color": "white", "width": 2}},
+          "text": [level_names.get(v, str(v)) for v in levels], "name": t("hh_chart.level", lang),
+          "customdata": visit_dates(visits, lang),
+          "hovertemplate": "%{customdata}: %{text}<extra></extra>", "showlegend": False}],
+        height=260,
+        **_visit_axis(x, {"tickvals": ladder, "ticktext": [level_names[v] for v in ladder],
+                          "range": [min(ladder) - 0.4, max(ladder) + 0.4]}))
+    # no axis title; set as before, it is written as an empty one (a dict would be left out)
+    fig.layout.yaxis.update(title=None)
     return fig

@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 
-from dashboard.charts import FONT_FAMILY, LEVEL_COLOURS, _layout
+from dashboard.charts import FONT_FAMILY, LEVEL_COLOURS, figure
 from dashboard.geo import (
     DARK_CLASSES,
     HIDDEN,
@@ -143,52 +143,54 @@ def tile_map_figure(colouring: Colouring, names: Mapping[str, str], label: str, 
     which gives each tile's x and y). Tiles carry the name and the value, hidden ones
     "n < 5". Clicking returns the amphoe code as ``customdata[0]``."""
     scheme, frame = colouring.scheme, colouring.frame
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for key in _class_keys(scheme):
         part = frame[frame["klass"] == key]
         xs, ys = _outline(part) if len(part) else ([None], [None])
-        fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="lines", fill="toself", fillcolor=scheme.colour(key),
-            line={"color": "#9AA5AD" if key == NO_DATA else "white", "width": 1.5,
-                  "dash": "dot" if key == NO_DATA else "solid"},
-            fillpattern={"shape": "/", "bgcolor": scheme.colour(key), "fgcolor": "#8c8c8c",
-                         "size": 8} if key == HIDDEN else None,
-            name=class_label(key, scheme, lang), legendgroup=key, hoverinfo="skip",
-            showlegend=False,
-        ))
+        traces.append({
+            "type": "scatter", "x": xs, "y": ys, "mode": "lines", "fill": "toself",
+            "fillcolor": scheme.colour(key),
+            "line": {"color": "#9AA5AD" if key == NO_DATA else "white", "width": 1.5,
+                     "dash": "dot" if key == NO_DATA else "solid"},
+            "fillpattern": {"shape": "/", "bgcolor": scheme.colour(key), "fgcolor": "#8c8c8c",
+                            "size": 8} if key == HIDDEN else None,
+            "name": class_label(key, scheme, lang), "legendgroup": key, "hoverinfo": "skip",
+            "showlegend": False,
+        })
         # the legend shows each class as a hexagon swatch (a fill trace's own legend item is
         # a thin line); x=[None] draws nothing
-        fig.add_trace(go.Scatter(
-            x=[None], y=[None], mode="markers", name=class_label(key, scheme, lang),
-            legendgroup=key, hoverinfo="skip",
-            marker={"symbol": "hexagon", "size": 16, "color": scheme.colour(key),
-                    "line": {"color": "#8c8c8c" if key in (HIDDEN, NO_DATA) else "white",
-                             "width": 1}},
-        ))
+        traces.append({
+            "type": "scatter", "x": [None], "y": [None], "mode": "markers",
+            "name": class_label(key, scheme, lang), "legendgroup": key, "hoverinfo": "skip",
+            "marker": {"symbol": "hexagon", "size": 16, "color": scheme.colour(key),
+                       "line": {"color": "#8c8c8c" if key in (HIDDEN, NO_DATA) else "white",
+                                "width": 1}},
+        })
     for part, colour, key in _emphasis(colouring, selected):
         xs, ys = _outline(part)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": 4},
-                                 name=t(key, lang, n=len(part)), hoverinfo="skip"))
+        traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines",
+                       "line": {"color": colour, "width": 4}, "name": t(key, lang, n=len(part)),
+                       "hoverinfo": "skip"})
     text_colour = ["white" if k in DARK_CLASSES else SELECTED_COLOUR for k in frame["klass"]]
     labels = ["<b>" + _tile_name(names.get(row["amphoe_code"], row["amphoe_code"])) + "</b><br>"
               + _value_text(row, colouring, lang) for _, row in frame.iterrows()]
-    fig.add_trace(go.Scatter(
-        x=frame["x"], y=frame["y"], mode="markers+text", text=labels,
-        textfont={"color": text_colour, "size": 13, "family": FONT_FAMILY},
-        marker={"symbol": "hexagon", "size": 62, "color": "rgba(0,0,0,0)"},
-        customdata=frame[["amphoe_code"]].to_numpy(), showlegend=False,
-        hovertext=_hover(colouring, names, label, lang),
-        hovertemplate="%{hovertext}<extra></extra>",
-        selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 1}},
-    ))
-    _layout(fig, height=700)
-    fig.update_xaxes(visible=False, range=[frame["x"].min() - 0.7, frame["x"].max() + 0.7],
-                     fixedrange=True)
-    fig.update_yaxes(visible=False, range=[frame["y"].min() - 0.75, frame["y"].max() + 0.75],
-                     scaleanchor="x", scaleratio=1, fixedrange=True)
-    fig.update_layout(legend=_legend(label), dragmode=False, clickmode="event+select",
-                      margin={"l": 0, "r": 0, "t": 10, "b": 0})
-    return fig
+    traces.append({
+        "type": "scatter", "x": frame["x"].to_numpy(), "y": frame["y"].to_numpy(),
+        "mode": "markers+text", "text": labels,
+        "textfont": {"color": text_colour, "size": 13, "family": FONT_FAMILY},
+        "marker": {"symbol": "hexagon", "size": 62, "color": "rgba(0,0,0,0)"},
+        "customdata": frame[["amphoe_code"]].to_numpy(), "showlegend": False,
+        "hovertext": _hover(colouring, names, label, lang),
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}},
+    })
+    return figure(
+        traces, height=700, legend=_legend(label), dragmode=False, clickmode="event+select",
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        xaxis={"visible": False, "range": [frame["x"].min() - 0.7, frame["x"].max() + 0.7],
+               "fixedrange": True},
+        yaxis={"visible": False, "range": [frame["y"].min() - 0.75, frame["y"].max() + 0.75],
+               "scaleanchor": "x", "scaleratio": 1, "fixedrange": True})
 
 
 def _subset(geojson: Mapping[str, Any], codes: Iterable[str]) -> dict[str, Any]:
@@ -207,35 +209,36 @@ def choropleth_figure(colouring: Colouring, geojson: Mapping[str, Any],
     centre lat, zoom). Clicking returns the code as ``location``."""
     scheme, code_column = colouring.scheme, colouring.code_column
     frame = colouring.frame.assign(hover=_hover(colouring, names, label, lang))
-    fig = go.Figure()
+    traces: list[dict[str, Any]] = []
     for key in _class_keys(scheme):
         part = frame[frame["klass"] == key]
         colour = scheme.colour(key)
         # an empty class keeps its legend entry through a location no feature has
         locations = list(part[code_column]) or [LEGEND_ONLY]
-        fig.add_trace(go.Choroplethmap(
-            geojson=_subset(geojson, locations), locations=locations, z=[0] * len(locations),
-            colorscale=[[0, colour], [1, colour]], showscale=False, zmin=0, zmax=1,
-            marker={"line": {"color": "#9AA5AD" if key in (NO_DATA, HIDDEN) else "white",
-                             "width": 1}},
-            name=class_label(key, scheme, lang), legendgroup=key, showlegend=True,
-            customdata=[[c] for c in locations], hovertext=list(part["hover"]) or [""],
-            hovertemplate="%{hovertext}<extra></extra>",
-        ))
+        traces.append({
+            "type": "choroplethmap", "geojson": _subset(geojson, locations),
+            "locations": locations, "z": [0] * len(locations),
+            "colorscale": [[0, colour], [1, colour]], "showscale": False, "zmin": 0, "zmax": 1,
+            "marker": {"line": {"color": "#9AA5AD" if key in (NO_DATA, HIDDEN) else "white",
+                                "width": 1}},
+            "name": class_label(key, scheme, lang), "legendgroup": key, "showlegend": True,
+            "customdata": [[c] for c in locations], "hovertext": list(part["hover"]) or [""],
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        })
     for part, colour, key in _emphasis(colouring, selected):
-        fig.add_trace(go.Choroplethmap(
-            geojson=_subset(geojson, part[code_column]), locations=list(part[code_column]),
-            z=[0] * len(part), colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-            showscale=False, marker={"line": {"color": colour, "width": 3.5}},
-            name=t(key, lang, n=len(part)), hoverinfo="skip"))
+        traces.append({
+            "type": "choroplethmap", "geojson": _subset(geojson, part[code_column]),
+            "locations": list(part[code_column]), "z": [0] * len(part),
+            "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]], "showscale": False,
+            "marker": {"line": {"color": colour, "width": 3.5}},
+            "name": t(key, lang, n=len(part)), "hoverinfo": "skip"})
     lon, lat, zoom = view
-    _layout(fig, height=640)
-    fig.update_layout(
+    return figure(
+        traces, height=640,
         map={"style": "white-bg", "center": {"lon": lon, "lat": lat}, "zoom": zoom},
         legend=_legend(label), margin={"l": 0, "r": 0, "t": 10, "b": 0},
         clickmode="event+select",
     )
-    return fig
 
 
 def place_table(colouring: Colouring, names: Mapping[str, str], label: str,
