@@ -148,6 +148,46 @@ def memoised(builder: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return result
 
 
+KEPT_ENTRIES = 512
+_KEPT: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+
+def kept(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, kept under ``key`` (LRU of :data:`KEPT_ENTRIES` shared by all sessions),
+    for results a caller may change: each call gets its own shallow copy. With pandas'
+    copy-on-write a change to a copied frame never reaches the kept one, and a copy costs
+    microseconds where Streamlit's data cache unpickles the whole result on every rerun."""
+    with _LOCK:
+        if key in _KEPT:
+            _KEPT.move_to_end(key)
+            return shallow_copy(_KEPT[key])
+    result = compute()
+    with _LOCK:
+        _KEPT[key] = result
+        while len(_KEPT) > KEPT_ENTRIES:
+            _KEPT.popitem(last=False)
+    return shallow_copy(result)
+
+
+def shallow_copy(value: T) -> T:
+    """A copy of frames and of the containers and dataclasses holding them; numbers, text and
+    other immutable values are shared."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy(deep=False)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{
+            f.name: shallow_copy(getattr(value, f.name))
+            for f in dataclasses.fields(value) if f.init})
+    if isinstance(value, dict):
+        return {k: shallow_copy(v) for k, v in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [shallow_copy(v) for v in value]  # type: ignore[return-value]
+    if type(value) is tuple:
+        return tuple(shallow_copy(v) for v in value)  # type: ignore[return-value]
+    return value
+
+
 def clear() -> None:
     with _LOCK:
         _CACHE.clear()
+        _KEPT.clear()

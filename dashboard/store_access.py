@@ -1,14 +1,16 @@
-"""The only place the app caches: the store connection and small query results.
+"""The only place the app reaches the store: the connection and page query results.
 
 The connection lives in ``st.cache_resource`` (built from the demo files on first start);
-results live in ``st.cache_data`` keyed by the explicit inputs and the data version, which
-changes on every import and whenever the definitions file changes, so no page shows stale
-figures. A lock serialises queries: one DuckDB connection is shared by every session.
+page query results are kept in the process (:func:`dashboard.memo.kept`) keyed by the
+explicit inputs and the data version, which changes on every import and whenever the
+definitions file changes, so no page shows stale figures. A lock serialises queries: one
+DuckDB connection is shared by every session.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import inspect
 import os
 import re
@@ -131,28 +133,25 @@ QUERY_MODULES = (metrics, quality)
 """Where page queries live: each is ``fn(con, filters, [definitions], **params)``."""
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
-def _query(version: str, name: str, filters_key: str, params: tuple[tuple[str, Any], ...],
-           _filters: Filters) -> Any:
-    """``filters_key`` (the filters' repr: every field, by value) keys the cache, as hashing
-    the dataclass itself costs Streamlit about a millisecond a call."""
+def _query(name: str, filters: Filters, params: dict[str, Any], version: str) -> Any:
     function = next(getattr(m, name) for m in QUERY_MODULES if hasattr(m, name))
     kwargs = dict(params)
     if "definitions" in inspect.signature(function).parameters:
         kwargs["definitions"] = definitions()
     backend = _page_backend(version)
-    with _LOCK, compiled.reading(backend, _filters):
-        return function(backend, _filters, **kwargs)
+    with _LOCK, compiled.reading(backend, filters):
+        return function(backend, filters, **kwargs)
 
 
 def query(name: str, version: str, filters: Filters, **params: Any) -> Any:
-    """Run ``dashboard.metrics.<name>(con, filters, [definitions], **params)``, cached by the
-    data version, the filters and the parameters (which must be hashable)."""
+    """Run ``dashboard.metrics.<name>(con, filters, [definitions], **params)``, kept by the
+    data version, the filters (their repr: every field, by value) and the parameters (which
+    must be hashable). Each call gets its own shallow copy of the result."""
     if name not in QUERIES:
         raise ValueError(f"{name!r} is not a page query")
-    key = (version, name, repr(filters), tuple(sorted(params.items())))
-    result = _query(*key, filters)
-    memo.known_as(result, ("query", *key))  # the frames inside are named by the cache key
+    key = ("query", version, name, repr(filters), tuple(sorted(params.items())))
+    result = memo.kept(key, functools.partial(_query, name, filters, params, version))
+    memo.known_as(result, key)  # the frames inside are named by the key
     return result
 
 
@@ -181,8 +180,13 @@ def undo_last_import(undone_by: str) -> UndoResult | None:
             _VERSIONS.pop(store(), None)
 
 
-def import_history() -> pd.DataFrame:
-    """The import log, newest first (a few hundred rows at most: one per file imported)."""
+def import_history(version: str) -> pd.DataFrame:
+    """The import log, newest first (a few hundred rows at most: one per file imported),
+    read once per data version (every import and undo changes it)."""
+    return memo.kept(("import_history", version), _read_import_log)
+
+
+def _read_import_log() -> pd.DataFrame:
     with _LOCK:
         log = store().table("import_log")
         return log.order_by(ibis.desc("import_id")).execute()

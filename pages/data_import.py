@@ -89,7 +89,7 @@ if message := st.session_state.pop("import_done", None):
     st.success(message, icon=":material/check_circle:")
 
 st.subheader(ctx.t("import.history"))
-history = store_access.import_history()
+history = store_access.import_history(ctx.version)
 history["dataset"] = history["dataset"].map(
     lambda d: getattr(DATASETS[d], f"title_{ctx.lang}") if d in DATASETS else d)
 shown = history[["import_id", "imported_at", "imported_by", "dataset", "file_name",

@@ -29,7 +29,7 @@ def run(name: str, filters: object, **params: object) -> object:
 
 
 meta = briefing.Meta(ctx.lang, filters_summary(ctx), ctx.as_of, dt.date.today())
-demo = bool((store_access.import_history()["imported_by"] == "demo").any())
+demo = bool((store_access.import_history(ctx.version)["imported_by"] == "demo").any())
 inputs = (briefing.collect(run, ctx.filters, ctx.definitions), ctx.definitions, meta,
           briefing.source_lines(ctx.definitions, ctx.lang, demo))
 slides = memoised(briefing.build_slides, *inputs)

@@ -71,15 +71,19 @@ def use_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """Point the app at a given store folder and start from empty Streamlit caches."""
     import streamlit as st
 
+    from dashboard import memo
+
     def point(folder: Path) -> None:
         monkeypatch.setenv(STORE_URL_ENV, f"duckdb://{folder / 'store.duckdb'}")
         monkeypatch.setenv(STORE_DIR_ENV, str(folder))
         st.cache_data.clear()
         st.cache_resource.clear()
+        memo.clear()
 
     yield point
     st.cache_data.clear()
     st.cache_resource.clear()  # closes nothing, but drops our handle to the store
+    memo.clear()
 
 
 DOWNLOADS: dict[str, bytes] = {}
