@@ -156,3 +156,23 @@ def test_forgetting_a_frame_needs_no_lock() -> None:
 
         gc.collect()
         assert key not in memo._KNOWN
+
+
+def test_a_kept_result_is_computed_once_and_each_caller_changes_only_its_copy() -> None:
+    memo.clear()
+    calls = []
+
+    def compute() -> Holder:
+        calls.append(1)
+        return Holder(pd.DataFrame({"a": [1, 2]}), "x")
+
+    first = memo.kept(("test", 1), compute)
+    first.frame.loc[0, "a"] = 99  # a page changing its copy in place
+    first.frame["b"] = [3, 4]  # or adding a column
+    second = memo.kept(("test", 1), compute)
+    assert len(calls) == 1
+    assert list(second.frame.columns) == ["a"] and list(second.frame["a"]) == [1, 2]
+    assert second is not first and second.frame is not first.frame
+    memo.clear()
+    memo.kept(("test", 1), compute)
+    assert len(calls) == 2
