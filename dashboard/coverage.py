@@ -41,6 +41,7 @@ from dashboard.charts import BASE_LAYOUT, BASE_XAXIS, BASE_YAXIS, LEVEL_COLOURS,
 from dashboard.definitions import Definitions
 from dashboard.filters import Filters, apply_place_agency
 from dashboard.i18n import format_number, t
+from dashboard.memo import memoised
 from dashboard.privacy import NotAllowedError, Viewer, protect
 from dashboard.tables import MIN_GROUP, for_display, group_note
 from dashboard.thai_dates import format_date
@@ -220,7 +221,9 @@ def recency_bands(con: BaseBackend, filters: Filters, definitions: Definitions,
     first, second, third = recency_edges(definitions.visited_within_days)
     table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
     days = table.days_since_visit
-    frame = table.group_by(by).aggregate(
+    # counted per amphoe x agency (a few hundred rows) and added up to the one asked for:
+    # the page asks for both, and the second reads the first's cells from the kept results
+    cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(
         households=_.count(),
         b1=(days <= first).fill_null(False).cast("int64").sum(),
         b2=((days > first) & (days <= second)).fill_null(False).cast("int64").sum(),
@@ -228,6 +231,7 @@ def recency_bands(con: BaseBackend, filters: Filters, definitions: Definitions,
         b4=(days > third).fill_null(False).cast("int64").sum(),
         never=days.isnull().cast("int64").sum(),
     ).execute()
+    frame = cells.groupby(by, as_index=False)[["households", *BANDS]].sum()
     frame["recent"] = frame["b1"] + frame["b2"]
     frame["not_recent_share"] = 1 - frame["recent"] / frame["households"]
     return frame.sort_values(["not_recent_share", by], ascending=[False, True],
@@ -613,7 +617,7 @@ def matrix_chart(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str
                  lang: str) -> go.Figure:
     """Heatmap of amphoe (rows) × agency (columns) with the totals as bars on both margins:
     agencies on top, amphoe on the right."""
-    table = matrix_table(matrix, measure, amphoe_names, agency_order, lang)
+    table = memoised(matrix_table, matrix, measure, amphoe_names, agency_order, lang)
     total = t("table.total", lang)
     body = table.iloc[:-1].set_index(table.columns[0])
     codes = matrix_columns(matrix, agency_order, measure)
