@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -55,6 +56,7 @@ _MARKER_PATTERN = re.compile(
 _NAME_OF_MARKER = {f"'{m}'" if isinstance(m, str) else str(m): name for name, m in _MARKERS.items()}
 
 _MISSING = object()
+E = TypeVar("E")
 
 _BOUND: contextvars.ContextVar[Filters | None] = contextvars.ContextVar("bound", default=None)
 
@@ -103,6 +105,48 @@ def fill(sql: str, filters: Filters) -> str:
     return _MARKER_PATTERN.sub(replace, sql)
 
 
+def kept_expression(builder: Callable[..., E]) -> Callable[..., E]:
+    """Keep the expressions ``builder(con, filters, *args)`` makes on a :class:`PageBackend`,
+    by the filters' shape: which place and agency filters are set (their values enter as
+    parameters), the quarter and the levels (which may be used as plain values), and the
+    other arguments. Building an Ibis expression costs about 5 ms; a filter change then
+    builds none. Outside a page query the builder runs every time.
+
+    A builder may read the place and agency filters' values only through :func:`value`
+    (or helpers using it, such as ``apply_place_agency``); the test of every page query
+    under two amphoe in turn would catch one that reads them otherwise."""
+
+    @functools.wraps(builder)
+    def kept(con: Any, filters: Filters, *args: Any) -> E:
+        current = _BOUND.get()
+        if not isinstance(con, PageBackend) or current is None or current != filters:
+            return builder(con, filters, *args)
+        shape = (filters.amphoe is not None, filters.tambon is not None,
+                 filters.agency is not None, filters.quarter, filters.levels)
+        key = (builder.__module__, builder.__qualname__, shape, tuple(map(_argument, args)))
+        with con._kept_lock:
+            entry = con._expressions.get(key)
+        if entry is None:
+            entry = (builder(con, filters, *args), args)  # args kept alive: ids stay theirs
+            with con._kept_lock:
+                con._expressions[key] = entry
+                while len(con._expressions) > con.EXPRESSION_ENTRIES:
+                    con._expressions.popitem(last=False)
+        return entry[0]
+
+    return kept
+
+
+def _argument(value: Any) -> Any:
+    """An argument as part of a key: itself if hashable, else its identity (the definitions,
+    one object per data version, held by the entry so that the identity stays its own)."""
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return value
+
+
 class PageBackend(DuckDBBackend):
     """A DuckDB backend on the store's connection that keeps table lookups and compiled SQL.
 
@@ -111,6 +155,7 @@ class PageBackend(DuckDBBackend):
     """
 
     SQL_ENTRIES = 4096
+    EXPRESSION_ENTRIES = 1024
 
     SQL_ENTRIES = 4096
     RESULT_ENTRIES = 256
@@ -120,6 +165,7 @@ class PageBackend(DuckDBBackend):
         self._tables: dict[tuple[str, Any], ir.Table] = {}
         self._sql: OrderedDict[tuple[Any, ...], str] = OrderedDict()
         self._results: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._expressions: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
         self._kept_lock = threading.Lock()
 
     @classmethod

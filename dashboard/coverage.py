@@ -38,6 +38,7 @@ from ibis.backends import BaseBackend
 from plotly.subplots import make_subplots
 
 from dashboard.charts import BASE_LAYOUT, BASE_XAXIS, BASE_YAXIS, LEVEL_COLOURS, NEUTRAL, figure
+from dashboard.compiled import kept_expression
 from dashboard.definitions import Definitions
 from dashboard.filters import Filters, apply_place_agency
 from dashboard.i18n import format_number, t
@@ -111,14 +112,10 @@ def coverage_matrix(con: BaseBackend, filters: Filters) -> CoverageMatrix:
     margin is the cells added up: an official belongs to one agency, so within an amphoe no
     official is in two cells (across amphoe one may be, so the other margin and the total
     count officials anew)."""
-    table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
-    counts = {"households": _.count(), "officials": _.official_id.nunique()}
-    cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(
-        paired=_.paired.cast("int64").sum(), **counts).execute()
+    cells, by_agency, totals = (expr.execute() for expr in _matrix_counts(con, filters))
+    totals = totals.iloc[0]
     by_amphoe = cells.groupby("amphoe_code", as_index=False)[
         ["paired", "households", "officials"]].sum()
-    by_agency = table.group_by("agency_code").aggregate(**counts).execute()
-    totals = table.aggregate(paired=_.paired.cast("int64").sum(), **counts).execute().iloc[0]
     return CoverageMatrix(
         cells=cells[["amphoe_code", "agency_code", "households", "officials"]].sort_values(
             ["amphoe_code", "agency_code"], ignore_index=True),
@@ -128,6 +125,16 @@ def coverage_matrix(con: BaseBackend, filters: Filters) -> CoverageMatrix:
         paired=0 if pd.isna(totals["paired"]) else int(totals["paired"]),
         officials=int(totals["officials"]),
     )
+
+
+@kept_expression
+def _matrix_counts(con: BaseBackend, filters: Filters) -> tuple[ibis.Table, ...]:
+    table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
+    counts = {"households": _.count(), "officials": _.official_id.nunique()}
+    return (table.group_by(["amphoe_code", "agency_code"]).aggregate(
+                paired=_.paired.cast("int64").sum(), **counts),
+            table.group_by("agency_code").aggregate(**counts),
+            table.aggregate(paired=_.paired.cast("int64").sum(), **counts))
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,19 @@ def caseload_check(con: BaseBackend, filters: Filters) -> CaseloadCheck:
     """Two reads of the officials' caseloads in the quarter (``official_quarter``, built at
     import): the distribution, and the exceptions with their details."""
     quarter, as_of = selected_as_of(con, filters)
+    counts, exceptions = _caseloads(con, filters, quarter)
+    counts = counts.execute()
+    distribution = {int(load): int(n)
+                    for load, n in zip(counts["households"], counts["officials"], strict=True)}
+    return CaseloadCheck(distribution=dict(sorted(distribution.items())),
+                         officials=exceptions.execute(), unpaired=_unpaired(con, filters, as_of),
+                         as_of=as_of)
+
+
+@kept_expression
+def _caseloads(con: BaseBackend, filters: Filters,
+               quarter: int | None) -> tuple[ibis.Table, ibis.Table]:
+    """The officials checked by their caseload, and the exceptions with their details."""
     loads = con.table("official_quarter")
     loads = loads.filter(loads.q_idx == quarter)
     if filters.amphoe or filters.tambon or filters.agency or filters.levels:
@@ -169,25 +189,25 @@ def caseload_check(con: BaseBackend, filters: Filters) -> CaseloadCheck:
                                                      agency=filters.agency))
             scope = scope.union(home.select("official_id"), distinct=True)
         loads = loads.semi_join(scope, "official_id")
-    counts = loads.group_by("households").aggregate(officials=_.count()).execute()
-    distribution = {int(load): int(n)
-                    for load, n in zip(counts["households"], counts["officials"], strict=True)}
+    counts = loads.group_by("households").aggregate(officials=_.count())
     names = con.table("official").select("official_id", official_name=_.name)
     off = loads.filter(loads.households != CASELOAD).join(names, "official_id")
     off = off.mutate(reason=ibis.cases(
         (_.households > CASELOAD, "over"), (_.households > 0, "under"),
         (_.paired_before, "none_ended"), else_="none_never"))
-    officials = off.select("official_id", "official_name", "agency_code", "amphoe_code",
-                           "households", "household_ids", "reason").order_by(
-        [ibis.desc("households"), "official_id"]).execute()
-    return CaseloadCheck(distribution=dict(sorted(distribution.items())),
-                         officials=officials, unpaired=_unpaired(con, filters, as_of),
-                         as_of=as_of)
+    return counts, off.select("official_id", "official_name", "agency_code", "amphoe_code",
+                              "households", "household_ids", "reason").order_by(
+        [ibis.desc("households"), "official_id"])
 
 
 def _unpaired(con: BaseBackend, filters: Filters, as_of: dt.date | None) -> pd.DataFrame:
     """Households in the filter without a buddy now, with their last buddy (if any), read
     from ``unpaired_quarter`` (built at import)."""
+    return _unpaired_expr(con, filters, as_of).execute()
+
+
+@kept_expression
+def _unpaired_expr(con: BaseBackend, filters: Filters, as_of: dt.date | None) -> ibis.Table:
     households = _status(con, filters).filter(~_.paired).select(
         "household_id", "q_idx", "amphoe_code", "tambon_code", "last_visit_date",
         "days_since_visit")
@@ -200,7 +220,7 @@ def _unpaired(con: BaseBackend, filters: Filters, as_of: dt.date | None) -> pd.D
         "household_id", "amphoe_code", "tambon_code", "previous_official_id",
         "previous_agency_code", "buddy_ended", "days_without_buddy", "last_visit_date",
         "days_since_visit",
-    ).order_by([ibis.desc("days_without_buddy"), "household_id"]).execute()
+    ).order_by([ibis.desc("days_without_buddy"), "household_id"])
 
 
 def recency_edges(days: int) -> tuple[int, int, int]:
@@ -218,24 +238,29 @@ def recency_bands(con: BaseBackend, filters: Filters, definitions: Definitions,
     recent (b1 + b2), not_recent_share; the least recently visited group first."""
     if by not in ("amphoe_code", "agency_code"):
         raise ValueError(f"cannot group by {by!r}")
-    first, second, third = recency_edges(definitions.visited_within_days)
-    table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
-    days = table.days_since_visit
     # counted per amphoe x agency (a few hundred rows) and added up to the one asked for:
     # the page asks for both, and the second reads the first's cells from the kept results
-    cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(
+    cells = _recency_cells(con, filters, definitions.visited_within_days).execute()
+    frame = cells.groupby(by, as_index=False)[["households", *BANDS]].sum()
+    frame["recent"] = frame["b1"] + frame["b2"]
+    frame["not_recent_share"] = 1 - frame["recent"] / frame["households"]
+    return frame.sort_values(["not_recent_share", by], ascending=[False, True],
+                             ignore_index=True)
+
+
+@kept_expression
+def _recency_cells(con: BaseBackend, filters: Filters, window: int) -> ibis.Table:
+    first, second, third = recency_edges(window)
+    table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
+    days = table.days_since_visit
+    return table.group_by(["amphoe_code", "agency_code"]).aggregate(
         households=_.count(),
         b1=(days <= first).fill_null(False).cast("int64").sum(),
         b2=((days > first) & (days <= second)).fill_null(False).cast("int64").sum(),
         b3=((days > second) & (days <= third)).fill_null(False).cast("int64").sum(),
         b4=(days > third).fill_null(False).cast("int64").sum(),
         never=days.isnull().cast("int64").sum(),
-    ).execute()
-    frame = cells.groupby(by, as_index=False)[["households", *BANDS]].sum()
-    frame["recent"] = frame["b1"] + frame["b2"]
-    frame["not_recent_share"] = 1 - frame["recent"] / frame["households"]
-    return frame.sort_values(["not_recent_share", by], ascending=[False, True],
-                             ignore_index=True)
+    )
 
 
 def _overdue_households(con: BaseBackend, filters: Filters,
@@ -262,6 +287,12 @@ def overdue_officials(con: BaseBackend, filters: Filters,
     households (theirs in the filter), overdue_households, overdue_household_ids,
     oldest_visit (the earliest last visit among the overdue ones; empty = never visited),
     days_overdue (the most overdue household: days beyond the recency window)."""
+    return _overdue_officials(con, filters, definitions).execute()
+
+
+@kept_expression
+def _overdue_officials(con: BaseBackend, filters: Filters,
+                       definitions: Definitions) -> ibis.Table:
     table = _overdue_households(con, filters, definitions)
     overdue = table.days_overdue > 0
     per_official = table.group_by("official_id").aggregate(
@@ -277,7 +308,7 @@ def overdue_officials(con: BaseBackend, filters: Filters,
     out = per_official.join(official, "official_id").select(
         "official_id", "official_name", "agency_code", "amphoe_code", "households",
         "overdue_households", "overdue_household_ids", "oldest_visit", "days_overdue")
-    return out.order_by([ibis.desc("days_overdue"), "official_id"]).execute()
+    return out.order_by([ibis.desc("days_overdue"), "official_id"])
 
 
 def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
@@ -292,21 +323,9 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
     climbed / assessed, at_level (``level`` or above), level_share = at_level / assessed,
     officials_overdue, as_of (the selected quarter's)."""
     _quarter, as_of = selected_as_of(con, filters)
-    population = _status(con, filters)
-    paired = population.filter(_.paired)
-    groups = paired.group_by("agency_code").aggregate(
-        officials=_.official_id.nunique(),
-        households=_.count(),
-        assessed=_.level.notnull().cast("int64").sum(),
-        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
-        at_level=(_.level >= level).fill_null(False).cast("int64").sum(),
-        visits=_.visits_to_date.cast("int64").sum(),
-    ).execute().set_index("agency_code")
-    late = _overdue_households(con, filters, definitions).filter(_.days_overdue > 0)
-    late = late.join(con.table("official").select("official_id", "agency_code"), "official_id")
-    overdue = late.group_by("agency_code").aggregate(
-        officials_overdue=_.official_id.nunique()).execute().set_index(
-        "agency_code")["officials_overdue"]
+    groups, late = _league_counts(con, filters, definitions, level)
+    groups = groups.execute().set_index("agency_code")
+    overdue = late.execute().set_index("agency_code")["officials_overdue"]
     codes = [filters.agency] if filters.agency else list(agency_table()["agency_code"])
     frame = groups.reindex(codes).fillna(0).astype("int64")
     frame["officials_overdue"] = overdue.reindex(codes).fillna(0).astype("int64")
@@ -319,6 +338,25 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
     frame["level_share"] = (frame["at_level"] / frame["assessed"]).where(frame["assessed"] > 0)
     frame.index.name = "agency_code"
     return frame.reset_index()
+
+
+@kept_expression
+def _league_counts(con: BaseBackend, filters: Filters, definitions: Definitions,
+                   level: int) -> tuple[ibis.Table, ibis.Table]:
+    """Per agency: the paired households' counts, and the officials with one overdue."""
+    paired = _status(con, filters).filter(_.paired)
+    groups = paired.group_by("agency_code").aggregate(
+        officials=_.official_id.nunique(),
+        households=_.count(),
+        assessed=_.level.notnull().cast("int64").sum(),
+        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
+        at_level=(_.level >= level).fill_null(False).cast("int64").sum(),
+        visits=_.visits_to_date.cast("int64").sum(),
+    )
+    late = _overdue_households(con, filters, definitions).filter(_.days_overdue > 0)
+    late = late.join(con.table("official").select("official_id", "agency_code"), "official_id")
+    return groups, late.group_by("agency_code").aggregate(
+        officials_overdue=_.official_id.nunique())
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
+from dashboard.compiled import kept_expression
 from dashboard.definitions import Definitions
 from dashboard.filters import Filters
 from dashboard.i18n import t
@@ -723,10 +724,23 @@ def map_place_values(con: BaseBackend, filters: Filters, definitions: Definition
     visited_recently, visited_share, assessed, at_<n> and share_<n> for each target (share of
     the assessed at target n or above), income_n and income_mean (mean income per member of the
     surveyed households, baht/person/year). Places without households are absent."""
-    from dashboard.metrics import status
-
     if by not in ("amphoe_code", "tambon_code"):
         raise ValueError(f"cannot group by {by!r}")
+    out = _place_values(con, filters, definitions, by).execute()  # one pass
+    out["paired_share"] = out["paired"] / out["households"]
+    out["visited_share"] = out["visited_recently"] / out["households"]
+    for tg in definitions.targets:
+        out[f"share_{tg.level}"] = (out[f"at_{tg.level}"] / out["assessed"]).where(
+            out["assessed"] > 0)
+    out["income_n"] = out["income_n"].fillna(0).astype(int)
+    return out.dropna(subset=[by]).sort_values(by, ignore_index=True)
+
+
+@kept_expression
+def _place_values(con: BaseBackend, filters: Filters, definitions: Definitions,
+                  by: str) -> ibis.Table:
+    from dashboard.metrics import status
+
     days = definitions.visited_within_days
     agg: dict[str, Any] = {
         "households": _.count(),
@@ -738,14 +752,7 @@ def map_place_values(con: BaseBackend, filters: Filters, definitions: Definition
     }
     for tg in definitions.targets:
         agg[f"at_{tg.level}"] = (_.level >= tg.level).fill_null(False).cast("int64").sum()
-    out = status(con, filters).group_by(by).aggregate(**agg).execute()  # one pass
-    out["paired_share"] = out["paired"] / out["households"]
-    out["visited_share"] = out["visited_recently"] / out["households"]
-    for tg in definitions.targets:
-        out[f"share_{tg.level}"] = (out[f"at_{tg.level}"] / out["assessed"]).where(
-            out["assessed"] > 0)
-    out["income_n"] = out["income_n"].fillna(0).astype(int)
-    return out.dropna(subset=[by]).sort_values(by, ignore_index=True)
+    return status(con, filters).group_by(by).aggregate(**agg)
 
 
 def _located(con: BaseBackend, filters: Filters) -> ibis.Table:
@@ -769,6 +776,16 @@ def map_cells(con: BaseBackend, filters: Filters, cell_m: int = 2000) -> pd.Data
     ``cell_m`` metres centre-to-corner on a local plane. Columns: q, r (cell), lon, lat (cell
     centre), households, assessed, n_0 ... n_3 (households at each level now)."""
     size = cell_m / 1000
+    frame = _cells(con, filters, size).execute()
+    cx = size * 1.5 * frame["q"]
+    cy = size * SQRT3 * (frame["r"] + frame["q"] / 2)
+    frame["lon"] = (PLANE_LON0 + cx / KM_PER_DEG_LON).round(5)
+    frame["lat"] = (PLANE_LAT0 + cy / KM_PER_DEG_LAT).round(5)
+    return frame.sort_values(["q", "r"], ignore_index=True)
+
+
+@kept_expression
+def _cells(con: BaseBackend, filters: Filters, size: float) -> ibis.Table:
     table = _located(con, filters)
     x = (table.lon - PLANE_LON0) * KM_PER_DEG_LON
     y = (table.lat - PLANE_LAT0) * KM_PER_DEG_LAT
@@ -781,26 +798,25 @@ def map_cells(con: BaseBackend, filters: Filters, cell_m: int = 2000) -> pd.Data
     fix_r = ~fix_q & (dr > ds)
     binned = table.mutate(q=ibis.cases((fix_q, -r - s), else_=q).cast("int64"),
                           r=ibis.cases((fix_r, -q - s), else_=r).cast("int64"))
-    frame = binned.group_by(["q", "r"]).aggregate(**_level_counts((0, 1, 2, 3))).execute()
-    cx = size * 1.5 * frame["q"]
-    cy = size * SQRT3 * (frame["r"] + frame["q"] / 2)
-    frame["lon"] = (PLANE_LON0 + cx / KM_PER_DEG_LON).round(5)
-    frame["lat"] = (PLANE_LAT0 + cy / KM_PER_DEG_LAT).round(5)
-    return frame.sort_values(["q", "r"], ignore_index=True)
+    return binned.group_by(["q", "r"]).aggregate(**_level_counts((0, 1, 2, 3)))
 
 
 def map_points(con: BaseBackend, filters: Filters) -> pd.DataFrame:
     """Households in the filters as points coarsened in the engine to the privacy module's
     grid (0.01 degree, about 1.1 km) and grouped by level: never a household's own location.
     Columns: lat, lon, level (-1 = not surveyed), households."""
+    frame = _points(con, filters).execute()
+    return frame.astype({"level": int, "households": int}).sort_values(
+        ["lat", "lon", "level"], ignore_index=True)
+
+
+@kept_expression
+def _points(con: BaseBackend, filters: Filters) -> ibis.Table:
     table = _located(con, filters)
-    grouped = table.mutate(
+    return table.mutate(
         lat=table.lat.round(COORDINATE_DECIMALS), lon=table.lon.round(COORDINATE_DECIMALS),
         level=table.level.fill_null(-1),
     ).group_by(["lat", "lon", "level"]).aggregate(households=_.count())
-    frame = grouped.execute()
-    return frame.astype({"level": int, "households": int}).sort_values(
-        ["lat", "lon", "level"], ignore_index=True)
 
 
 if __name__ == "__main__":  # python -m dashboard.geo: rewrite the committed tile layout

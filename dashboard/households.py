@@ -28,6 +28,7 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
+from dashboard.compiled import kept_expression
 from dashboard.definitions import INCOME_SOURCES, Definitions
 from dashboard.filters import Filters
 from dashboard.i18n import DEFAULT_LANGUAGE, t
@@ -179,6 +180,19 @@ def household_table(con: BaseBackend, filters: Filters, definitions: Definitions
     _require_rows(viewer)
     if income not in INCOME_FILTERS or recency not in RECENCY_FILTERS or sort not in SORTS:
         raise ValueError(f"unknown choice: {income!r}, {recency!r}, {sort!r}")
+    count, rows = _household_rows(con, filters, definitions, viewer, search, income, recency,
+                                  sort, limit)
+    total = int(count.execute())
+    frame = rows.execute()
+    frame["unmet_needs"] = frame["unmet_needs"].map(_sorted_needs)
+    return HouseholdTable(rows=protect(frame, viewer), total=total)
+
+
+@kept_expression
+def _household_rows(con: BaseBackend, filters: Filters, definitions: Definitions,
+                    viewer: Viewer, search: str, income: str, recency: str, sort: str,
+                    limit: int) -> tuple[ibis.Scalar, ibis.Table]:
+    """How many households the table has, and its first ``limit`` rows."""
     from dashboard.metrics import status  # metrics re-exports this module: import on use
 
     people = con.table("household").select("household_id", "head_name", "house_code", "moo")
@@ -199,7 +213,6 @@ def household_table(con: BaseBackend, filters: Filters, definitions: Definitions
         rows = rows.filter(rows.days_since_visit <= window)
     elif recency == "overdue":
         rows = rows.filter(rows.days_since_visit.isnull() | (rows.days_since_visit > window))
-    total = int(rows.count().execute())
     order = {
         "household": [],
         "level": [_.level.asc(nulls_first=True), _.income_per_member.asc(nulls_first=True)],
@@ -209,9 +222,7 @@ def household_table(con: BaseBackend, filters: Filters, definitions: Definitions
     # the rows shown first, then their unmet needs (read for those rows only)
     shown = rows.order_by([*order, _.household_id]).limit(limit).join(people, "household_id")
     shown = shown.left_join(unmet_needs(con, shown), "household_id").drop("household_id_right")
-    frame = shown.order_by([*order, _.household_id]).select(*TABLE_COLUMNS).execute()
-    frame["unmet_needs"] = frame["unmet_needs"].map(_sorted_needs)
-    return HouseholdTable(rows=protect(frame, viewer), total=total)
+    return rows.count(), shown.order_by([*order, _.household_id]).select(*TABLE_COLUMNS)
 
 
 def _sorted_needs(value: object) -> str:

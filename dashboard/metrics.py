@@ -16,7 +16,7 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
-from dashboard.compiled import value
+from dashboard.compiled import kept_expression, value
 from dashboard.definitions import Definitions
 from dashboard.filters import Choices, Filters, apply_place_agency
 from dashboard.targets import deprived_column
@@ -94,21 +94,7 @@ class OverviewKpis:
 
 
 def overview_kpis(con: BaseBackend, filters: Filters, definitions: Definitions) -> OverviewKpis:
-    table = status(con, filters)
-    days = definitions.visited_within_days
-    agg = {
-        "households": _.count(),
-        "paired": _.paired.sum(),
-        "officials": _.official_id.nunique(),
-        "visited_recently": (_.days_since_visit <= days).fill_null(False).sum(),
-        "assessed": _.level.notnull().sum(),
-        "as_of": _.as_of.max(),
-    }
-    for tg in definitions.targets:
-        agg[f"now_{tg.level}"] = (_.level >= tg.level).fill_null(False).sum()
-        agg[f"base_{tg.level}"] = (
-            (_.baseline_level >= tg.level) & _.level.notnull()).fill_null(False).sum()
-    row = table.aggregate(**agg).execute().iloc[0]
+    row = _overview_kpis(con, filters, definitions).execute().iloc[0]
 
     def as_int(name: str) -> int:
         value = row[name]
@@ -127,9 +113,36 @@ def overview_kpis(con: BaseBackend, filters: Filters, definitions: Definitions) 
     )
 
 
+@kept_expression
+def _overview_kpis(con: BaseBackend, filters: Filters, definitions: Definitions) -> ibis.Table:
+    table = status(con, filters)
+    days = definitions.visited_within_days
+    agg = {
+        "households": _.count(),
+        "paired": _.paired.sum(),
+        "officials": _.official_id.nunique(),
+        "visited_recently": (_.days_since_visit <= days).fill_null(False).sum(),
+        "assessed": _.level.notnull().sum(),
+        "as_of": _.as_of.max(),
+    }
+    for tg in definitions.targets:
+        agg[f"now_{tg.level}"] = (_.level >= tg.level).fill_null(False).sum()
+        agg[f"base_{tg.level}"] = (
+            (_.baseline_level >= tg.level) & _.level.notnull()).fill_null(False).sum()
+    return table.aggregate(**agg)
+
+
 def target_trend(con: BaseBackend, filters: Filters, definitions: Definitions) -> pd.DataFrame:
     """Per fiscal quarter up to the selected one: share of assessed households at or above
     each target. Columns: q_idx, assessed, share_<level> for each target level."""
+    frame = _target_trend(con, filters, definitions).execute()
+    for tg in definitions.targets:
+        frame[f"share_{tg.level}"] = frame[f"n_{tg.level}"] / frame["assessed"]
+    return frame
+
+
+@kept_expression
+def _target_trend(con: BaseBackend, filters: Filters, definitions: Definitions) -> ibis.Table:
     quarter = _quarter(con, filters)
     table = apply_place_agency(con.table("status_quarter"), filters)
     if filters.levels:
@@ -140,10 +153,7 @@ def target_trend(con: BaseBackend, filters: Filters, definitions: Definitions) -
     agg = {"assessed": _.count()}
     for tg in definitions.targets:
         agg[f"n_{tg.level}"] = (_.level >= tg.level).sum()
-    frame = table.group_by("q_idx").aggregate(**agg).order_by("q_idx").execute()
-    for tg in definitions.targets:
-        frame[f"share_{tg.level}"] = frame[f"n_{tg.level}"] / frame["assessed"]
-    return frame
+    return table.group_by("q_idx").aggregate(**agg).order_by("q_idx")
 
 
 def place_summary(con: BaseBackend, filters: Filters, definitions: Definitions,
@@ -152,19 +162,24 @@ def place_summary(con: BaseBackend, filters: Filters, definitions: Definitions,
     paired, visited recently, assessed, at or above ``level``, and the shares of those."""
     if by not in ("amphoe_code", "tambon_code"):
         raise ValueError(f"cannot group by {by!r}")
+    frame = _place_summary(con, filters, definitions, level, by).execute()
+    frame["paired_share"] = frame["paired"] / frame["households"]
+    frame["visited_share"] = frame["visited_recently"] / frame["households"]
+    frame["level_share"] = (frame["at_level"] / frame["assessed"]).where(frame["assessed"] > 0)
+    return frame.sort_values(["level_share", by], ascending=[False, True], ignore_index=True)
+
+
+@kept_expression
+def _place_summary(con: BaseBackend, filters: Filters, definitions: Definitions, level: int,
+                   by: str) -> ibis.Table:
     days = definitions.visited_within_days
-    table = status(con, filters)
-    frame = table.group_by(by).aggregate(
+    return status(con, filters).group_by(by).aggregate(
         households=_.count(),
         paired=_.paired.sum(),
         visited_recently=(_.days_since_visit <= days).fill_null(False).sum(),
         assessed=_.level.notnull().sum(),
         at_level=(_.level >= level).fill_null(False).sum(),
-    ).execute()
-    frame["paired_share"] = frame["paired"] / frame["households"]
-    frame["visited_share"] = frame["visited_recently"] / frame["households"]
-    frame["level_share"] = (frame["at_level"] / frame["assessed"]).where(frame["assessed"] > 0)
-    return frame.sort_values(["level_share", by], ascending=[False, True], ignore_index=True)
+    )
 
 
 PERIODS = ("quarter", "month", "round")
@@ -186,6 +201,15 @@ def level_trend(con: BaseBackend, filters: Filters, definitions: Definitions,
         return frame.rename(columns={"q_idx": "period"})
     if period not in PERIODS:
         raise ValueError(f"period must be one of {PERIODS}")
+    frame = _level_trend(con, filters, definitions, period).execute()
+    for tg in definitions.targets:
+        frame[f"share_{tg.level}"] = frame[f"n_{tg.level}"] / frame["assessed"]
+    return frame
+
+
+@kept_expression
+def _level_trend(con: BaseBackend, filters: Filters, definitions: Definitions,
+                 period: str) -> ibis.Table:
     as_of = status(con, filters).as_of.max()
     visits = con.table("visit_status").semi_join(population(con, filters), "household_id")
     visits = visits.filter(visits.visit_date <= as_of)
@@ -196,18 +220,20 @@ def level_trend(con: BaseBackend, filters: Filters, definitions: Definitions,
     agg = {"assessed": _.count()}
     for tg in definitions.targets:
         agg[f"n_{tg.level}"] = (_.level >= tg.level).sum()
-    frame = visits.group_by(key).aggregate(**agg).order_by("period").execute()
-    for tg in definitions.targets:
-        frame[f"share_{tg.level}"] = frame[f"n_{tg.level}"] / frame["assessed"]
-    return frame
+    return visits.group_by(key).aggregate(**agg).order_by("period")
 
 
 def transitions(con: BaseBackend, filters: Filters) -> pd.DataFrame:
     """Households by level at baseline and level now (surveyed households only)."""
+    frame = _transitions(con, filters).execute()
+    return frame.astype({"baseline_level": int, "level": int, "households": int})
+
+
+@kept_expression
+def _transitions(con: BaseBackend, filters: Filters) -> ibis.Table:
     table = status(con, filters).filter(_.level.notnull() & _.baseline_level.notnull())
     frame = table.group_by(["baseline_level", "level"]).aggregate(households=_.count())
-    frame = frame.order_by(["baseline_level", "level"]).execute()
-    return frame.astype({"baseline_level": int, "level": int, "households": int})
+    return frame.order_by(["baseline_level", "level"])
 
 
 def income_histogram(con: BaseBackend, filters: Filters, bin_width: int = 5_000,
@@ -215,40 +241,47 @@ def income_histogram(con: BaseBackend, filters: Filters, bin_width: int = 5_000,
     """Households per income-per-member bin (baht/person/year) at baseline and now, binned in
     the engine; incomes at or above ``cap`` fall in the last bin. Columns: bin_start,
     baseline, latest."""
-    table = status(con, filters)
     parts = []
-    for column, label in (("baseline_income_per_member", "baseline"),
-                          ("income_per_member", "latest")):
-        value = table[column]
-        binned = table.filter(value.notnull()).mutate(
-            bin_start=(value.clip(upper=cap) / bin_width).floor().cast("int64") * bin_width)
-        counts = binned.group_by("bin_start").aggregate(households=_.count()).execute()
+    for label, counted in zip(("baseline", "latest"),
+                              _income_bins(con, filters, bin_width, cap), strict=True):
+        counts = counted.execute()
         parts.append(counts.set_index("bin_start")["households"].rename(label))
     bins = pd.RangeIndex(0, cap + bin_width, bin_width, name="bin_start")
     frame = pd.concat(parts, axis=1).reindex(bins, fill_value=0).fillna(0).astype(int)
     return frame.reset_index()
 
 
+@kept_expression
+def _income_bins(con: BaseBackend, filters: Filters, bin_width: int,
+                 cap: int) -> tuple[ibis.Table, ibis.Table]:
+    table = status(con, filters)
+    out = []
+    for column in ("baseline_income_per_member", "income_per_member"):
+        value = table[column]
+        binned = table.filter(value.notnull()).mutate(
+            bin_start=(value.clip(upper=cap) / bin_width).floor().cast("int64") * bin_width)
+        out.append(binned.group_by("bin_start").aggregate(households=_.count()))
+    return out[0], out[1]
+
+
 def income_medians(con: BaseBackend, filters: Filters) -> tuple[float | None, float | None]:
     """Median income per member (baht/person/year) at baseline and now."""
-    row = status(con, filters).aggregate(
-        baseline=_.baseline_income_per_member.median(), latest=_.income_per_member.median(),
-    ).execute().iloc[0]
+    row = _income_medians(con, filters).execute().iloc[0]
     return (None if pd.isna(row["baseline"]) else float(row["baseline"]),
             None if pd.isna(row["latest"]) else float(row["latest"]))
+
+
+@kept_expression
+def _income_medians(con: BaseBackend, filters: Filters) -> ibis.Table:
+    return status(con, filters).aggregate(
+        baseline=_.baseline_income_per_member.median(), latest=_.income_per_member.median())
 
 
 def dimension_deprivation(con: BaseBackend, filters: Filters,
                           definitions: Definitions) -> pd.DataFrame:
     """Per TPMAP dimension: share of surveyed households deprived at baseline and now (the
     flags of the latest and the first visit travel with each household's status)."""
-    table = status(con, filters).filter(_.last_visit_id.notnull())
-    agg: dict[str, ibis.Value] = {"n": _.count()}
-    for i, _dim in enumerate(definitions.dimensions, 1):
-        agg[f"latest_{i}"] = table[deprived_column(i)].cast("int64").sum()
-        agg[f"baseline_{i}"] = table[f"baseline_{deprived_column(i)}"].fill_null(False).cast(
-            "int64").sum()
-    counts = table.aggregate(**agg).execute().iloc[0]
+    counts = _dimension_counts(con, filters, definitions).execute().iloc[0]
     n = int(counts["n"])
     out = pd.DataFrame({"dimension": [d.key for d in definitions.dimensions]})
     for label in ("baseline", "latest"):
@@ -258,20 +291,25 @@ def dimension_deprivation(con: BaseBackend, filters: Filters,
     return out
 
 
+@kept_expression
+def _dimension_counts(con: BaseBackend, filters: Filters,
+                      definitions: Definitions) -> ibis.Table:
+    table = status(con, filters).filter(_.last_visit_id.notnull())
+    agg: dict[str, ibis.Value] = {"n": _.count()}
+    for i, _dim in enumerate(definitions.dimensions, 1):
+        agg[f"latest_{i}"] = table[deprived_column(i)].cast("int64").sum()
+        agg[f"baseline_{i}"] = table[f"baseline_{deprived_column(i)}"].fill_null(False).cast(
+            "int64").sum()
+    return table.aggregate(**agg)
+
+
 def group_comparison(con: BaseBackend, filters: Filters, definitions: Definitions,
                      by: str = "amphoe_code", level: int = 2) -> pd.DataFrame:
     """Per amphoe or per agency (of the current buddy): households surveyed, the share at or
     above ``level`` at baseline and now, the change in points, and how many fell back."""
     if by not in ("amphoe_code", "agency_code"):
         raise ValueError(f"cannot compare by {by!r}")
-    table = status(con, filters).filter(_.level.notnull())
-    frame = table.group_by(by).aggregate(
-        assessed=_.count(),
-        now=(_.level >= level).cast("int64").sum(),
-        baseline=(_.baseline_level >= level).fill_null(False).cast("int64").sum(),
-        fell_back=(_.level < _.baseline_level).fill_null(False).cast("int64").sum(),
-        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
-    ).execute()
+    frame = _group_comparison(con, filters, by, level).execute()
     frame = frame.dropna(subset=[by])
     frame["share_now"] = frame["now"] / frame["assessed"]
     frame["share_baseline"] = frame["baseline"] / frame["assessed"]
@@ -279,15 +317,31 @@ def group_comparison(con: BaseBackend, filters: Filters, definitions: Definition
     return frame.sort_values(["share_now", by], ascending=[False, True], ignore_index=True)
 
 
+@kept_expression
+def _group_comparison(con: BaseBackend, filters: Filters, by: str, level: int) -> ibis.Table:
+    return status(con, filters).filter(_.level.notnull()).group_by(by).aggregate(
+        assessed=_.count(),
+        now=(_.level >= level).cast("int64").sum(),
+        baseline=(_.baseline_level >= level).fill_null(False).cast("int64").sum(),
+        fell_back=(_.level < _.baseline_level).fill_null(False).cast("int64").sum(),
+        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
+    )
+
+
 def gap_counts(con: BaseBackend, filters: Filters) -> pd.DataFrame:
     """What keeps households from their next target: per current level and gap code, the
     households missing it (a household may miss several). Columns: level, gap, households."""
+    frame = _gap_counts(con, filters).execute()
+    return frame.sort_values(["level", "households"], ascending=[True, False],
+                             ignore_index=True)
+
+
+@kept_expression
+def _gap_counts(con: BaseBackend, filters: Filters) -> ibis.Table:
     table = status(con, filters).filter(_.last_visit_id.notnull())
     codes = table.filter(_.next_gaps != "").select(
         "level", gap=_.next_gaps.split(";").unnest())
-    frame = codes.group_by(["level", "gap"]).aggregate(households=_.count()).execute()
-    return frame.sort_values(["level", "households"], ascending=[True, False],
-                             ignore_index=True)
+    return codes.group_by(["level", "gap"]).aggregate(households=_.count())
 
 
 from dashboard.coverage import *  # noqa: E402,F403

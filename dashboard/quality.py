@@ -31,6 +31,7 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
+from dashboard.compiled import kept_expression
 from dashboard.definitions import Definitions
 from dashboard.filters import Filters, apply_place_agency
 from dashboard.metrics import status
@@ -108,13 +109,7 @@ def _quarter_row(con: BaseBackend, filters: Filters) -> tuple[int | None, object
 def _findings(con: BaseBackend, filters: Filters, q_idx: int | None,
               as_of: object) -> dict[str, pd.DataFrame]:
     """The findings about the households in the filter, as of the quarter, per check."""
-    table = con.table("quality_finding")
-    table = table.filter(
-        table.q_idx.isnull() | (table.q_idx == q_idx),
-        table.visit_date.isnull() | (table.visit_date <= pd.Timestamp(as_of).date()))
-    if not filters.is_default:  # the default filters hold every household
-        table = table.semi_join(status(con, filters).select("household_id"), "household_id")
-    rows = table.execute()
+    rows = _finding_rows(con, filters, q_idx, as_of).execute()
     checks = {}
     for check in CHECKS:
         frame = rows.loc[rows["check"] == check, list(CHECK_COLUMNS[check])]
@@ -124,16 +119,33 @@ def _findings(con: BaseBackend, filters: Filters, q_idx: int | None,
     return checks
 
 
-def _completeness(con: BaseBackend, filters: Filters, q_idx: int | None,
-                  last_round: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Visits expected (one per household per round, baseline included) against recorded, by
-    amphoe and by agency (the buddy's as of the quarter)."""
+@kept_expression
+def _finding_rows(con: BaseBackend, filters: Filters, q_idx: int | None,
+                  as_of: object) -> ibis.Table:
+    table = con.table("quality_finding")
+    table = table.filter(
+        table.q_idx.isnull() | (table.q_idx == q_idx),
+        table.visit_date.isnull() | (table.visit_date <= pd.Timestamp(as_of).date()))
+    if not filters.is_default:  # the default filters hold every household
+        table = table.semi_join(status(con, filters).select("household_id"), "household_id")
+    return table
+
+
+@kept_expression
+def _completeness_groups(con: BaseBackend, filters: Filters, q_idx: int | None) -> ibis.Table:
     table = con.table("quality_completeness")
     table = apply_place_agency(table.filter(table.q_idx == q_idx), filters)
     if filters.levels:
         table = table.filter(table.level.fill_null(-1).isin(list(filters.levels)))
-    groups = table.group_by("amphoe_code", "agency_code").aggregate(
-        households=_.households.sum(), recorded=_.recorded.sum()).execute()
+    return table.group_by("amphoe_code", "agency_code").aggregate(
+        households=_.households.sum(), recorded=_.recorded.sum())
+
+
+def _completeness(con: BaseBackend, filters: Filters, q_idx: int | None,
+                  last_round: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Visits expected (one per household per round, baseline included) against recorded, by
+    amphoe and by agency (the buddy's as of the quarter)."""
+    groups = _completeness_groups(con, filters, q_idx).execute()
     rounds = 0 if last_round is None else last_round + 1
     frames = []
     for by in ("amphoe_code", "agency_code"):

