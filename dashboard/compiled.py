@@ -166,6 +166,7 @@ class PageBackend(DuckDBBackend):
         self._sql: OrderedDict[tuple[Any, ...], str] = OrderedDict()
         self._results: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._expressions: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
+        self._hooked: OrderedDict[Any, None] = OrderedDict()
         self._kept_lock = threading.Lock()
 
     @classmethod
@@ -204,6 +205,22 @@ class PageBackend(DuckDBBackend):
                 while len(self._results) > self.RESULT_ENTRIES:
                     self._results.popitem(last=False)
         return kept.copy() if hasattr(kept, "copy") else kept
+
+    def _run_pre_execute_hooks(self, expr: ir.Expr) -> None:
+        """Ibis walks the whole expression before each run to register in-memory tables and
+        functions; an expression run before has had them registered (and kept alive)."""
+        if _BOUND.get() is None:
+            super()._run_pre_execute_hooks(expr)
+            return
+        op = expr.op()
+        with self._kept_lock:
+            if op in self._hooked:
+                return
+        super()._run_pre_execute_hooks(expr)
+        with self._kept_lock:
+            self._hooked[op] = None
+            while len(self._hooked) > self.SQL_ENTRIES:
+                self._hooked.popitem(last=False)
 
     def compile(self, expr: ir.Expr, /, *, limit: int | None = None,
                 params: Any = None, pretty: bool = False) -> str:
