@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import ibis
 import pandas as pd
@@ -36,8 +35,7 @@ from dashboard.definitions import Definitions
 from dashboard.filters import Filters, apply_place_agency
 from dashboard.metrics import status
 from dashboard.privacy import Viewer, protect
-from loaders.derived_quality import build_quality_tables, rules_key
-from loaders.store import Store
+from loaders.derived_quality import rules_key
 
 __all__ = ["CHECKS", "CHECK_COLUMNS", "SEVERITY", "QualityReport", "named_table",
            "quality_report", "shown_rows"]
@@ -160,18 +158,20 @@ def _completeness(con: BaseBackend, filters: Filters, q_idx: int | None,
     return frames[0], frames[1]
 
 
+class StaleQualityTables(RuntimeError):
+    """The data-quality tables were not built with the definitions in force."""
+
+
 def _stats(con: BaseBackend, definitions: Definitions) -> pd.Series:
-    """The programme's income statistics, building the quality tables first if the store
-    predates them or they were built with other thresholds (the import or the definitions
-    change that rebuilds the derived tables builds them too; this covers an older store)."""
-    store = Store(con, "", Path())
-    if store.has_table("quality_stats"):
-        row = con.table("quality_stats").execute()
-        if "rules" in row.columns and len(row) and row["rules"].iloc[0] == rules_key(definitions):
-            return row.iloc[0]
-    with store.transaction():
-        build_quality_tables(store, definitions)
-    return con.table("quality_stats").execute().iloc[0]
+    """The programme's income statistics, with the rules the quality tables were built
+    with. Every import and every definitions change rebuilds the tables (and a store built by
+    earlier code is rebuilt when opened), so a mismatch means they were skipped."""
+    row = con.table("quality_stats").execute()
+    if not len(row) or row["rules"].iloc[0] != rules_key(definitions):
+        raise StaleQualityTables(
+            "the data-quality tables were built with other rules: rebuild the derived tables "
+            "(an import or a change of the definitions file does)")
+    return row.iloc[0]
 
 
 def quality_report(con: BaseBackend, filters: Filters,

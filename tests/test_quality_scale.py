@@ -14,7 +14,8 @@ import pytest
 
 from dashboard.definitions import load_definitions
 from dashboard.filters import Filters
-from dashboard.quality import CHECK_COLUMNS, CHECKS, quality_report
+from dashboard.quality import CHECK_COLUMNS, CHECKS, StaleQualityTables, quality_report
+from loaders.bootstrap import ensure_definitions_current
 from loaders.store import Store
 from tests.conftest import build_store
 from tests.factories import household, tiny_frames, visit, write_csvs
@@ -124,16 +125,21 @@ def test_every_import_builds_the_tables_and_new_thresholds_rebuild_them(
     assert set(report.checks["missed_rounds"]["household_id"]) == {"H2", "H5", "H6", "H7", "H8"}
     # two rounds in a row is enough now: H1 (rounds 2-3), H3 (1-2, 4) and H4 (3-4) join
     two = replace(DEFS, quality=replace(DEFS.quality, missed_rounds_in_a_row=2))
+    with pytest.raises(StaleQualityTables):  # the page never reads tables of other rules
+        quality_report(tiny_store.con, Filters(), two)
+    assert ensure_definitions_current(tiny_store, two) is True  # what a definitions change does
     report = quality_report(tiny_store.con, Filters(), two)
     assert set(report.checks["missed_rounds"]["household_id"]) == {
         "H1", "H2", "H3", "H4", "H5", "H6", "H7", "H8"}
 
 
-def test_a_store_built_before_the_tables_gets_them_on_first_use(tiny_store: Store) -> None:
+def test_a_store_built_before_the_tables_gets_them_when_opened(tiny_store: Store) -> None:
     with tiny_store.transaction():
         for name in ("quality_finding", "quality_completeness", "quality_round",
                      "quality_stats"):
             tiny_store.execute(f'DROP TABLE "{name}"')
+        tiny_store.set_meta("definitions", "built-by-earlier-code")
+    assert ensure_definitions_current(tiny_store, DEFS) is True
     report = quality_report(tiny_store.con, Filters(), DEFS)
     assert report.checks["visit_not_by_buddy"]["visit_id"].tolist() == ["V06", "V16"]
     assert {c: list(report.checks[c].columns) for c in CHECKS} == {
