@@ -7,6 +7,7 @@ from dashboard import memo, store_access
 from dashboard.i18n import format_number
 from dashboard.privacy import NotAllowedError
 from dashboard.quality import CHECK_COLUMNS, CHECKS, SEVERITY, named_table, shown_rows
+from dashboard.tables import for_display
 from dashboard.ui import agency_names, amphoe_names, context, download_buttons, page_header
 
 SHOW_ROWS = 500  # rows of a check shown on screen; the download has them all
@@ -27,7 +28,6 @@ labels = {c: ctx.t(f"quality.col_{c}") for c in COLUMNS}
 # counts and baht as 12,780 (as on every page); a column a table lacks is passed over
 localized = {labels[c]: st.column_config.NumberColumn(format="localized") for c in (
     "households", "affected", "recorded", "expected", "income_per_member", "previous")}
-localized[ctx.t("quality.col_rows")] = st.column_config.NumberColumn(format="localized")
 
 summary = pd.DataFrame({
     ctx.t("quality.col_check"): [ctx.t(f"quality.check_{c}") for c in CHECKS],
@@ -39,7 +39,8 @@ summary = pd.DataFrame({
 found = sum(len(f) for f in report.checks.values())
 st.markdown(ctx.t("quality.headline", n=format_number(found),
                   households=format_number(report.affected)))
-st.dataframe(summary, hide_index=True, key="quality_summary", column_config=localized)
+# a static table: each rule is a sentence, and a data grid cut them off at its right edge
+st.table(memo.memoised(for_display, summary), hide_index=True, border="horizontal")
 download_buttons(ctx, summary, "quality_summary", key="quality_summary_dl")
 
 left, right = st.columns(2)
