@@ -74,6 +74,15 @@ def _token(value: Any) -> Any:
     return entry[1] if entry is not None and entry[0]() is value else None
 
 
+_PLAIN = (str, int, float, bool, type(None), dt.date)
+
+
+def _plain(items: tuple[Any, ...]) -> bool:
+    """Only text, numbers, dates and pairs of them: such a tuple is its own fingerprint."""
+    return all(isinstance(item, _PLAIN) or (type(item) is tuple and _plain(item))
+               for item in items)
+
+
 def fingerprint(value: Any) -> Any:
     """A hashable value equal for equal inputs: frames by content (or by the token they are
     :func:`known_as`), containers item by item.
@@ -96,9 +105,14 @@ def fingerprint(value: Any) -> Any:
         return ("ndarray", value.shape, str(value.dtype),
                 hashlib.blake2b(np.ascontiguousarray(value).tobytes(), digest_size=16).digest())
     if isinstance(value, Mapping):
-        return ("map", tuple((fingerprint(k), fingerprint(v)) for k, v in value.items()))
+        pairs = tuple(value.items())
+        if _plain(pairs):  # names by code and the like: compared as they are
+            return ("map", pairs)
+        return ("map", tuple((fingerprint(k), fingerprint(v)) for k, v in pairs))
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
+        if isinstance(value, list | tuple) and _plain(tuple(items)):
+            return (type(value).__name__, tuple(items))
         return (type(value).__name__, tuple(fingerprint(v) for v in items))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         # by its fields, never by hash(): equal hashes do not make equal values

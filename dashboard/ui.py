@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from dashboard import exports
 from dashboard.definitions import Definitions
 from dashboard.filters import Choices, Filters
 from dashboard.i18n import format_number, t
+from dashboard.memo import memoised
 from dashboard.privacy import Viewer
 from dashboard.thai_dates import format_date, format_quarter
 from loaders.reference import agency_table, amphoe_table, tambon_table
@@ -118,13 +120,25 @@ def row_list(ctx: PageContext, table: pd.DataFrame, stem: str, key: str,
              max_height: int = 400, **dataframe_options: Any) -> None:
     """A list of rows on screen (the first :data:`SHOWN_ROWS`, saying so when there are
     more) and all of it as CSV and XLSX."""
-    shown = table.head(SHOWN_ROWS)
-    st.dataframe(shown, hide_index=True, height=min(36 * (len(shown) + 1), max_height),
-                 **{"column_config": counts_config(shown), **dataframe_options})
-    if len(table) > len(shown):
-        st.caption(ctx.t("download.shown_of", shown=format_number(len(shown)),
+    shown = min(len(table), SHOWN_ROWS)
+    st.dataframe(memoised(grid, table, SHOWN_ROWS), hide_index=True,
+                 height=min(36 * (shown + 1), max_height),
+                 **{"column_config": counts_config(table), **dataframe_options})
+    if len(table) > shown:
+        st.caption(ctx.t("download.shown_of", shown=format_number(shown),
                          total=format_number(len(table))))
     download_buttons(ctx, table, stem, key=key)
+
+
+def grid(frame: pd.DataFrame, rows: int | None = None) -> pa.Table | pd.DataFrame:
+    """The first ``rows`` of a frame as an Arrow table, for ``st.dataframe`` (memoise it:
+    Streamlit converts a pandas frame anew on every rerun, 1-4 ms for a list). A frame whose
+    columns Arrow cannot type as they are is handed over as it is."""
+    shown = frame if rows is None else frame.head(rows)
+    try:
+        return pa.Table.from_pandas(shown, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return shown
 
 
 def download_buttons(ctx: PageContext, frame: pd.DataFrame, stem: str, key: str) -> None:

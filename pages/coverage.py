@@ -15,6 +15,7 @@ from dashboard.ui import (
     context,
     counts_config,
     download_buttons,
+    grid,
     page_header,
     row_list,
     tambon_names,
@@ -75,7 +76,7 @@ full_names = agency_names(ctx.lang)
 left.plotly_chart(memoised(coverage.matrix_chart, matrix, measure, places, full_names, order,
                            ctx.lang), key="coverage_matrix", config={"displaylogo": False})
 table = memoised(coverage.matrix_table, matrix, measure, places, order, ctx.lang)
-right.dataframe(table, hide_index=True,
+right.dataframe(memoised(grid, table), hide_index=True,
                 height=min(coverage.matrix_height(len(table) - 1), 35 * (len(table) + 1) + 3),
                 column_config=counts_config(table) | {
                     c: st.column_config.NumberColumn(c, help=full_names[c], format="localized")
@@ -108,7 +109,7 @@ for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=Tr
                         key=f"coverage_recency_{by}", config={"displaylogo": False})
         recency = memoised(coverage.recency_table, bands[by], by, names, days, ctx.lang)
         with st.expander(ctx.t("download.title"), icon=":material/download:"):
-            st.dataframe(memoised(coverage.for_screen, recency), hide_index=True)
+            st.dataframe(memoised(grid, memoised(coverage.for_screen, recency)), hide_index=True)
             download_buttons(ctx, recency, f"coverage_recency_{by.removesuffix('_code')}",
                              key=f"recency_{by}_dl")
 st.caption(ctx.t("coverage.recency_note", date=as_of, days=days, min=tables.MIN_GROUP))
