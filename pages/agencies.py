@@ -17,6 +17,7 @@ from dashboard.ui import (
     amphoe_names,
     context,
     download_buttons,
+    grid,
     level_names,
     page_header,
     row_list,
@@ -64,7 +65,7 @@ left.plotly_chart(memoised(coverage.league_chart, league, names, picked, ctx.lan
                   config={"displaylogo": False, "doubleClickDelay": 200})
 table = memoised(coverage.league_table, league, names, level_name, ctx.lang)
 with right:
-    st.dataframe(memoised(coverage.for_screen, table), hide_index=True,
+    st.dataframe(memoised(grid, memoised(coverage.for_screen, table)), hide_index=True,
                  height=min(36 * (len(table) + 1), 580))
     download_buttons(ctx, table, "agencies_league", key="league_dl")
 st.caption(ctx.t("agencies.league_note", quarters=int(league["quarters"].max()),
@@ -110,5 +111,5 @@ st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.la
                  min=tables.MIN_GROUP))
 with st.expander(ctx.t("download.title"), icon=":material/download:"):
     recency = memoised(coverage.recency_table, bands, "amphoe_code", places, days, ctx.lang)
-    st.dataframe(memoised(coverage.for_screen, recency), hide_index=True)
+    st.dataframe(memoised(grid, memoised(coverage.for_screen, recency)), hide_index=True)
     download_buttons(ctx, recency, "agencies_recency", key="agencies_recency_dl")

@@ -11,7 +11,7 @@ from dashboard.filters import Filters
 from dashboard.i18n import format_number
 from dashboard.memo import memoised
 from dashboard.privacy import NotAllowedError
-from dashboard.ui import context, download_buttons, level_names, page_header
+from dashboard.ui import context, download_buttons, grid, level_names, page_header
 
 KEY_OPEN = "household"  # also the URL parameter of a link to a profile: ?household=<id>
 KEY_TABLE = "households_table"
@@ -57,8 +57,8 @@ def open_selected() -> None:
 
 
 heads = households.table_columns(ctx.lang)
-st.dataframe(table, key=KEY_TABLE, on_select=open_selected, selection_mode="single-row",
-             hide_index=True, height=460, column_config={
+st.dataframe(memoised(grid, table), key=KEY_TABLE, on_select=open_selected,
+             selection_mode="single-row", hide_index=True, height=460, column_config={
                  heads["income_vs_line"]: st.column_config.ProgressColumn(
                      format="percent", min_value=0, max_value=1,
                      help=ctx.t("households.income_vs_line_help", line=f"{line:,.0f}")),

@@ -12,6 +12,7 @@ from dashboard.ui import (
     amphoe_names,
     context,
     download_buttons,
+    grid,
     level_names,
     page_header,
 )
@@ -92,7 +93,7 @@ left.plotly_chart(memoised(charts.comparison_chart, compare, by, group_names,
                   key="outcomes_compare")
 compare_table = memoised(tables.comparison_table, compare, by, group_names, names[target_two.level],
                                         ctx.lang)
-right.dataframe(memoised(tables.for_display, compare_table), hide_index=True,
+right.dataframe(memoised(grid, memoised(tables.for_display, compare_table)), hide_index=True,
                 height=min(36 * (len(compare_table) + 1), 720))
 right.caption(ctx.t("outcomes.compare_note", min=tables.MIN_GROUP, small=tables.SMALL_GROUP))
 download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")
