@@ -69,7 +69,7 @@ def indicator_label(indicator: str, lang: str, level_names: Mapping[int, str],
     return t(f"map.ind_{indicator}", lang, days=days)
 
 
-def _value_text(row: pd.Series, colouring: Colouring, lang: str) -> str:
+def _value_text(row: Mapping[str, Any], colouring: Colouring, lang: str) -> str:
     if row["klass"] == NO_DATA:
         return "–"
     if row["klass"] == HIDDEN:
@@ -83,7 +83,7 @@ def _hover(colouring: Colouring, names: Mapping[str, str], label: str,
     code_column = colouring.code_column
     return [f"<b>{html.escape(names.get(row[code_column], row[code_column]))}</b><br>"
             f"{html.escape(label)}: {_value_text(row, colouring, lang)}<br>n = {row['n']:,}"
-            for _, row in colouring.frame.iterrows()]
+            for row in colouring.frame.to_dict("records")]  # records: iterrows is slow
 
 
 def _hexagon(x: float, y: float, radius: float = 1 / SQRT3 * 0.96) -> tuple[list, list]:
@@ -143,9 +143,10 @@ def tile_map_figure(colouring: Colouring, names: Mapping[str, str], label: str, 
     which gives each tile's x and y). Tiles carry the name and the value, hidden ones
     "n < 5". Clicking returns the amphoe code as ``customdata[0]``."""
     scheme, frame = colouring.scheme, colouring.frame
+    by_class = dict(tuple(frame.groupby("klass", sort=False)))
     traces: list[dict[str, Any]] = []
     for key in _class_keys(scheme):
-        part = frame[frame["klass"] == key]
+        part = by_class.get(key, frame.iloc[:0])
         xs, ys = _outline(part) if len(part) else ([None], [None])
         traces.append({
             "type": "scatter", "x": xs, "y": ys, "mode": "lines", "fill": "toself",
@@ -173,7 +174,7 @@ def tile_map_figure(colouring: Colouring, names: Mapping[str, str], label: str, 
                        "hoverinfo": "skip"})
     text_colour = ["white" if k in DARK_CLASSES else SELECTED_COLOUR for k in frame["klass"]]
     labels = ["<b>" + _tile_name(names.get(row["amphoe_code"], row["amphoe_code"])) + "</b><br>"
-              + _value_text(row, colouring, lang) for _, row in frame.iterrows()]
+              + _value_text(row, colouring, lang) for row in frame.to_dict("records")]
     traces.append({
         "type": "scatter", "x": frame["x"].to_numpy(), "y": frame["y"].to_numpy(),
         "mode": "markers+text", "text": labels,
