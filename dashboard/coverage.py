@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import ibis
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from ibis import _
@@ -108,12 +109,15 @@ class CoverageMatrix:
 
 
 def coverage_matrix(con: BaseBackend, filters: Filters) -> CoverageMatrix:
-    """Three passes over the households: the cells, the agency margin, the total. The amphoe
-    margin is the cells added up: an official belongs to one agency, so within an amphoe no
-    official is in two cells (across amphoe one may be, so the other margin and the total
-    count officials anew)."""
-    cells, by_agency, totals = (expr.execute() for expr in _matrix_counts(con, filters))
-    totals = totals.iloc[0]
+    """Three counts over the households in one read: the cells, the agency margin, the
+    total. The amphoe margin is the cells added up: an official belongs to one agency, so
+    within an amphoe no official is in two cells (across amphoe one may be, so the other
+    margin and the total count officials anew)."""
+    counted = _matrix_counts(con, filters).execute()
+    # a cell's counts are never empty (an empty total's is, which may type the column)
+    cells = counted[counted["part"] == 0].astype({"paired": "int64"})
+    by_agency = counted.loc[counted["part"] == 1, ["agency_code", "households", "officials"]]
+    totals = counted[counted["part"] == 2].iloc[0]
     by_amphoe = cells.groupby("amphoe_code", as_index=False)[
         ["paired", "households", "officials"]].sum()
     return CoverageMatrix(
@@ -128,13 +132,21 @@ def coverage_matrix(con: BaseBackend, filters: Filters) -> CoverageMatrix:
 
 
 @kept_expression
-def _matrix_counts(con: BaseBackend, filters: Filters) -> tuple[ibis.Table, ...]:
+def _matrix_counts(con: BaseBackend, filters: Filters) -> ibis.Table:
+    """The cells (``part`` 0), the agency margin (1) and the total (2) as one result: one
+    query instead of three saves two round trips of a few milliseconds each."""
     table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
-    counts = {"households": _.count(), "officials": _.official_id.nunique()}
-    return (table.group_by(["amphoe_code", "agency_code"]).aggregate(
-                paired=_.paired.cast("int64").sum(), **counts),
-            table.group_by("agency_code").aggregate(**counts),
-            table.aggregate(paired=_.paired.cast("int64").sum(), **counts))
+    counts = {"households": _.count(), "officials": _.official_id.nunique(),
+              "paired": _.paired.cast("int64").sum()}
+    none = ibis.null("string")
+    columns = ["part", "amphoe_code", "agency_code", "households", "officials", "paired"]
+    cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(**counts).mutate(
+        part=ibis.literal(0, "int8"))
+    agencies = table.group_by("agency_code").aggregate(**counts).mutate(
+        part=ibis.literal(1, "int8"), amphoe_code=none)
+    total = table.aggregate(**counts).mutate(part=ibis.literal(2, "int8"), amphoe_code=none,
+                                             agency_code=none)
+    return cells.select(columns).union(agencies.select(columns)).union(total.select(columns))
 
 
 @dataclass(frozen=True)
@@ -452,18 +464,24 @@ def matrix_table(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str
     if measure not in ("households", "officials"):
         raise ValueError(f"unknown measure {measure!r}")
     columns = matrix_columns(matrix, agency_order, measure)
-    grid = matrix.cells.pivot_table(index="amphoe_code", columns="agency_code", values=measure,
-                                    aggfunc="sum", fill_value=0)
     amphoe = list(matrix.by_amphoe["amphoe_code"])
-    grid = grid.reindex(index=amphoe, columns=columns, fill_value=0).astype("int64")
-    total = t("table.total", lang)
-    grid[total] = matrix.by_amphoe.set_index("amphoe_code")[measure].reindex(amphoe).to_numpy()
+    row_of = {code: i for i, code in enumerate(amphoe)}
+    column_of = {code: j for j, code in enumerate(columns)}
+    body = np.zeros((len(amphoe), len(columns)), dtype="int64")  # filled directly: pandas'
+    for place, agency, n in zip(matrix.cells["amphoe_code"], matrix.cells["agency_code"],
+                                matrix.cells[measure], strict=True):  # pivot is 5x slower
+        if place in row_of and agency in column_of:
+            body[row_of[place], column_of[agency]] += int(n)
+    sides = matrix.by_amphoe[measure].to_numpy(dtype="int64")
     margin = matrix.by_agency.set_index("agency_code")[measure].reindex(columns).fillna(0)
-    grid.loc[total] = [*margin.astype("int64"), getattr(matrix, measure)]
-    grid.columns = [t("coverage.no_buddy", lang) if c == NO_BUDDY else c for c in grid.columns]
-    grid.index = [amphoe_names.get(c, c) for c in amphoe] + [total]
-    grid.index.name = t("table.amphoe_code", lang)
-    return grid.reset_index()
+    bottom = np.append(margin.to_numpy(dtype="int64"), getattr(matrix, measure))
+    total = t("table.total", lang)
+    labels = [t("coverage.no_buddy", lang) if c == NO_BUDDY else c for c in columns]
+    grid = pd.DataFrame(np.vstack([np.column_stack([body, sides]), bottom]),
+                        columns=[*labels, total])
+    grid.insert(0, t("table.amphoe_code", lang),
+                [amphoe_names.get(c, c) for c in amphoe] + [total])
+    return grid
 
 
 def _official_columns(rows: pd.DataFrame, amphoe_names: Mapping[str, str],
