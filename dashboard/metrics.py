@@ -241,27 +241,27 @@ def income_histogram(con: BaseBackend, filters: Filters, bin_width: int = 5_000,
     """Households per income-per-member bin (baht/person/year) at baseline and now, binned in
     the engine; incomes at or above ``cap`` fall in the last bin. Columns: bin_start,
     baseline, latest."""
-    parts = []
-    for label, counted in zip(("baseline", "latest"),
-                              _income_bins(con, filters, bin_width, cap), strict=True):
-        counts = counted.execute()
-        parts.append(counts.set_index("bin_start")["households"].rename(label))
+    counted = _income_bins(con, filters, bin_width, cap).execute()
+    parts = [counted.loc[counted["part"] == label].set_index("bin_start")["households"].rename(
+        label) for label in ("baseline", "latest")]
     bins = pd.RangeIndex(0, cap + bin_width, bin_width, name="bin_start")
     frame = pd.concat(parts, axis=1).reindex(bins, fill_value=0).fillna(0).astype(int)
     return frame.reset_index()
 
 
 @kept_expression
-def _income_bins(con: BaseBackend, filters: Filters, bin_width: int,
-                 cap: int) -> tuple[ibis.Table, ibis.Table]:
+def _income_bins(con: BaseBackend, filters: Filters, bin_width: int, cap: int) -> ibis.Table:
+    """Both distributions in one query (``part``: baseline or latest)."""
     table = status(con, filters)
     out = []
-    for column in ("baseline_income_per_member", "income_per_member"):
+    for column, label in (("baseline_income_per_member", "baseline"),
+                          ("income_per_member", "latest")):
         value = table[column]
         binned = table.filter(value.notnull()).mutate(
             bin_start=(value.clip(upper=cap) / bin_width).floor().cast("int64") * bin_width)
-        out.append(binned.group_by("bin_start").aggregate(households=_.count()))
-    return out[0], out[1]
+        out.append(binned.group_by("bin_start").aggregate(households=_.count()).mutate(
+            part=ibis.literal(label)))
+    return out[0].union(out[1])
 
 
 def income_medians(con: BaseBackend, filters: Filters) -> tuple[float | None, float | None]:

@@ -8,6 +8,7 @@ more.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,9 +72,18 @@ def transition_table(frame: pd.DataFrame, names: Mapping[int, str], lang: str) -
 
 def for_display(frame: pd.DataFrame) -> pd.DataFrame:
     """Empty cells (suppressed figures) shown as a dash instead of "None" on screen, and
-    whole-number columns with thousands separators (186,588)."""
-    out = frame.astype(object).where(frame.notna(), "–")
+    whole-number columns with thousands separators (186,588). Written column by column in
+    plain Python: the frame-wide ``where`` took three times as long on a 26-row table."""
+    out: dict[str, Any] = {}
     for column in frame.columns:
-        if pd.api.types.is_integer_dtype(frame[column]):
-            out[column] = [v if isinstance(v, str) else f"{int(v):,}" for v in out[column]]
-    return out
+        values = frame[column]
+        missing = values.isna().to_numpy()
+        cells = values.to_numpy(dtype=object)
+        if pd.api.types.is_integer_dtype(values):
+            out[column] = ["–" if gap else f"{int(v):,}" for v, gap in zip(cells, missing,
+                                                                         strict=True)]
+        else:
+            kept = cells.copy()
+            kept[missing] = "–"
+            out[column] = pd.Series(kept, index=frame.index, dtype=object)
+    return pd.DataFrame(out, index=frame.index, columns=frame.columns)
