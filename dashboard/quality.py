@@ -92,11 +92,7 @@ class QualityReport:
 
 def _quarter_row(con: BaseBackend, filters: Filters) -> tuple[int | None, object, int | None]:
     """The selected quarter (latest when none), its as-of date and its latest round."""
-    cal = con.table("quarter_calendar").select("q_idx", "as_of").left_join(
-        con.table("quality_round"), "q_idx").drop("q_idx_right")
-    if filters.quarter is not None:
-        cal = cal.filter(cal.q_idx == filters.quarter)
-    row = cal.order_by(ibis.desc("q_idx")).limit(1).execute()
+    row = _quarter_row_expr(con, filters).execute()
     if row.empty:
         return None, None, None
     last = row["last_round"].iloc[0]
@@ -104,13 +100,23 @@ def _quarter_row(con: BaseBackend, filters: Filters) -> tuple[int | None, object
     return int(row["q_idx"].iloc[0]), row["as_of"].iloc[0], last
 
 
+@kept_expression
+def _quarter_row_expr(con: BaseBackend, filters: Filters) -> ibis.Table:
+    cal = con.table("quarter_calendar").select("q_idx", "as_of").left_join(
+        con.table("quality_round"), "q_idx").drop("q_idx_right")
+    if filters.quarter is not None:
+        cal = cal.filter(cal.q_idx == filters.quarter)
+    return cal.order_by(ibis.desc("q_idx")).limit(1)
+
+
 def _findings(con: BaseBackend, filters: Filters, q_idx: int | None,
               as_of: object) -> dict[str, pd.DataFrame]:
     """The findings about the households in the filter, as of the quarter, per check."""
     rows = _finding_rows(con, filters, q_idx, as_of).execute()
+    by_check = dict(tuple(rows.groupby("check", sort=False)))  # one pass, not one per check
     checks = {}
     for check in CHECKS:
-        frame = rows.loc[rows["check"] == check, list(CHECK_COLUMNS[check])]
+        frame = by_check.get(check, rows.iloc[:0])[list(CHECK_COLUMNS[check])]
         columns, ascending = zip(*ORDER[check], strict=True)
         checks[check] = frame.sort_values(list(columns), ascending=list(ascending),
                                           ignore_index=True)
