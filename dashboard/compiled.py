@@ -1,15 +1,17 @@
-"""Page queries compiled to SQL once per shape, not once per filter value.
+"""Page queries built and compiled once per shape, not once per filter value.
 
-Turning an Ibis expression into SQL costs a few milliseconds, more than the engine needs to
-answer it on the provincial data, and looking up a table's schema costs another two. Pages
-ask the same questions again and again with other filter values, so:
+Building an Ibis expression and turning it into SQL cost several milliseconds each, more than
+the engine needs to answer it on the provincial data, and looking up a table's schema costs
+another two. Pages ask the same questions again and again with other filter values, so:
 
 - while a page query runs (:func:`bound`), the place, agency and quarter filters enter the
   expression as named parameters (:func:`value`), so choosing another amphoe gives an equal
   expression;
+- :func:`kept_expression` keeps what an expression builder made, by the filters' shape;
 - :class:`PageBackend` keeps the SQL of each expression it has compiled, with a marker where
-  each parameter goes, and writes the current values into it; and it keeps the tables it has
-  looked up. One is made per data version (the schemas can change only with the data).
+  each parameter goes, and writes the current values into it; it keeps the tables it has
+  looked up and small results by their SQL. One is made per data version (the schemas and
+  the data can change only with it).
 
 Outside :func:`bound` (the importer, tests calling a query directly) filters are plain
 literals and nothing is kept.
@@ -150,14 +152,12 @@ def _argument(value: Any) -> Any:
 class PageBackend(DuckDBBackend):
     """A DuckDB backend on the store's connection that keeps table lookups and compiled SQL.
 
-    Made with :meth:`for_store`; one per data version, as a table looked up here keeps the
-    schema it had then.
+    Made with :meth:`for_connection`; one per data version, as a table looked up here keeps
+    the schema it had then, and a result kept here the data it had then.
     """
 
     SQL_ENTRIES = 4096
     EXPRESSION_ENTRIES = 1024
-
-    SQL_ENTRIES = 4096
     RESULT_ENTRIES = 256
     RESULT_ROWS = 2_000
 
@@ -198,8 +198,8 @@ class PageBackend(DuckDBBackend):
                 self._results.move_to_end(key)
         if kept is _MISSING:
             kept = super().execute(expr, limit=limit)
-            if len(kept) > self.RESULT_ROWS if hasattr(kept, "__len__") else False:
-                return kept
+            if hasattr(kept, "__len__") and len(kept) > self.RESULT_ROWS:
+                return kept  # a list of rows: asked for once per filter, not worth keeping
             with self._kept_lock:
                 self._results[key] = kept
                 while len(self._results) > self.RESULT_ENTRIES:
