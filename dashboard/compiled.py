@@ -85,7 +85,7 @@ def value(filters: Filters, name: str) -> Any:
     runs under :func:`bound` with the same value, the plain value otherwise."""
     plain = getattr(filters, name)
     current = _BOUND.get()
-    if plain is not None and current is not None and getattr(current, name) == plain:
+    if plain not in (None, "") and current is not None and getattr(current, name) == plain:
         return PARAMETERS[name]
     return plain
 
@@ -123,8 +123,10 @@ def kept_expression(builder: Callable[..., E]) -> Callable[..., E]:
         current = _BOUND.get()
         if not isinstance(con, PageBackend) or current is None or current != filters:
             return builder(con, filters, *args)
-        shape = (filters.amphoe is not None, filters.tambon is not None,
-                 filters.agency is not None, filters.quarter, filters.levels)
+        # set or not as the builders see it (an empty code is no filter), and the values
+        # that builders may use as they are
+        shape = (bool(filters.amphoe), bool(filters.tambon), bool(filters.agency),
+                 filters.quarter, filters.levels)
         key = (builder.__module__, builder.__qualname__, shape, tuple(map(_argument, args)))
         with con._kept_lock:
             entry = con._expressions.get(key)

@@ -208,7 +208,8 @@ def _caseloads(con: BaseBackend, filters: Filters,
         (_.households > CASELOAD, "over"), (_.households > 0, "under"),
         (_.paired_before, "none_ended"), else_="none_never"))
     return counts, off.select("official_id", "official_name", "agency_code", "amphoe_code",
-                              "households", "household_ids", "reason").order_by(
+                              households=off.households.cast("int64"),  # stored as int32
+                              household_ids="household_ids", reason="reason").order_by(
         [ibis.desc("households"), "official_id"])
 
 

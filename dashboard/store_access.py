@@ -115,7 +115,8 @@ def _page_backend(version: str) -> Any:
     current = store()
     if current.con.name != "duckdb":
         return current.con
-    return compiled.PageBackend.for_connection(current.raw)
+    with _LOCK:  # making it sends settings on the shared connection, which may be busy
+        return compiled.PageBackend.for_connection(current.raw)
 
 
 QUERIES = frozenset({
@@ -137,10 +138,19 @@ def _query(name: str, filters: Filters, params: dict[str, Any], version: str) ->
     function = next(getattr(m, name) for m in QUERY_MODULES if hasattr(m, name))
     kwargs = dict(params)
     if "definitions" in inspect.signature(function).parameters:
-        kwargs["definitions"] = definitions()
+        kwargs["definitions"] = _definitions_of(version)
     backend = _page_backend(version)
     with _LOCK, compiled.reading(backend, filters):
         return function(backend, filters, **kwargs)
+
+
+def _definitions_of(version: str) -> Definitions:
+    """The definitions the data version was read under (the derived tables were built with
+    them), not a newer file saved since: the next rerun reads that one with its own version."""
+    known = _VERSIONS.get(store())
+    if known is not None and known[1] == version:
+        return known[0]
+    return definitions()
 
 
 def query(name: str, version: str, filters: Filters, **params: Any) -> Any:

@@ -25,11 +25,17 @@ def _function(name: str):
     return next(getattr(m, name) for m in store_access.QUERY_MODULES if hasattr(m, name))
 
 
+DEFINITIONS = load_definitions()
+"""One object, as in the app (a builder's kept expressions are keyed by the definitions'
+identity: a new object each call would build afresh and hide a builder reading a filter's
+value as a plain value)."""
+
+
 def _answer(name: str, con, filters: Filters):
     function = _function(name)
     kwargs = dict(PARAMS.get(name, {}))
     if "definitions" in function.__code__.co_varnames:
-        kwargs["definitions"] = load_definitions()
+        kwargs["definitions"] = DEFINITIONS
     with compiled.reading(con, filters):
         return function(con, filters, **kwargs)
 
@@ -43,15 +49,23 @@ def demo(demo_store_dir: Path):
 
 def _filter_sets(store: Store) -> list[Filters]:
     quarters = sorted(int(q) for q in store.table("quarter_calendar").q_idx.execute())
-    some = store.table("status_quarter").filter(lambda t: t.q_idx == quarters[-1]).select(
-        "amphoe_code", "tambon_code", "agency_code").limit(1).execute().iloc[0]
+    now = store.table("status_quarter").filter(lambda t: t.q_idx == quarters[-1]).execute()
+    some = now.iloc[0]
+    # each shape twice with other values, so that a kept expression is reused for them
+    other_tambon = now.loc[(now["amphoe_code"] == some.amphoe_code)
+                           & (now["tambon_code"] != some.tambon_code), "tambon_code"].iloc[0]
+    other_agency = now.loc[now["agency_code"].notna()
+                           & (now["agency_code"] != some.agency_code), "agency_code"].iloc[0]
     return [
         Filters(),
         Filters(amphoe=some.amphoe_code),
         Filters(amphoe="4010"),
         Filters(amphoe=some.amphoe_code, tambon=some.tambon_code),
+        Filters(amphoe=some.amphoe_code, tambon=other_tambon),
         Filters(agency=some.agency_code, levels=(1, 2)),
+        Filters(agency=other_agency, levels=(1, 2)),
         Filters(amphoe=some.amphoe_code, agency=some.agency_code, quarter=quarters[-2]),
+        Filters(amphoe="4010", agency=other_agency, quarter=quarters[-2]),
         Filters(quarter=quarters[0]),
     ]
 
@@ -69,7 +83,7 @@ def test_every_page_query_answers_as_compiled_afresh(demo: Store, name: str) -> 
 
 def test_another_amphoe_reuses_the_sql_and_answers_for_that_amphoe(demo: Store) -> None:
     backend = compiled.PageBackend.for_connection(demo.raw)
-    definitions = load_definitions()
+    definitions = DEFINITIONS
     counts = {}
     for amphoe in ("4001", "4005"):
         filters = Filters(amphoe=amphoe)
@@ -109,3 +123,14 @@ def test_outside_a_page_query_filters_are_plain_values(demo: Store) -> None:
         assert compiled.value(filters, "amphoe") is compiled.PARAMETERS["amphoe"]
         # a filter built inside the query with another value stays a literal
         assert compiled.value(Filters(amphoe="4010"), "amphoe") == "4010"
+
+
+def test_an_empty_code_is_no_filter_and_keeps_no_expression_for_a_real_one(demo: Store) -> None:
+    """Builders read ``""`` as no filter: it must not be kept as the "amphoe set" shape."""
+    backend = compiled.PageBackend.for_connection(demo.raw)
+    for amphoe in ("", "4001"):
+        filters = Filters(amphoe=amphoe)
+        with compiled.bound(filters):
+            kept = metrics.overview_kpis(backend, filters, DEFINITIONS).households
+        assert kept == metrics.overview_kpis(demo.con, Filters(amphoe=amphoe or None),
+                                             DEFINITIONS).households
