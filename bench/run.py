@@ -126,7 +126,7 @@ def measure_pages() -> dict[str, Any]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import memo
+    from dashboard import store_access
     from dashboard.registry import PAGES
 
     app = str(ROOT / "dashboard" / "app.py")
@@ -139,7 +139,7 @@ def measure_pages() -> dict[str, Any]:
         at = AppTest.from_file(app, default_timeout=600)
         at.run()  # the session starts on the Overview; its results are then forgotten
         st.cache_data.clear()
-        memo.clear()
+        store_access.forget_kept()
         started = time.perf_counter()
         at.switch_page(f"../pages/{spec.file}").run()
         first = time.perf_counter() - started

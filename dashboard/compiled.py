@@ -23,14 +23,14 @@ import contextlib
 import contextvars
 import functools
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import ibis
 import ibis.expr.types as ir
 from ibis.backends.duckdb import Backend as DuckDBBackend
+
+from dashboard.memo import Lru, shallow_copy
 
 if TYPE_CHECKING:
     from dashboard.filters import Filters
@@ -128,14 +128,10 @@ def kept_expression(builder: Callable[..., E]) -> Callable[..., E]:
         shape = (bool(filters.amphoe), bool(filters.tambon), bool(filters.agency),
                  filters.quarter, filters.levels)
         key = (builder.__module__, builder.__qualname__, shape, tuple(map(_argument, args)))
-        with con._kept_lock:
-            entry = con._expressions.get(key)
+        entry = con._expressions.get(key)
         if entry is None:
             entry = (builder(con, filters, *args), args)  # args kept alive: ids stay theirs
-            with con._kept_lock:
-                con._expressions[key] = entry
-                while len(con._expressions) > con.EXPRESSION_ENTRIES:
-                    con._expressions.popitem(last=False)
+            con._expressions.put(key, entry)
         return entry[0]
 
     return kept
@@ -164,12 +160,11 @@ class PageBackend(DuckDBBackend):
     RESULT_ROWS = 2_000
 
     def _keep(self) -> None:
-        self._tables: dict[tuple[str, Any], ir.Table] = {}
-        self._sql: OrderedDict[tuple[Any, ...], str] = OrderedDict()
-        self._results: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._expressions: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = OrderedDict()
-        self._hooked: OrderedDict[Any, None] = OrderedDict()
-        self._kept_lock = threading.Lock()
+        self._tables = Lru(self.SQL_ENTRIES)
+        self._sql = Lru(self.SQL_ENTRIES)
+        self._results = Lru(self.RESULT_ENTRIES)
+        self._expressions = Lru(self.EXPRESSION_ENTRIES)
+        self._hooked = Lru(self.SQL_ENTRIES)
 
     @classmethod
     def for_connection(cls, con: Any) -> PageBackend:
@@ -182,8 +177,7 @@ class PageBackend(DuckDBBackend):
         table = self._tables.get(key)
         if table is None:
             table = super().table(name, database=database)
-            with self._kept_lock:
-                self._tables[key] = table
+            self._tables.put(key, table)
         return table
 
     def execute(self, expr: ir.Expr, /, *, params: Any = None, limit: Any = None,
@@ -194,19 +188,13 @@ class PageBackend(DuckDBBackend):
         if _BOUND.get() is None or params or kwargs:
             return super().execute(expr, params=params, limit=limit, **kwargs)
         key = (expr.op(), limit, self.compile(expr.as_table(), limit=limit))
-        with self._kept_lock:
-            kept = self._results.get(key, _MISSING)
-            if kept is not _MISSING:
-                self._results.move_to_end(key)
+        kept = self._results.get(key, _MISSING)
         if kept is _MISSING:
             kept = super().execute(expr, limit=limit)
             if hasattr(kept, "__len__") and len(kept) > self.RESULT_ROWS:
                 return kept  # a list of rows: asked for once per filter, not worth keeping
-            with self._kept_lock:
-                self._results[key] = kept
-                while len(self._results) > self.RESULT_ENTRIES:
-                    self._results.popitem(last=False)
-        return kept.copy() if hasattr(kept, "copy") else kept
+            self._results.put(key, kept)
+        return shallow_copy(kept)
 
     def _run_pre_execute_hooks(self, expr: ir.Expr) -> None:
         """Ibis walks the whole expression before each run to register in-memory tables and
@@ -215,14 +203,9 @@ class PageBackend(DuckDBBackend):
             super()._run_pre_execute_hooks(expr)
             return
         op = expr.op()
-        with self._kept_lock:
-            if op in self._hooked:
-                return
-        super()._run_pre_execute_hooks(expr)
-        with self._kept_lock:
-            self._hooked[op] = None
-            while len(self._hooked) > self.SQL_ENTRIES:
-                self._hooked.popitem(last=False)
+        if self._hooked.get(op) is None:
+            super()._run_pre_execute_hooks(expr)
+            self._hooked.put(op, True)
 
     def compile(self, expr: ir.Expr, /, *, limit: int | None = None,
                 params: Any = None, pretty: bool = False) -> str:
@@ -230,15 +213,9 @@ class PageBackend(DuckDBBackend):
         if filters is None or params:
             return super().compile(expr, limit=limit, params=params, pretty=pretty)
         key = (expr.op(), limit, pretty)
-        with self._kept_lock:
-            sql = self._sql.get(key)
-            if sql is not None:
-                self._sql.move_to_end(key)
+        sql = self._sql.get(key)
         if sql is None:
             markers = {PARAMETERS[name]: marker for name, marker in _MARKERS.items()}
             sql = super().compile(expr, limit=limit, params=markers, pretty=pretty)
-            with self._kept_lock:
-                self._sql[key] = sql
-                while len(self._sql) > self.SQL_ENTRIES:
-                    self._sql.popitem(last=False)
+            self._sql.put(key, sql)
         return fill(sql, filters)

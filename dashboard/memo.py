@@ -30,8 +30,41 @@ import plotly.graph_objects as go
 T = TypeVar("T")
 MAX_ENTRIES = 256
 
-_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_LOCK = threading.Lock()
+
+
+class Lru:
+    """A bounded map shared by every session's thread: when full, the entry used least
+    recently goes."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self._lock:
+            if key not in self._entries:
+                return default
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_MISSING = object()
+_CACHE = Lru(MAX_ENTRIES)
 
 
 _KNOWN: dict[int, tuple[weakref.ref[Any], Any]] = {}
@@ -147,23 +180,19 @@ def memoised(builder: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     if "<" in builder.__qualname__:  # a lambda or a nested function: no stable name
         raise TypeError(f"memoise a module-level function, not {builder.__qualname__}")
     key = (builder.__module__, builder.__qualname__, fingerprint(args), fingerprint(kwargs))
-    with _LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
+    cached = _CACHE.get(key, _MISSING)
+    if cached is not _MISSING:
+        return cached
     result = builder(*args, **kwargs)
     if type(result) is go.Figure:
         result.__class__ = FrozenFigure  # same object, same layout: nothing is copied
     known_as(result, ("memo", key))  # a builder fed this result reads the key, not the rows
-    with _LOCK:
-        _CACHE[key] = result
-        while len(_CACHE) > MAX_ENTRIES:
-            _CACHE.popitem(last=False)
+    _CACHE.put(key, result)
     return result
 
 
 KEPT_ENTRIES = 512
-_KEPT: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_KEPT = Lru(KEPT_ENTRIES)
 
 
 def kept(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
@@ -171,15 +200,10 @@ def kept(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     for results a caller may change: each call gets its own shallow copy. With pandas'
     copy-on-write a change to a copied frame never reaches the kept one, and a copy costs
     microseconds where Streamlit's data cache unpickles the whole result on every rerun."""
-    with _LOCK:
-        if key in _KEPT:
-            _KEPT.move_to_end(key)
-            return shallow_copy(_KEPT[key])
-    result = compute()
-    with _LOCK:
-        _KEPT[key] = result
-        while len(_KEPT) > KEPT_ENTRIES:
-            _KEPT.popitem(last=False)
+    result = _KEPT.get(key, _MISSING)
+    if result is _MISSING:
+        result = compute()
+        _KEPT.put(key, result)
     return shallow_copy(result)
 
 
@@ -202,6 +226,5 @@ def shallow_copy(value: T) -> T:
 
 
 def clear() -> None:
-    with _LOCK:
-        _CACHE.clear()
-        _KEPT.clear()
+    _CACHE.clear()
+    _KEPT.clear()

@@ -144,6 +144,13 @@ def _query(name: str, filters: Filters, params: dict[str, Any], version: str) ->
         return function(backend, filters, **kwargs)
 
 
+def forget_kept() -> None:
+    """Drop every kept query result, built figure and compiled query (a benchmark's first
+    render starts from nothing, as after a server start)."""
+    memo.clear()
+    _page_backend.clear()
+
+
 def _definitions_of(version: str) -> Definitions:
     """The definitions the data version was read under (the derived tables were built with
     them), not a newer file saved since: the next rerun reads that one with its own version."""

@@ -57,7 +57,7 @@ def test_memoised_reuses_a_figure_until_an_input_changes() -> None:
 
 def test_memoised_keeps_a_bounded_number_of_results(monkeypatch: pytest.MonkeyPatch) -> None:
     memo.clear()
-    monkeypatch.setattr(memo, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(memo._CACHE, "size", 3)
     CALLS.clear()
     for n in (1, 2, 3, 4):
         memo.memoised(build, n)
@@ -176,3 +176,25 @@ def test_a_kept_result_is_computed_once_and_each_caller_changes_only_its_copy() 
     memo.clear()
     memo.kept(("test", 1), compute)
     assert len(calls) == 2
+
+
+def test_a_full_lru_drops_the_entry_used_least_recently() -> None:
+    kept = memo.Lru(2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    assert kept.get("a") == 1  # "a" used: "b" is now the oldest
+    kept.put("c", 3)
+    assert (kept.get("a"), kept.get("b", "gone"), kept.get("c"), len(kept)) == (1, "gone", 3, 2)
+
+
+def test_grid_gives_arrow_rows_or_the_frame_arrow_cannot_type() -> None:
+    import pyarrow as pa
+
+    from dashboard.ui import grid
+
+    typed = pd.DataFrame({"code": ["4001", "4002", "4003"], "n": [1, 2, 3]})
+    table = grid(typed, 2)
+    assert isinstance(table, pa.Table) and table.to_pydict() == {"code": ["4001", "4002"],
+                                                                 "n": [1, 2]}
+    mixed = pd.DataFrame({"share": ["–", 20.8]}, dtype=object)  # a suppressed figure
+    assert grid(mixed) is mixed  # Streamlit writes such a column as text itself
