@@ -110,8 +110,9 @@ def data_as_of(version: str) -> dt.date | None:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _page_backend(version: str) -> Any:
-    """What page queries run on: with DuckDB, a backend on the store's connection that keeps
-    the SQL it compiled and the tables it looked up, for this data version."""
+    """What page queries run on: with DuckDB, a :class:`compiled.PageBackend` on the store's
+    connection, which keeps expressions, SQL, table lookups and small results for this data
+    version; any other backend as it is."""
     current = store()
     if current.con.name != "duckdb":
         return current.con
