@@ -4,12 +4,12 @@ One set of slides serves the projector (``pages/presenter.py``), the PowerPoint 
 so what a presenter shows is what the deputy governor's staff download:
 
 - :func:`collect` gathers the aggregates through a query runner (the page's cached
-  ``store_access.query``, or :func:`direct_runner` on a connection). Only counts and shares are
-  kept: the caseload check's rows (officials by name, households by id) are dropped, their
-  number kept.
-- :func:`build_slides` turns them into :class:`Slide` objects: a title, KPI cards, one figure
-  from the pages' own figure builders, a table, sentences. Every slide is captioned with the
-  filters in force and the data date (พ.ศ.) by the renderers.
+  ``store_access.query``, or :func:`direct_runner` on a connection): for one slide while it is
+  projected, for every slide for an export. Only counts and shares are kept: the caseload
+  check's rows (officials by name, households by id) are dropped, their number kept.
+- :func:`build_slide` and :func:`build_slides` turn them into :class:`Slide` objects: a
+  title, KPI cards, one figure from the pages' own figure builders, a table, sentences. Every
+  slide is captioned with the filters in force and the data date (พ.ศ.) by the renderers.
 - :func:`projector` restyles a figure for the back of a hall: large type, thick lines.
 - :func:`chart_images` renders the figures to PNG with kaleido and Debian's Chromium (no
   internet: plotly.js comes from the plotly package, MathJax is off, fonts from ``fonts.conf``).
@@ -93,39 +93,74 @@ def direct_runner(con: BaseBackend, definitions: Definitions) -> Runner:
 
 @dataclass(frozen=True)
 class BriefingData:
+    """What the slides show; a field a collection was not asked for is ``None``."""
+
     filters: Filters
     kpis: OverviewKpis
-    trend: pd.DataFrame  # target_trend
-    places: pd.DataFrame  # map_place_values of the whole province (place filters lifted)
-    bands: pd.DataFrame  # recency_bands by amphoe
-    caseload: coverage.CaseloadCheck  # counts only: its frames keep their rows, no columns
-    league: pd.DataFrame  # agency_league at target 2
-    moves: pd.DataFrame  # transitions
-    tambon: pd.DataFrame | None  # place_summary by tambon of the chosen amphoe
-    province: OverviewKpis | None  # the province's KPIs, beside the chosen amphoe's
+    trend: pd.DataFrame | None = None  # target_trend
+    places: pd.DataFrame | None = None  # map_place_values of the whole province (place
+    # filters lifted)
+    bands: pd.DataFrame | None = None  # recency_bands by amphoe
+    caseload: coverage.CaseloadCheck | None = None  # counts only: its frames keep their rows,
+    # no columns
+    league: pd.DataFrame | None = None  # agency_league at target 2
+    moves: pd.DataFrame | None = None  # transitions
+    tambon: pd.DataFrame | None = None  # place_summary by tambon of the chosen amphoe
+    province: OverviewKpis | None = None  # the province's KPIs, beside the chosen amphoe's
 
 
-def collect(run: Runner, filters: Filters, definitions: Definitions) -> BriefingData:
-    """The figures of every slide, for ``filters``, through the pages' own queries; the map and
-    the province comparison lift the place filters (the map shows every amphoe, the chosen
-    one outlined)."""
+NEEDS: dict[str, tuple[str, ...]] = {
+    "cover": (), "empty": (), "sources": (), "headline": (), "trend": ("trend",),
+    "map": ("places",), "amphoe": ("places", "tambon", "province"),
+    "coverage": ("bands", "caseload"), "agencies": ("league",), "transitions": ("moves",)}
+"""The figures each slide shows besides the filters' KPIs, which every slide has (they tell
+whether there is anything to show)."""
+
+
+def slide_keys(data: BriefingData) -> list[str]:
+    """The slides in order: cover, headline KPIs, the three-target trend against the plan, the
+    amphoe map, the chosen amphoe (with an amphoe filter), coverage, the agency league,
+    transitions, and the sources last; with no household in the filters, a slide that says
+    so between the cover and the sources."""
+    if data.kpis.households == 0:
+        return ["cover", "empty", "sources"]
+    return ["cover", "headline", "trend", "map", *(("amphoe",) if data.filters.amphoe else ()),
+            "coverage", "agencies", "transitions", "sources"]
+
+
+def collect(run: Runner, filters: Filters, definitions: Definitions,
+            keys: Sequence[str] | None = None) -> BriefingData:
+    """The figures of the slides ``keys`` (every slide when ``None``), for ``filters``,
+    through the pages' own queries; the map and the province comparison lift the place
+    filters (the map shows every amphoe, the chosen one outlined). Projecting one slide asks
+    only for its own figures; an export asks for all of them."""
+    kpis = run("overview_kpis", filters)
+    data = BriefingData(filters=filters, kpis=kpis)
+    needs = {need for key in (slide_keys(data) if keys is None else keys)
+             for need in NEEDS[key]}
     level = definitions.targets[1].level
     province = dataclasses.replace(filters, amphoe=None, tambon=None)
-    check = run("caseload_check", filters)
-    return BriefingData(
-        filters=filters,
-        kpis=run("overview_kpis", filters),
-        trend=run("target_trend", filters),
-        places=run("map_place_values", province),
-        bands=run("recency_bands", filters, by="amphoe_code"),
-        caseload=dataclasses.replace(check, officials=check.officials.iloc[:, :0],
-                                     unpaired=check.unpaired.iloc[:, :0]),
-        league=run("agency_league", filters, level=level),
-        moves=run("transitions", filters),
-        tambon=(run("place_summary", dataclasses.replace(filters, tambon=None), level=level,
-                    by="tambon_code") if filters.amphoe else None),
-        province=run("overview_kpis", province) if filters.amphoe else None,
-    )
+    found: dict[str, Any] = {}
+    if "trend" in needs:
+        found["trend"] = run("target_trend", filters)
+    if "places" in needs:
+        found["places"] = run("map_place_values", province)
+    if "bands" in needs:
+        found["bands"] = run("recency_bands", filters, by="amphoe_code")
+    if "caseload" in needs:
+        check = run("caseload_check", filters)
+        found["caseload"] = dataclasses.replace(check, officials=check.officials.iloc[:, :0],
+                                                unpaired=check.unpaired.iloc[:, :0])
+    if "league" in needs:
+        found["league"] = run("agency_league", filters, level=level)
+    if "moves" in needs:
+        found["moves"] = run("transitions", filters)
+    if "tambon" in needs and filters.amphoe:
+        found["tambon"] = run("place_summary", dataclasses.replace(filters, tambon=None),
+                              level=level, by="tambon_code")
+    if "province" in needs and filters.amphoe:
+        found["province"] = run("overview_kpis", province)
+    return dataclasses.replace(data, **found)
 
 
 # --- slides ------------------------------------------------------------------------------------
@@ -258,10 +293,8 @@ def _map(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
                  points=tuple(points))
 
 
-def _amphoe(data: BriefingData, definitions: Definitions, lang: str) -> Slide | None:
+def _amphoe(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
     code = data.filters.amphoe
-    if not code or data.tambon is None or data.province is None:
-        return None
     target = definitions.targets[1]
     name = level_names(definitions, lang)[target.level]
     k, p = data.kpis, data.province
@@ -337,36 +370,46 @@ def _transitions(data: BriefingData, definitions: Definitions, lang: str) -> Sli
     ), figure=charts.transition_sankey(moves, level_names(definitions, lang), lang))
 
 
+_SLIDES: dict[str, Callable[[BriefingData, Definitions, str], Slide]] = {
+    "headline": _headline, "trend": _trend, "map": _map, "amphoe": _amphoe,
+    "coverage": _coverage, "agencies": _agencies, "transitions": _transitions}
+
+
+def build_slide(key: str, data: BriefingData, definitions: Definitions, meta: Meta,
+                sources: Sequence[str]) -> Slide:
+    """The slide ``key`` of :func:`slide_keys` from ``data`` (collected for it)."""
+    lang = meta.lang
+    if key == "cover":
+        return Slide("cover", t("presenter.programme", lang), points=(
+            t("presenter.subtitle", lang), t("presenter.scope", lang, filters=meta.filters_text),
+            t("app.data_as_of", lang, date=meta.date), t("presenter.secretariat", lang),
+            t("presenter.produced", lang, date=format_date(meta.produced, lang))))
+    if key == "sources":
+        return Slide("sources", t("presenter.slide_sources", lang), points=tuple(sources))
+    if key == "empty":
+        return Slide("empty", t("presenter.slide_empty", lang),
+                     points=(t("presenter.empty_note", lang),))
+    missing = [need for need in NEEDS[key] if getattr(data, need) is None]
+    if missing:
+        raise ValueError(f"the {key} slide needs {', '.join(missing)}: collect it for this slide")
+    return _SLIDES[key](data, definitions, lang)
+
+
 def build_slides(data: BriefingData, definitions: Definitions, meta: Meta,
                  sources: Sequence[str]) -> list[Slide]:
-    """The slides in order: cover, headline KPIs, the three-target trend against the plan, the
-    amphoe map, the chosen amphoe (with an amphoe filter), coverage, the agency league,
-    transitions, and the sources last."""
-    lang = meta.lang
-    cover = Slide("cover", t("presenter.programme", lang), points=(
-        t("presenter.subtitle", lang), t("presenter.scope", lang, filters=meta.filters_text),
-        t("app.data_as_of", lang, date=meta.date), t("presenter.secretariat", lang),
-        t("presenter.produced", lang, date=format_date(meta.produced, lang))))
-    last = Slide("sources", t("presenter.slide_sources", lang), points=tuple(sources))
-    if data.kpis.households == 0:
-        return [cover, Slide("empty", t("presenter.slide_empty", lang),
-                             points=(t("presenter.empty_note", lang),)), last]
-    amphoe = _amphoe(data, definitions, lang)
-    return [cover, _headline(data, definitions, lang), _trend(data, definitions, lang),
-            _map(data, definitions, lang), *((amphoe,) if amphoe else ()),
-            _coverage(data, definitions, lang), _agencies(data, definitions, lang),
-            _transitions(data, definitions, lang), last]
+    """Every slide of :func:`slide_keys`, for an export (``data`` collected for all)."""
+    return [build_slide(key, data, definitions, meta, sources) for key in slide_keys(data)]
 
 
 # --- figures for a projector -------------------------------------------------------------------
 
 
-def slide_figure(data: BriefingData, definitions: Definitions, meta: Meta,
-                 sources: Sequence[str], index: int, height: int) -> go.Figure:
-    """Slide ``index``'s figure as the projector shows it (the slides are built once for
-    the same inputs)."""
-    figure = memoised(build_slides, data, definitions, meta, sources)[index].figure
-    assert figure is not None, f"slide {index} has no figure"
+def slide_figure(key: str, data: BriefingData, definitions: Definitions, meta: Meta,
+                 sources: Sequence[str], height: int) -> go.Figure:
+    """Slide ``key``'s figure as the projector shows it (the slide is built once for the same
+    inputs)."""
+    figure = memoised(build_slide, key, data, definitions, meta, sources).figure
+    assert figure is not None, f"the {key} slide has no figure"
     return projector(figure, height)
 
 

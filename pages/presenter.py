@@ -30,19 +30,21 @@ def run(name: str, filters: object, **params: object) -> object:
 
 meta = briefing.Meta(ctx.lang, filters_summary(ctx), ctx.as_of, dt.date.today())
 demo = bool((store_access.import_history(ctx.version)["imported_by"] == "demo").any())
-inputs = (briefing.collect(run, ctx.filters, ctx.definitions), ctx.definitions, meta,
-          briefing.source_lines(ctx.definitions, ctx.lang, demo))
-slides = memoised(briefing.build_slides, *inputs)
+sources = briefing.source_lines(ctx.definitions, ctx.lang, demo)
+keys = briefing.slide_keys(briefing.BriefingData(ctx.filters, run("overview_kpis", ctx.filters)))
 if KEY_SLIDE not in st.session_state:  # a prepared link may open on any slide
     wanted = st.query_params.get(PARAM_SLIDE, "1")
     st.session_state[KEY_SLIDE] = int(wanted) - 1 if wanted.isdigit() else 0
-index = st.session_state[KEY_SLIDE] = min(max(st.session_state[KEY_SLIDE], 0), len(slides) - 1)
+index = st.session_state[KEY_SLIDE] = min(max(st.session_state[KEY_SLIDE], 0), len(keys) - 1)
 st.query_params[PARAM_SLIDE] = str(index + 1)
-slide = slides[index]
+# the shown slide's figures only: a filter change asks for one slide's queries, not ten
+inputs = (keys[index], briefing.collect(run, ctx.filters, ctx.definitions, keys[index:index + 1]),
+          ctx.definitions, meta, sources)
+slide = memoised(briefing.build_slide, *inputs)
 
 
 def go(to: int) -> None:
-    st.session_state[KEY_SLIDE] = min(max(to, 0), len(slides) - 1)
+    st.session_state[KEY_SLIDE] = min(max(to, 0), len(keys) - 1)
 
 
 def pick_amphoe() -> None:
@@ -87,7 +89,7 @@ else:
             if not slide.kpis:
                 points(side)
         height = FIGURE_HEIGHT - (100 if where.points is not None and slide.kpis else 0)
-        main.plotly_chart(memoised(briefing.slide_figure, *inputs, index, height),
+        main.plotly_chart(memoised(briefing.slide_figure, *inputs, height),
                           key=f"present_{slide.key}",
                           theme=None,
                           config={"displayModeBar": False, "doubleClickDelay": 200},
@@ -116,24 +118,26 @@ bar[0].button(ctx.t("presenter.first"), on_click=go, args=(0,), shortcut="Home",
 bar[1].button(ctx.t("presenter.previous"), on_click=go, args=(index - 1,), shortcut="Left",
               key="present_previous", icon=":material/chevron_left:", width="stretch",
               disabled=index == 0)
-bar[2].markdown(f"**{ctx.t('presenter.page_of', n=index + 1, total=len(slides))}**",
+bar[2].markdown(f"**{ctx.t('presenter.page_of', n=index + 1, total=len(keys))}**",
                 text_alignment="center")
 bar[3].button(ctx.t("presenter.next"), on_click=go, args=(index + 1,), shortcut="Right",
               key="present_next", icon=":material/chevron_right:", icon_position="right",
-              width="stretch", type="primary", disabled=index == len(slides) - 1)
+              width="stretch", type="primary", disabled=index == len(keys) - 1)
 bar[4].caption(ctx.t("presenter.keys_help"))
 with st.container(key="present_clicker"):  # presentation clickers send Page Up / Page Down
     st.button("PageUp", on_click=go, args=(index - 1,), shortcut="PageUp", key="present_up")
     st.button("PageDown", on_click=go, args=(index + 1,), shortcut="PageDown",
               key="present_down")
 
-images: dict[int, bytes] = {}  # rendered once for both files of this run
+files: dict[str, object] = {}  # the whole briefing, collected and drawn once for both files
 
 
 def exported(build: object) -> bytes:
-    if not images:
-        images.update(briefing.chart_images(slides))
-    return build(slides, meta, images)
+    if not files:
+        data = briefing.collect(run, ctx.filters, ctx.definitions)
+        files["slides"] = slides = briefing.build_slides(data, ctx.definitions, meta, sources)
+        files["images"] = briefing.chart_images(slides)
+    return build(files["slides"], meta, files["images"])
 
 
 with bar[5].popover(ctx.t("presenter.export"), icon=":material/download:", width="stretch"):

@@ -304,6 +304,49 @@ def test_an_export_with_a_filter_captions_every_slide_with_it(tiny_con) -> None:
     assert meta.file_stem("4005") == "kusiao_briefing_2563-09-30_4005"
 
 
+@pytest.mark.parametrize("amphoe", [None, "4005"])
+def test_a_projected_slide_asks_only_for_its_own_figures_and_equals_the_exported_one(
+        tiny_con, amphoe: str | None) -> None:
+    """The projector collects the shown slide's figures (a filter change runs its queries, not
+    the whole briefing's); the slide is the same as the one the export builds from all."""
+    filters = Filters(amphoe=amphoe)
+    slides, meta = make_slides(tiny_con, filters)
+    definitions = load_definitions()
+    sources = briefing.source_lines(definitions, "th", demo=False)
+    direct = briefing.direct_runner(tiny_con, definitions)
+    asked: list[str] = []
+
+    def run(name: str, where: Filters, **params: object) -> object:
+        asked.append(name)
+        return direct(name, where, **params)
+
+    everything = briefing.collect(run, filters, definitions)
+    assert len(asked) == (9 if amphoe else 7)
+    keys = briefing.slide_keys(everything)
+    assert keys == [s.key for s in slides]
+    expected = {"cover": set(), "headline": set(), "sources": set(),
+                "trend": {"target_trend"}, "map": {"map_place_values"},
+                "amphoe": {"map_place_values", "place_summary", "overview_kpis"},
+                "coverage": {"recency_bands", "caseload_check"},
+                "agencies": {"agency_league"}, "transitions": {"transitions"}}
+    for key, slide in zip(keys, slides, strict=True):
+        asked.clear()
+        data = briefing.collect(run, filters, definitions, [key])
+        assert asked[0] == "overview_kpis"  # every slide: is there anything to show?
+        assert set(asked[1:]) == expected[key], key
+        alone = briefing.build_slide(key, data, definitions, meta, sources)
+        assert (alone.title, alone.kpis, alone.points) == (slide.title, slide.kpis,
+                                                           slide.points), key
+        assert (alone.figure is None) == (slide.figure is None), key
+        if slide.figure is not None:
+            assert alone.figure.to_json() == slide.figure.to_json(), key
+        if slide.table is not None:
+            pd.testing.assert_frame_equal(alone.table, slide.table)
+    with pytest.raises(ValueError, match="coverage slide needs bands, caseload"):
+        briefing.build_slide("coverage", briefing.collect(run, filters, definitions, ["map"]),
+                             definitions, meta, sources)
+
+
 def test_the_english_deck_marks_its_runs_english(tiny_con) -> None:
     slides, meta = make_slides(tiny_con, Filters(), lang="en")
     deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images={})))
