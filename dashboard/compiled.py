@@ -9,9 +9,11 @@ another two. Pages ask the same questions again and again with other filter valu
   expression;
 - :func:`kept_expression` keeps what an expression builder made, by the filters' shape;
 - :class:`PageBackend` keeps the SQL of each expression it has compiled, with a marker where
-  each parameter goes, and writes the current values into it; it keeps the tables it has
-  looked up and small results by their SQL. One is made per data version (the schemas and
-  the data can change only with it).
+  each parameter goes; it keeps the tables it has looked up and small results by their SQL.
+  One is made per data version (the schemas and the data can change only with it).
+- DuckDB runs each such SQL as a prepared statement (:class:`Prepared`), with the filters'
+  values as its parameters: planning a query costs the engine more than answering it on the
+  provincial data, and a prepared statement is planned once.
 
 Outside :func:`bound` (the importer, tests calling a query directly) filters are plain
 literals and nothing is kept.
@@ -22,10 +24,15 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import itertools
 import re
+import warnings
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 from ibis.backends.duckdb import Backend as DuckDBBackend
@@ -96,15 +103,120 @@ def _literal(name: str, filter_value: Any) -> str:
     return "'" + str(filter_value).replace("'", "''") + "'"
 
 
+def _set_value(filters: Filters, name: str) -> Any:
+    filter_value = getattr(filters, name)
+    if filter_value is None:
+        raise ValueError(f"the query uses the {name} filter, which is not set")
+    return filter_value
+
+
 def fill(sql: str, filters: Filters) -> str:
     """The SQL with each parameter's marker replaced by the filter's value, as a literal."""
     def replace(match: re.Match[str]) -> str:
         name = _NAME_OF_MARKER[match.group(0)]
-        filter_value = getattr(filters, name)
-        if filter_value is None:
-            raise ValueError(f"the query uses the {name} filter, which is not set")
-        return _literal(name, filter_value)
+        return _literal(name, _set_value(filters, name))
     return _MARKER_PATTERN.sub(replace, sql)
+
+
+_PARAMETER_SQL = {"amphoe": "CAST($amphoe AS VARCHAR)", "tambon": "CAST($tambon AS VARCHAR)",
+                  "agency": "CAST($agency AS VARCHAR)", "quarter": "CAST($quarter AS INTEGER)"}
+"""Each marker as a typed named parameter of a prepared statement (typed, so that DuckDB
+never has to guess a parameter's type from where it stands)."""
+
+
+def parameterised(sql: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL with each marker as a named parameter, and the names used, in order."""
+    names: dict[str, None] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        name = _NAME_OF_MARKER[match.group(0)]
+        names[name] = None
+        return _PARAMETER_SQL[name]
+    return _MARKER_PATTERN.sub(replace, sql), tuple(names)
+
+
+# DuckDB warns that Arrow from a statement's result copies it once more; page results are small
+warnings.filterwarnings("ignore", message="Arrow output on a DB-API result",
+                        category=UserWarning)
+
+
+class Prepared:
+    """The prepared statements of one DuckDB connection, by their SQL with markers.
+
+    Used under the store's lock only (the connection is shared). Past :attr:`SIZE`, the
+    statement used least recently is deallocated. A statement outlives a data version: when
+    an import replaces the tables it reads, DuckDB binds it again on its next run. SQL that
+    DuckDB will not prepare runs with its values as literals, as before.
+    """
+
+    SIZE = 1024
+    _count = itertools.count()
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._statements: OrderedDict[str, tuple[str, tuple[str, ...]] | None] = OrderedDict()
+
+    def statement(self, marked: str) -> tuple[str, tuple[str, ...]] | None:
+        """The statement's name and parameters for ``marked`` (prepared on first use), or
+        ``None`` if DuckDB cannot prepare it."""
+        if marked in self._statements:
+            self._statements.move_to_end(marked)
+            return self._statements[marked]
+        sql, names = parameterised(marked)
+        name = f"kusiao_page_{next(self._count)}"
+        try:
+            self._con.execute(f"PREPARE {name} AS {sql}")
+            entry: tuple[str, tuple[str, ...]] | None = (name, names)
+        except duckdb.Error:
+            entry = None
+        self._statements[marked] = entry
+        while len(self._statements) > self.SIZE:
+            _sql, old = self._statements.popitem(last=False)
+            if old is not None:
+                self._con.execute(f"DEALLOCATE {old[0]}")
+        return entry
+
+    def run(self, marked: str, filters: Filters) -> Any:
+        """A relation-like result of ``marked`` with the values of ``filters``."""
+        entry = self.statement(marked)
+        if entry is None:
+            return self._con.sql(fill(marked, filters))
+        name, names = entry
+        values = ", ".join(f"{n} := {_literal(n, _set_value(filters, n))}" for n in names)
+        return _Result(self._con, f"EXECUTE {name}({values})" if names else f"EXECUTE {name}")
+
+    def clear(self) -> None:
+        for entry in self._statements.values():
+            if entry is not None:
+                self._con.execute(f"DEALLOCATE {entry[0]}")
+        self._statements.clear()
+
+
+class _Result:
+    """What Ibis' DuckDB backend asks of a relation when it executes: its rows as Arrow."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sql: str) -> None:
+        self._con, self._sql = con, sql
+
+    def to_arrow_table(self) -> Any:
+        return self._con.execute(self._sql).to_arrow_table()
+
+
+_PREPARED: weakref.WeakKeyDictionary[Any, Prepared] = weakref.WeakKeyDictionary()
+
+
+def prepared(con: duckdb.DuckDBPyConnection) -> Prepared:
+    """The prepared statements of ``con`` (made on first use)."""
+    found = _PREPARED.get(con)
+    if found is None:
+        found = _PREPARED[con] = Prepared(con)
+    return found
+
+
+def forget_prepared() -> None:
+    """Deallocate every prepared statement (call under the store's lock)."""
+    for statements in list(_PREPARED.values()):
+        statements.clear()
 
 
 def kept_expression(builder: Callable[..., E]) -> Callable[..., E]:
@@ -207,15 +319,30 @@ class PageBackend(DuckDBBackend):
             super()._run_pre_execute_hooks(expr)
             self._hooked.put(op, True)
 
-    def compile(self, expr: ir.Expr, /, *, limit: int | None = None,
-                params: Any = None, pretty: bool = False) -> str:
-        filters = _BOUND.get()
-        if filters is None or params:
-            return super().compile(expr, limit=limit, params=params, pretty=pretty)
+    def _marked(self, expr: ir.Expr, limit: int | None = None, pretty: bool = False) -> str:
+        """The expression's SQL with a marker for each parameter, compiled once."""
         key = (expr.op(), limit, pretty)
         sql = self._sql.get(key)
         if sql is None:
             markers = {PARAMETERS[name]: marker for name, marker in _MARKERS.items()}
             sql = super().compile(expr, limit=limit, params=markers, pretty=pretty)
             self._sql.put(key, sql)
-        return fill(sql, filters)
+        return sql
+
+    def compile(self, expr: ir.Expr, /, *, limit: int | None = None,
+                params: Any = None, pretty: bool = False) -> str:
+        filters = _BOUND.get()
+        if filters is None or params:
+            return super().compile(expr, limit=limit, params=params, pretty=pretty)
+        return fill(self._marked(expr, limit, pretty), filters)
+
+    def _to_duckdb_relation(self, expr: ir.Expr, *, params: Any = None, limit: Any = None,
+                            **kwargs: Any) -> Any:
+        """Within a page query, the expression's prepared statement run with the filters'
+        values (Ibis reads the result as Arrow and converts it as it always does)."""
+        filters = _BOUND.get()
+        table_expr = expr.as_table()
+        if filters is None or params or kwargs or table_expr.schema().geospatial:
+            return super()._to_duckdb_relation(expr, params=params, limit=limit, **kwargs)
+        self._run_pre_execute_hooks(expr)
+        return prepared(self.con).run(self._marked(table_expr, limit), filters)

@@ -146,10 +146,12 @@ def _query(name: str, filters: Filters, params: dict[str, Any], version: str) ->
 
 
 def forget_kept() -> None:
-    """Drop every kept query result, built figure and compiled query (a benchmark's first
-    render starts from nothing, as after a server start)."""
+    """Drop every kept query result, built figure, compiled query and prepared statement (a
+    benchmark's first render starts from nothing, as after a server start)."""
     memo.clear()
     _page_backend.clear()
+    with _LOCK:
+        compiled.forget_prepared()
 
 
 def _definitions_of(version: str) -> Definitions:

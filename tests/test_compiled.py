@@ -134,3 +134,44 @@ def test_an_empty_code_is_no_filter_and_keeps_no_expression_for_a_real_one(demo:
             kept = metrics.overview_kpis(backend, filters, DEFINITIONS).households
         assert kept == metrics.overview_kpis(demo.con, Filters(amphoe=amphoe or None),
                                              DEFINITIONS).households
+
+
+def test_another_amphoe_runs_the_same_prepared_statement(demo: Store) -> None:
+    backend = compiled.PageBackend.for_connection(demo.raw)
+    statements = compiled.prepared(demo.raw)
+    statements.clear()
+    for amphoe in ("4001", "4005", "4010"):
+        filters = Filters(amphoe=amphoe)
+        with compiled.reading(backend, filters):
+            metrics.overview_kpis(backend, filters, DEFINITIONS)
+        if amphoe == "4001":
+            prepared = dict(statements._statements)
+    assert prepared and all(entry is not None for entry in prepared.values())
+    assert statements._statements == prepared  # nothing prepared for the other amphoe
+    assert any("amphoe" in names for _name, names in prepared.values())
+
+
+def test_prepared_statements_follow_replaced_tables_and_go_when_evicted() -> None:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT '4001' AS amphoe_code, 1 AS n")
+    statements = compiled.Prepared(con)
+    statements.SIZE = 2
+    marked = f"SELECT n FROM t WHERE amphoe_code = '{compiled._MARKERS['amphoe']}'"
+    filters = Filters(amphoe="4001")
+    assert statements.run(marked, filters).to_arrow_table()["n"].to_pylist() == [1]
+    con.execute("CREATE OR REPLACE TABLE t AS SELECT '4001' AS amphoe_code, 2.5 AS n")  # import
+    assert statements.run(marked, filters).to_arrow_table()["n"].to_pylist() == [2.5]
+    first = statements.statement(marked)[0]
+    for n in range(2):  # two more statements: the first, used least recently, goes
+        statements.run(f"SELECT {n} AS n", filters).to_arrow_table()
+    with pytest.raises(duckdb.BinderException, match=first):
+        con.execute(f"EXECUTE {first}(amphoe := '4001')")
+    # a statement DuckDB will not prepare runs with its values as literals
+    assert statements.statement("PRAGMA version") is None
+    assert statements.run("PRAGMA version", filters).to_arrow_table().num_rows == 1
+    with pytest.raises(ValueError, match="amphoe"):  # a parameter without its filter
+        statements.run(marked, Filters())
+    statements.clear()
+    assert not statements._statements
