@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ibis
+import pandas as pd
 import pytest
 
 from dashboard import compiled, memo, metrics, store_access
@@ -175,3 +177,32 @@ def test_prepared_statements_follow_replaced_tables_and_go_when_evicted() -> Non
         statements.run(marked, Filters())
     statements.clear()
     assert not statements._statements
+
+
+TYPES_SQL = """SELECT * FROM (VALUES
+    (1::TINYINT, 2::SMALLINT, 3::INTEGER, 4::BIGINT, 5::HUGEINT, 6::UBIGINT, 1.5::FLOAT,
+     2.5::DOUBLE, TRUE, 'ก', DATE '2020-01-02', TIMESTAMP '2020-01-02 03:04:05',
+     1.25::DECIMAL(10,2), [1, 2], 7::INTEGER, 'x', 0.5::DOUBLE, FALSE),
+    (-1::TINYINT, -2::SMALLINT, -3::INTEGER, -4::BIGINT, -5::HUGEINT, 0::UBIGINT, -1.5::FLOAT,
+     NULL, FALSE, '', DATE '2567-12-31', NULL, NULL, [], NULL, NULL, NULL, NULL)
+) AS t(i8, i16, i32, i64, huge, u64, f32, f64, b, s, d, ts, dec, l, int_null, str_null,
+       float_null, bool_null)"""
+
+
+@pytest.mark.parametrize("rows", [2, 1, 0])
+def test_results_convert_to_pandas_as_ibis_converts_them(rows: int) -> None:
+    """``compiled.frame`` against Ibis' own ``execute``, for every type the pages meet and
+    with nulls (which take Ibis' own path), on two rows, one row without nulls, no rows."""
+    import duckdb
+
+    con = ibis.duckdb.from_connection(duckdb.connect())
+    con.raw_sql(f"CREATE TABLE t AS SELECT * FROM ({TYPES_SQL}) LIMIT {rows}")
+    con.raw_sql("CREATE TABLE sums AS SELECT SUM(i64) AS total, COUNT(*) AS n, "
+                "SUM(CAST(b AS BIGINT)) AS yes FROM t")  # HUGEINT sums Ibis reads as integers
+    for name in ("t", "sums"):
+        table = con.table(name)
+        expected = table.execute()
+        arrow = con.con.sql(f"SELECT * FROM {name}").to_arrow_table()
+        got = compiled.frame(arrow, table.schema())
+        assert list(got.dtypes) == list(expected.dtypes), name
+        pd.testing.assert_frame_equal(got, expected)
