@@ -200,11 +200,11 @@ class Prepared:
 
 def frame(table: pa.Table, schema: Any) -> pd.DataFrame:
     """A DuckDB result as Ibis' DuckDB backend gives it to pandas, for ``schema`` (the
-    expression's), built faster: a column without nulls whose type Arrow and Ibis read alike
-    (integers, floats, booleans, text) comes straight from Arrow, cast to the schema's type;
-    any other column goes through Ibis' own two conversions (the backend's, then the
-    table's). Ibis' conversion costs 1-3 ms a result, more than the engine on the provincial
-    data; ``tests/test_compiled.py`` holds the two equal."""
+    expression's), built faster: text, floats and dates, and integers and booleans without
+    nulls, come straight from Arrow, cast to the schema's type; any other column goes
+    through Ibis' own two conversions (the backend's, then the table's). Ibis' conversion
+    costs 1-3 ms a result, as much as the engine on the provincial data;
+    ``tests/test_compiled.py`` holds the two equal."""
     return pd.DataFrame({name: _column(name, column, dtype)
                          for (name, dtype), column in zip(schema.items(), table.columns,
                                                           strict=True)})
@@ -212,16 +212,18 @@ def frame(table: pa.Table, schema: Any) -> pd.DataFrame:
 
 def _column(name: str, column: pa.ChunkedArray, dtype: dt.DataType) -> pd.Series:
     kind = column.type
+    if dtype.is_string() and (pat.is_string(kind) or pat.is_large_string(kind)):
+        return column.to_pandas()  # nulls are NaN, as Ibis makes them
+    if dtype.is_floating() and pat.is_floating(kind):
+        return pd.Series(column.cast(dtype.to_pyarrow()).to_numpy(zero_copy_only=False))
+    if dtype.is_date() and pat.is_date32(kind):
+        return column.cast(pa.timestamp("s")).to_pandas()
     if column.null_count == 0:
         if dtype.is_integer() and (pat.is_integer(kind) or (pat.is_decimal(kind)
                                                             and kind.scale == 0)):
             return pd.Series(column.cast(dtype.to_pyarrow()).to_numpy())
-        if dtype.is_floating() and pat.is_floating(kind):
-            return pd.Series(column.cast(dtype.to_pyarrow()).to_numpy())
         if dtype.is_boolean() and pat.is_boolean(kind):
             return pd.Series(column.to_numpy())
-        if dtype.is_string() and (pat.is_string(kind) or pat.is_large_string(kind)):
-            return column.to_pandas()
     raw = (column.to_pylist() if pat.is_nested(kind) or pat.is_dictionary(kind)
            or column.null_count else column.to_pandas())
     read = pd.DataFrame({name: raw})[name]  # as Ibis reads it: the same type inference
