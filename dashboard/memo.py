@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from _plotly_utils.utils import convert_to_base64
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
@@ -162,8 +163,27 @@ class FrozenFigure(go.Figure):
 
     def to_dict(self) -> dict[str, Any]:
         if self._frozen is None:
-            self._frozen = super().to_dict()
+            # plotly's own to_dict deep-copies every array before it replaces the arrays in
+            # the copy by base64 text; copying the dicts and lists that hold them is enough
+            # (the replacing makes new values, the figure's own arrays are left as they were)
+            spec = {"data": _containers(self._data), "layout": _containers(self._layout)}
+            frames = [_containers(frame._props) for frame in self._frame_objs]
+            if frames:
+                spec["frames"] = frames
+            convert_to_base64(spec)
+            self._frozen = spec
         return copy.deepcopy(self._frozen) if _caller_may_change() else self._frozen
+
+
+def _containers(value: Any) -> Any:
+    """``value`` with every dict, list and tuple in it copied; anything else shared."""
+    if isinstance(value, dict):
+        return {key: _containers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_containers(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_containers(item) for item in value)
+    return value
 
 
 def _caller_may_change() -> bool:

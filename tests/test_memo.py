@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import plotly
 import plotly.graph_objects as go
@@ -94,6 +95,31 @@ def test_a_memoised_figure_writes_its_dict_once_and_copies_it_for_anyone_else() 
     derived.update_layout(height=22)
     assert fig.layout.height == shown["layout"]["height"] not in (11, 22)
     assert json.loads(plotly.io.to_json(shown)) == json.loads(go.Figure(fig).to_json())
+
+
+def test_a_frozen_figure_writes_the_dict_plotly_writes_and_keeps_its_own_arrays() -> None:
+    """The frozen dict copies containers only: the arrays it turns into base64 text must stay
+    arrays in the figure (a projector copy and the exports read them afterwards)."""
+    memo.clear()
+    x = np.array([0.25, 0.5, 0.75])
+    fig = go.Figure({"data": [
+        {"type": "bar", "x": x, "y": ["a", "b", "c"], "orientation": "h",
+         "customdata": np.array([[1, 2], [3, 4], [5, 6]]), "marker": {"color": ["#000"] * 3}},
+        {"type": "scatter", "x": [1, 2], "y": np.array([3, 4], dtype="int32"),
+         "line": {"dash": "dot"}}],
+        "layout": {"height": 300, "shapes": [{"type": "line", "x0": 0, "x1": np.float64(1)}],
+                   "xaxis": {"tickvals": np.array([0, 0.5, 1]), "range": [0, 1]}}})
+    expected = fig.to_dict()  # plotly's own, key for key in the same order
+    before = fig.to_plotly_json()
+    fig.__class__ = memo.FrozenFigure
+    shown = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
+    assert plotly.io.to_json(shown, validate=False) == plotly.io.to_json(expected,
+                                                                         validate=False)
+    assert "bdata" in json.dumps(shown["data"][0]["x"])  # arrays travel as base64
+    assert isinstance(fig.data[0].x, np.ndarray) and (fig.data[0].x == x).all()
+    after = fig.to_plotly_json()
+    assert plotly.io.to_json(after, validate=False) == plotly.io.to_json(before,
+                                                                         validate=False)
 
 
 @dataclass(frozen=True)
