@@ -194,7 +194,8 @@ class Prepared:
     def clear(self) -> None:
         for entry in self._statements.values():
             if entry is not None:
-                self._con.execute(f"DEALLOCATE {entry[0]}")
+                with contextlib.suppress(duckdb.ConnectionException):  # closed: all gone
+                    self._con.execute(f"DEALLOCATE {entry[0]}")
         self._statements.clear()
 
 

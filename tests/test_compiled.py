@@ -177,6 +177,10 @@ def test_prepared_statements_follow_replaced_tables_and_go_when_evicted() -> Non
         statements.run(marked, Filters())
     statements.clear()
     assert not statements._statements
+    statements.run(marked, filters).to_arrow_table()
+    con.close()  # a store closed since: its statements went with it
+    statements.clear()
+    assert not statements._statements
 
 
 TYPES_SQL = """SELECT * FROM (VALUES
