@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from dashboard.definitions import Target
 from dashboard.i18n import t
@@ -36,16 +38,32 @@ BASE_XAXIS = {"showgrid": False, "linecolor": "#999"}
 BASE_YAXIS = {"gridcolor": "#e5e5e5", "zeroline": False}
 
 
+CHECKED = False
+"""Whether :func:`figure` also makes each figure with plotly's checks and compares the two.
+The tests turn it on (``tests/conftest.py``), so every figure a test makes is checked; the
+app leaves it off: the checks cost two thirds of making a figure, and the figures are made
+from this module's own dicts."""
+
+
 def figure(traces: Sequence[Mapping[str, Any]], height: int = 380,
            xaxis: Mapping[str, Any] | None = None, yaxis: Mapping[str, Any] | None = None,
            **layout: Any) -> go.Figure:
     """A figure in the house style, made in one step from plain trace and layout dicts
-    (``{"type": "bar", ...}``): plotly checks the whole once, where adding traces and
-    updating axes one call at a time costs a millisecond or more a call."""
-    spec = {**BASE_LAYOUT, "height": height,
-            "xaxis": {**BASE_XAXIS, **(xaxis or {})},
-            "yaxis": {**BASE_YAXIS, **(yaxis or {})}, **layout}
-    return go.Figure({"data": list(traces), "layout": spec})
+    (``{"type": "bar", ...}``), where adding traces and updating axes one call at a time
+    costs a millisecond or more a call; without plotly's checks of every property, unless
+    :data:`CHECKED`."""
+    spec = {"data": list(traces),
+            "layout": {**BASE_LAYOUT, "height": height,
+                       "xaxis": {**BASE_XAXIS, **(xaxis or {})},
+                       "yaxis": {**BASE_YAXIS, **(yaxis or {})}, **layout}}
+    made = go.Figure(spec, _validate=False)
+    if CHECKED:
+        checked = go.Figure(spec)  # raises on a property or value plotly does not know
+        if json.loads(pio.to_json(made, validate=False)) != json.loads(
+                pio.to_json(checked, validate=False)):
+            raise AssertionError("a figure made without plotly's checks differs from the "
+                                 "checked one")
+    return made
 
 
 def sort_positions(values: np.ndarray, na_first: bool = False) -> np.ndarray:

@@ -9,12 +9,20 @@ from pathlib import Path
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
+from dashboard import charts
 from loaders.contracts import IMPORT_ORDER
 from loaders.importer import import_file
 from loaders.store import STORE_DIR_ENV, STORE_URL_ENV, Store
 from tests.factories import tiny_frames, write_csvs
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def checked_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every figure a test makes is also made with plotly's checks and compared (the app
+    skips them: ``charts.CHECKED``)."""
+    monkeypatch.setattr(charts, "CHECKED", True)
 
 
 def build_store(folder: Path, files: dict[str, Path]) -> Store:
