@@ -420,7 +420,7 @@ def projector(fig: go.Figure, height: int, font_size: int = PROJECTOR_FONT,
     lines 1.6 and markers 1.4 times thicker. Labels inside the tile map's hexagons scale with
     the figure's height instead (the hexagons do); a bar chart with many rows gets every row's
     name in the largest type that fits. ``fig`` itself is left as it was."""
-    spec = fig.to_plotly_json()  # a deep copy, restyled as plain dicts and checked once below
+    spec = fig.to_plotly_json()  # a deep copy, restyled as plain dicts
     layout = spec["layout"]
     if layout.get("template") == pio.templates[pio.templates.default].to_plotly_json():
         del layout["template"]  # go.Figure puts the default back, without checking it anew
@@ -462,7 +462,7 @@ def projector(fig: go.Figure, height: int, font_size: int = PROJECTOR_FONT,
         for name in y_axes:
             _update(layout[name], {"tickmode": "linear", "dtick": 1,
                                    "tickfont": {"size": max(10, min(small, fits))}})
-    out = go.Figure(spec)
+    out = charts.from_spec(spec)
     for trace in out.data:
         if trace.type == "sankey":
             _drop_empty_nodes(trace)

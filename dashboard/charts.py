@@ -52,10 +52,15 @@ def figure(traces: Sequence[Mapping[str, Any]], height: int = 380,
     (``{"type": "bar", ...}``), where adding traces and updating axes one call at a time
     costs a millisecond or more a call; without plotly's checks of every property, unless
     :data:`CHECKED`."""
-    spec = {"data": list(traces),
-            "layout": {**BASE_LAYOUT, "height": height,
-                       "xaxis": {**BASE_XAXIS, **(xaxis or {})},
-                       "yaxis": {**BASE_YAXIS, **(yaxis or {})}, **layout}}
+    return from_spec({"data": list(traces),
+                      "layout": {**BASE_LAYOUT, "height": height,
+                                 "xaxis": {**BASE_XAXIS, **(xaxis or {})},
+                                 "yaxis": {**BASE_YAXIS, **(yaxis or {})}, **layout}})
+
+
+def from_spec(spec: Mapping[str, Any]) -> go.Figure:
+    """A figure from a plain ``{"data": [...], "layout": {...}}``, without plotly's checks
+    unless :data:`CHECKED`."""
     made = go.Figure(spec, _validate=False)
     if CHECKED:
         checked = go.Figure(spec)  # raises on a property or value plotly does not know
