@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboard import store_access
+from dashboard import geo, store_access
 from dashboard.definitions import DefinitionsError
 from dashboard.filters import (
     ALL,
@@ -31,11 +31,13 @@ from dashboard.filters import (
     to_query_params,
 )
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from dashboard.memo import known_reference
 from dashboard.privacy import Viewer, configured_role
 from dashboard.registry import PAGES
 from dashboard.thai_dates import format_date, format_quarter
 from dashboard.ui import PageContext, agency_names, amphoe_names, set_context, tambon_names
 from loaders.bootstrap import BootstrapError
+from loaders.reference import agency_table, amphoe_table, tambon_table
 from loaders.report import format_report
 
 KEY_SEEDED = "_seeded_from_url"
@@ -153,6 +155,8 @@ def main() -> None:
         st.error(t("app.bootstrap_error", lang), icon=":material/error:")
         st.code(format_report(exc.report, lang))
         st.stop()
+    for table in (amphoe_table, tambon_table, agency_table, geo.tile_layout):
+        known_reference(table(), table.__name__)  # loaded once: known by name, not hashed
     seed_from_url(choices)
     lang, filters = sidebar(choices)
     write_url(lang, filters, choices)

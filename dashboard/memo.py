@@ -88,6 +88,15 @@ def known_as(value: Any, token: Any) -> None:
             _remember(part, name)
 
 
+def known_reference(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``frame``, a reference table loaded once for the process (amphoe, tambon, agencies,
+    the tile layout), known by its name from now on: pages pass these to many memoised
+    builders, and hashing them took a few milliseconds of every rerun."""
+    if _token(frame) is None:
+        _remember(frame, ("reference", name))
+    return frame
+
+
 def _remember(value: Any, token: Any) -> None:
     key = id(value)
 
