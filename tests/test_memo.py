@@ -224,3 +224,13 @@ def test_grid_gives_arrow_rows_or_the_frame_arrow_cannot_type() -> None:
                                                                  "n": [1, 2]}
     mixed = pd.DataFrame({"share": ["–", 20.8]}, dtype=object)  # a suppressed figure
     assert grid(mixed) is mixed  # Streamlit writes such a column as text itself
+
+
+def test_a_reference_table_is_known_by_name_and_a_copy_by_content() -> None:
+    table = pd.DataFrame({"amphoe_code": ["4001", "4002"], "name_th": ["เมืองขอนแก่น", "บ้านฝาง"]})
+    by_content = memo.fingerprint(table)
+    assert memo.known_reference(table, "amphoe_table") is table
+    assert memo.fingerprint(table) == ("known", ("reference", "amphoe_table"))
+    assert memo.fingerprint(table.copy()) == by_content
+    memo.known_reference(table, "another_name")  # known once: the first name stays
+    assert memo.fingerprint(table) == ("known", ("reference", "amphoe_table"))
