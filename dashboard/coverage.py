@@ -337,12 +337,9 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
     climbed / assessed, at_level (``level`` or above), level_share = at_level / assessed,
     officials_overdue, as_of (the selected quarter's)."""
     _quarter, as_of = selected_as_of(con, filters)
-    groups, late = _league_counts(con, filters, definitions, level)
-    groups = groups.execute().set_index("agency_code")
-    overdue = late.execute().set_index("agency_code")["officials_overdue"]
+    counts = _league_counts(con, filters, definitions, level).execute()
     codes = [filters.agency] if filters.agency else list(agency_table()["agency_code"])
-    frame = groups.reindex(codes).fillna(0).astype("int64")
-    frame["officials_overdue"] = overdue.reindex(codes).fillna(0).astype("int64")
+    frame = counts.set_index("agency_code").reindex(codes).fillna(0).astype("int64")
     quarters = quarters_up_to(con, filters)
     frame["quarters"] = quarters
     frame["as_of"] = as_of
@@ -356,8 +353,9 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
 
 @kept_expression
 def _league_counts(con: BaseBackend, filters: Filters, definitions: Definitions,
-                   level: int) -> tuple[ibis.Table, ibis.Table]:
-    """Per agency: the paired households' counts, and the officials with one overdue."""
+                   level: int) -> ibis.Table:
+    """Per agency: the paired households' counts and the officials with one overdue, in one
+    read (null where an agency has none of either)."""
     paired = _status(con, filters).filter(_.paired)
     groups = paired.group_by("agency_code").aggregate(
         officials=_.official_id.nunique(),
@@ -369,8 +367,10 @@ def _league_counts(con: BaseBackend, filters: Filters, definitions: Definitions,
     )
     late = _overdue_households(con, filters, definitions).filter(_.days_overdue > 0)
     late = late.join(con.table("official").select("official_id", "agency_code"), "official_id")
-    return groups, late.group_by("agency_code").aggregate(
-        officials_overdue=_.official_id.nunique())
+    late = late.group_by("agency_code").aggregate(officials_overdue=_.official_id.nunique())
+    joined = groups.outer_join(late, "agency_code")
+    return joined.mutate(agency_code=joined.agency_code.fill_null(joined.agency_code_right)
+                         ).drop("agency_code_right")
 
 
 @dataclass(frozen=True)
