@@ -1,5 +1,6 @@
 """The dashboard in Chromium: every page, the language switch, filters from a link and from
-clicks, the household profile, the import page with a good and a bad file, and the roles.
+clicks, the household profile, the presenter's PowerPoint download, the import page with a
+good and a bad file, and the roles.
 
 One server (role officer) and one browser serve the session; each test has its own tab and
 so its own Streamlit session. The import test writes to the server's store: it is last.
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from dashboard.filters import KEY_AGENCY, KEY_AMPHOE, KEY_LANG, PARAM_AGENCY, PARAM_AMPHOE
 from dashboard.i18n import t
@@ -262,6 +265,32 @@ def test_analyst_sees_masked_names_and_no_import(analyst_tab: Tab) -> None:
     expect(analyst_tab.page.get_by_text(th("import.officer_only"))).to_be_visible()
     expect(analyst_tab.page.locator(UPLOADER)).to_have_count(0)
     analyst_tab.assert_clean()
+
+
+# -- presenter mode ------------------------------------------------------------------------
+
+
+def test_the_presenter_downloads_every_slide_while_it_shows_one(tab: Tab) -> None:
+    """The projector collects only the shown slide's figures; the PowerPoint download, made
+    when it is clicked, collects the whole briefing for the filters in force."""
+    tab.open(f"/present?slide=3&{PARAM_AMPHOE}={AMPHOE}")
+    expect(tab.page.locator("h1").first).to_have_text(th("presenter.slide_trend"))
+    tab.page.get_by_role("button", name=re.compile(re.escape(th("presenter.export")))).click()
+    button = tab.page.locator(".st-key-present_pptx button")
+    expect(button).to_be_visible()
+    with tab.page.expect_download(timeout=120_000) as download:
+        button.click()
+    assert download.value.suggested_filename.endswith(f"_{AMPHOE}.pptx")
+    deck = Presentation(download.value.path())
+    texts = ["\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+             for slide in deck.slides]
+    assert len(texts) == 9  # cover, headline, trend, map, the amphoe, coverage, agencies,
+    # transitions, sources
+    assert th("presenter.slide_amphoe", name=amphoe_name(AMPHOE)) in texts[4]
+    assert th("presenter.slide_transitions") in texts[7]
+    assert sum(1 for slide in deck.slides for shape in slide.shapes
+               if shape.shape_type == MSO_SHAPE_TYPE.PICTURE) >= 4  # the charts as pictures
+    tab.assert_clean()
 
 
 # -- import (writes to the store: keep it last) --------------------------------------------
