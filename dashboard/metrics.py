@@ -8,6 +8,7 @@ households in the filter; a share of nothing is ``None``, never 0.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -266,40 +267,41 @@ def _income_bins(con: BaseBackend, filters: Filters, bin_width: int, cap: int) -
 
 def income_medians(con: BaseBackend, filters: Filters) -> tuple[float | None, float | None]:
     """Median income per member (baht/person/year) at baseline and now."""
-    row = _income_medians(con, filters).execute().iloc[0]
+    row = _outcome_summary(con, filters).execute().iloc[0]
     return (None if pd.isna(row["baseline"]) else float(row["baseline"]),
             None if pd.isna(row["latest"]) else float(row["latest"]))
-
-
-@kept_expression
-def _income_medians(con: BaseBackend, filters: Filters) -> ibis.Table:
-    return status(con, filters).aggregate(
-        baseline=_.baseline_income_per_member.median(), latest=_.income_per_member.median())
 
 
 def dimension_deprivation(con: BaseBackend, filters: Filters,
                           definitions: Definitions) -> pd.DataFrame:
     """Per TPMAP dimension: share of surveyed households deprived at baseline and now (the
     flags of the latest and the first visit travel with each household's status)."""
-    counts = _dimension_counts(con, filters, definitions).execute().iloc[0]
+    counts = _outcome_summary(con, filters).execute().iloc[0]
     n = int(counts["n"])
     out = pd.DataFrame({"dimension": [d.key for d in definitions.dimensions]})
     for label in ("baseline", "latest"):
-        out[f"{label}_households"] = [int(counts[f"{label}_{i}"] or 0)
-                                      for i in range(1, len(definitions.dimensions) + 1)]
+        out[f"{label}_households"] = [
+            0 if pd.isna(value := counts[f"{label}_{i}"]) else int(value)
+            for i in range(1, len(definitions.dimensions) + 1)]
         out[f"{label}_share"] = out[f"{label}_households"] / n if n else None
     return out
 
 
 @kept_expression
-def _dimension_counts(con: BaseBackend, filters: Filters,
-                      definitions: Definitions) -> ibis.Table:
-    table = status(con, filters).filter(_.last_visit_id.notnull())
-    agg: dict[str, ibis.Value] = {"n": _.count()}
-    for i, _dim in enumerate(definitions.dimensions, 1):
-        agg[f"latest_{i}"] = table[deprived_column(i)].cast("int64").sum()
+def _outcome_summary(con: BaseBackend, filters: Filters) -> ibis.Table:
+    """The Outcomes page's single-row figures in one read: the median income per member at
+    baseline and now (every household in the filter), and the surveyed households, with
+    those deprived in each TPMAP dimension at baseline and now. Both queries ask for it; the
+    second gets the page backend's kept result."""
+    table = status(con, filters)
+    surveyed = table.last_visit_id.notnull()
+    agg: dict[str, ibis.Value] = {"baseline": table.baseline_income_per_member.median(),
+                                  "latest": table.income_per_member.median(),
+                                  "n": table.last_visit_id.count()}
+    for i in range(1, sum(1 for c in table.columns if re.fullmatch(r"deprived_\d+", c)) + 1):
+        agg[f"latest_{i}"] = table[deprived_column(i)].cast("int64").sum(where=surveyed)
         agg[f"baseline_{i}"] = table[f"baseline_{deprived_column(i)}"].fill_null(False).cast(
-            "int64").sum()
+            "int64").sum(where=surveyed)
     return table.aggregate(**agg)
 
 
