@@ -180,19 +180,25 @@ def caseload_check(con: BaseBackend, filters: Filters) -> CaseloadCheck:
     """Two reads of the officials' caseloads in the quarter (``official_quarter``, built at
     import): the distribution, and the exceptions with their details."""
     quarter, as_of = selected_as_of(con, filters)
-    counts, exceptions = _caseloads(con, filters, quarter)
-    counts = counts.execute()
+    both = _caseloads(con, filters, quarter).execute()
+    part = both["part"].to_numpy()
+    counts = both[part == 0]
     distribution = {int(load): int(n)
                     for load, n in zip(counts["households"], counts["officials"], strict=True)}
+    exceptions = both.loc[part == 1, list(_EXCEPTION_COLUMNS)].reset_index(drop=True)
     return CaseloadCheck(distribution=dict(sorted(distribution.items())),
-                         officials=exceptions.execute(), unpaired=_unpaired(con, filters, as_of),
+                         officials=exceptions, unpaired=_unpaired(con, filters, as_of),
                          as_of=as_of)
 
 
+_EXCEPTION_COLUMNS = ("official_id", "official_name", "agency_code", "amphoe_code",
+                      "households", "household_ids", "reason")
+
+
 @kept_expression
-def _caseloads(con: BaseBackend, filters: Filters,
-               quarter: int | None) -> tuple[ibis.Table, ibis.Table]:
-    """The officials checked by their caseload, and the exceptions with their details."""
+def _caseloads(con: BaseBackend, filters: Filters, quarter: int | None) -> ibis.Table:
+    """The officials checked by their caseload (``part`` 0: households, officials) and the
+    exceptions with their details (``part`` 1), in one read."""
     loads = con.table("official_quarter")
     loads = loads.filter(loads.q_idx == quarter)
     if filters.amphoe or filters.tambon or filters.agency or filters.levels:
@@ -208,10 +214,17 @@ def _caseloads(con: BaseBackend, filters: Filters,
     off = off.mutate(reason=ibis.cases(
         (_.households > CASELOAD, "over"), (_.households > 0, "under"),
         (_.paired_before, "none_ended"), else_="none_never"))
-    return counts, off.select("official_id", "official_name", "agency_code", "amphoe_code",
-                              households=off.households.cast("int64"),  # stored as int32
-                              household_ids="household_ids", reason="reason").order_by(
-        [ibis.desc("households"), "official_id"])
+    text, number = ibis.null("string"), ibis.null("int64")
+    counts = counts.select(
+        part=ibis.literal(0, "int8"), official_id=text, official_name=text, agency_code=text,
+        amphoe_code=text, households=counts.households.cast("int64"), household_ids=text,
+        reason=text, officials=counts.officials.cast("int64"))
+    off = off.select(
+        part=ibis.literal(1, "int8"), official_id="official_id", official_name="official_name",
+        agency_code="agency_code", amphoe_code="amphoe_code",
+        households=off.households.cast("int64"),  # stored as int32
+        household_ids="household_ids", reason="reason", officials=number)
+    return counts.union(off).order_by(["part", ibis.desc("households"), "official_id"])
 
 
 def _unpaired(con: BaseBackend, filters: Filters, as_of: dt.date | None) -> pd.DataFrame:
