@@ -110,44 +110,46 @@ class CoverageMatrix:
 
 
 def coverage_matrix(con: BaseBackend, filters: Filters) -> CoverageMatrix:
-    """Three counts over the households in one read: the cells, the agency margin, the
-    total. The amphoe margin is the cells added up: an official belongs to one agency, so
-    within an amphoe no official is in two cells (across amphoe one may be, so the other
-    margin and the total count officials anew)."""
+    """The cells and the agency margin in one read; the amphoe margin and the total are added
+    up from them. An official belongs to one agency, so within an amphoe no official is in two
+    cells, and no official is in two agencies; across amphoe one may be, so without a place
+    filter the agency margin counts officials anew. Within one amphoe (or tambon) the agency
+    margin is the cells."""
     counted = _matrix_counts(con, filters).execute()
     # a cell's counts are never empty (an empty total's is, which may type the column)
     cells = counted[counted["part"] == 0].astype({"paired": "int64"})
-    by_agency = counted.loc[counted["part"] == 1, ["agency_code", "households", "officials"]]
-    totals = counted[counted["part"] == 2].iloc[0]
+    one_place = bool(filters.amphoe or filters.tambon)
+    by_agency = (cells if one_place else counted[counted["part"] == 1])[
+        ["agency_code", "households", "officials", "paired"]]
     by_amphoe = cells.groupby("amphoe_code", as_index=False)[
         ["paired", "households", "officials"]].sum()
     return CoverageMatrix(
         cells=cells[["amphoe_code", "agency_code", "households", "officials"]].sort_values(
             ["amphoe_code", "agency_code"], ignore_index=True),
         by_amphoe=by_amphoe.fillna({"paired": 0}).sort_values("amphoe_code", ignore_index=True),
-        by_agency=by_agency.sort_values("agency_code", ignore_index=True),
-        households=int(totals["households"]),
-        paired=0 if pd.isna(totals["paired"]) else int(totals["paired"]),
-        officials=int(totals["officials"]),
+        by_agency=by_agency[["agency_code", "households", "officials"]].sort_values(
+            "agency_code", ignore_index=True),
+        households=int(by_agency["households"].sum()),
+        paired=int(by_agency["paired"].fillna(0).sum()),
+        officials=int(by_agency["officials"].sum()),
     )
 
 
 @kept_expression
 def _matrix_counts(con: BaseBackend, filters: Filters) -> ibis.Table:
-    """The cells (``part`` 0), the agency margin (1) and the total (2) as one result: one
-    query instead of three saves two round trips of a few milliseconds each."""
+    """The cells (``part`` 0) and, without a place filter, the agency margin (1) as one
+    result: one query instead of two saves a round trip of a few milliseconds."""
     table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
     counts = {"households": _.count(), "officials": _.official_id.nunique(),
               "paired": _.paired.cast("int64").sum()}
-    none = ibis.null("string")
     columns = ["part", "amphoe_code", "agency_code", "households", "officials", "paired"]
     cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(**counts).mutate(
         part=ibis.literal(0, "int8"))
+    if filters.amphoe or filters.tambon:
+        return cells.select(columns)
     agencies = table.group_by("agency_code").aggregate(**counts).mutate(
-        part=ibis.literal(1, "int8"), amphoe_code=none)
-    total = table.aggregate(**counts).mutate(part=ibis.literal(2, "int8"), amphoe_code=none,
-                                             agency_code=none)
-    return cells.select(columns).union(agencies.select(columns)).union(total.select(columns))
+        part=ibis.literal(1, "int8"), amphoe_code=ibis.null("string"))
+    return cells.select(columns).union(agencies.select(columns))
 
 
 @dataclass(frozen=True)
