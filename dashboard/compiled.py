@@ -146,56 +146,74 @@ warnings.filterwarnings("ignore", message="Arrow output on a DB-API result",
                         category=UserWarning)
 
 
+_NOT_PREPARABLE = (duckdb.ParserException, duckdb.BinderException,
+                   duckdb.NotImplementedException)
+"""What DuckDB says of SQL it cannot prepare, as opposed to a passing failure (an interrupt,
+memory) after which the next run tries again."""
+
+
 class Prepared:
     """The prepared statements of one DuckDB connection, by their SQL with markers.
 
     Used under the store's lock only (the connection is shared). Past :attr:`SIZE`, the
     statement used least recently is deallocated. A statement outlives a data version: when
     an import replaces the tables it reads, DuckDB binds it again on its next run. SQL that
-    DuckDB will not prepare runs with its values as literals, as before.
+    DuckDB will not prepare runs with its values as literals, as before. The connection is
+    held weakly: it is the registry's key, and a closed store must be free to go.
     """
 
     SIZE = 1024
     _count = itertools.count()
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._con = con
+        self._con = weakref.ref(con)
         self._statements: OrderedDict[str, tuple[str, tuple[str, ...]] | None] = OrderedDict()
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        con = self._con()
+        if con is None:
+            raise RuntimeError("the connection of these prepared statements is gone")
+        return con
 
     def statement(self, marked: str) -> tuple[str, tuple[str, ...]] | None:
         """The statement's name and parameters for ``marked`` (prepared on first use), or
-        ``None`` if DuckDB cannot prepare it."""
+        ``None`` if DuckDB cannot prepare it (or could not this time)."""
         if marked in self._statements:
             self._statements.move_to_end(marked)
             return self._statements[marked]
         sql, names = parameterised(marked)
         name = f"kusiao_page_{next(self._count)}"
         try:
-            self._con.execute(f"PREPARE {name} AS {sql}")
+            self.con.execute(f"PREPARE {name} AS {sql}")
             entry: tuple[str, tuple[str, ...]] | None = (name, names)
-        except duckdb.Error:
+        except _NOT_PREPARABLE:
             entry = None
+        except duckdb.Error:
+            return None  # a passing failure: literals this time, another try next time
         self._statements[marked] = entry
         while len(self._statements) > self.SIZE:
             _sql, old = self._statements.popitem(last=False)
             if old is not None:
-                self._con.execute(f"DEALLOCATE {old[0]}")
+                with contextlib.suppress(duckdb.Error):  # at worst a plan stays allocated
+                    self.con.execute(f"DEALLOCATE {old[0]}")
         return entry
 
     def run(self, marked: str, filters: Filters) -> Any:
         """A relation-like result of ``marked`` with the values of ``filters``."""
         entry = self.statement(marked)
         if entry is None:
-            return self._con.sql(fill(marked, filters))
+            return self.con.sql(fill(marked, filters))
         name, names = entry
         values = ", ".join(f"{n} := {_literal(n, _set_value(filters, n))}" for n in names)
-        return _Result(self._con, f"EXECUTE {name}({values})" if names else f"EXECUTE {name}")
+        return _Result(self.con, f"EXECUTE {name}({values})" if names else f"EXECUTE {name}")
 
     def clear(self) -> None:
+        con = self._con()
         for entry in self._statements.values():
-            if entry is not None:
+            if entry is not None and con is not None:
                 with contextlib.suppress(duckdb.ConnectionException):  # closed: all gone
-                    self._con.execute(f"DEALLOCATE {entry[0]}")
+                    con.execute(f"DEALLOCATE {entry[0]}")
         self._statements.clear()
 
 

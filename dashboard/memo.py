@@ -90,10 +90,11 @@ def known_as(value: Any, token: Any) -> None:
 
 def known_reference(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     """``frame``, a reference table loaded once for the process (amphoe, tambon, agencies,
-    the tile layout), known by its name from now on: pages pass these to many memoised
-    builders, and hashing them took a few milliseconds of every rerun."""
+    the tile layout), hashed once and known by that from now on: pages pass these to many
+    memoised builders, and hashing them took a few milliseconds of every rerun. A table
+    loaded again (its cache cleared) is hashed anew."""
     if _token(frame) is None:
-        _remember(frame, ("reference", name))
+        _remember(frame, ("reference", name, fingerprint(frame)))
     return frame
 
 

@@ -6,8 +6,12 @@ Up/Down as sent by presentation clickers, Home); the slide number lives in the U
 (``?present=1&slide=3``). Clicking an amphoe on the map filters to it and adds its slide.
 """
 
+import dataclasses
 import datetime as dt
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -24,13 +28,20 @@ ctx = context()
 st.html(STYLE)
 
 
-def run(name: str, filters: object, **params: object) -> object:
-    return store_access.query(name, ctx.version, filters, **params)
+def runner(version: str) -> briefing.Runner:
+    def run(name: str, filters: object, **params: object) -> object:
+        return store_access.query(name, version, filters, **params)
+    return run
 
 
+def sources_of(version: str, definitions: object) -> tuple[str, ...]:
+    demo = bool((store_access.import_history(version)["imported_by"] == "demo").any())
+    return briefing.source_lines(definitions, ctx.lang, demo)
+
+
+run = runner(ctx.version)
 meta = briefing.Meta(ctx.lang, filters_summary(ctx), ctx.as_of, dt.date.today())
-demo = bool((store_access.import_history(ctx.version)["imported_by"] == "demo").any())
-sources = briefing.source_lines(ctx.definitions, ctx.lang, demo)
+sources = sources_of(ctx.version, ctx.definitions)
 keys = briefing.slide_keys(briefing.BriefingData(ctx.filters, run("overview_kpis", ctx.filters)))
 if KEY_SLIDE not in st.session_state:  # a prepared link may open on any slide
     wanted = st.query_params.get(PARAM_SLIDE, "1")
@@ -129,15 +140,26 @@ with st.container(key="present_clicker"):  # presentation clickers send Page Up 
     st.button("PageDown", on_click=go, args=(index + 1,), shortcut="PageDown",
               key="present_down")
 
-files: dict[str, object] = {}  # the whole briefing, collected and drawn once for both files
+files: dict[str, Any] = {}  # the whole briefing, collected and drawn once for both files
+drawing = threading.Lock()  # a second click waits for the first one's drawing
 
 
-def exported(build: object) -> bytes:
-    if not files:
-        data = briefing.collect(run, ctx.filters, ctx.definitions)
-        files["slides"] = slides = briefing.build_slides(data, ctx.definitions, meta, sources)
-        files["images"] = briefing.chart_images(slides)
-    return build(files["slides"], meta, files["images"])
+def exported(build: Callable[..., bytes]) -> bytes:
+    """A file of every slide, made when its button is clicked, for the data of that moment:
+    another session may have imported since this page was drawn."""
+    with drawing:
+        version = store_access.data_version()
+        if files.get("version") != version:
+            same = version == ctx.version
+            definitions = ctx.definitions if same else store_access.definitions()
+            now = meta if same else dataclasses.replace(meta,
+                                                        as_of=store_access.data_as_of(version))
+            data = briefing.collect(runner(version), ctx.filters, definitions)
+            slides = briefing.build_slides(data, definitions, now, sources_of(version,
+                                                                               definitions))
+            files.update(version=version, meta=now, slides=slides,
+                         images=briefing.chart_images(slides))
+        return build(files["slides"], files["meta"], files["images"])
 
 
 with bar[5].popover(ctx.t("presenter.export"), icon=":material/download:", width="stretch"):

@@ -138,6 +138,27 @@ def test_an_empty_code_is_no_filter_and_keeps_no_expression_for_a_real_one(demo:
                                              DEFINITIONS).households
 
 
+def test_prepared_statements_let_a_closed_store_go(tmp_path: Path, demo_store_dir: Path) -> None:
+    """The registry holds its connections weakly: a store that is dropped closes (another
+    process may then lock its file)."""
+    import gc
+    import shutil
+    import weakref
+
+    shutil.copytree(demo_store_dir, tmp_path, dirs_exist_ok=True)
+    store = Store.open(f"duckdb://{tmp_path / 'store.duckdb'}", store_dir=tmp_path)
+    backend = compiled.PageBackend.for_connection(store.raw)
+    filters = Filters(amphoe="4005")
+    with compiled.reading(backend, filters):
+        metrics.overview_kpis(backend, filters, DEFINITIONS)
+    raw = weakref.ref(store.raw)
+    assert compiled.prepared(raw())._statements
+    store.close()
+    del store, backend
+    gc.collect()
+    assert raw() is None
+
+
 def test_another_amphoe_runs_the_same_prepared_statement(demo: Store) -> None:
     backend = compiled.PageBackend.for_connection(demo.raw)
     statements = compiled.prepared(demo.raw)

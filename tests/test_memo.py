@@ -230,7 +230,11 @@ def test_a_reference_table_is_known_by_name_and_a_copy_by_content() -> None:
     table = pd.DataFrame({"amphoe_code": ["4001", "4002"], "name_th": ["เมืองขอนแก่น", "บ้านฝาง"]})
     by_content = memo.fingerprint(table)
     assert memo.known_reference(table, "amphoe_table") is table
-    assert memo.fingerprint(table) == ("known", ("reference", "amphoe_table"))
+    known = ("known", ("reference", "amphoe_table", by_content))
+    assert memo.fingerprint(table) == known
     assert memo.fingerprint(table.copy()) == by_content
     memo.known_reference(table, "another_name")  # known once: the first name stays
-    assert memo.fingerprint(table) == ("known", ("reference", "amphoe_table"))
+    assert memo.fingerprint(table) == known
+    # the same table loaded again with other content (its cache cleared) is another key
+    reloaded = table.assign(name_th=["เมือง", "บ้านฝาง"])
+    assert memo.fingerprint(memo.known_reference(reloaded, "amphoe_table")) != known

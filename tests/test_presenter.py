@@ -16,6 +16,8 @@ import io
 import json
 import os
 import re
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,9 +28,10 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.oxml.ns import qn
 from pypdf import PdfReader
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from dashboard import briefing, metrics
+from dashboard import briefing, metrics, store_access
 from dashboard.definitions import load_definitions
 from dashboard.filters import Filters
 from dashboard.i18n import t
@@ -156,6 +159,50 @@ def test_a_link_with_an_amphoe_adds_its_slide_after_the_map(
     assert [w.value for w in at.warning] == [t("presenter.no_browser")]
     assert [b.label for b in at.get("download_button")] == [t("presenter.export_pptx"),
                                                            t("presenter.export_pdf")]
+
+
+def test_the_files_are_made_on_click_once_for_both_and_follow_the_data_of_that_moment(
+        tmp_path: Path, tiny_template: Path, use_store, monkeypatch) -> None:
+    """The PowerPoint and the PDF are written when clicked, outside the page's run: two quick
+    clicks draw the charts once and both get their file, and a file made after another
+    session changed the data shows the new data (not the page's older results)."""
+    monkeypatch.setattr(briefing, "chart_browser", lambda: None)
+    drawn: list[int] = []
+    draw = briefing.chart_images
+
+    def slow_drawing(slides: list) -> dict[int, bytes]:
+        drawn.append(len(slides))
+        time.sleep(0.3)  # Chromium takes seconds: long enough for a second click
+        return draw(slides)
+
+    monkeypatch.setattr(briefing, "chart_images", slow_drawing)
+    made: dict[str, object] = {}
+    add_deferred = MediaFileManager.add_deferred
+
+    def keep(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        made[str(file_name).rsplit(".", 1)[-1]] = data_callable
+        return add_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    use_store(copy_of(tiny_template, tmp_path))
+    run_app({"present": "1", "amphoe": "4005", "slide": "3"})
+    assert set(made) == {"pptx", "pdf"}
+    files: dict[str, bytes] = {}
+    clicks = [threading.Thread(target=lambda kind=kind: files.update({kind: made[kind]()}))
+              for kind in ("pptx", "pdf")]
+    for click in clicks:
+        click.start()
+        time.sleep(0.05)
+    for click in clicks:
+        click.join()
+    assert drawn == [9]  # once, for both
+    assert len(Presentation(io.BytesIO(files["pptx"])).slides) == 9
+    assert len(PdfReader(io.BytesIO(files["pdf"])).pages) == 9
+    for _ in range(2):  # another session takes back the assistance, then the visits
+        assert store_access.undo_last_import("another session") is not None
+    deck = Presentation(io.BytesIO(made["pptx"]()))
+    assert drawn == [9, 3]
+    assert t("presenter.slide_empty") in slide_texts(deck)[1]
 
 
 def test_slides_move_with_the_buttons_and_keep_their_place_in_the_url(
