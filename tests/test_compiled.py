@@ -207,11 +207,13 @@ def test_prepared_statements_follow_replaced_tables_and_go_when_evicted() -> Non
 TYPES_SQL = """SELECT * FROM (VALUES
     (1::TINYINT, 2::SMALLINT, 3::INTEGER, 4::BIGINT, 5::HUGEINT, 6::UBIGINT, 1.5::FLOAT,
      2.5::DOUBLE, TRUE, 'ก', DATE '2020-01-02', TIMESTAMP '2020-01-02 03:04:05',
-     1.25::DECIMAL(10,2), [1, 2], 7::INTEGER, 'x', 0.5::DOUBLE, FALSE, DATE '2563-09-30'),
+     1.25::DECIMAL(10,2), [1, 2], 7::INTEGER, 'x', 0.5::DOUBLE, FALSE, DATE '2563-09-30',
+     NULL::INTEGER, NULL::VARCHAR, NULL::BOOLEAN, NULL::BIGINT),
     (-1::TINYINT, -2::SMALLINT, -3::INTEGER, -4::BIGINT, -5::HUGEINT, 0::UBIGINT, -1.5::FLOAT,
-     NULL, FALSE, '', DATE '2567-12-31', NULL, NULL, [], NULL, NULL, NULL, NULL, NULL)
+     NULL, FALSE, '', DATE '2567-12-31', NULL, NULL, [], NULL, NULL, NULL, NULL, NULL, NULL,
+     NULL, NULL, NULL)
 ) AS t(i8, i16, i32, i64, huge, u64, f32, f64, b, s, d, ts, dec, l, int_null, str_null,
-       float_null, bool_null, date_null)"""
+       float_null, bool_null, date_null, int_none, str_none, bool_none, big_none)"""
 
 
 @pytest.mark.parametrize("rows", [2, 1, 0])
