@@ -370,11 +370,15 @@ class PageBackend(DuckDBBackend):
         return shallow_copy(kept)
 
     def _read(self, expr: ir.Expr, limit: Any) -> Any:
-        """What Ibis' ``execute`` gives, with the faster conversion of :func:`frame`."""
-        schema = expr.as_table().schema()
+        """What Ibis' ``execute`` gives: the expression's prepared statement run with the
+        filters' values, its Arrow result converted by :func:`frame`."""
+        table_expr = expr.as_table()
+        schema = table_expr.schema()
         if schema.geospatial:
             return super().execute(expr, limit=limit)
-        table = self._to_duckdb_relation(expr, limit=limit).to_arrow_table()
+        self._run_pre_execute_hooks(expr)
+        marked = self._marked(table_expr, limit)
+        table = prepared(self.con).run(marked, _BOUND.get()).to_arrow_table()
         df = frame(table, schema)
         return df if isinstance(expr, ir.Table) else expr.__pandas_result__(df)
 
@@ -405,14 +409,3 @@ class PageBackend(DuckDBBackend):
         if filters is None or params:
             return super().compile(expr, limit=limit, params=params, pretty=pretty)
         return fill(self._marked(expr, limit, pretty), filters)
-
-    def _to_duckdb_relation(self, expr: ir.Expr, *, params: Any = None, limit: Any = None,
-                            **kwargs: Any) -> Any:
-        """Within a page query, the expression's prepared statement run with the filters'
-        values (Ibis reads the result as Arrow and converts it as it always does)."""
-        filters = _BOUND.get()
-        table_expr = expr.as_table()
-        if filters is None or params or kwargs or table_expr.schema().geospatial:
-            return super()._to_duckdb_relation(expr, params=params, limit=limit, **kwargs)
-        self._run_pre_execute_hooks(expr)
-        return prepared(self.con).run(self._marked(table_expr, limit), filters)
