@@ -13,6 +13,7 @@ import plotly.io as pio
 
 from dashboard.definitions import Target
 from dashboard.i18n import t
+from dashboard.memo import FrozenFigure
 from dashboard.thai_dates import BE_OFFSET, MONTHS_EN, MONTHS_TH
 
 FONT_FAMILY = "Sarabun, Noto Sans Thai, Tahoma, sans-serif"
@@ -59,15 +60,18 @@ def figure(traces: Sequence[Mapping[str, Any]], height: int = 380,
 
 
 def from_spec(spec: Mapping[str, Any]) -> go.Figure:
-    """A figure from a plain ``{"data": [...], "layout": {...}}``, without plotly's checks
-    unless :data:`CHECKED`."""
-    made = go.Figure(spec, _validate=False)
+    """A figure from a plain ``{"data": [...], "layout": {...}}``, without plotly's checks:
+    a :class:`FrozenFigure` that makes plotly's objects only if something asks for more than
+    its dict. When :data:`CHECKED`, the figure is also made with the checks (which raise on a
+    property or value plotly does not know), and the dicts of the two must be equal."""
+    made = FrozenFigure.of_spec(spec)
     if CHECKED:
-        checked = go.Figure(spec)  # raises on a property or value plotly does not know
-        if json.loads(pio.to_json(made, validate=False)) != json.loads(
+        checked = go.Figure(spec)
+        if json.loads(pio.to_json(made.to_dict(), validate=False)) != json.loads(
                 pio.to_json(checked, validate=False)):
             raise AssertionError("a figure made without plotly's checks differs from the "
                                  "checked one")
+        made._frozen = None  # written again when asked, as it would be without the check
     return made
 
 

@@ -29,13 +29,14 @@ import re
 import warnings
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.types as pat
@@ -230,27 +231,52 @@ def frame(table: pa.Table, schema: Any) -> pd.DataFrame:
                                                           strict=True)})
 
 
-def _column(name: str, column: pa.ChunkedArray, dtype: dt.DataType) -> pd.Series:
+def _column(name: str, column: pa.ChunkedArray, dtype: dt.DataType) -> Any:
+    """One column's values (a numpy or pandas array: a frame is made from arrays in half the
+    time it takes from Series)."""
     kind = column.type
     if dtype.is_string() and (pat.is_string(kind) or pat.is_large_string(kind)):
-        return column.to_pandas()  # nulls are NaN, as Ibis makes them
+        return column.to_pandas().array  # nulls are NaN, as Ibis makes them
     if dtype.is_floating() and pat.is_floating(kind):
-        return pd.Series(column.cast(dtype.to_pyarrow()).to_numpy(zero_copy_only=False))
+        return column.cast(dtype.to_pyarrow()).to_numpy(zero_copy_only=False)
     if dtype.is_date() and pat.is_date32(kind):
-        return column.cast(pa.timestamp("s")).to_pandas()
+        return column.cast(pa.timestamp("s")).to_pandas().to_numpy()
     if dtype.is_boolean() and pat.is_boolean(kind):
-        return column.to_pandas()  # with nulls: objects, None where null, as Ibis makes them
+        return column.to_pandas().to_numpy()  # with nulls: objects, None where null
     if dtype.is_integer() and pat.is_integer(kind) and column.null_count:
         if column.null_count == len(column):
-            return pd.Series([None] * len(column), dtype=object)
-        return column.to_pandas()  # floats, NaN where null, as Ibis makes them
+            return np.array([None] * len(column), dtype=object)
+        return column.to_pandas().to_numpy()  # floats, NaN where null, as Ibis makes them
     if column.null_count == 0 and dtype.is_integer() and (
             pat.is_integer(kind) or (pat.is_decimal(kind) and kind.scale == 0)):
-        return pd.Series(column.cast(dtype.to_pyarrow()).to_numpy())
+        return column.cast(dtype.to_pyarrow()).to_numpy()
     raw = (column.to_pylist() if pat.is_nested(kind) or pat.is_dictionary(kind)
            or column.null_count else column.to_pandas())
     read = pd.DataFrame({name: raw})[name]  # as Ibis reads it: the same type inference
-    return PandasData.convert_column(DuckDBPandasData.convert_column(read, dtype), dtype)
+    return PandasData.convert_column(DuckDBPandasData.convert_column(read, dtype), dtype).array
+
+
+def read_parts(con: Any, expr: ir.Table,
+               columns: Sequence[Sequence[str] | None]) -> list[pd.DataFrame | None]:
+    """The parts of a union read at once, each as a read of that part alone would give it.
+
+    ``expr``'s first column, ``part``, numbers its parts 0, 1, …, and it is ordered by it
+    first. One frame per entry of ``columns``, with those columns, converted by :func:`frame`
+    from that part's rows only: a column that is null in the other parts keeps its own type
+    (an integer column stays integer). One read instead of several saves the engine's fixed
+    cost of a query (1.5-3 ms on the provincial data) for each part after the first."""
+    table = con.read_arrow(expr) if isinstance(con, PageBackend) else expr.to_pyarrow()
+    if table.column_names[0] != "part":
+        raise ValueError("the first column of a read in parts must be 'part'")
+    part = table.column(0).to_numpy()
+    if len(part) > 1 and bool((part[1:] < part[:-1]).any()):
+        raise ValueError("a read in parts must be ordered by 'part' first")
+    bounds = np.searchsorted(part, np.arange(len(columns) + 1))
+    schema = expr.schema()
+    return [None if names is None else
+            frame(table.slice(start, stop - start).select(list(names)),
+                  {name: schema[name] for name in names})
+            for names, start, stop in zip(columns, bounds[:-1], bounds[1:], strict=True)]
 
 
 class _Result:
@@ -368,6 +394,20 @@ class PageBackend(DuckDBBackend):
                 return kept  # a list of rows: asked for once per filter, not worth keeping
             self._results.put(key, kept)
         return shallow_copy(kept)
+
+    def read_arrow(self, expr: ir.Table) -> pa.Table:
+        """The expression's rows as Arrow, as the engine gives them (small results kept by
+        their SQL, as :meth:`execute` keeps frames; Arrow tables are immutable)."""
+        if _BOUND.get() is None:
+            return expr.to_pyarrow()
+        key = ("arrow", expr.op(), self.compile(expr))
+        kept = self._results.get(key, _MISSING)
+        if kept is _MISSING:
+            self._run_pre_execute_hooks(expr)
+            kept = prepared(self.con).run(self._marked(expr), _BOUND.get()).to_arrow_table()
+            if kept.num_rows <= self.RESULT_ROWS:
+                self._results.put(key, kept)
+        return kept
 
     def _read(self, expr: ir.Expr, limit: Any) -> Any:
         """What Ibis' ``execute`` gives: the expression's prepared statement run with the

@@ -233,3 +233,33 @@ def test_results_convert_to_pandas_as_ibis_converts_them(rows: int) -> None:
         got = compiled.frame(arrow, table.schema())
         assert list(got.dtypes) == list(expected.dtypes), name
         pd.testing.assert_frame_equal(got, expected)
+
+
+def test_a_read_in_parts_gives_each_part_as_its_own_read_would() -> None:
+    """One read of a union: each part is converted from its own rows, so an integer column
+    that is null in the other parts stays integer, and a part not wanted is not made."""
+    import duckdb
+
+    con = ibis.duckdb.from_connection(duckdb.connect())
+    con.raw_sql("CREATE TABLE t AS SELECT * FROM (VALUES ('a', 1, NULL), ('b', 2, 5), "
+                "('c', NULL, 7)) AS v(code, n, m)")
+    t = con.table("t")
+    first = t.filter(t.n.notnull()).select("code", "n")
+    second = t.filter(t.m.notnull()).select("code", "m")
+    union = ibis.union(
+        first.select(part=ibis.literal(0, "int8"), code="code", n="n", m=ibis.null("int32")),
+        second.select(part=ibis.literal(1, "int8"), code="code", n=ibis.null("int32"), m="m"),
+    ).order_by(["part", "code"])
+    backend = compiled.PageBackend.for_connection(con.con)
+    for reader in (con, backend):
+        with compiled.reading(reader, Filters()):
+            ones, twos = compiled.read_parts(reader, union, (("code", "n"), ("code", "m")))
+            skipped = compiled.read_parts(reader, union, (None, ("m",)))
+        pd.testing.assert_frame_equal(ones, first.order_by("code").execute())
+        pd.testing.assert_frame_equal(twos, second.order_by("code").execute())
+        assert ones["n"].dtype == twos["m"].dtype == "int32"
+        assert skipped[0] is None and list(skipped[1]["m"]) == [5, 7]
+    with pytest.raises(ValueError, match="ordered by 'part'"):
+        compiled.read_parts(con, union.order_by(ibis.desc("part")), (("code",), ("code",)))
+    with pytest.raises(ValueError, match="first column"):
+        compiled.read_parts(con, first, (("code",),))

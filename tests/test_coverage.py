@@ -236,7 +236,7 @@ def test_league_table_suppresses_groups_under_five() -> None:
 
 
 def test_matrix_cells_and_margins(repairing: Store) -> None:
-    matrix = metrics.coverage_matrix(repairing.con, Filters())
+    matrix = metrics.coverage_matrix(repairing.con, Filters(), DEFS)
     cells = {(a, g): (h, o) for a, g, h, o in matrix.cells.itertuples(index=False)}
     assert cells == {("4001", "CDD"): (2, 1), ("4001", "DOPA"): (2, 2),
                      ("4001", coverage.NO_BUDDY): (1, 0), ("4005", "CDD"): (1, 1),
@@ -263,7 +263,7 @@ def test_figures_agree_with_the_overview(repairing: Store, tiny_store: Store,
                                          filters: Filters) -> None:
     for store in (repairing, tiny_store):
         kpis = metrics.overview_kpis(store.con, filters, DEFS)
-        matrix = metrics.coverage_matrix(store.con, filters)
+        matrix = metrics.coverage_matrix(store.con, filters, DEFS)
         assert (matrix.households, matrix.paired, matrix.officials) == (
             kpis.households, kpis.paired, kpis.officials)
         assert matrix.cells["households"].sum() == kpis.households
