@@ -336,6 +336,28 @@ def kept_expression(builder: Callable[..., E]) -> Callable[..., E]:
     return kept
 
 
+def kept_read(reader: Callable[..., E]) -> Callable[..., E]:
+    """Keep what ``reader(con, filters, *args)`` gives on a :class:`PageBackend` (made for
+    one data version) by the filters' values and the other arguments: several page queries
+    share one read and what is made of it, and only the first of them makes it. Each caller
+    gets its own shallow copy. Outside a page query the reader runs every time."""
+
+    @functools.wraps(reader)
+    def kept(con: Any, filters: Filters, *args: Any) -> E:
+        current = _BOUND.get()
+        if not isinstance(con, PageBackend) or current is None or current != filters:
+            return reader(con, filters, *args)
+        key = ("read", reader.__module__, reader.__qualname__, repr(filters),
+               tuple(map(_argument, args)))
+        entry = con._results.get(key, _MISSING)
+        if entry is _MISSING:
+            entry = (reader(con, filters, *args), args)  # args kept alive: ids stay theirs
+            con._results.put(key, entry)
+        return shallow_copy(entry[0])
+
+    return kept
+
+
 def _argument(value: Any) -> Any:
     """An argument as part of a key: itself if hashable, else its identity (the definitions,
     one object per data version, held by the entry so that the identity stays its own)."""

@@ -40,7 +40,7 @@ from ibis.backends import BaseBackend
 from plotly.subplots import make_subplots
 
 from dashboard.charts import BASE_LAYOUT, BASE_XAXIS, BASE_YAXIS, LEVEL_COLOURS, NEUTRAL, figure
-from dashboard.compiled import kept_expression, read_parts
+from dashboard.compiled import kept_expression, kept_read, read_parts
 from dashboard.definitions import Definitions
 from dashboard.filters import Filters, apply_place_agency
 from dashboard.i18n import format_number, t
@@ -75,21 +75,27 @@ def _status(con: BaseBackend, filters: Filters) -> ibis.Table:
 
 def selected_as_of(con: BaseBackend, filters: Filters) -> tuple[int | None, dt.date | None]:
     """The selected fiscal quarter (the latest when none is chosen) and its as-of date."""
-    calendar = con.table("quarter_calendar").select("q_idx", "as_of").execute()
-    if calendar.empty:
-        return None, None
-    quarter = filters.quarter if filters.quarter is not None else int(calendar["q_idx"].max())
-    row = calendar[calendar["q_idx"] == quarter]
-    if row.empty:
-        return quarter, None
-    return quarter, pd.Timestamp(row["as_of"].iloc[0]).date()
+    return _quarter_span(con, filters)[:2]
 
 
 def quarters_up_to(con: BaseBackend, filters: Filters) -> int:
     """Fiscal quarters from the first visit's quarter to the selected one, both included."""
-    quarter, _as_of = selected_as_of(con, filters)
-    calendar = con.table("quarter_calendar")
-    return int(calendar.filter(calendar.q_idx <= quarter).count().execute())
+    return _quarter_span(con, filters)[2]
+
+
+@kept_read
+def _quarter_span(con: BaseBackend, filters: Filters,
+                  ) -> tuple[int | None, dt.date | None, int]:
+    """The selected quarter, its as-of date and the quarters of the calendar up to it, read
+    once per filter and data version by a page's queries (several ask)."""
+    calendar = con.table("quarter_calendar").select("q_idx", "as_of").execute()
+    if calendar.empty:
+        return None, None, 0
+    quarters = calendar["q_idx"].to_numpy()
+    quarter = filters.quarter if filters.quarter is not None else int(quarters.max())
+    found = np.flatnonzero(quarters == quarter)
+    as_of = pd.Timestamp(calendar["as_of"].to_numpy()[found[0]]).date() if len(found) else None
+    return quarter, as_of, int((quarters <= quarter).sum())
 
 
 # --- queries ----------------------------------------------------------------------------------
@@ -112,42 +118,58 @@ class CoverageMatrix:
 def coverage_matrix(con: BaseBackend, filters: Filters,
                     definitions: Definitions) -> CoverageMatrix:
     """The cells and both margins, from the one read the recency bands share
-    (:func:`_coverage_counts`; ``definitions`` give its recency window). An official belongs
-    to one agency, so within an amphoe no official is in two cells, and the amphoe margin adds
-    up its cells; across amphoe one may be, so the agency margin counts officials anew."""
-    cells, by_agency, by_amphoe = _counts_in_parts(con, filters, definitions, (
-        ("amphoe_code", "agency_code", "households", "officials"),
-        ("agency_code", "households", "officials", "paired"),
-        ("amphoe_code", "paired", "households", "officials")))
+    (:func:`_coverage_counts`; ``definitions`` give its recency window)."""
+    cells, by_agency, by_amphoe = _coverage_frames(con, filters, definitions)
     return CoverageMatrix(
-        cells=cells, by_amphoe=by_amphoe, by_agency=by_agency.drop(columns="paired"),
+        cells=cells[["amphoe_code", "agency_code", "households", "officials"]],
+        by_amphoe=by_amphoe[["amphoe_code", "paired", "households", "officials"]],
+        by_agency=by_agency[["agency_code", "households", "officials"]],
         households=int(by_agency["households"].sum()),
         paired=int(by_agency["paired"].sum()),
         officials=int(by_agency["officials"].sum()),
     )
 
 
-def _counts_in_parts(con: BaseBackend, filters: Filters, definitions: Definitions,
-                     columns: Sequence[Sequence[str] | None]) -> list[pd.DataFrame | None]:
-    """:func:`_coverage_counts` as three frames (cells, agency margin, amphoe margin), each
-    ordered by its codes, with ``columns`` each (``None``: not wanted)."""
-    return read_parts(con, _coverage_counts(con, filters, definitions.visited_within_days),
-                      columns)
-
-
 _MEASURES = ("households", "officials", "paired", *BANDS)
+
+
+@kept_read
+def _coverage_frames(con: BaseBackend, filters: Filters, definitions: Definitions,
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The counts of :func:`_coverage_counts` per amphoe × agency, per agency and per amphoe,
+    each ordered by its codes. An official belongs to one agency, so within an amphoe no
+    official is in two cells, and the amphoe margin adds up its cells (here, in numpy: a
+    group-by in the engine costs it more than the adding up costs numpy). Across amphoe an
+    official may be in two cells, so without a place filter the engine counts the agency
+    margin's officials anew; within one amphoe (or tambon) the margin is the cells."""
+    one_place = bool(filters.amphoe or filters.tambon)
+    cells, by_agency = read_parts(
+        con, _coverage_counts(con, filters, definitions.visited_within_days),
+        (("amphoe_code", "agency_code", *_MEASURES),
+         None if one_place else ("agency_code", *_MEASURES)))
+    if one_place:
+        by_agency = cells.drop(columns="amphoe_code")
+    return cells, by_agency, _added_up(cells, "amphoe_code", _MEASURES)
+
+
+def _added_up(frame: pd.DataFrame, by: str, columns: Sequence[str]) -> pd.DataFrame:
+    """``columns`` summed over each run of equal ``by`` values in ``frame`` (which is
+    ordered by ``by``), as pandas' ``groupby(by, as_index=False).sum()`` gives them."""
+    codes = frame[by].array
+    keys = np.asarray(codes, dtype=object)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys[:0]
+    sums = {c: (np.add.reduceat(frame[c].to_numpy(), starts) if len(starts)
+                else frame[c].to_numpy()[:0]) for c in columns}
+    return pd.DataFrame({by: codes.take(starts.astype(np.intp)), **sums})
 
 
 @kept_expression
 def _coverage_counts(con: BaseBackend, filters: Filters, window: int) -> ibis.Table:
     """Households, distinct officials, paired households and households per visit-recency
-    band (:func:`recency_edges` of ``window``) per amphoe × agency (``part`` 0), per agency
-    (1) and per amphoe (2), in one read: the matrix and both recency charts come from it, and
-    each read saved is the engine's fixed cost of a query (1.5-3 ms on the provincial data).
-
-    The amphoe margin adds up the cells (an official is in one agency, so in one cell of an
-    amphoe). Without a place filter the agency margin counts its officials anew (one may look
-    after households in two amphoe); within one amphoe (or tambon) it is the cells."""
+    band (:func:`recency_edges` of ``window``) per amphoe × agency (``part`` 0) and, without
+    a place filter, per agency (1), in one read: the matrix and both recency charts come
+    from it, and each read saved is the engine's fixed cost of a query (1.5-3 ms on the
+    provincial data)."""
     first, second, third = recency_edges(window)
     table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
     days = table.days_since_visit
@@ -161,18 +183,14 @@ def _coverage_counts(con: BaseBackend, filters: Filters, window: int) -> ibis.Ta
         "b4": (days > third).fill_null(False).cast("int64").sum(),
         "never": days.isnull().cast("int64").sum(),
     }
-    cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(**counts)
-    text = ibis.null("string")
-    if filters.amphoe or filters.tambon:
-        agencies = cells.mutate(amphoe_code=text)
-    else:
-        agencies = table.group_by("agency_code").aggregate(**counts).mutate(amphoe_code=text)
-    places = cells.group_by("amphoe_code").aggregate(
-        **{m: cells[m].sum().cast("int64") for m in _MEASURES}).mutate(agency_code=text)
     columns = ["part", "amphoe_code", "agency_code", *_MEASURES]
-    parts = [part.mutate(part=ibis.literal(i, "int8")).select(columns)
-             for i, part in enumerate((cells, agencies, places))]
-    return ibis.union(*parts).order_by(["part", "amphoe_code", "agency_code"])
+    cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(**counts).mutate(
+        part=ibis.literal(0, "int8")).select(columns)
+    if not (filters.amphoe or filters.tambon):
+        agencies = table.group_by("agency_code").aggregate(**counts).mutate(
+            part=ibis.literal(1, "int8"), amphoe_code=ibis.null("string"))
+        cells = cells.union(agencies.select(columns))
+    return cells.order_by(["part", "amphoe_code", "agency_code"])
 
 
 @dataclass(frozen=True)
@@ -288,11 +306,9 @@ def recency_bands(con: BaseBackend, filters: Filters, definitions: Definitions,
     recent (b1 + b2), not_recent_share; the least recently visited group first."""
     if by not in ("amphoe_code", "agency_code"):
         raise ValueError(f"cannot group by {by!r}")
-    # the matrix's read: the page asks for both, and the second is a kept result
-    part = 1 if by == "agency_code" else 2  # the agency margin, or the amphoe margin
-    wanted: list[tuple[str, ...] | None] = [None, None, None]
-    wanted[part] = (by, "households", *BANDS)
-    frame = _counts_in_parts(con, filters, definitions, wanted)[part]
+    # the matrix's read and frames: the page asks for all three, and only the first reads
+    _cells, by_agency, by_amphoe = _coverage_frames(con, filters, definitions)
+    frame = (by_agency if by == "agency_code" else by_amphoe)[[by, "households", *BANDS]]
     frame["recent"] = frame["b1"] + frame["b2"]
     frame["not_recent_share"] = 1 - frame["recent"] / frame["households"]
     return frame.sort_values(["not_recent_share", by], ascending=[False, True],
