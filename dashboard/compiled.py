@@ -340,7 +340,9 @@ def kept_read(reader: Callable[..., E]) -> Callable[..., E]:
     """Keep what ``reader(con, filters, *args)`` gives on a :class:`PageBackend` (made for
     one data version) by the filters' values and the other arguments: several page queries
     share one read and what is made of it, and only the first of them makes it. Each caller
-    gets its own shallow copy. Outside a page query the reader runs every time."""
+    gets its own shallow copy. Frames of more than :attr:`PageBackend.RESULT_ROWS` rows in
+    all are not kept (at a million households a list can be long). Outside a page query the
+    reader runs every time."""
 
     @functools.wraps(reader)
     def kept(con: Any, filters: Filters, *args: Any) -> E:
@@ -352,10 +354,21 @@ def kept_read(reader: Callable[..., E]) -> Callable[..., E]:
         entry = con._results.get(key, _MISSING)
         if entry is _MISSING:
             entry = (reader(con, filters, *args), args)  # args kept alive: ids stay theirs
+            if _rows(entry[0]) > con.RESULT_ROWS:
+                return entry[0]
             con._results.put(key, entry)
         return shallow_copy(entry[0])
 
     return kept
+
+
+def _rows(value: Any) -> int:
+    """The rows of the frames in ``value`` (a frame, or a tuple or list of them)."""
+    if isinstance(value, pd.DataFrame):
+        return len(value)
+    if isinstance(value, tuple | list):
+        return sum(map(_rows, value))
+    return 0
 
 
 def _argument(value: Any) -> Any:

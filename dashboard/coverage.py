@@ -339,10 +339,53 @@ def overdue_officials(con: BaseBackend, filters: Filters,
     households (theirs in the filter), overdue_households, overdue_household_ids,
     oldest_visit (the earliest last visit among the overdue ones; empty = never visited),
     days_overdue (the most overdue household: days beyond the recency window)."""
-    return _overdue_officials(con, filters, definitions).execute()
+    return _league_reads(con, filters, definitions)[1]
+
+
+_LEAGUE_GROUPS = ("agency_code", "officials", "households", "assessed", "climbed", "at_1",
+                  "at_2", "at_3", "visits")
+_OVERDUE_COLUMNS = ("official_id", "official_name", "agency_code", "amphoe_code", "households",
+                    "overdue_households", "overdue_household_ids", "oldest_visit",
+                    "days_overdue")
+
+
+@kept_read
+def _league_reads(con: BaseBackend, filters: Filters,
+                  definitions: Definitions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The league's counts per agency and the overdue officials, from one read: the
+    Agencies page asks for both, and the league counts its overdue officials from the
+    list."""
+    groups, overdue = read_parts(con, _league_expr(con, filters, definitions),
+                                 (_LEAGUE_GROUPS, _OVERDUE_COLUMNS))
+    return groups, overdue
 
 
 @kept_expression
+def _league_expr(con: BaseBackend, filters: Filters, definitions: Definitions) -> ibis.Table:
+    """Per agency (``part`` 0): the paired households' counts, with those at each level of
+    the ladder or above (``at_1`` … ``at_3``); and the officials with a household overdue
+    (1), longest overdue first."""
+    paired = _status(con, filters).filter(_.paired)
+    groups = paired.group_by("agency_code").aggregate(
+        officials=_.official_id.nunique(),
+        households=_.count(),
+        assessed=_.level.notnull().cast("int64").sum(),
+        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
+        **{f"at_{level}": (_.level >= level).fill_null(False).cast("int64").sum()
+           for level in (1, 2, 3)},
+        visits=_.visits_to_date.cast("int64").sum(),
+    )
+    late = _overdue_officials(con, filters, definitions)
+    types = {**groups.schema(), **late.schema()}
+
+    def part(number: int, table: ibis.Table) -> ibis.Table:
+        return table.select(part=ibis.literal(number, "int8"), **{
+            c: table[c] if c in table.columns else ibis.null(kind) for c, kind in types.items()})
+
+    return ibis.union(part(0, groups), part(1, late)).order_by(
+        ["part", ibis.desc("days_overdue"), "official_id", "agency_code"])
+
+
 def _overdue_officials(con: BaseBackend, filters: Filters,
                        definitions: Definitions) -> ibis.Table:
     table = _overdue_households(con, filters, definitions)
@@ -357,10 +400,7 @@ def _overdue_officials(con: BaseBackend, filters: Filters,
     ).filter(_.overdue_households > 0)
     official = con.table("official").select("official_id", "agency_code", "amphoe_code",
                                             official_name=_.name)
-    out = per_official.join(official, "official_id").select(
-        "official_id", "official_name", "agency_code", "amphoe_code", "households",
-        "overdue_households", "overdue_household_ids", "oldest_visit", "days_overdue")
-    return out.order_by([ibis.desc("days_overdue"), "official_id"])
+    return per_official.join(official, "official_id").select(*_OVERDUE_COLUMNS)
 
 
 def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
@@ -374,10 +414,25 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
     (households × quarters), climbed (level now above the baseline level), climbed_share =
     climbed / assessed, at_level (``level`` or above), level_share = at_level / assessed,
     officials_overdue, as_of (the selected quarter's)."""
+    if level not in (1, 2, 3):
+        raise ValueError(f"no level {level!r} on the ladder (1, 2, 3)")
     _quarter, as_of = selected_as_of(con, filters)
-    counts = _league_counts(con, filters, definitions, level).execute()
+    groups, overdue = _league_reads(con, filters, definitions)
     codes = [filters.agency] if filters.agency else list(agency_table()["agency_code"])
-    frame = counts.set_index("agency_code").reindex(codes).fillna(0).astype("int64")
+    found = {code: i for i, code in enumerate(groups["agency_code"].tolist())}
+    rows = np.array([found.get(code, len(found)) for code in codes], dtype=np.intp)
+
+    def aligned(column: str) -> np.ndarray:  # 0 for an agency without paired households
+        values = np.nan_to_num(groups[column].to_numpy(dtype="float64"))
+        return np.append(values, 0.0)[rows].astype("int64")
+
+    late = overdue["agency_code"].value_counts()  # an official is in one agency
+    frame = pd.DataFrame({
+        "agency_code": codes,
+        **{c: aligned(c) for c in ("officials", "households", "assessed", "climbed")},
+        "at_level": aligned(f"at_{level}"), "visits": aligned("visits"),
+        "officials_overdue": np.array([late.get(code, 0) for code in codes], dtype="int64"),
+    })
     quarters = quarters_up_to(con, filters)
     frame["quarters"] = quarters
     frame["as_of"] = as_of
@@ -385,30 +440,7 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
     frame["visits_per_household_quarter"] = (frame["visits"] / exposure).where(exposure > 0)
     frame["climbed_share"] = (frame["climbed"] / frame["assessed"]).where(frame["assessed"] > 0)
     frame["level_share"] = (frame["at_level"] / frame["assessed"]).where(frame["assessed"] > 0)
-    frame.index.name = "agency_code"
-    return frame.reset_index()
-
-
-@kept_expression
-def _league_counts(con: BaseBackend, filters: Filters, definitions: Definitions,
-                   level: int) -> ibis.Table:
-    """Per agency: the paired households' counts and the officials with one overdue, in one
-    read (null where an agency has none of either)."""
-    paired = _status(con, filters).filter(_.paired)
-    groups = paired.group_by("agency_code").aggregate(
-        officials=_.official_id.nunique(),
-        households=_.count(),
-        assessed=_.level.notnull().cast("int64").sum(),
-        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
-        at_level=(_.level >= level).fill_null(False).cast("int64").sum(),
-        visits=_.visits_to_date.cast("int64").sum(),
-    )
-    late = _overdue_households(con, filters, definitions).filter(_.days_overdue > 0)
-    late = late.join(con.table("official").select("official_id", "agency_code"), "official_id")
-    late = late.group_by("agency_code").aggregate(officials_overdue=_.official_id.nunique())
-    joined = groups.outer_join(late, "agency_code")
-    return joined.mutate(agency_code=joined.agency_code.fill_null(joined.agency_code_right)
-                         ).drop("agency_code_right")
+    return frame
 
 
 @dataclass(frozen=True)

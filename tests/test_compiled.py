@@ -263,3 +263,30 @@ def test_a_read_in_parts_gives_each_part_as_its_own_read_would() -> None:
         compiled.read_parts(con, union.order_by(ibis.desc("part")), (("code",), ("code",)))
     with pytest.raises(ValueError, match="first column"):
         compiled.read_parts(con, first, (("code",),))
+
+
+def test_a_kept_read_is_made_once_per_filter_and_copied_for_each_caller() -> None:
+    import duckdb
+
+    calls: list[Filters] = []
+
+    @compiled.kept_read
+    def reader(con: object, filters: Filters, rows: int) -> tuple[pd.DataFrame, int]:
+        calls.append(filters)
+        return pd.DataFrame({"n": range(rows)}), rows
+
+    backend = compiled.PageBackend.for_connection(duckdb.connect())
+    one, other = Filters(amphoe="4001"), Filters(amphoe="4002")
+    with compiled.bound(one):
+        first, _ = reader(backend, one, 3)
+        first.loc[0, "n"] = 99  # a caller's change stays in its copy
+        again, _ = reader(backend, one, 3)
+    assert len(calls) == 1 and again["n"].tolist() == [0, 1, 2]
+    with compiled.bound(other):
+        reader(backend, other, 3)
+    assert calls == [one, other]
+    reader(backend, one, 3)  # outside a page query: read every time
+    with compiled.bound(one):  # too long to keep
+        reader(backend, one, backend.RESULT_ROWS + 1)
+        reader(backend, one, backend.RESULT_ROWS + 1)
+    assert len(calls) == 5
