@@ -36,6 +36,7 @@ from dashboard.geo import (
     format_value,
 )
 from dashboard.i18n import format_number, t
+from dashboard.memo import memoised
 from dashboard.tables import MIN_GROUP
 
 SELECTED_COLOUR = "#1F2933"
@@ -131,6 +132,13 @@ def _emphasis(colouring: Colouring, selected: str | None) -> list[tuple[pd.DataF
     return out
 
 
+def _emphasis_trace(part: pd.DataFrame, colour: str, key: str, lang: str) -> dict[str, Any]:
+    xs, ys = _outline(part)
+    return {"type": "scatter", "x": xs, "y": ys, "mode": "lines",
+            "line": {"color": colour, "width": 4}, "name": t(key, lang, n=len(part)),
+            "hoverinfo": "skip"}
+
+
 def _legend(label: str) -> dict[str, Any]:
     return {"orientation": "v", "x": 0, "y": 0, "yanchor": "bottom", "xanchor": "left",
             "title": {"text": label}, "bgcolor": "rgba(255,255,255,0.85)",
@@ -141,7 +149,18 @@ def tile_map_figure(colouring: Colouring, names: Mapping[str, str], label: str, 
                     selected: str | None = None) -> go.Figure:
     """The amphoe tile map: ``colouring`` made from the tile layout (``amphoe_tiles.csv``,
     which gives each tile's x and y). Tiles carry the name and the value, hidden ones
-    "n < 5". Clicking returns the amphoe code as ``customdata[0]``."""
+    "n < 5". Clicking returns the amphoe code as ``customdata[0]``. Choosing another amphoe
+    changes only its outline: the rest is made once per colouring (:func:`_tile_map_parts`)."""
+    below, above, layout = memoised(_tile_map_parts, colouring, names, label, lang)
+    chosen = [_emphasis_trace(part, colour, key, lang)
+              for part, colour, key in _emphasis(colouring, selected) if key == "map.selected"]
+    return figure([*below, *chosen, *above], **layout)
+
+
+def _tile_map_parts(colouring: Colouring, names: Mapping[str, str], label: str, lang: str,
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """The tile map's traces under the chosen amphoe's outline (the classes, the lowest
+    places' outline), the traces over it (names and values), and the layout."""
     scheme, frame = colouring.scheme, colouring.frame
     by_class = dict(tuple(frame.groupby("klass", sort=False)))
     traces: list[dict[str, Any]] = []
@@ -167,15 +186,12 @@ def tile_map_figure(colouring: Colouring, names: Mapping[str, str], label: str, 
                        "line": {"color": "#8c8c8c" if key in (HIDDEN, NO_DATA) else "white",
                                 "width": 1}},
         })
-    for part, colour, key in _emphasis(colouring, selected):
-        xs, ys = _outline(part)
-        traces.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines",
-                       "line": {"color": colour, "width": 4}, "name": t(key, lang, n=len(part)),
-                       "hoverinfo": "skip"})
+    traces += [_emphasis_trace(part, colour, key, lang)
+               for part, colour, key in _emphasis(colouring, None)]
     text_colour = ["white" if k in DARK_CLASSES else SELECTED_COLOUR for k in frame["klass"]]
     labels = ["<b>" + _tile_name(names.get(row["amphoe_code"], row["amphoe_code"])) + "</b><br>"
               + _value_text(row, colouring, lang) for row in frame.to_dict("records")]
-    traces.append({
+    above = [{
         "type": "scatter", "x": frame["x"].to_numpy(), "y": frame["y"].to_numpy(),
         "mode": "markers+text", "text": labels,
         "textfont": {"color": text_colour, "size": 13, "family": FONT_FAMILY},
@@ -184,14 +200,15 @@ def tile_map_figure(colouring: Colouring, names: Mapping[str, str], label: str, 
         "hovertext": _hover(colouring, names, label, lang),
         "hovertemplate": "%{hovertext}<extra></extra>",
         "selected": {"marker": {"opacity": 1}}, "unselected": {"marker": {"opacity": 1}},
-    })
-    return figure(
-        traces, height=700, legend=_legend(label), dragmode=False, clickmode="event+select",
-        margin={"l": 0, "r": 0, "t": 10, "b": 0},
-        xaxis={"visible": False, "range": [frame["x"].min() - 0.7, frame["x"].max() + 0.7],
-               "fixedrange": True},
-        yaxis={"visible": False, "range": [frame["y"].min() - 0.75, frame["y"].max() + 0.75],
-               "scaleanchor": "x", "scaleratio": 1, "fixedrange": True})
+    }]
+    layout = {
+        "height": 700, "legend": _legend(label), "dragmode": False,
+        "clickmode": "event+select", "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+        "xaxis": {"visible": False, "range": [frame["x"].min() - 0.7, frame["x"].max() + 0.7],
+                  "fixedrange": True},
+        "yaxis": {"visible": False, "range": [frame["y"].min() - 0.75, frame["y"].max() + 0.75],
+                  "scaleanchor": "x", "scaleratio": 1, "fixedrange": True}}
+    return traces, above, layout
 
 
 def _subset(geojson: Mapping[str, Any], codes: Iterable[str]) -> dict[str, Any]:
