@@ -256,6 +256,22 @@ def _column(name: str, column: pa.ChunkedArray, dtype: dt.DataType) -> Any:
     return PandasData.convert_column(DuckDBPandasData.convert_column(read, dtype), dtype).array
 
 
+def union_parts(*tables: ir.Table) -> ir.Table:
+    """``tables`` as one, for :func:`read_parts`: a first column ``part`` numbering them
+    (0, 1, …), then every column any of them has, in the order they first appear and with
+    the type they have there, null in a part without it (a column of one name must have one
+    type in all). Order the union by ``part`` first."""
+    types: dict[str, dt.DataType] = {}
+    for table in tables:
+        for name, kind in table.schema().items():
+            types.setdefault(name, kind)
+    return ibis.union(*[
+        table.select(part=ibis.literal(number, "int8"), **{
+            name: table[name] if name in table.columns else ibis.null(kind)
+            for name, kind in types.items()})
+        for number, table in enumerate(tables)])
+
+
 def read_parts(con: Any, expr: ir.Table,
                columns: Sequence[Sequence[str] | None]) -> list[pd.DataFrame | None]:
     """The parts of a union read at once, each as a read of that part alone would give it.

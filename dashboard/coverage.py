@@ -40,7 +40,7 @@ from ibis.backends import BaseBackend
 from plotly.subplots import make_subplots
 
 from dashboard.charts import BASE_LAYOUT, BASE_XAXIS, BASE_YAXIS, LEVEL_COLOURS, NEUTRAL, figure
-from dashboard.compiled import kept_expression, kept_read, read_parts
+from dashboard.compiled import kept_expression, kept_read, read_parts, union_parts
 from dashboard.definitions import Definitions
 from dashboard.filters import Filters, apply_place_agency
 from dashboard.i18n import format_number, t
@@ -54,6 +54,7 @@ __all__ = [
     "agency_league",
     "caseload_check",
     "coverage_matrix",
+    "league_and_overdue",
     "overdue_officials",
     "recency_bands",
 ]
@@ -261,18 +262,11 @@ def _caseloads(con: BaseBackend, filters: Filters, quarter: int | None,
     off = off.mutate(reason=ibis.cases(
         (_.households > CASELOAD, "over"), (_.households > 0, "under"),
         (_.paired_before, "none_ended"), else_="none_never"))
-    unpaired = _unpaired(con, filters, as_of)
-    types = {**{c: "string" for c in _EXCEPTION_COLUMNS}, "households": "int64",
-             "officials": "int64", **unpaired.schema()}
-
-    def part(number: int, table: ibis.Table) -> ibis.Table:
-        """``table``'s columns of the union (typed alike; null where it has none)."""
-        return table.select(part=ibis.literal(number, "int8"), **{
-            c: (table[c] if c in table.columns else ibis.null(kind)).cast(kind)
-            for c, kind in types.items()})
-
-    return ibis.union(
-        part(0, counts), part(1, off), part(2, unpaired),
+    wide = {"households": _.households.cast("int64")}  # stored as int32
+    return union_parts(
+        counts.mutate(**wide),
+        off.mutate(**wide).select(*_EXCEPTION_COLUMNS),
+        _unpaired(con, filters, as_of),
     ).order_by(["part", ibis.desc("households"), "official_id",
                 ibis.desc("days_without_buddy"), "household_id"])
 
@@ -339,7 +333,7 @@ def overdue_officials(con: BaseBackend, filters: Filters,
     households (theirs in the filter), overdue_households, overdue_household_ids,
     oldest_visit (the earliest last visit among the overdue ones; empty = never visited),
     days_overdue (the most overdue household: days beyond the recency window)."""
-    return _league_reads(con, filters, definitions)[1]
+    return _overdue_list(con, filters, definitions).execute()
 
 
 _LEAGUE_GROUPS = ("agency_code", "officials", "households", "assessed", "climbed", "at_1",
@@ -349,22 +343,20 @@ _OVERDUE_COLUMNS = ("official_id", "official_name", "agency_code", "amphoe_code"
                     "days_overdue")
 
 
-@kept_read
-def _league_reads(con: BaseBackend, filters: Filters,
-                  definitions: Definitions) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The league's counts per agency and the overdue officials, from one read: the
-    Agencies page asks for both, and the league counts its overdue officials from the
-    list."""
-    groups, overdue = read_parts(con, _league_expr(con, filters, definitions),
-                                 (_LEAGUE_GROUPS, _OVERDUE_COLUMNS))
-    return groups, overdue
+@kept_expression
+def _overdue_list(con: BaseBackend, filters: Filters, definitions: Definitions) -> ibis.Table:
+    return _overdue_officials(con, filters, definitions).order_by(
+        [ibis.desc("days_overdue"), "official_id"])
 
 
 @kept_expression
-def _league_expr(con: BaseBackend, filters: Filters, definitions: Definitions) -> ibis.Table:
+def _league_expr(con: BaseBackend, filters: Filters, definitions: Definitions,
+                 with_list: bool) -> ibis.Table:
     """Per agency (``part`` 0): the paired households' counts, with those at each level of
-    the ladder or above (``at_1`` … ``at_3``); and the officials with a household overdue
-    (1), longest overdue first."""
+    the ladder or above (``at_1`` … ``at_3``, so that the read does not depend on the
+    target); then (1) the officials with a household overdue, longest overdue first, when
+    ``with_list``, or else their number per agency. The list can be long at a million
+    households, and the league alone needs only the numbers."""
     paired = _status(con, filters).filter(_.paired)
     groups = paired.group_by("agency_code").aggregate(
         officials=_.official_id.nunique(),
@@ -376,14 +368,12 @@ def _league_expr(con: BaseBackend, filters: Filters, definitions: Definitions) -
         visits=_.visits_to_date.cast("int64").sum(),
     )
     late = _overdue_officials(con, filters, definitions)
-    types = {**groups.schema(), **late.schema()}
-
-    def part(number: int, table: ibis.Table) -> ibis.Table:
-        return table.select(part=ibis.literal(number, "int8"), **{
-            c: table[c] if c in table.columns else ibis.null(kind) for c, kind in types.items()})
-
-    return ibis.union(part(0, groups), part(1, late)).order_by(
-        ["part", ibis.desc("days_overdue"), "official_id", "agency_code"])
+    if with_list:
+        order = ["part", ibis.desc("days_overdue"), "official_id", "agency_code"]
+    else:
+        late = late.group_by("agency_code").aggregate(officials_overdue=_.count())
+        order = ["part", "agency_code"]
+    return union_parts(groups, late).order_by(order)
 
 
 def _overdue_officials(con: BaseBackend, filters: Filters,
@@ -403,6 +393,17 @@ def _overdue_officials(con: BaseBackend, filters: Filters,
     return per_official.join(official, "official_id").select(*_OVERDUE_COLUMNS)
 
 
+def league_and_overdue(con: BaseBackend, filters: Filters, definitions: Definitions,
+                       level: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`agency_league` and :func:`overdue_officials` for the same filters, from one
+    read: the Agencies page shows both, and the league counts its overdue officials from the
+    list (an official is in one agency)."""
+    groups, overdue = read_parts(con, _league_expr(con, filters, definitions, True),
+                                 (_LEAGUE_GROUPS, _OVERDUE_COLUMNS))
+    late = overdue["agency_code"].value_counts().to_dict()
+    return _league_frame(con, filters, groups, late, level), overdue
+
+
 def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
                   level: int = 2) -> pd.DataFrame:
     """One row per agency (all 15, or the filtered one), by the current buddy's agency.
@@ -414,10 +415,18 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
     (households × quarters), climbed (level now above the baseline level), climbed_share =
     climbed / assessed, at_level (``level`` or above), level_share = at_level / assessed,
     officials_overdue, as_of (the selected quarter's)."""
+    groups, late = read_parts(con, _league_expr(con, filters, definitions, False),
+                              (_LEAGUE_GROUPS, ("agency_code", "officials_overdue")))
+    return _league_frame(con, filters, groups, dict(zip(
+        late["agency_code"].tolist(), late["officials_overdue"].tolist(), strict=True)), level)
+
+
+def _league_frame(con: BaseBackend, filters: Filters, groups: pd.DataFrame,
+                  late: Mapping[str, int], level: int) -> pd.DataFrame:
+    """The league's rows from the counts per agency and the officials overdue per agency."""
     if level not in (1, 2, 3):
         raise ValueError(f"no level {level!r} on the ladder (1, 2, 3)")
     _quarter, as_of = selected_as_of(con, filters)
-    groups, overdue = _league_reads(con, filters, definitions)
     codes = [filters.agency] if filters.agency else list(agency_table()["agency_code"])
     found = {code: i for i, code in enumerate(groups["agency_code"].tolist())}
     rows = np.array([found.get(code, len(found)) for code in codes], dtype=np.intp)
@@ -426,7 +435,6 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
         values = np.nan_to_num(groups[column].to_numpy(dtype="float64"))
         return np.append(values, 0.0)[rows].astype("int64")
 
-    late = overdue["agency_code"].value_counts()  # an official is in one agency
     frame = pd.DataFrame({
         "agency_code": codes,
         **{c: aligned(c) for c in ("officials", "households", "assessed", "climbed")},

@@ -127,6 +127,7 @@ QUERIES = frozenset({
     "map_place_values", "map_cells", "map_points",
     "household_table", "household_profile",
     "coverage_matrix", "caseload_check", "recency_bands", "agency_league", "overdue_officials",
+    "league_and_overdue",
 })
 """The query functions pages may call through :func:`query`."""
 

@@ -30,7 +30,9 @@ target = ctx.definitions.targets[1]
 level_name = level_names(ctx)[target.level]
 names, places = coverage.short_agency_names(ctx.lang), amphoe_names(ctx.lang)
 days = ctx.definitions.visited_within_days
-league = store_access.query("agency_league", ctx.version, ctx.filters, level=target.level)
+# the league and its overdue officials come from one read
+league, listed = store_access.query("league_and_overdue", ctx.version, ctx.filters,
+                                    level=target.level)
 st.info(memoised(coverage.agencies_sentence, league, names, ctx.lang), icon=":material/campaign:")
 
 
@@ -92,7 +94,7 @@ for card, label, share in (
 
 st.markdown(f"**{ctx.t('agencies.overdue')}** · "
             f"{ctx.t('agencies.kpi_overdue')}: {format_number(summary.officials_overdue)}")
-overdue = memoised(coverage.protected,
+overdue = memoised(coverage.protected, listed if narrowed == ctx.filters else
                    store_access.query("overdue_officials", ctx.version, narrowed), ctx.viewer)
 if overdue is None:
     st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")

@@ -211,6 +211,18 @@ def test_agency_league(repairing: Store) -> None:
     assert pd.isna(rows.loc["AGRI", "visits_per_household_quarter"])
     only = metrics.agency_league(repairing.con, Filters(agency="DOPA"), DEFS)
     assert only["agency_code"].tolist() == ["DOPA"]
+    with pytest.raises(ValueError, match="ladder"):
+        metrics.agency_league(repairing.con, Filters(), DEFS, level=4)
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(agency="DOPA"), Filters(amphoe="4001")])
+def test_the_league_with_its_overdue_officials_is_both_read_alone(repairing: Store,
+                                                                   filters: Filters) -> None:
+    """The Agencies page reads both at once; the league counts its overdue officials from
+    the list instead of the engine."""
+    league, overdue = metrics.league_and_overdue(repairing.con, filters, DEFS, level=3)
+    pd.testing.assert_frame_equal(league, metrics.agency_league(repairing.con, filters, DEFS, 3))
+    pd.testing.assert_frame_equal(overdue, metrics.overdue_officials(repairing.con, filters, DEFS))
 
 
 def test_league_table_suppresses_groups_under_five() -> None:
