@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import ibis
+import numpy as np
 import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
@@ -109,34 +110,86 @@ def _quarter_row_expr(con: BaseBackend, filters: Filters) -> ibis.Table:
     return cal.order_by(ibis.desc("q_idx")).limit(1)
 
 
-def _findings(con: BaseBackend, filters: Filters, q_idx: int | None,
-              as_of: object) -> dict[str, pd.DataFrame]:
-    """The findings about the households in the filter, as of the quarter, per check."""
-    rows = _finding_rows(con, filters, q_idx, as_of).execute()
-    by_check = dict(tuple(rows.groupby("check", sort=False)))  # one pass, not one per check
-    checks = {}
-    for check in CHECKS:
-        frame = by_check.get(check, rows.iloc[:0])[list(CHECK_COLUMNS[check])]
-        columns, ascending = zip(*ORDER[check], strict=True)
-        checks[check] = frame.sort_values(list(columns), ascending=list(ascending),
-                                          ignore_index=True)
-    return checks
+_RANK = "check_rank"
+_DETAILS = tuple(dict.fromkeys(c for columns in CHECK_COLUMNS.values() for c in columns))
+"""The finding columns some check shows (household and amphoe first)."""
 
 
 @kept_expression
 def _finding_rows(con: BaseBackend, filters: Filters, q_idx: int | None,
                   as_of: object) -> ibis.Table:
+    """The findings about the households in the filter, as of the quarter, in the order the
+    report shows them: by check (``check_rank``, its place in :data:`CHECKS`; a check not
+    listed last), then in the check's :data:`ORDER`. The report cuts each check's rows out
+    by position; grouping and sorting seven small frames in pandas cost several times what
+    the engine needs for the whole answer.
+
+    Every check comes in one read, as it always has: a column converts as the whole read of
+    it does (an integer column null for other checks comes as floats)."""
     table = con.table("quality_finding")
     table = table.filter(
         table.q_idx.isnull() | (table.q_idx == q_idx),
         table.visit_date.isnull() | (table.visit_date <= pd.Timestamp(as_of).date()))
     if not filters.is_default:  # the default filters hold every household
         table = table.semi_join(status(con, filters).select("household_id"), "household_id")
-    return table
+    rank = table.check.cases(*((check, i) for i, check in enumerate(CHECKS)),
+                             else_=len(CHECKS)).cast("int8")
+    table = table.select(rank.name(_RANK), *_DETAILS)
+    return table.order_by([table[_RANK], *_order_keys(table)])
+
+
+def _order_keys(table: ibis.Table) -> list[ibis.Value]:
+    """Sort keys that put each check's rows in its :data:`ORDER` once they are grouped by
+    check. A key holds the column of every check that sorts on a column of that type, in that
+    direction, at that place of its order, and null for the others' rows: seven keys where
+    one per check and column took fourteen, and the engine's sort costs by the key."""
+    slots: dict[tuple[int, object, bool], list[tuple[ibis.Value, ibis.Value]]] = {}
+    for i, check in enumerate(CHECKS):
+        for place, (column, ascending) in enumerate(ORDER[check]):
+            slot = slots.setdefault((place, table[column].type(), ascending), [])
+            slot.append((table[_RANK] == i, table[column]))
+    keys = []
+    for (_place, _type, ascending), branches in sorted(slots.items(), key=lambda s: s[0][0]):
+        key = ibis.cases(*branches)  # null (last, as pandas sorts) in other checks' rows
+        keys.append(key.asc() if ascending else key.desc())
+    return keys
+
+
+def _checks(rows: pd.DataFrame, bounds: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Each check's rows (in its order already), its columns only: frames made from slices
+    of the findings' column arrays (cutting them out of the frame with ``iloc`` and
+    re-indexing costs twice as much; grouping and sorting, several times). The slices are
+    copied: the findings are a kept result, shared by every session, which pandas could not
+    keep a caller from changing through a view."""
+    arrays = {name: rows[name].array for name in _DETAILS}
+    return {check: pd.DataFrame({name: arrays[name][start:stop]
+                                 for name in CHECK_COLUMNS[check]})
+            for check, start, stop in zip(CHECKS, bounds[:-1], bounds[1:], strict=True)}
+
+
+def _affected(rows: pd.DataFrame, bounds: np.ndarray) -> tuple[dict[str, int], int,
+                                                                dict[str, int]]:
+    """Households named by each check, households with at least one finding, and those per
+    amphoe (each household counted in every amphoe it is found in): distinct codes counted in
+    numpy, as quick at a hundred thousand findings as at a hundred."""
+    end = bounds[-1]  # the rows of listed checks come first
+    ids, named = pd.factorize(rows["household_id"].array[:end])  # no household: -1
+    places, codes = pd.factorize(rows["amphoe_code"].array[:end])
+    width = len(named) + 1
+    check = np.repeat(np.arange(len(CHECKS)), np.diff(bounds))
+    by_check = np.unique(check * width + ids + 1)
+    by_check = by_check[by_check % width > 0] // width  # a row without a household names none
+    per_check = np.bincount(by_check, minlength=len(CHECKS)).tolist()
+    pairs = np.unique((ids + 1) * (len(codes) + 1) + places + 1)
+    place = pairs % (len(codes) + 1) - 1
+    per_place = np.bincount(place[place >= 0], minlength=len(codes)).tolist()
+    return (dict(zip(CHECKS, per_check, strict=True)), len(named),
+            dict(zip(codes, per_place, strict=True)))
 
 
 @kept_expression
 def _completeness_groups(con: BaseBackend, filters: Filters, q_idx: int | None) -> ibis.Table:
+    """Households and visits recorded in the filter as of the quarter, by amphoe and agency."""
     table = con.table("quality_completeness")
     table = apply_place_agency(table.filter(table.q_idx == q_idx), filters)
     if filters.levels:
@@ -145,23 +198,55 @@ def _completeness_groups(con: BaseBackend, filters: Filters, q_idx: int | None) 
         households=_.households.sum(), recorded=_.recorded.sum())
 
 
-def _completeness(con: BaseBackend, filters: Filters, q_idx: int | None,
-                  last_round: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _completeness(groups: pd.DataFrame, last_round: int | None) -> tuple[pd.DataFrame,
+                                                                         pd.DataFrame]:
     """Visits expected (one per household per round, baseline included) against recorded, by
-    amphoe and by agency (the buddy's as of the quarter)."""
-    groups = _completeness_groups(con, filters, q_idx).execute()
+    amphoe and by agency (the buddy's as of the quarter; no agency is a group of its own):
+    least complete first (no figure, before the first round, before any), then by code (no
+    code first).
+
+    Both are summed in numpy from the one read by amphoe and agency: two group-bys and sorts
+    in pandas cost several times as much, and a read of each costs the engine more."""
     rounds = 0 if last_round is None else last_round + 1
+    counts = {name: groups[name].to_numpy(dtype="int64", na_value=0)  # null: 0, as pandas sums
+              for name in ("households", "recorded")}
     frames = []
     for by in ("amphoe_code", "agency_code"):
-        frame = groups.groupby(by, dropna=False, as_index=False)[
-            ["households", "recorded"]].sum()
-        frame = frame.astype({"households": "int64", "recorded": "int64"})
-        frame["expected"] = frame["households"] * rounds
-        frame["completeness"] = (frame["recorded"] / frame["expected"]).where(
-            frame["expected"] > 0)
-        frames.append(frame.sort_values(["completeness", by], na_position="first",
-                                        ignore_index=True))
+        group, codes = pd.factorize(groups[by].array)  # no code: -1
+        size = len(codes) + int((group < 0).any())
+        group = np.where(group < 0, len(codes), group)  # no code: the group after the codes
+        sums = {}
+        for name, values in counts.items():
+            sums[name] = np.zeros(size, dtype="int64")
+            np.add.at(sums[name], group, values)
+        expected = sums["households"] * rounds
+        with np.errstate(divide="ignore", invalid="ignore"):
+            completeness = np.where(expected > 0, sums["recorded"] / expected, np.nan)
+        place = np.full(size, -1)  # no code: first
+        place[codes.argsort()] = np.arange(len(codes))
+        order = np.lexsort((place, np.where(np.isnan(completeness), -np.inf, completeness)))
+        frames.append(pd.DataFrame({
+            by: codes.take(np.where(order < len(codes), order, -1), allow_fill=True),
+            "households": sums["households"][order], "recorded": sums["recorded"][order],
+            "expected": expected[order], "completeness": completeness[order]}))
     return frames[0], frames[1]
+
+
+def _scores(by_amphoe: pd.DataFrame, affected: Mapping[str, int]) -> pd.DataFrame:
+    """Per amphoe: completeness, households with a finding and the score (completeness times
+    the share of households without one), lowest first, then by amphoe code."""
+    names = by_amphoe["amphoe_code"].array
+    hit = np.array([affected.get(name, 0) for name in names], dtype="int64")
+    households = by_amphoe["households"].to_numpy()
+    completeness = by_amphoe["completeness"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = (100 * np.where(np.isnan(completeness), 0.0, completeness)
+                 * (1 - hit / households)).round(1)
+    place = np.empty(len(names), dtype="int64")  # one row an amphoe; no amphoe last
+    place[names.argsort()] = np.arange(len(names))
+    order = np.lexsort((place, score))
+    columns = {name: by_amphoe[name].array.take(order) for name in by_amphoe.columns}
+    return pd.DataFrame({**columns, "affected": hit[order], "score": score[order]})
 
 
 class StaleQualityTables(RuntimeError):
@@ -186,18 +271,13 @@ def quality_report(con: BaseBackend, filters: Filters,
     quarter, read from the tables :mod:`loaders.derived_quality` built with ``definitions``."""
     stats = _stats(con, definitions)
     q_idx, as_of, last_round = _quarter_row(con, filters)
-    checks = _findings(con, filters, q_idx, as_of)
-    by_amphoe, by_agency = _completeness(con, filters, q_idx, last_round)
-    affected = pd.concat([f[["household_id", "amphoe_code"]] for f in checks.values()])
-    affected = affected.drop_duplicates()
-    households = {check: int(frame["household_id"].nunique()) for check, frame in checks.items()}
-    n_affected = int(affected["household_id"].nunique())
-    affected = affected.groupby("amphoe_code").size().rename("affected")
-    scores = by_amphoe.set_index("amphoe_code").join(affected).fillna({"affected": 0})
-    scores["affected"] = scores["affected"].astype(int)
-    scores["score"] = (100 * scores["completeness"].fillna(0)
-                       * (1 - scores["affected"] / scores["households"])).round(1)
-    scores = scores.reset_index().sort_values(["score", "amphoe_code"], ignore_index=True)
+    rows = _finding_rows(con, filters, q_idx, as_of).execute()
+    bounds = np.searchsorted(rows[_RANK].to_numpy(), np.arange(len(CHECKS) + 1))
+    checks = _checks(rows, bounds)
+    households, n_affected, affected = _affected(rows, bounds)
+    by_amphoe, by_agency = _completeness(
+        _completeness_groups(con, filters, q_idx).execute(), last_round)
+    scores = _scores(by_amphoe, affected)
     median = stats["median_log"]
     typical = "" if pd.isna(median) else f"{10 ** median:,.0f}"
     return QualityReport(checks=checks, completeness_amphoe=by_amphoe,
