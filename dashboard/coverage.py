@@ -23,6 +23,7 @@ deputy governor, and the figures (plotly) of the two pages. No Streamlit here.
 
 from __future__ import annotations
 
+import collections
 import copy
 import datetime as dt
 import functools
@@ -400,7 +401,7 @@ def league_and_overdue(con: BaseBackend, filters: Filters, definitions: Definiti
     list (an official is in one agency)."""
     groups, overdue = read_parts(con, _league_expr(con, filters, definitions, True),
                                  (_LEAGUE_GROUPS, _OVERDUE_COLUMNS))
-    late = overdue["agency_code"].value_counts().to_dict()
+    late = collections.Counter(overdue["agency_code"].tolist())
     return _league_frame(con, filters, groups, late, level), overdue
 
 
@@ -435,20 +436,25 @@ def _league_frame(con: BaseBackend, filters: Filters, groups: pd.DataFrame,
         values = np.nan_to_num(groups[column].to_numpy(dtype="float64"))
         return np.append(values, 0.0)[rows].astype("int64")
 
-    frame = pd.DataFrame({
-        "agency_code": codes,
-        **{c: aligned(c) for c in ("officials", "households", "assessed", "climbed")},
-        "at_level": aligned(f"at_{level}"), "visits": aligned("visits"),
-        "officials_overdue": np.array([late.get(code, 0) for code in codes], dtype="int64"),
-    })
+    counts = {c: aligned(c) for c in ("officials", "households", "assessed", "climbed")}
+    counts["at_level"], counts["visits"] = aligned(f"at_{level}"), aligned("visits")
     quarters = quarters_up_to(con, filters)
-    frame["quarters"] = quarters
-    frame["as_of"] = as_of
-    exposure = frame["households"] * quarters
-    frame["visits_per_household_quarter"] = (frame["visits"] / exposure).where(exposure > 0)
-    frame["climbed_share"] = (frame["climbed"] / frame["assessed"]).where(frame["assessed"] > 0)
-    frame["level_share"] = (frame["at_level"] / frame["assessed"]).where(frame["assessed"] > 0)
-    return frame
+    exposure, assessed = counts["households"] * quarters, counts["assessed"]
+    return pd.DataFrame({  # made at once: assigning one column at a time cost 1-2 ms
+        "agency_code": codes, **counts,
+        "officials_overdue": np.array([late.get(code, 0) for code in codes], dtype="int64"),
+        "quarters": np.full(len(codes), quarters, dtype="int64"),
+        "as_of": np.array([as_of] * len(codes), dtype=object),
+        "visits_per_household_quarter": _ratio(counts["visits"], exposure),
+        "climbed_share": _ratio(counts["climbed"], assessed),
+        "level_share": _ratio(counts["at_level"], assessed),
+    })
+
+
+def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``part / whole``, NaN where ``whole`` is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(whole > 0, part / whole, np.nan)
 
 
 @dataclass(frozen=True)
