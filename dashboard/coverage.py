@@ -303,11 +303,14 @@ def recency_bands(con: BaseBackend, filters: Filters, definitions: Definitions,
         raise ValueError(f"cannot group by {by!r}")
     # the matrix's read and frames: the page asks for all three, and only the first reads
     _cells, by_agency, by_amphoe = _coverage_frames(con, filters, definitions)
-    frame = (by_agency if by == "agency_code" else by_amphoe)[[by, "households", *BANDS]]
-    frame["recent"] = frame["b1"] + frame["b2"]
-    frame["not_recent_share"] = 1 - frame["recent"] / frame["households"]
-    return frame.sort_values(["not_recent_share", by], ascending=[False, True],
-                             ignore_index=True)
+    groups = by_agency if by == "agency_code" else by_amphoe  # ordered by code
+    counts = {c: groups[c].to_numpy() for c in ("households", *BANDS)}
+    recent = counts["b1"] + counts["b2"]
+    share = 1 - recent / counts["households"]
+    order = np.lexsort((np.arange(len(share)), -share))  # least recently visited first
+    return pd.DataFrame({by: groups[by].array.take(order),
+                         **{c: values[order] for c, values in counts.items()},
+                         "recent": recent[order], "not_recent_share": share[order]})
 
 
 def _overdue_households(con: BaseBackend, filters: Filters,
