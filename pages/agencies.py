@@ -21,6 +21,7 @@ from dashboard.ui import (
     level_names,
     page_header,
     row_list,
+    table_expander,
 )
 
 KEY_PICK, KEY_CHART = "agencies_pick", "agencies_chart"
@@ -111,7 +112,9 @@ st.plotly_chart(memoised(coverage.recency_chart, bands, "amphoe_code", places, d
                 key="agencies_recency", config={"displaylogo": False})
 st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang), days=days,
                  min=tables.MIN_GROUP))
-with st.expander(ctx.t("download.title"), icon=":material/download:"):
+box = table_expander(ctx, key="agencies_recency_table")
+if box.open:
     recency = memoised(coverage.recency_table, bands, "amphoe_code", places, days, ctx.lang)
-    st.dataframe(memoised(grid, memoised(coverage.for_screen, recency)), hide_index=True)
-    download_buttons(ctx, recency, "agencies_recency", key="agencies_recency_dl")
+    with box:
+        st.dataframe(memoised(grid, memoised(coverage.for_screen, recency)), hide_index=True)
+        download_buttons(ctx, recency, "agencies_recency", key="agencies_recency_dl")

@@ -18,6 +18,7 @@ from dashboard.ui import (
     grid,
     page_header,
     row_list,
+    table_expander,
     tambon_names,
 )
 from loaders.reference import agency_table
@@ -107,9 +108,12 @@ for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=Tr
         st.markdown("**" + ctx.t(f"coverage.recency_by_{by.removesuffix('_code')}") + "**")
         st.plotly_chart(memoised(coverage.recency_chart, bands[by], by, names, days, ctx.lang),
                         key=f"coverage_recency_{by}", config={"displaylogo": False})
-        recency = memoised(coverage.recency_table, bands[by], by, names, days, ctx.lang)
-        with st.expander(ctx.t("download.title"), icon=":material/download:"):
-            st.dataframe(memoised(grid, memoised(coverage.for_screen, recency)), hide_index=True)
-            download_buttons(ctx, recency, f"coverage_recency_{by.removesuffix('_code')}",
-                             key=f"recency_{by}_dl")
+        box = table_expander(ctx, key=f"recency_{by}_table")
+        if box.open:
+            recency = memoised(coverage.recency_table, bands[by], by, names, days, ctx.lang)
+            with box:
+                st.dataframe(memoised(grid, memoised(coverage.for_screen, recency)),
+                             hide_index=True)
+                download_buttons(ctx, recency, f"coverage_recency_{by.removesuffix('_code')}",
+                                 key=f"recency_{by}_dl")
 st.caption(ctx.t("coverage.recency_note", date=as_of, days=days, min=tables.MIN_GROUP))

@@ -241,16 +241,16 @@ def test_a_reference_table_is_known_by_name_and_a_copy_by_content() -> None:
 
 
 def test_a_figure_from_a_spec_sends_plotlys_dict_before_making_plotlys_objects() -> None:
-    """Pages only send a figure's dict: it is written from the spec, as plotly would write
-    it (properties set to None left out, the default template added), and plotly's objects
-    are made only when something asks the figure for more."""
+    """Pages only send a figure's dict: it is written from the spec, as plotly writes the
+    checked figure's (properties set to None left out at every depth, the default template
+    added), and plotly's objects are made only when something asks the figure for more."""
     spec = {"data": [{"type": "scatter", "x": np.array([1.0, 2.0]), "y": [3, None],
                       "fillpattern": None, "line": {"color": "red", "dash": None}}],
             "layout": {"height": 300, "xaxis": {"range": [0, 3], "title": None}}}
     fig = memo.FrozenFigure.of_spec(spec)
     shown = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
     assert "_spec" in fig.__dict__  # no plotly objects made yet
-    expected = go.Figure(spec, _validate=False).to_dict()
+    expected = go.Figure(spec).to_dict()
     assert json.loads(plotly.io.to_json(shown, validate=False)) == json.loads(
         plotly.io.to_json(expected, validate=False))
     assert isinstance(spec["data"][0]["x"], np.ndarray)  # the spec's arrays left as they were
