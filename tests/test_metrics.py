@@ -3,10 +3,12 @@ tests/factories.py (as of 30 Sep 2020, quarter 4/2563)."""
 
 from __future__ import annotations
 
+import inspect
+
 import pandas as pd
 import pytest
 
-from dashboard import metrics
+from dashboard import compiled, memo, metrics
 from dashboard.definitions import load_definitions
 from dashboard.filters import Filters
 from dashboard.tables import comparison_table, transition_table
@@ -94,6 +96,56 @@ def test_income_histogram_and_medians(tiny_store: Store) -> None:
     assert hist.set_index("bin_start")["latest"].to_dict() == {
         0: 0, 10_000: 0, 20_000: 4, 30_000: 0, 40_000: 3, 50_000: 0}
     assert metrics.income_medians(tiny_store.con, Filters()) == (20_000.0, 20_000.0)
+
+
+OUTCOMES_PAGE = [("level_trend", {"period": "quarter"}), ("transitions", {}),
+                 ("income_medians", {}), ("income_histogram", {"cap": 120_000}),
+                 ("dimension_deprivation", {}), ("gap_counts", {}),
+                 ("group_comparison", {"by": "amphoe_code", "level": 2})]
+"""The Outcomes page's queries on a filter change, as pages/outcomes.py asks them."""
+
+
+def _ask(name: str, con: object, filters: Filters, params: dict[str, object]) -> object:
+    function = getattr(metrics, name)
+    if "definitions" in inspect.signature(function).parameters:
+        params = {**params, "definitions": DEFS}
+    with compiled.reading(con, filters):
+        return function(con, filters, **params)
+
+
+@pytest.mark.parametrize("filters", [Filters(quarter=25634), Filters(amphoe="4001", quarter=25633),
+                                     Filters(levels=(0, 2), quarter=25634)])
+def test_the_outcomes_page_runs_one_engine_query(tiny_store: Store, filters: Filters,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its queries share one read (the first runs it, the others find it kept by the page
+    backend), and each answers as it does alone on a plain backend."""
+    backend = compiled.PageBackend.for_connection(tiny_store.raw)
+    runs: list[str] = []
+    run = compiled.Prepared.run
+    monkeypatch.setattr(compiled.Prepared, "run",
+                        lambda self, marked, f: runs.append(marked) or run(self, marked, f))
+    for name, params in OUTCOMES_PAGE:
+        kept = _ask(name, backend, filters, params)
+        alone = _ask(name, tiny_store.con, filters, params)
+        assert memo.fingerprint(kept) == memo.fingerprint(alone), name
+    assert len(runs) == 1  # the quarter is given: not even the latest one is looked up
+    by_agency = _ask("group_comparison", backend, filters, {"by": "agency_code"})
+    assert len(runs) == 2  # read alone, when asked
+    assert memo.fingerprint(by_agency) == memo.fingerprint(
+        _ask("group_comparison", tiny_store.con, filters, {"by": "agency_code"}))
+
+
+def test_outcomes_of_a_place_without_households(tiny_store: Store) -> None:
+    f = Filters(amphoe="4010")
+    moves = metrics.transitions(tiny_store.con, f)
+    assert moves.empty and moves.dtypes.tolist() == ["int64"] * 3
+    hist = metrics.income_histogram(tiny_store.con, f)
+    assert len(hist) == 25 and hist[["baseline", "latest"]].eq(0).all().all()
+    assert metrics.income_medians(tiny_store.con, f) == (None, None)
+    dims = metrics.dimension_deprivation(tiny_store.con, f, DEFS)
+    assert dims["latest_households"].eq(0).all() and dims["latest_share"].isna().all()
+    assert metrics.gap_counts(tiny_store.con, f).empty
+    assert metrics.group_comparison(tiny_store.con, f, DEFS).empty
 
 
 def test_filters_narrow_every_metric(tiny_store: Store) -> None:
