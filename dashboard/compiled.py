@@ -378,6 +378,14 @@ def kept_read(reader: Callable[..., E]) -> Callable[..., E]:
     return kept
 
 
+def _values(filters: Filters | None) -> tuple[Any, ...]:
+    """The values the parameters of a bound expression take: with the expression, they
+    name its result (filling them into its SQL to name it cost up to 0.3 ms a read)."""
+    if filters is None:
+        return ()
+    return tuple(getattr(filters, name) for name in PARAMETERS)
+
+
 def _rows(value: Any) -> int:
     """The rows of the frames in ``value`` (a frame, or a tuple or list of them)."""
     if isinstance(value, pd.DataFrame):
@@ -432,12 +440,13 @@ class PageBackend(DuckDBBackend):
 
     def execute(self, expr: ir.Expr, /, *, params: Any = None, limit: Any = None,
                 **kwargs: Any) -> Any:
-        """Small results are kept by their SQL: the data cannot change under a backend made
-        for one data version, and several page queries ask the same thing (the latest
-        quarter, the calendar). Each caller gets its own copy."""
+        """Small results are kept by their expression and the filters' values (which make
+        its SQL): the data cannot change under a backend made for one data version, and
+        several page queries ask the same thing (the latest quarter, the calendar). Each
+        caller gets its own copy."""
         if _BOUND.get() is None or params or kwargs:
             return super().execute(expr, params=params, limit=limit, **kwargs)
-        key = (expr.op(), limit, self.compile(expr.as_table(), limit=limit))
+        key = (expr.op(), limit, _values(_BOUND.get()))
         kept = self._results.get(key, _MISSING)
         if kept is _MISSING:
             kept = self._read(expr, limit)
@@ -447,11 +456,11 @@ class PageBackend(DuckDBBackend):
         return shallow_copy(kept)
 
     def read_arrow(self, expr: ir.Table) -> pa.Table:
-        """The expression's rows as Arrow, as the engine gives them (small results kept by
-        their SQL, as :meth:`execute` keeps frames; Arrow tables are immutable)."""
+        """The expression's rows as Arrow, as the engine gives them (small results kept as
+        :meth:`execute` keeps frames; Arrow tables are immutable)."""
         if _BOUND.get() is None:
             return expr.to_pyarrow()
-        key = ("arrow", expr.op(), self.compile(expr))
+        key = ("arrow", expr.op(), _values(_BOUND.get()))
         kept = self._results.get(key, _MISSING)
         if kept is _MISSING:
             self._run_pre_execute_hooks(expr)
