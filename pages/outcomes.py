@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import charts, store_access, tables
 from dashboard.i18n import format_number
 from dashboard.memo import memoised
-from dashboard.metrics import PERIODS
+from dashboard.metrics import INCOME_CAP, PERIODS  # the cap the page's one read is made for
 from dashboard.targets import describe_gap
 from dashboard.ui import (
     agency_names,
@@ -17,7 +17,6 @@ from dashboard.ui import (
     page_header,
 )
 
-INCOME_CAP = 120_000
 ctx = context()
 page_header(ctx, "page.outcomes")
 names = level_names(ctx)
