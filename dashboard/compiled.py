@@ -463,8 +463,7 @@ class PageBackend(DuckDBBackend):
         key = ("arrow", expr.op(), _values(_BOUND.get()))
         kept = self._results.get(key, _MISSING)
         if kept is _MISSING:
-            self._run_pre_execute_hooks(expr)
-            kept = prepared(self.con).run(self._marked(expr), _BOUND.get()).to_arrow_table()
+            kept = self._arrow(expr, None)
             if kept.num_rows <= self.RESULT_ROWS:
                 self._results.put(key, kept)
         return kept
@@ -476,11 +475,13 @@ class PageBackend(DuckDBBackend):
         schema = table_expr.schema()
         if schema.geospatial:
             return super().execute(expr, limit=limit)
-        self._run_pre_execute_hooks(expr)
-        marked = self._marked(table_expr, limit)
-        table = prepared(self.con).run(marked, _BOUND.get()).to_arrow_table()
-        df = frame(table, schema)
+        df = frame(self._arrow(table_expr, limit), schema)
         return df if isinstance(expr, ir.Table) else expr.__pandas_result__(df)
+
+    def _arrow(self, expr: ir.Table, limit: Any) -> pa.Table:
+        """The expression's prepared statement run with the bound filters' values."""
+        self._run_pre_execute_hooks(expr)
+        return prepared(self.con).run(self._marked(expr, limit), _BOUND.get()).to_arrow_table()
 
     def _run_pre_execute_hooks(self, expr: ir.Expr) -> None:
         """Ibis walks the whole expression before each run to register in-memory tables and

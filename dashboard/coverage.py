@@ -42,7 +42,7 @@ from plotly.subplots import make_subplots
 
 from dashboard.charts import BASE_LAYOUT, BASE_XAXIS, BASE_YAXIS, LEVEL_COLOURS, NEUTRAL, figure
 from dashboard.compiled import kept_expression, kept_read, read_parts, union_parts
-from dashboard.definitions import Definitions
+from dashboard.definitions import TARGET_LEVELS, Definitions
 from dashboard.filters import Filters, apply_place_agency
 from dashboard.i18n import format_number, t
 from dashboard.memo import memoised
@@ -368,7 +368,7 @@ def _league_expr(con: BaseBackend, filters: Filters, definitions: Definitions,
         assessed=_.level.notnull().cast("int64").sum(),
         climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
         **{f"at_{level}": (_.level >= level).fill_null(False).cast("int64").sum()
-           for level in (1, 2, 3)},
+           for level in TARGET_LEVELS},
         visits=_.visits_to_date.cast("int64").sum(),
     )
     late = _overdue_officials(con, filters, definitions)
@@ -428,8 +428,8 @@ def agency_league(con: BaseBackend, filters: Filters, definitions: Definitions,
 def _league_frame(con: BaseBackend, filters: Filters, groups: pd.DataFrame,
                   late: Mapping[str, int], level: int) -> pd.DataFrame:
     """The league's rows from the counts per agency and the officials overdue per agency."""
-    if level not in (1, 2, 3):
-        raise ValueError(f"no level {level!r} on the ladder (1, 2, 3)")
+    if level not in TARGET_LEVELS:
+        raise ValueError(f"no level {level!r} on the ladder {TARGET_LEVELS}")
     _quarter, as_of = selected_as_of(con, filters)
     codes = [filters.agency] if filters.agency else list(agency_table()["agency_code"])
     found = {code: i for i, code in enumerate(groups["agency_code"].tolist())}

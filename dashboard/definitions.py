@@ -15,6 +15,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "data" / "definitions.toml"
 TARGET_KEYS = ("survive", "sufficient", "sustainable")
+TARGET_LEVELS = (1, 2, 3)
+"""The ladder's levels, one target each, in order (the definitions file must keep them)."""
 INCOME_SOURCES = ("main", "secondary", "remittance", "welfare", "own_food")
 """Income by source, as named in the definitions file (columns ``income_<source>``)."""
 
@@ -163,7 +165,7 @@ def load_definitions(path: Path | None = None) -> Definitions:
             income_sources_counted=counted,
         ))
     levels = [t.level for t in targets]
-    if levels != [1, 2, 3]:
+    if tuple(levels) != TARGET_LEVELS:
         raise DefinitionsError(path, "targets",
                                f"levels must be 1, 2, 3 in ladder order, got {levels}")
     plan_table = _get(data, "plan", dict, path, "", default={})

@@ -20,7 +20,7 @@ from ibis import _
 from ibis.backends import BaseBackend
 
 from dashboard.compiled import kept_expression, read_parts, value
-from dashboard.definitions import Definitions
+from dashboard.definitions import TARGET_LEVELS, Definitions
 from dashboard.filters import Choices, Filters, apply_place_agency
 from dashboard.targets import deprived_column
 from loaders.reference import agency_table, amphoe_table, tambon_table
@@ -194,9 +194,6 @@ def _place_summary(con: BaseBackend, filters: Filters, definitions: Definitions,
 
 PERIODS = ("quarter", "month", "round")
 
-TARGET_LEVELS = (1, 2, 3)
-"""The targets' levels (``load_definitions`` holds the ladder to these three)."""
-
 INCOME_BIN_WIDTH = 5_000
 INCOME_CAP = 120_000
 COMPARE_LEVEL = TARGET_LEVELS[1]
@@ -360,9 +357,8 @@ def _slots(schema: ibis.Schema) -> tuple[str, ...]:
     """Where each of a part's columns travels in the read: the n-th column of a type in the
     read's n-th column for that type (``i0``, ``i1``, … for int64, ``j`` for int32, ``f``
     for float64, ``s`` for text), so that the read is no wider than its widest part. A
-    column for every part's own would make its SQL twice as long, with nulls, and the page
-    backend reads the SQL through on every query that asks for the read (some 30 µs a
-    kilobyte, to fill in the filters' values), and the engine binds it on every run."""
+    column for every part's own would make its SQL twice as long, with nulls, and DuckDB
+    binds and plans a prepared statement's SQL again on every run."""
     kinds = {"int64": "i", "int32": "j", "float64": "f", "string": "s"}
     seen: dict[str, int] = {}
     out = []
