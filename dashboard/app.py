@@ -8,6 +8,7 @@ filters, keeps them in the URL, and runs the selected page.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from pathlib import Path
 
 import streamlit as st
@@ -41,6 +42,7 @@ from loaders.reference import agency_table, amphoe_table, tambon_table
 from loaders.report import format_report
 
 KEY_SEEDED = "_seeded_from_url"
+KEY_READS = "_reads_"  # + a page's url path: the page queries it asked for last
 PARAM_PRESENT = "present"  # ?present=1: a prepared link opens in presenter mode
 PRESENTER_URL = "present"  # the presenter page's url_path (dashboard/registry.py)
 
@@ -80,52 +82,64 @@ def relabel_filters() -> None:
             st.session_state[key] = st.session_state[key]
 
 
-def sidebar(choices: Choices) -> tuple[str, Filters]:
-    with st.sidebar:
-        st.radio(t("app.language", st.session_state.get(KEY_LANG, DEFAULT_LANGUAGE)),
-                 LANGUAGES, key=KEY_LANG, horizontal=True, on_change=relabel_filters,
-                 format_func=lambda code: {"th": "ไทย", "en": "English"}[code])
-        lang = st.session_state[KEY_LANG]
-        st.header(t("filters.title", lang), divider="gray")
-        names = amphoe_names(lang)
-        amphoe_options = [ALL, *sorted(choices.amphoe, key=names.__getitem__)]
-        keep_valid(KEY_AMPHOE, amphoe_options, ALL)
-        st.selectbox(t("filters.amphoe", lang), amphoe_options, key=KEY_AMPHOE,
-                     format_func=lambda c: names.get(c, c) if c else t("filters.all_amphoe", lang))
-        amphoe = st.session_state[KEY_AMPHOE]
-        tambon_options = [ALL, *choices.tambon_of.get(amphoe, ())] if amphoe else [ALL]
-        keep_valid(KEY_TAMBON, tambon_options, ALL)
-        tnames = tambon_names(lang)
-        st.selectbox(t("filters.tambon", lang), tambon_options, key=KEY_TAMBON,
-                     disabled=not amphoe, help=t("filters.tambon_help", lang),
-                     format_func=lambda c: tnames.get(c, c) if c else t("filters.all_tambon", lang))
-        agency_options = [ALL, *choices.agency]
-        keep_valid(KEY_AGENCY, agency_options, ALL)
-        anames = agency_names(lang)
-        st.selectbox(t("filters.agency", lang), agency_options, key=KEY_AGENCY,
-                     format_func=lambda c: anames.get(c, c) if c else t("filters.all_agencies",
-                                                                          lang))
-        quarter_options = list(reversed(choices.quarters))
-        keep_valid(KEY_QUARTER, quarter_options, choices.latest_quarter)
-        st.selectbox(t("filters.quarter", lang), quarter_options, key=KEY_QUARTER,
-                     help=t("filters.quarter_help", lang),
-                     format_func=lambda q: format_quarter(q, lang))
-        defs = store_access.definitions()
-        level_label = {0: t("level.crisis", lang)} | {
-            tg.level: tg.name_th if lang == "th" else tg.name_en for tg in defs.targets}
-        st.session_state[KEY_LEVELS] = [v for v in st.session_state.get(KEY_LEVELS, [])
-                                        if v in level_label]
-        st.multiselect(t("filters.level", lang), list(level_label), key=KEY_LEVELS,
-                       format_func=lambda v: level_label[v], help=t("filters.level_help", lang),
-                       placeholder=t("filters.all_levels", lang))
-    filters = Filters(
+def settle_filters(choices: Choices, level_codes: Collection[int]) -> Filters:
+    """The shared filters as the sidebar will show them: each value no longer offered (a
+    tambon of another amphoe, a quarter or level since removed) reset first. Known before
+    the sidebar is drawn, so the page's reads can begin while it is."""
+    keep_valid(KEY_AMPHOE, [ALL, *choices.amphoe], ALL)
+    amphoe = st.session_state[KEY_AMPHOE]
+    keep_valid(KEY_TAMBON, tambon_options(choices, amphoe), ALL)
+    keep_valid(KEY_AGENCY, [ALL, *choices.agency], ALL)
+    keep_valid(KEY_QUARTER, list(choices.quarters), choices.latest_quarter)
+    st.session_state[KEY_LEVELS] = [v for v in st.session_state.get(KEY_LEVELS, [])
+                                    if v in level_codes]
+    return Filters(
         amphoe=amphoe or None,
         tambon=st.session_state[KEY_TAMBON] or None,
         agency=st.session_state[KEY_AGENCY] or None,
         quarter=st.session_state[KEY_QUARTER],
         levels=tuple(sorted(st.session_state[KEY_LEVELS])),
     )
-    return lang, filters
+
+
+def tambon_options(choices: Choices, amphoe: str) -> list[str]:
+    return [ALL, *choices.tambon_of.get(amphoe, ())] if amphoe else [ALL]
+
+
+def level_labels(lang: str) -> dict[int, str]:
+    return {0: t("level.crisis", lang)} | {
+        tg.level: tg.name_th if lang == "th" else tg.name_en
+        for tg in store_access.definitions().targets}
+
+
+def sidebar(choices: Choices, lang: str, filters: Filters) -> None:
+    """The shared filters' widgets, on the values :func:`settle_filters` settled."""
+    with st.sidebar:
+        st.radio(t("app.language", lang), LANGUAGES, key=KEY_LANG, horizontal=True,
+                 on_change=relabel_filters,
+                 format_func=lambda code: {"th": "ไทย", "en": "English"}[code])
+        st.header(t("filters.title", lang), divider="gray")
+        names = amphoe_names(lang)
+        st.selectbox(t("filters.amphoe", lang), [ALL, *sorted(choices.amphoe,
+                                                               key=names.__getitem__)],
+                     key=KEY_AMPHOE,
+                     format_func=lambda c: names.get(c, c) if c else t("filters.all_amphoe", lang))
+        tnames = tambon_names(lang)
+        st.selectbox(t("filters.tambon", lang), tambon_options(choices, filters.amphoe or ALL),
+                     key=KEY_TAMBON, disabled=not filters.amphoe, help=t("filters.tambon_help",
+                                                                         lang),
+                     format_func=lambda c: tnames.get(c, c) if c else t("filters.all_tambon", lang))
+        anames = agency_names(lang)
+        st.selectbox(t("filters.agency", lang), [ALL, *choices.agency], key=KEY_AGENCY,
+                     format_func=lambda c: anames.get(c, c) if c else t("filters.all_agencies",
+                                                                          lang))
+        st.selectbox(t("filters.quarter", lang), list(reversed(choices.quarters)),
+                     key=KEY_QUARTER, help=t("filters.quarter_help", lang),
+                     format_func=lambda q: format_quarter(q, lang))
+        level_label = level_labels(lang)
+        st.multiselect(t("filters.level", lang), list(level_label), key=KEY_LEVELS,
+                       format_func=lambda v: level_label[v], help=t("filters.level_help", lang),
+                       placeholder=t("filters.all_levels", lang))
 
 
 def write_url(lang: str, filters: Filters, choices: Choices) -> None:
@@ -158,11 +172,9 @@ def main() -> None:
     for table in (amphoe_table, tambon_table, agency_table, geo.tile_layout):
         known_reference(table(), table.__name__)  # loaded once: known by name, not hashed
     seed_from_url(choices)
-    lang, filters = sidebar(choices)
-    write_url(lang, filters, choices)
+    lang = st.session_state[KEY_LANG]
+    filters = settle_filters(choices, level_labels(lang))
     as_of = store_access.data_as_of(version)
-    with st.sidebar:
-        st.caption(t("app.data_as_of", lang, date=format_date(as_of, lang)))
     pages = [
         st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon,
                 url_path=spec.url_path, default=spec.default, help=t(spec.help_key, lang))
@@ -173,9 +185,21 @@ def main() -> None:
     viewer = Viewer(configured_role())
     if presenter_mode(page, pages, presenting):
         viewer = dataclasses.replace(viewer, presenter=True)
+    # the reads this page asked for on its last run (with this session's filters) begin now,
+    # on the store's second connection, while this thread draws the sidebar
+    reads_key = KEY_READS + (page.url_path or next(s.url_path for s in PAGES if s.default))
+    store_access.start_all(version, filters, st.session_state.get(reads_key, ()))
+    sidebar(choices, lang, filters)
+    write_url(lang, filters, choices)
+    with st.sidebar:
+        st.caption(t("app.data_as_of", lang, date=format_date(as_of, lang)))
     set_context(PageContext(lang=lang, filters=filters, choices=choices, version=version,
                             definitions=store_access.definitions(), as_of=as_of, viewer=viewer))
-    page.run()
+    with store_access.noting(filters) as asked:
+        try:
+            page.run()
+        finally:  # a page that stops early (nothing to show) read only what it asked for
+            st.session_state[reads_key] = tuple(asked)
 
 
 def presenter_mode(page: StreamlitPage, pages: list[StreamlitPage], flagged: bool) -> bool:

@@ -284,6 +284,15 @@ def kept(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     return shallow_copy(result)
 
 
+def is_kept(key: tuple[Any, ...]) -> bool:
+    return _KEPT.get(key, _MISSING) is not _MISSING
+
+
+def keep(key: tuple[Any, ...], value: Any) -> None:
+    """Keep ``value`` under ``key`` as :func:`kept` would have (a read made elsewhere)."""
+    _KEPT.put(key, value)
+
+
 def shallow_copy(value: T) -> T:
     """A copy of frames and of the containers and dataclasses holding them; numbers, text and
     other immutable values are shared."""

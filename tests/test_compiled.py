@@ -110,6 +110,36 @@ def test_a_kept_result_is_a_copy_for_each_caller(demo: Store) -> None:
     assert (second["q_idx"] > 0).all()
 
 
+def test_a_result_is_kept_by_the_parameters_its_statement_uses(
+        demo: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quarter calendar is read once whichever amphoe is chosen; a read that uses the
+    amphoe is read again for another amphoe, and once only for each."""
+    backend = compiled.PageBackend.for_connection(demo.raw)
+    runs: list[str] = []
+    arrow = compiled.PageBackend._arrow
+
+    def counted(self, expr, limit):
+        runs.append(str(limit))
+        return arrow(self, expr, limit)
+
+    monkeypatch.setattr(compiled.PageBackend, "_arrow", counted)
+    calendar = backend.table("quarter_calendar")
+    households = {}
+    for amphoe in ("4001", "4005", "4001", "4005"):
+        filters = Filters(amphoe=amphoe)
+        with compiled.bound(filters):
+            quarters = calendar.execute()
+            status = backend.table("status_quarter")
+            place = status.filter(status.amphoe_code == compiled.value(filters, "amphoe"))
+            households[amphoe] = place.count().execute()
+    assert len(runs) == 3  # the calendar once, the count once for each amphoe
+    assert len(quarters) > 0
+    for amphoe, n in households.items():
+        status = demo.table("status_quarter")
+        assert n == status.filter(status.amphoe_code == amphoe).count().execute() > 0
+    assert households["4001"] != households["4005"]
+
+
 def test_values_are_written_as_literals() -> None:
     sql = f"a = '{compiled._MARKERS['amphoe']}' AND q <= {compiled._MARKERS['quarter']}"
     filled = compiled.fill(sql, Filters(amphoe="40'05", quarter=25661))
