@@ -195,11 +195,10 @@ def main() -> None:
         st.caption(t("app.data_as_of", lang, date=format_date(as_of, lang)))
     set_context(PageContext(lang=lang, filters=filters, choices=choices, version=version,
                             definitions=store_access.definitions(), as_of=as_of, viewer=viewer))
-    with store_access.noting(filters) as asked:
-        try:
-            page.run()
-        finally:  # a page that stops early (nothing to show) read only what it asked for
-            st.session_state[reads_key] = tuple(asked)
+    # noted as asked: once a page calls st.stop(), the session's state can no longer be set
+    asked = st.session_state[reads_key] = []
+    with store_access.noting(filters, asked):
+        page.run()
 
 
 def presenter_mode(page: StreamlitPage, pages: list[StreamlitPage], flagged: bool) -> bool:

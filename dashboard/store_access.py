@@ -208,14 +208,13 @@ _NOTING: contextvars.ContextVar[tuple[Filters, list[tuple[str, Params]]] | None]
 
 
 @contextlib.contextmanager
-def noting(filters: Filters) -> Iterator[list[tuple[str, Params]]]:
-    """Within this block, note the page queries asked for with ``filters`` (each once, in
-    the order first asked, with its parameters): what the page will ask for again when only
-    the filters' values change, and :func:`start_all` can begin before the page runs."""
-    asked: list[tuple[str, Params]] = []
+def noting(filters: Filters, asked: list[tuple[str, Params]]) -> Iterator[None]:
+    """Within this block, add to ``asked`` the page queries asked for with ``filters`` (each
+    once, in the order first asked, with its parameters): what the page will ask for again
+    when only the filters' values change, and :func:`start_all` can begin before it runs."""
     token = _NOTING.set((filters, asked))
     try:
-        yield asked
+        yield
     finally:
         _NOTING.reset(token)
 

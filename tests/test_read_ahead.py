@@ -12,6 +12,7 @@ import pytest
 
 from dashboard import compiled, memo, store_access
 from dashboard.filters import Filters
+from dashboard.registry import PAGES, PageSpec
 from loaders.store import Store
 from tests.test_app import copy_of, metric_values, run_app
 
@@ -32,12 +33,15 @@ def engine_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return threads
 
 
-@pytest.mark.parametrize("page", ["coverage", "agencies", "outcomes", "overview"])
+@pytest.mark.parametrize("spec", [s for s in PAGES if s.url_path not in ("import",
+                                                                          "definitions")],
+                         ids=lambda s: s.url_path)
 def test_a_filter_change_reads_ahead_what_the_page_asked_for_last(
-        page: str, demo_store_dir: Path, use_store, engine_reads: list[str]) -> None:
+        spec: PageSpec, demo_store_dir: Path, use_store, engine_reads: list[str]) -> None:
     use_store(demo_store_dir)
     at = run_app({"amphoe": "4001"})
-    at.switch_page(f"../pages/{page}.py").run()
+    at.switch_page(f"../pages/{spec.file}").run()
+    page = spec.url_path
     asked = at.session_state[f"_reads_{page}"]
     assert asked, "the page's queries are noted"
     engine_reads.clear()
@@ -59,7 +63,7 @@ def test_a_filter_change_reads_ahead_what_the_page_asked_for_last(
     shown = metric_values(at)
     memo.clear()
     fresh = run_app({"amphoe": "4005"})
-    fresh.switch_page(f"../pages/{page}.py").run()
+    fresh.switch_page(f"../pages/{spec.file}").run()
     assert metric_values(fresh) == shown
     assert [m.value for m in fresh.markdown] == [m.value for m in at.markdown]
 
@@ -72,7 +76,8 @@ def test_only_queries_with_the_pages_filters_are_noted(demo_store_dir: Path) -> 
         store_access._open_store.clear()
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(store_access, "store", lambda: store)
-            with store_access.noting(mine) as asked:
+            asked: list = []
+            with store_access.noting(mine, asked):
                 store_access.query("recency_bands", version, mine, by="amphoe_code")
                 store_access.query("recency_bands", version, other, by="amphoe_code")
                 store_access.query("coverage_matrix", version, mine)
