@@ -188,7 +188,8 @@ def main() -> None:
     # the reads this page asked for on its last run (with this session's filters) begin now,
     # on the store's second connection, while this thread draws the sidebar
     reads_key = KEY_READS + (page.url_path or next(s.url_path for s in PAGES if s.default))
-    store_access.start_all(version, filters, st.session_state.get(reads_key, ()))
+    read_last = st.session_state.get(reads_key, ())
+    store_access.start_all(version, filters, read_last)
     sidebar(choices, lang, filters)
     write_url(lang, filters, choices)
     with st.sidebar:
@@ -197,7 +198,7 @@ def main() -> None:
                             definitions=store_access.definitions(), as_of=as_of, viewer=viewer))
     # noted as asked: once a page calls st.stop(), the session's state can no longer be set
     asked = st.session_state[reads_key] = []
-    with store_access.noting(filters, asked):
+    with store_access.noting(filters, asked, before=read_last):
         page.run()
 
 

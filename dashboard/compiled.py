@@ -26,6 +26,7 @@ import contextvars
 import functools
 import itertools
 import re
+import threading
 import warnings
 import weakref
 from collections import OrderedDict
@@ -397,6 +398,14 @@ def _argument(value: Any) -> Any:
     return value
 
 
+_STATEMENTS = threading.local()
+
+
+def statements_run() -> int:
+    """Statements the page backends have run on this thread so far."""
+    return getattr(_STATEMENTS, "run", 0)
+
+
 class PageBackend(DuckDBBackend):
     """A DuckDB backend on the store's connection that keeps table lookups and compiled SQL.
 
@@ -474,6 +483,7 @@ class PageBackend(DuckDBBackend):
     def _arrow(self, expr: ir.Table, limit: Any) -> pa.Table:
         """The expression's prepared statement run with the bound filters' values."""
         self._run_pre_execute_hooks(expr)
+        _STATEMENTS.run = statements_run() + 1
         return prepared(self.con).run(self._marked(expr, limit), _BOUND.get()).to_arrow_table()
 
     def _run_pre_execute_hooks(self, expr: ir.Expr) -> None:

@@ -20,7 +20,7 @@ import re
 import sys
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import ibis
@@ -175,6 +175,8 @@ _AHEAD = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix
 _AHEAD_LOCK = threading.Lock()  # the second connection: one read at a time
 _STARTED: dict[tuple[Any, ...], concurrent.futures.Future[None]] = {}
 _STARTED_LOCK = threading.Lock()
+_READ_AHEAD = memo.Lru(256)
+"""The reads ahead that ran a statement (rather than taking what another query read)."""
 _READERS: weakref.WeakKeyDictionary[Store, tuple[Any, dict[str, Any]]] = (
     weakref.WeakKeyDictionary())
 """Each open store's second connection, and the page backend on it for the data version
@@ -203,16 +205,22 @@ def start_all(version: str, filters: Filters, reads: Iterable[tuple[str, Params]
         start(name, version, filters, **dict(params))
 
 
-_NOTING: contextvars.ContextVar[tuple[Filters, list[tuple[str, Params]]] | None] = (
+_NOTING: contextvars.ContextVar[tuple[Filters, list[tuple[str, Params]],
+                                        Collection[tuple[str, Params]]] | None] = (
     contextvars.ContextVar("noting", default=None))
 
 
 @contextlib.contextmanager
-def noting(filters: Filters, asked: list[tuple[str, Params]]) -> Iterator[None]:
-    """Within this block, add to ``asked`` the page queries asked for with ``filters`` (each
-    once, in the order first asked, with its parameters): what the page will ask for again
-    when only the filters' values change, and :func:`start_all` can begin before it runs."""
-    token = _NOTING.set((filters, asked))
+def noting(filters: Filters, asked: list[tuple[str, Params]],
+           before: Collection[tuple[str, Params]] = ()) -> Iterator[None]:
+    """Within this block, add to ``asked`` the page queries asked for with ``filters`` that
+    read the store (each once, in the order first asked, with its parameters): what the page
+    will read again when only the filters' values change, and :func:`start_all` can begin
+    before it runs. A query that only takes what another one read (several of a page's
+    queries share one read) is left to the page: making its frames on the reader's thread
+    would only contend with the page's thread for Python's lock. A query kept from before
+    (nothing read this time) is noted as it was last time (``before``)."""
+    token = _NOTING.set((filters, asked, before))
     try:
         yield
     finally:
@@ -243,8 +251,11 @@ def _read_ahead(key: tuple[Any, ...], where: tuple[Store, str, compiled.PageBack
     try:
         with _AHEAD_LOCK:
             backend = _reader_backend(*where)
+            before = compiled.statements_run()
             with compiled.reading(backend, filters):
                 memo.keep(key, function(backend, filters, **kwargs))
+            if compiled.statements_run() > before:
+                _READ_AHEAD.put(key, True)
     finally:
         with _STARTED_LOCK:
             _STARTED.pop(key, None)
@@ -285,9 +296,7 @@ def query(name: str, version: str, filters: Filters, **params: Any) -> Any:
     data version, the filters (their repr: every field, by value) and the parameters (which
     must be hashable). Each call gets its own shallow copy of the result."""
     key = _key(name, version, filters, params)
-    note = _NOTING.get()
-    if note is not None and note[0] == filters and (name, key[-1]) not in note[1]:
-        note[1].append((name, key[-1]))
+    statements = compiled.statements_run()
     with _STARTED_LOCK:
         begun = _STARTED.get(key)
         if begun is not None and begun.cancel():  # not begun yet: read here, not after others
@@ -297,6 +306,13 @@ def query(name: str, version: str, filters: Filters, **params: Any) -> Any:
         concurrent.futures.wait([begun])  # kept when done; if it failed, read again here
     result = memo.kept(key, functools.partial(_query, name, filters, params, version))
     memo.known_as(result, key)  # the frames inside are named by the key
+    note = _NOTING.get()
+    if note is not None and note[0] == filters:
+        _, asked, noted_before = note
+        read = (compiled.statements_run() > statements or _READ_AHEAD.get(key)
+                or (name, key[-1]) in noted_before)
+        if read and (name, key[-1]) not in asked:
+            asked.append((name, key[-1]))
     return result
 
 
