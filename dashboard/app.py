@@ -42,7 +42,7 @@ from loaders.reference import agency_table, amphoe_table, tambon_table
 from loaders.report import format_report
 
 KEY_SEEDED = "_seeded_from_url"
-KEY_READS = "_reads_"  # + a page's url path: the page queries it asked for last
+KEY_READS = "_reads_"  # + a page's url path: its filters and the page queries it read last
 PARAM_PRESENT = "present"  # ?present=1: a prepared link opens in presenter mode
 PRESENTER_URL = "present"  # the presenter page's url_path (dashboard/registry.py)
 
@@ -185,11 +185,14 @@ def main() -> None:
     viewer = Viewer(configured_role())
     if presenter_mode(page, pages, presenting):
         viewer = dataclasses.replace(viewer, presenter=True)
-    # the reads this page asked for on its last run (with this session's filters) begin now,
-    # on the store's second connection, while this thread draws the sidebar
+    # after a filter change, the reads this page made on its last run begin again with the new
+    # values, on the store's second connection, while this thread draws the sidebar (with the
+    # same filters, what the page needs is kept, or depends on the page's own state, such as
+    # the Presenter's slide: reading the last run's again would be in vain)
     reads_key = KEY_READS + (page.url_path or next(s.url_path for s in PAGES if s.default))
-    read_last = st.session_state.get(reads_key, ())
-    store_access.start_all(version, filters, read_last)
+    read_with, read_last = st.session_state.get(reads_key, (None, ()))
+    if read_with is not None and read_with != filters:
+        store_access.start_all(version, filters, read_last)
     sidebar(choices, lang, filters)
     write_url(lang, filters, choices)
     with st.sidebar:
@@ -197,7 +200,8 @@ def main() -> None:
     set_context(PageContext(lang=lang, filters=filters, choices=choices, version=version,
                             definitions=store_access.definitions(), as_of=as_of, viewer=viewer))
     # noted as asked: once a page calls st.stop(), the session's state can no longer be set
-    asked = st.session_state[reads_key] = []
+    asked: list[tuple[str, store_access.Params]] = []
+    st.session_state[reads_key] = (filters, asked)
     with store_access.noting(filters, asked, before=read_last):
         page.run()
 

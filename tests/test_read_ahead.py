@@ -43,7 +43,7 @@ def test_a_filter_change_reads_ahead_what_the_page_asked_for_last(
     at.switch_page(f"../pages/{spec.file}").run()
     at.selectbox(key="f_amphoe").set_value("4002").run()  # read by the page itself: noted
     page = spec.url_path
-    asked = at.session_state[f"_reads_{page}"]
+    asked = at.session_state[f"_reads_{page}"][1]
     assert asked, "the page's queries are noted"
     engine_reads.clear()
     at.selectbox(key="f_amphoe").set_value("4005").run()
@@ -52,7 +52,7 @@ def test_a_filter_change_reads_ahead_what_the_page_asked_for_last(
     # the first read is begun before the sidebar is drawn; a later one the page asks for
     # before the second connection is free is read by the page itself, and only once
     assert ahead[0] == f"{AHEAD}_0", ahead
-    assert at.session_state[f"_reads_{page}"] == asked  # the same queries, asked again
+    assert at.session_state[f"_reads_{page}"][1] == asked  # the same queries, asked again
     with pytest.MonkeyPatch.context() as patch:  # the same change without reading ahead
         patch.setattr(store_access, "start_all", lambda *args: None)
         engine_reads.clear()
@@ -61,7 +61,7 @@ def test_a_filter_change_reads_ahead_what_the_page_asked_for_last(
     engine_reads.clear()
     at.selectbox(key="f_amphoe").set_value("4005").run()  # kept: nothing read again
     assert not engine_reads
-    assert at.session_state[f"_reads_{page}"] == asked  # and the reads to begin stay noted
+    assert at.session_state[f"_reads_{page}"][1] == asked  # and the reads to begin stay noted
 
     # the figures are those of a session that opened on 4005 and read everything itself
     shown = metric_values(at)
@@ -151,3 +151,22 @@ def test_a_stores_second_connection_closes_with_it(tmp_path: Path, tiny_template
     store.close()
     with pytest.raises(Exception, match=r"(?i)closed"):
         reader.execute("SELECT 1")
+
+
+def test_with_the_same_filters_nothing_is_read_ahead(demo_store_dir: Path, use_store,
+                                                      engine_reads: list[str]) -> None:
+    """Another slide with the same filters reads only what that slide needs: the last
+    slide's reads are not begun again (forgotten, as after an import, they would be read in
+    vain)."""
+    use_store(demo_store_dir)
+    at = run_app({"amphoe": "4001"})
+    at.switch_page("../pages/presenter.py").run()
+    at.session_state["present_slide"] = 5  # the coverage slide
+    at.run()
+    assert at.session_state["_reads_present"][1]
+    store_access.forget_kept()
+    engine_reads.clear()
+    at.session_state["present_slide"] = 8  # sources and definitions
+    at.run()
+    assert not at.exception, at.exception
+    assert AHEAD not in " ".join(engine_reads)
