@@ -4,7 +4,8 @@ The connection lives in ``st.cache_resource`` (built from the demo files on firs
 page query results are kept in the process (:func:`dashboard.memo.kept`) keyed by the
 explicit inputs and the data version, which changes on every import and whenever the
 definitions file changes, so no page shows stale figures. A lock serialises queries: one
-DuckDB connection is shared by every session.
+DuckDB connection is shared by every session. A second connection, on a thread of its own,
+reads ahead what a page will ask for after a filter change (:func:`start`).
 """
 
 from __future__ import annotations
@@ -179,8 +180,8 @@ _READ_AHEAD = memo.Lru(256)
 """The reads ahead that ran a statement (rather than taking what another query read)."""
 _READERS: weakref.WeakKeyDictionary[Store, tuple[Any, dict[str, Any]]] = (
     weakref.WeakKeyDictionary())
-"""Each open store's second connection, and the page backend on it for the data version
-read last."""
+"""Each open store's second connection, and the page backends on it for the last two data
+versions read."""
 
 
 def _reader_backend(current: Store, version: str, first: compiled.PageBackend) -> Any:
@@ -232,7 +233,7 @@ def start(name: str, version: str, filters: Filters, **params: Any) -> None:
     connection and another thread, while the page goes on drawing (or reading something
     else): DuckDB works outside Python's lock, so the two reads take the time of the longer,
     not of both. :func:`query` then waits for it instead of reading it again. A read begun
-    and never asked for is kept as any other; one that fails is read again, and fails, in
+    and never asked for is kept as any other; one that failed is read again by
     :func:`query`. Nothing is begun on a store other than DuckDB."""
     key = _key(name, version, filters, params)
     current = store()
@@ -294,7 +295,9 @@ def _key(name: str, version: str, filters: Filters, params: dict[str, Any]
 def query(name: str, version: str, filters: Filters, **params: Any) -> Any:
     """Run ``dashboard.metrics.<name>(con, filters, [definitions], **params)``, kept by the
     data version, the filters (their repr: every field, by value) and the parameters (which
-    must be hashable). Each call gets its own shallow copy of the result."""
+    must be hashable). Each call gets its own shallow copy of the result. A read begun ahead
+    for it (:func:`start`) is waited for, or taken back if not begun yet; under
+    :func:`noting`, a query that read the store is noted."""
     key = _key(name, version, filters, params)
     statements = compiled.statements_run()
     with _STARTED_LOCK:
