@@ -148,9 +148,7 @@ def collect(run: Runner, filters: Filters, definitions: Definitions,
     if "bands" in needs:
         found["bands"] = run("recency_bands", filters, by="amphoe_code")
     if "caseload" in needs:
-        check = run("caseload_check", filters)
-        found["caseload"] = dataclasses.replace(check, officials=check.officials.iloc[:, :0],
-                                                unpaired=check.unpaired.iloc[:, :0])
+        found["caseload"] = run("caseload_counts", filters)
     if "league" in needs:
         found["league"] = run("agency_league", filters, level=level)
     if "moves" in needs:

@@ -54,6 +54,7 @@ from loaders.reference import agency_table
 __all__ = [
     "agency_league",
     "caseload_check",
+    "caseload_counts",
     "coverage_matrix",
     "league_and_overdue",
     "overdue_officials",
@@ -241,13 +242,36 @@ _UNPAIRED_COLUMNS = ("household_id", "amphoe_code", "tambon_code", "previous_off
                      "last_visit_date", "days_since_visit")
 
 
+def caseload_counts(con: BaseBackend, filters: Filters) -> CaseloadCheck:
+    """:func:`caseload_check` as numbers only (the Presenter's slide and the briefing): the
+    distribution, and frames with a row for each exception and each household without a
+    buddy but no columns. One read of two small parts instead of every detail row."""
+    quarter, as_of = selected_as_of(con, filters)
+    counts, unpaired = read_parts(con, _caseload_counts(con, filters, quarter),
+                                  (("households", "officials"), ("unpaired",)))
+    distribution = {int(load): int(n) for load, n in zip(
+        counts["households"].to_numpy(), counts["officials"].to_numpy(), strict=True)}
+    off = sum(n for load, n in distribution.items() if load != CASELOAD)
+    return CaseloadCheck(distribution=dict(sorted(distribution.items())),
+                         officials=pd.DataFrame(index=pd.RangeIndex(off)),
+                         unpaired=pd.DataFrame(index=pd.RangeIndex(int(unpaired["unpaired"].sum()))),
+                         as_of=as_of)
+
+
 @kept_expression
-def _caseloads(con: BaseBackend, filters: Filters, quarter: int | None,
-               as_of: dt.date | None) -> ibis.Table:
-    """The officials checked by their caseload (``part`` 0: households, officials), the
-    exceptions with their details (1), and the households in the filter without a buddy now
-    with their last buddy (2), in one read: each read saved is the engine's fixed cost of a
-    query."""
+def _caseload_counts(con: BaseBackend, filters: Filters, quarter: int | None) -> ibis.Table:
+    """The officials checked by their caseload (``part`` 0: households, officials) and the
+    households in the filter without a buddy now (1: unpaired)."""
+    counts = _loads(con, filters, quarter).group_by("households").aggregate(
+        officials=_.count())
+    unpaired = _status(con, filters).filter(~_.paired).aggregate(unpaired=_.count())
+    return union_parts(counts.mutate(households=_.households.cast("int64")),
+                       unpaired).order_by(["part", "households"])
+
+
+def _loads(con: BaseBackend, filters: Filters, quarter: int | None) -> ibis.Table:
+    """The officials checked (see :class:`CaseloadCheck`) with their caseload in the
+    quarter."""
     loads = con.table("official_quarter")
     loads = loads.filter(loads.q_idx == quarter)
     if filters.amphoe or filters.tambon or filters.agency or filters.levels:
@@ -257,6 +281,17 @@ def _caseloads(con: BaseBackend, filters: Filters, quarter: int | None,
                                                      agency=filters.agency))
             scope = scope.union(home.select("official_id"), distinct=True)
         loads = loads.semi_join(scope, "official_id")
+    return loads
+
+
+@kept_expression
+def _caseloads(con: BaseBackend, filters: Filters, quarter: int | None,
+               as_of: dt.date | None) -> ibis.Table:
+    """The officials checked by their caseload (``part`` 0: households, officials), the
+    exceptions with their details (1), and the households in the filter without a buddy now
+    with their last buddy (2), in one read: each read saved is the engine's fixed cost of a
+    query."""
+    loads = _loads(con, filters, quarter)
     counts = loads.group_by("households").aggregate(officials=_.count())
     names = con.table("official").select("official_id", official_name=_.name)
     off = loads.filter(loads.households != CASELOAD).join(names, "official_id")

@@ -140,8 +140,8 @@ QUERIES = frozenset({
     "gap_counts", "quality_report",
     "map_place_values", "map_cells", "map_points",
     "household_table", "household_profile",
-    "coverage_matrix", "caseload_check", "recency_bands", "agency_league", "overdue_officials",
-    "league_and_overdue",
+    "coverage_matrix", "caseload_check", "caseload_counts", "recency_bands", "agency_league",
+    "overdue_officials", "league_and_overdue",
 })
 """The query functions pages may call through :func:`query`."""
 

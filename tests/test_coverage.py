@@ -14,7 +14,7 @@ import pytest
 from ibis import _
 from streamlit.testing.v1 import AppTest
 
-from dashboard import coverage, metrics
+from dashboard import compiled, coverage, metrics
 from dashboard.definitions import load_definitions
 from dashboard.filters import Filters
 from loaders.store import Store
@@ -114,6 +114,40 @@ def test_caseload_on_the_tiny_programme(tiny_store: Store) -> None:
     assert set(unpaired.index) == {"H5", "H6", "H8"}
     assert unpaired.loc["H5", "previous_official_id"] == "O2"
     assert unpaired.loc["H5", "days_without_buddy"] == 92
+
+
+def _numbers(check) -> tuple:
+    return check.distribution, len(check.officials), len(check.unpaired), check.as_of
+
+
+def test_caseload_counts_are_the_checks_numbers(repairing: Store, tiny_store: Store,
+                                                demo_store_dir: Path) -> None:
+    """What the Presenter and the briefing read (numbers only) is what the Coverage page
+    counts from its rows, for every filter shape, also through the page backend."""
+    demo = Store.open(f"duckdb://{demo_store_dir / 'store.duckdb'}", store_dir=demo_store_dir)
+    try:
+        for store in (repairing, tiny_store, demo):
+            quarters = sorted(int(q) for q in store.table("quarter_calendar").q_idx.execute())
+            status = store.table("status_quarter")
+            now = status.filter(status.q_idx == quarters[-1]).execute()
+            amphoes = sorted(now["amphoe_code"].unique())
+            agencies = sorted(now["agency_code"].dropna().unique())
+            some = now.iloc[0]
+            cases = [Filters(), Filters(quarter=quarters[0]), Filters(levels=(0, 1)),
+                     Filters(amphoe=some.amphoe_code, tambon=some.tambon_code),
+                     *(Filters(amphoe=a) for a in amphoes),
+                     *(Filters(agency=a, quarter=quarters[-2] if len(quarters) > 1 else None)
+                       for a in agencies)]
+            backend = compiled.PageBackend.for_connection(store.raw)
+            for filters in cases:
+                expected = _numbers(metrics.caseload_check(store.con, filters))
+                assert _numbers(metrics.caseload_counts(store.con, filters)) == expected, filters
+                with compiled.reading(backend, filters):
+                    counted = metrics.caseload_counts(backend, filters)
+                assert _numbers(counted) == expected, filters
+                assert list(counted.officials.columns) == list(counted.unpaired.columns) == []
+    finally:
+        demo.close()
 
 
 # --- recency ----------------------------------------------------------------------------------

@@ -374,7 +374,7 @@ def test_a_projected_slide_asks_only_for_its_own_figures_and_equals_the_exported
     expected = {"cover": set(), "headline": set(), "sources": set(),
                 "trend": {"target_trend"}, "map": {"map_place_values"},
                 "amphoe": {"map_place_values", "place_summary", "overview_kpis"},
-                "coverage": {"recency_bands", "caseload_check"},
+                "coverage": {"recency_bands", "caseload_counts"},
                 "agencies": {"agency_league"}, "transitions": {"transitions"}}
     for key, slide in zip(keys, slides, strict=True):
         asked.clear()
