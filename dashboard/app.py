@@ -112,7 +112,8 @@ def level_labels(lang: str) -> dict[int, str]:
         for tg in store_access.definitions().targets}
 
 
-def sidebar(choices: Choices, lang: str, filters: Filters) -> None:
+def sidebar(choices: Choices, lang: str, filters: Filters, level_label: dict[int, str]
+            ) -> None:
     """The shared filters' widgets, on the values :func:`settle_filters` settled."""
     with st.sidebar:
         st.radio(t("app.language", lang), LANGUAGES, key=KEY_LANG, horizontal=True,
@@ -136,7 +137,6 @@ def sidebar(choices: Choices, lang: str, filters: Filters) -> None:
         st.selectbox(t("filters.quarter", lang), list(reversed(choices.quarters)),
                      key=KEY_QUARTER, help=t("filters.quarter_help", lang),
                      format_func=lambda q: format_quarter(q, lang))
-        level_label = level_labels(lang)
         st.multiselect(t("filters.level", lang), list(level_label), key=KEY_LEVELS,
                        format_func=lambda v: level_label[v], help=t("filters.level_help", lang),
                        placeholder=t("filters.all_levels", lang))
@@ -173,7 +173,8 @@ def main() -> None:
         known_reference(table(), table.__name__)  # loaded once: known by name, not hashed
     seed_from_url(choices)
     lang = st.session_state[KEY_LANG]
-    filters = settle_filters(choices, level_labels(lang))
+    levels = level_labels(lang)
+    filters = settle_filters(choices, levels)
     as_of = store_access.data_as_of(version)
     pages = [
         st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon,
@@ -193,7 +194,7 @@ def main() -> None:
     read_with, read_last = st.session_state.get(reads_key, (None, ()))
     if read_with is not None and read_with != filters:
         store_access.start_all(version, filters, read_last)
-    sidebar(choices, lang, filters)
+    sidebar(choices, lang, filters, levels)
     write_url(lang, filters, choices)
     with st.sidebar:
         st.caption(t("app.data_as_of", lang, date=format_date(as_of, lang)))

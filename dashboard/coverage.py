@@ -219,7 +219,17 @@ class CaseloadCheck:
 
     @property
     def officials_off(self) -> int:
-        return sum(n for load, n in self.distribution.items() if load != CASELOAD)
+        return _officials_off(self.distribution)
+
+
+def _officials_off(distribution: dict[int, int]) -> int:
+    return sum(n for load, n in distribution.items() if load != CASELOAD)
+
+
+def _distribution(counts: pd.DataFrame) -> dict[int, int]:
+    """Officials by caseload, the lowest first, from a read's households/officials part."""
+    return dict(sorted(zip(counts["households"].to_numpy().tolist(),
+                           counts["officials"].to_numpy().tolist(), strict=True)))
 
 
 def caseload_check(con: BaseBackend, filters: Filters) -> CaseloadCheck:
@@ -229,10 +239,8 @@ def caseload_check(con: BaseBackend, filters: Filters) -> CaseloadCheck:
     quarter, as_of = selected_as_of(con, filters)
     counts, exceptions, unpaired = read_parts(con, _caseloads(con, filters, quarter, as_of), (
         ("households", "officials"), _EXCEPTION_COLUMNS, _UNPAIRED_COLUMNS))
-    distribution = {int(load): int(n) for load, n in zip(
-        counts["households"].to_numpy(), counts["officials"].to_numpy(), strict=True)}
-    return CaseloadCheck(distribution=dict(sorted(distribution.items())),
-                         officials=exceptions, unpaired=unpaired, as_of=as_of)
+    return CaseloadCheck(distribution=_distribution(counts), officials=exceptions,
+                         unpaired=unpaired, as_of=as_of)
 
 
 _EXCEPTION_COLUMNS = ("official_id", "official_name", "agency_code", "amphoe_code",
@@ -249,13 +257,14 @@ def caseload_counts(con: BaseBackend, filters: Filters) -> CaseloadCheck:
     quarter, as_of = selected_as_of(con, filters)
     counts, unpaired = read_parts(con, _caseload_counts(con, filters, quarter),
                                   (("households", "officials"), ("unpaired",)))
-    distribution = {int(load): int(n) for load, n in zip(
-        counts["households"].to_numpy(), counts["officials"].to_numpy(), strict=True)}
-    off = sum(n for load, n in distribution.items() if load != CASELOAD)
-    return CaseloadCheck(distribution=dict(sorted(distribution.items())),
-                         officials=pd.DataFrame(index=pd.RangeIndex(off)),
-                         unpaired=pd.DataFrame(index=pd.RangeIndex(int(unpaired["unpaired"].sum()))),
-                         as_of=as_of)
+    distribution = _distribution(counts)
+    return CaseloadCheck(distribution=distribution,
+                         officials=_no_columns(_officials_off(distribution)),
+                         unpaired=_no_columns(int(unpaired["unpaired"].sum())), as_of=as_of)
+
+
+def _no_columns(rows: int) -> pd.DataFrame:
+    return pd.DataFrame(index=pd.RangeIndex(rows))
 
 
 @kept_expression

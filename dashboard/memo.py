@@ -285,6 +285,7 @@ def kept(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
 
 
 def is_kept(key: tuple[Any, ...]) -> bool:
+    """Whether :func:`kept` holds a result under ``key`` (nothing is computed)."""
     return _KEPT.get(key, _MISSING) is not _MISSING
 
 
