@@ -403,12 +403,13 @@ def build_slides(data: BriefingData, definitions: Definitions, meta: Meta,
 
 
 def slide_figure(key: str, data: BriefingData, definitions: Definitions, meta: Meta,
-                 sources: Sequence[str], height: int) -> go.Figure:
-    """Slide ``key``'s figure as the projector shows it (the slide is built once for the same
-    inputs)."""
+                 sources: Sequence[str], height: int,
+                 font_size: int = PROJECTOR_FONT) -> go.Figure:
+    """Slide ``key``'s figure as the projector shows it, ``height`` pixels high in type of
+    ``font_size`` (the slide is built once for the same inputs)."""
     figure = memoised(build_slide, key, data, definitions, meta, sources).figure
     assert figure is not None, f"the {key} slide has no figure"
-    return projector(figure, height)
+    return projector(figure, height, font_size)
 
 
 def projector(fig: go.Figure, height: int, font_size: int = PROJECTOR_FONT,

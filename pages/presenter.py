@@ -20,12 +20,14 @@ from dashboard.filters import ALL, KEY_AMPHOE
 from dashboard.memo import memoised
 from dashboard.registry import PAGES
 from dashboard.ui import context, filters_summary
+from dashboard.window import slide_scale, window_size
 
 KEY_SLIDE, PARAM_SLIDE, FIGURE_HEIGHT = "present_slide", "slide", 800
 PARAM_PRESENT = "present"  # dashboard/app.py opens this page for ?present=1
 STYLE = Path(__file__).resolve().parent.parent / "dashboard" / "static" / "presenter.css"
 ctx = context()
 st.html(STYLE)
+scale = slide_scale(window_size("present_window"))  # the charts' share of the CSS's scaling
 
 
 def runner(version: str) -> briefing.Runner:
@@ -100,7 +102,8 @@ else:
             if not slide.kpis:
                 points(side)
         height = FIGURE_HEIGHT - (100 if where.points is not None and slide.kpis else 0)
-        main.plotly_chart(memoised(briefing.slide_figure, *inputs, height),
+        main.plotly_chart(memoised(briefing.slide_figure, *inputs, round(height * scale),
+                                   round(briefing.PROJECTOR_FONT * scale)),
                           key=f"present_{slide.key}",
                           theme=None,
                           config={"displayModeBar": False, "doubleClickDelay": 200},
@@ -120,8 +123,9 @@ else:
             start += count
         points(st, bullets=slide.key == "sources")
 
-# widths that fit each Thai label with its key badge at 1,280-1,920 px (the help line wraps)
-bar = st.container(key="present_bar").columns([2.3, 2.3, 1, 2.1, 2.7, 3, 2.6],
+# widths that fit each Thai label with its key badge on the slide (drawn for 1,920 px wide and
+# scaled to the window), the help on two lines at most
+bar = st.container(key="present_bar").columns([2.3, 2.3, 1, 2.1, 3.2, 3, 2.6],
                                                vertical_alignment="center")
 bar[0].button(ctx.t("presenter.first"), on_click=go, args=(0,), shortcut="Home",
               key="present_first", icon=":material/first_page:", width="stretch",

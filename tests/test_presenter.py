@@ -31,7 +31,7 @@ from pypdf import PdfReader
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from dashboard import briefing, metrics, store_access
+from dashboard import briefing, metrics, store_access, window
 from dashboard.definitions import load_definitions
 from dashboard.filters import Filters
 from dashboard.i18n import t
@@ -228,6 +228,38 @@ def test_slides_move_with_the_buttons_and_keep_their_place_in_the_url(
     assert link.label == t("presenter.exit", "en")
     assert link.help == t("page.overview_help", "en")
     assert sorted(link.query_string.split("&")) == ["amphoe=4001", "lang=en"]
+
+
+def test_the_charts_follow_the_window_the_browser_reports(
+        tmp_path: Path, tiny_template: Path, use_store) -> None:
+    """A slide is drawn for 1,920 × 1,080 and scaled to the window (the type and cards by the
+    CSS, the charts here): until the browser has reported its window, and for any window at
+    least that big, the chart is the full slide's; in a 1,280 × 800 window, two-thirds of it."""
+    use_store(copy_of(tiny_template, tmp_path))
+    at = run_app({"present": "1", "slide": "3"})  # the trend: KPIs beside a chart
+
+    def chart() -> tuple[int, int]:
+        layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+        return layout["height"], layout["font"]["size"]
+
+    full, font = chart()
+    assert font == briefing.PROJECTOR_FONT and full >= 600
+    for size, expected in (([1280, 800], (round(full * 2 / 3), 15)),
+                           ([2560, 1440], (full, font)),
+                           ([1024, 768], (round(full * 1024 / 1920), 12)),
+                           (["wide", 800], (full, font))):  # not a size: the full slide
+        at.session_state["present_window"] = {"size": size}
+        at.run()
+        assert not at.exception, at.exception
+        assert chart() == expected, size
+
+
+def test_the_slide_scale_is_the_windows_share_of_a_full_hd_slide() -> None:
+    assert window.slide_scale(None) == 1
+    assert window.slide_scale((1920, 1080)) == 1
+    assert window.slide_scale((3840, 2160)) == 1  # never larger than drawn
+    assert window.slide_scale((1280, 800)) == pytest.approx(2 / 3)  # the width limits
+    assert window.slide_scale((1920, 900)) == pytest.approx(900 / 1080)  # the height limits
 
 
 # --- the files ------------------------------------------------------------------------------------

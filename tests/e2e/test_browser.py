@@ -140,12 +140,14 @@ def amphoe_name(code: str) -> str:
 def test_page_renders_in_thai(tab: Tab, spec: PageSpec) -> None:
     deck = SLIDE_DECKS.get(spec.url_path)
     tab.open(path_of(spec) + (deck or ""))
-    current = tab.page.locator('[data-testid="stSidebarNav"] a[aria-current="page"]')
-    expect(current).to_contain_text(th(spec.title_key))
     heading = tab.page.locator("h1").first
-    if deck:
+    if deck:  # presenter mode: no menu, the slide's own title
+        expect(tab.page).to_have_url(url_param("present", "1"))
+        expect(tab.page.locator('[data-testid="stSidebar"]')).to_be_hidden()
         expect(heading).not_to_be_empty()
     else:
+        current = tab.page.locator('[data-testid="stSidebarNav"] a[aria-current="page"]')
+        expect(current).to_contain_text(th(spec.title_key))
         expect(heading).to_have_text(th(spec.title_key))
     expect(tab.page.locator(MAIN_CONTENT).first).to_be_visible()
     expect(tab.page.locator(EXCEPTION)).to_have_count(0)
@@ -290,6 +292,51 @@ def test_the_presenter_downloads_every_slide_while_it_shows_one(tab: Tab) -> Non
     assert th("presenter.slide_transitions") in texts[7]
     assert sum(1 for slide in deck.slides for shape in slide.shapes
                if shape.shape_type == MSO_SHAPE_TYPE.PICTURE) >= 4  # the charts as pictures
+    tab.assert_clean()
+
+
+# Each slide element that is not the bar of controls, if it ends below the bar's top or past
+# the window's right edge; each KPI figure cut short (shown ending in "…"); the root font size
+# and the height of the slide's chart.
+FIT_JS = """() => {
+  const bar = document.querySelector('.st-key-present_bar').getBoundingClientRect();
+  const outside = [];
+  for (const el of document.querySelectorAll(
+      '[data-testid="stMainBlockContainer"] [data-testid="stElementContainer"]')) {
+    if (el.closest('.st-key-present_bar, .st-key-present_clicker')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.height > 0 && (r.bottom > bar.top + 1 || r.right > window.innerWidth + 1))
+      outside.push(`${el.innerText.slice(0, 40)} ${Math.round(r.bottom)} ${Math.round(r.right)}`);
+  }
+  const cut = [...document.querySelectorAll(
+      '[data-testid="stMetricValue"], [data-testid="stMetricValue"] *')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent);
+  return {outside, cut, font: getComputedStyle(document.documentElement).fontSize};
+}"""
+CHART_HEIGHT_JS = """h => {
+  const gd = document.querySelector('.js-plotly-plot');
+  return !!gd && !!gd._fullLayout && Math.abs(gd._fullLayout.height - h) < 2;
+}"""
+
+
+def test_a_slide_fits_the_projectors_window_and_follows_its_size(tab: Tab) -> None:
+    """A slide is drawn for 1,920 × 1,080 and scaled to the window: on a 1,280 × 800 projector
+    nothing reaches under the bar of controls or past the edge and no KPI figure is cut short
+    ("100.0%" was, beside a chart); the chart follows the size the browser reports."""
+    tab.page.set_viewport_size({"width": 1280, "height": 800})
+    tab.open(f"/present?slide=6&{PARAM_AMPHOE}={AMPHOE}")  # the coverage slide: KPIs, chart
+    expect(tab.page.locator("h1").first).to_have_text(th("presenter.slide_coverage"))
+    full = 700  # the chart's height on a full-HD slide beside a sentence (pages/presenter.py)
+    tab.page.wait_for_function(CHART_HEIGHT_JS, arg=round(full * 1280 / 1920))
+    tab.wait_for_script()
+    fit = tab.page.evaluate(FIT_JS)
+    assert fit == {"outside": [], "cut": [], "font": f"{1280 / 120:.4f}px"}, fit
+    assert "100.0%" in tab.page.locator(METRIC).first.inner_text()  # every household paired
+    tab.screenshot("presenter_1280x800")
+    tab.page.set_viewport_size({"width": 1920, "height": 1080})
+    tab.page.wait_for_function(CHART_HEIGHT_JS, arg=full)
+    tab.wait_for_script()
+    assert tab.page.evaluate(FIT_JS) == {"outside": [], "cut": [], "font": "16px"}
     tab.assert_clean()
 
 

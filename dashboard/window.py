@@ -1,0 +1,76 @@
+"""The size of the browser window, for a page laid out to fit it (the presenter's slides).
+
+A slide is drawn for a 1,920 × 1,080 window and scaled to the one it is shown in, as a slide
+program does: the type and the cards through CSS (``dashboard/static/presenter.css`` sets the
+root font size from the window's size), the charts through :func:`slide_scale` (a plotly
+figure's height and type are pixels, set here in Python). The browser reports its window's
+size through a small component; until it has (a session's first run, and under AppTest) the
+window is taken to be the full slide.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+SLIDE_WIDTH, SLIDE_HEIGHT = 1920, 1080
+"""The window a slide is drawn for, in CSS pixels (a projector at full HD, full screen)."""
+
+_JS = """
+const mounted = new WeakMap()
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component
+  let entry = mounted.get(parentElement)
+  if (!entry) {
+    entry = { timer: 0 }
+    entry.report = () => {
+      const size = [window.innerWidth, window.innerHeight]
+      const known = entry.known
+      if (!known || known[0] !== size[0] || known[1] !== size[1]) {
+        entry.known = size
+        entry.set("size", size)
+      }
+    }
+    entry.resized = () => {
+      clearTimeout(entry.timer)
+      entry.timer = setTimeout(entry.report, 250)
+    }
+    window.addEventListener("resize", entry.resized)
+    mounted.set(parentElement, entry)
+  }
+  entry.set = setStateValue
+  entry.known = data && data.size
+  entry.report()
+  return () => {
+    window.removeEventListener("resize", entry.resized)
+    clearTimeout(entry.timer)
+    mounted.delete(parentElement)
+  }
+}
+"""
+
+_WINDOW = st.components.v2.component("kusiao_window_size", html="<span></span>", js=_JS)
+
+
+def _reported() -> None:
+    """The new size is read on the rerun the report causes."""
+
+
+def window_size(key: str) -> tuple[int, int] | None:
+    """The browser window's inner width and height in CSS pixels, as the browser last
+    reported them (a change reruns the page), or None before it has."""
+    known = st.session_state.get(key, {}).get("size")
+    size = _WINDOW(key=key, data={"size": known}, default={"size": None},
+                   on_size_change=_reported, height=0).size
+    if not (isinstance(size, list) and len(size) == 2
+            and all(isinstance(v, int) and v > 0 for v in size)):
+        return None
+    return size[0], size[1]
+
+
+def slide_scale(size: tuple[int, int] | None) -> float:
+    """How much smaller than :data:`SLIDE_WIDTH` × :data:`SLIDE_HEIGHT` a slide is drawn in a
+    window of ``size`` (never larger: a bigger screen shows the slide at its own size)."""
+    if size is None:
+        return 1.0
+    return min(1.0, size[0] / SLIDE_WIDTH, size[1] / SLIDE_HEIGHT)
