@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import json
 import sys
 import threading
 import weakref
@@ -29,6 +30,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from _plotly_utils.utils import convert_to_base64
+from plotly.io.json import to_json_plotly
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
@@ -210,7 +212,7 @@ class FrozenFigure(go.Figure):
                 if frames:
                     frozen["frames"] = frames
             convert_to_base64(frozen)
-            self._frozen = frozen
+            self._frozen = _listed(frozen)
         return copy.deepcopy(self._frozen) if _caller_may_change() else self._frozen
 
 
@@ -240,6 +242,22 @@ def _containers(value: Any) -> Any:
         return [_containers(item) for item in value]
     if isinstance(value, tuple):
         return tuple(_containers(item) for item in value)
+    return value
+
+
+def _listed(value: Any) -> Any:
+    """``value`` with each array of text or of mixed values (a chart's customdata: a code
+    and a count) as the list plotly's JSON writer makes of it (in place, for dicts and lists).
+    With such an array in it, plotly's writer turns the whole figure into plain values first,
+    on every rerun: 2.2 ms for the Coverage matrix, 0.3 ms without. Numbers went to base64
+    before; dates stay arrays, which the writer takes as they are."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _listed(item)
+    elif isinstance(value, list):
+        value[:] = [_listed(item) for item in value]
+    elif isinstance(value, np.ndarray) and value.dtype.kind in "OU":
+        return json.loads(to_json_plotly(value))
     return value
 
 

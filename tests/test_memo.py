@@ -122,6 +122,27 @@ def test_a_frozen_figure_writes_the_dict_plotly_writes_and_keeps_its_own_arrays(
                                                                          validate=False)
 
 
+def test_text_and_mixed_arrays_travel_as_plain_lists_written_as_plotly_writes_them() -> None:
+    """Arrays of text or of mixed values (a chart's customdata: a code and a count) are turned
+    into lists once, when the dict is frozen: with one left in it, plotly's JSON writer cleans
+    the whole figure into plain values on every rerun. The JSON is plotly's, character for
+    character, and the figure keeps its own arrays."""
+    memo.clear()
+    custom = np.array([["4001", 12], ["4002", np.int64(7)]], dtype=object)
+    fig = go.Figure({"data": [{"type": "bar", "x": np.array([1.5, 2.5]), "y": ["ก", "ข"],
+                               "customdata": custom, "text": np.array(["ก", None], dtype=object),
+                               "hovertext": np.array(["หนึ่ง", "สอง"])}]})
+    expected = plotly.io.to_json(fig.to_dict(), validate=False)
+    fig.__class__ = memo.FrozenFigure
+    shown = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
+    assert plotly.io.to_json(shown, validate=False) == expected
+    assert shown["data"][0]["customdata"] == [["4001", 12], ["4002", 7]]
+    assert shown["data"][0]["text"] == ["ก", None]
+    orjson = pytest.importorskip("orjson")  # plotly's JSON writer (requirements.txt)
+    orjson.dumps(shown, option=orjson.OPT_SERIALIZE_NUMPY)  # plotly's fast path: no cleaning
+    assert fig.data[0].customdata.dtype == object  # the figure's own array, as it was
+
+
 @dataclass(frozen=True)
 class Result:
     rows: pd.DataFrame
