@@ -196,6 +196,32 @@ def test_definitions_page_follows_the_file(tmp_path: Path, tiny_template, use_st
     assert "45,000" in [m.value for m in at.metric]
 
 
+def test_the_definitions_page_makes_its_tables_once_per_file_and_language(
+        tmp_path: Path, tiny_template, use_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import glossary, memo
+
+    made: list[str] = []
+    rules = glossary.describe_rules
+
+    def counted(target, definitions, lang):
+        made.append(lang)
+        return rules(target, definitions, lang)
+
+    monkeypatch.setattr(glossary, "describe_rules", counted)
+    memo.clear()
+    use_store(copy_of(tiny_template, tmp_path / "store"))
+    at = run_app()
+    at.switch_page("../pages/definitions.py").run()
+    first = [m.value for m in at.markdown] + [t.value.to_csv() for t in at.table]
+    assert made == ["th"] * 3  # one sentence list per target
+    at.run()
+    assert made == ["th"] * 3  # the next rerun makes nothing
+    assert [m.value for m in at.markdown] + [t.value.to_csv() for t in at.table] == first
+    at.radio(key="lang").set_value("en").run()
+    assert made == ["th"] * 3 + ["en"] * 3
+    assert not at.exception
+
+
 def test_a_malformed_definitions_file_shows_the_key(tmp_path: Path, tiny_template, use_store,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     from dashboard.definitions import DEFAULT_PATH
