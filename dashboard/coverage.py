@@ -905,10 +905,14 @@ def recency_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: 
     for band in BANDS:
         counts = frame[band].to_numpy()[::-1]
         value = "%{x:.1%} (%{customdata:,})" if as_share else "%{x:,}"
+        x = counts / households if as_share else counts
         traces.append({
-            "type": "bar", "y": y, "x": counts / households if as_share else counts,
-            "orientation": "h", "name": labels[band],
+            "type": "bar", "y": y, "x": x, "orientation": "h", "name": labels[band],
             "marker": {"color": BAND_COLOURS[band]}, "customdata": counts,
+            # each band's share written in its segment where it has room (a tenth of the bar)
+            "text": ([f"{v:.0%}" if v >= 0.1 else "" for v in x.tolist()] if as_share
+                     else None),
+            "textposition": "inside", "insidetextanchor": "middle",
             "hovertemplate": "%{y}: " + value + "<extra>" + labels[band] + "</extra>"})
     xaxis = ({"tickformat": ".0%", "range": [0, 1],
               "title": {"text": t("chart.share_households", lang)}} if as_share

@@ -177,6 +177,26 @@ def test_recency_as_of_an_earlier_quarter(repairing: Store) -> None:
     assert frame.loc["4005", BAND_COLUMNS].tolist() == [2, 0, 0, 0, 1, 1]
 
 
+def test_the_recency_chart_writes_each_bands_share_where_it_has_room() -> None:
+    """On a projector the bars must be read without hovering: each band's share is written in
+    its segment when it is at least a tenth of the bar; counts (a group under the minimum
+    size) are not written as shares."""
+    frame = pd.DataFrame({"amphoe_code": ["4005", "4001"], "households": [40, 50],
+                          "b1": [16, 5], "b2": [22, 45], "b3": [2, 0], "b4": [0, 0],
+                          "never": [0, 0]})
+    fig = coverage.recency_chart(frame, "amphoe_code", {"4005": "ชุมแพ", "4001": "เมือง"},
+                                 90, "th")
+    written = {trace.name: list(trace.text) for trace in fig.data}
+    labels = coverage.band_labels(90, "th")
+    assert list(fig.data[0].y) == ["เมือง", "ชุมแพ"]  # the frame's last group at the bottom
+    assert written[labels["b1"]] == ["10%", "40%"]
+    assert written[labels["b2"]] == ["90%", "55%"]
+    assert written[labels["b3"]] == ["", ""]  # 5% of ชุมแพ: too narrow to write in
+    small = frame.assign(households=[4, 50], b2=[0, 45], b1=[2, 5], b3=[2, 0])
+    fig = coverage.recency_chart(small, "amphoe_code", {}, 90, "th")
+    assert all(trace.text is None for trace in fig.data)  # counts, not shares
+
+
 def test_recency_edges_follow_the_definitions() -> None:
     assert coverage.recency_edges(90) == (30, 90, 180)
     assert coverage.recency_edges(60) == (20, 60, 120)
