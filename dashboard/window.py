@@ -10,10 +10,17 @@ window is taken to be the full slide.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 import streamlit as st
 
 SLIDE_WIDTH, SLIDE_HEIGHT = 1920, 1080
 """The window a slide is drawn for, in CSS pixels (a projector at full HD, full screen)."""
+SCALE_STEP, SMALLEST_SCALE = 0.05, 0.3
+"""The charts' scale goes down in steps (each size is a figure kept for every session: a
+window dragged through every width would make one each), and no lower than a 576 × 324
+window's (a smaller one shows part of the slide)."""
 
 _JS = """
 const mounted = new WeakMap()
@@ -59,18 +66,23 @@ def _reported() -> None:
 def window_size(key: str) -> tuple[int, int] | None:
     """The browser window's inner width and height in CSS pixels, as the browser last
     reported them (a change reruns the page), or None before it has."""
-    known = st.session_state.get(key, {}).get("size")
+    state = st.session_state.get(key)
+    known = state.get("size") if isinstance(state, Mapping) else None
     size = _WINDOW(key=key, data={"size": known}, default={"size": None},
                    on_size_change=_reported, height=0).size
     if not (isinstance(size, list) and len(size) == 2
-            and all(isinstance(v, int) and v > 0 for v in size)):
+            and all(type(v) is int and v > 0 for v in size)):
         return None
     return size[0], size[1]
 
 
 def slide_scale(size: tuple[int, int] | None) -> float:
-    """How much smaller than :data:`SLIDE_WIDTH` × :data:`SLIDE_HEIGHT` a slide is drawn in a
-    window of ``size`` (never larger: a bigger screen shows the slide at its own size)."""
+    """How much smaller than :data:`SLIDE_WIDTH` × :data:`SLIDE_HEIGHT` a slide's charts are
+    drawn in a window of ``size``: its share of the full slide, rounded down to a
+    :data:`SCALE_STEP` (a chart a little smaller than its place, never larger) and no smaller
+    than :data:`SMALLEST_SCALE`; never larger than 1 (a bigger screen shows the slide at its
+    own size)."""
     if size is None:
         return 1.0
-    return min(1.0, size[0] / SLIDE_WIDTH, size[1] / SLIDE_HEIGHT)
+    share = min(1.0, size[0] / SLIDE_WIDTH, size[1] / SLIDE_HEIGHT)
+    return max(SMALLEST_SCALE, math.floor(share / SCALE_STEP + 1e-9) * SCALE_STEP)

@@ -234,7 +234,8 @@ def test_the_charts_follow_the_window_the_browser_reports(
         tmp_path: Path, tiny_template: Path, use_store) -> None:
     """A slide is drawn for 1,920 × 1,080 and scaled to the window (the type and cards by the
     CSS, the charts here): until the browser has reported its window, and for any window at
-    least that big, the chart is the full slide's; in a 1,280 × 800 window, two-thirds of it."""
+    least that big, the chart is the full slide's; in a 1,280 × 800 window, about two-thirds
+    of it. Whatever the session holds for the window, the slide is drawn."""
     use_store(copy_of(tiny_template, tmp_path))
     at = run_app({"present": "1", "slide": "3"})  # the trend: KPIs beside a chart
 
@@ -244,22 +245,27 @@ def test_the_charts_follow_the_window_the_browser_reports(
 
     full, font = chart()
     assert font == briefing.PROJECTOR_FONT and full >= 600
-    for size, expected in (([1280, 800], (round(full * 2 / 3), 15)),
-                           ([2560, 1440], (full, font)),
-                           ([1024, 768], (round(full * 1024 / 1920), 12)),
-                           (["wide", 800], (full, font))):  # not a size: the full slide
-        at.session_state["present_window"] = {"size": size}
+    for state, expected in (({"size": [1280, 800]}, (round(full * 0.65), 14)),
+                            ({"size": [2560, 1440]}, (full, font)),
+                            ({"size": [1024, 768]}, (round(full * 0.5), 11)),
+                            ({"size": [200, 110]}, (round(full * 0.3), 7)),  # the smallest
+                            ({"size": ["wide", 800]}, (full, font)),  # not a size
+                            ({"size": [True, True]}, (full, font)),
+                            ("a size", (full, font))):
+        at.session_state["present_window"] = state
         at.run()
-        assert not at.exception, at.exception
-        assert chart() == expected, size
+        assert not at.exception, (state, at.exception)
+        assert chart() == expected, state
 
 
-def test_the_slide_scale_is_the_windows_share_of_a_full_hd_slide() -> None:
+def test_the_slide_scale_is_the_windows_share_of_a_full_hd_slide_in_steps() -> None:
     assert window.slide_scale(None) == 1
     assert window.slide_scale((1920, 1080)) == 1
     assert window.slide_scale((3840, 2160)) == 1  # never larger than drawn
-    assert window.slide_scale((1280, 800)) == pytest.approx(2 / 3)  # the width limits
-    assert window.slide_scale((1920, 900)) == pytest.approx(900 / 1080)  # the height limits
+    assert window.slide_scale((1280, 800)) == pytest.approx(0.65)  # the width: 0.667, down
+    assert window.slide_scale((1920, 900)) == pytest.approx(0.8)  # the height: 0.833, down
+    assert window.slide_scale((1600, 1000)) == pytest.approx(0.8)
+    assert window.slide_scale((100, 100)) == pytest.approx(window.SMALLEST_SCALE)
 
 
 # --- the files ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
+from dashboard import window
 from dashboard.filters import KEY_AGENCY, KEY_AMPHOE, KEY_LANG, PARAM_AGENCY, PARAM_AMPHOE
 from dashboard.i18n import t
 from dashboard.privacy import mask_name
@@ -320,23 +321,26 @@ CHART_HEIGHT_JS = """h => {
 
 
 def test_a_slide_fits_the_projectors_window_and_follows_its_size(tab: Tab) -> None:
-    """A slide is drawn for 1,920 × 1,080 and scaled to the window: on a 1,280 × 800 projector
-    nothing reaches under the bar of controls or past the edge and no KPI figure is cut short
-    ("100.0%" was, beside a chart); the chart follows the size the browser reports."""
+    """A slide is drawn for 1,920 × 1,080 and scaled to the window: on a 1,280 × 800 or a
+    1,024 × 768 projector nothing reaches under the bar of controls or past the edge and no KPI
+    figure is cut short ("100.0%" was, beside a chart); the chart follows the size the browser
+    reports as the window changes."""
     tab.page.set_viewport_size({"width": 1280, "height": 800})
     tab.open(f"/present?slide=6&{PARAM_AMPHOE}={AMPHOE}")  # the coverage slide: KPIs, chart
     expect(tab.page.locator("h1").first).to_have_text(th("presenter.slide_coverage"))
     full = 700  # the chart's height on a full-HD slide beside a sentence (pages/presenter.py)
-    tab.page.wait_for_function(CHART_HEIGHT_JS, arg=round(full * 1280 / 1920))
-    tab.wait_for_script()
-    fit = tab.page.evaluate(FIT_JS)
-    assert fit == {"outside": [], "cut": [], "font": f"{1280 / 120:.4f}px"}, fit
-    assert "100.0%" in tab.page.locator(METRIC).first.inner_text()  # every household paired
-    tab.screenshot("presenter_1280x800")
-    tab.page.set_viewport_size({"width": 1920, "height": 1080})
-    tab.page.wait_for_function(CHART_HEIGHT_JS, arg=full)
-    tab.wait_for_script()
-    assert tab.page.evaluate(FIT_JS) == {"outside": [], "cut": [], "font": "16px"}
+    for width, height in ((1280, 800), (1024, 768), (1920, 1080)):
+        tab.page.set_viewport_size({"width": width, "height": height})
+        scale = window.slide_scale((width, height))
+        tab.page.wait_for_function(CHART_HEIGHT_JS, arg=round(full * scale))
+        tab.wait_for_script()
+        fit = tab.page.evaluate(FIT_JS)
+        assert fit["outside"] == fit["cut"] == [], (width, fit)
+        root = min(16, width / 120, height / 67.5)  # presenter.css
+        assert float(fit["font"].removesuffix("px")) == pytest.approx(root, abs=0.001)
+        assert "100.0%" in tab.page.locator(METRIC).first.inner_text()  # all paired
+        if width == 1280:
+            tab.screenshot("presenter_1280x800")
     tab.assert_clean()
 
 
