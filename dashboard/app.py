@@ -106,12 +106,6 @@ def tambon_options(choices: Choices, amphoe: str) -> list[str]:
     return [ALL, *choices.tambon_of.get(amphoe, ())] if amphoe else [ALL]
 
 
-def level_labels(lang: str) -> dict[int, str]:
-    return {0: t("level.crisis", lang)} | {
-        tg.level: tg.name_th if lang == "th" else tg.name_en
-        for tg in store_access.definitions().targets}
-
-
 def sidebar(choices: Choices, lang: str, filters: Filters, level_label: dict[int, str]
             ) -> None:
     """The shared filters' widgets, on the values :func:`settle_filters` settled."""
@@ -173,7 +167,7 @@ def main() -> None:
         known_reference(table(), table.__name__)  # loaded once: known by name, not hashed
     seed_from_url(choices)
     lang = st.session_state[KEY_LANG]
-    levels = level_labels(lang)
+    levels = store_access.definitions().level_names(lang)
     filters = settle_filters(choices, levels)
     as_of = store_access.data_as_of(version)
     pages = [

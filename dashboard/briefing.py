@@ -213,11 +213,6 @@ def _names(table: pd.DataFrame, code: str, lang: str) -> dict[str, str]:
     return dict(zip(table[code], table["name_th" if lang == "th" else "name_en"], strict=True))
 
 
-def level_names(definitions: Definitions, lang: str) -> dict[int, str]:
-    return {0: t("level.crisis", lang)} | {
-        tg.level: tg.name_th if lang == "th" else tg.name_en for tg in definitions.targets}
-
-
 def source_lines(definitions: Definitions, lang: str, demo: bool) -> tuple[str, ...]:
     """The last slide: sources and attribution (the Definitions page's), the definitions in
     one line, and the privacy rule; the synthetic-data notice only while demo data is loaded."""
@@ -236,7 +231,7 @@ def _delta(now: float | None, base: float | None, lang: str) -> str:
 
 def _headline(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
     k, days = data.kpis, definitions.visited_within_days
-    names = level_names(definitions, lang)
+    names = definitions.level_names(lang)
     per_official = k.paired / k.officials if k.officials else None
     return Slide("headline", t("presenter.slide_headline", lang), kpis=(
         Kpi(t("kpi.households", lang), format_number(k.households),
@@ -255,7 +250,7 @@ def _headline(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
 
 
 def _trend(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
-    names = level_names(definitions, lang)
+    names = definitions.level_names(lang)
     year = int(data.trend["q_idx"].max()) // 10 if len(data.trend) else None
     cards = []
     for tg in definitions.targets:
@@ -270,7 +265,7 @@ def _trend(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
 
 
 def _map(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
-    names = level_names(definitions, lang)
+    names = definitions.level_names(lang)
     indicator = f"share_{definitions.targets[1].level}"
     label = map_charts.indicator_label(indicator, lang, names, definitions.visited_within_days)
     colouring = geo.colour_places(data.places, geo.tile_layout(), indicator,
@@ -294,7 +289,7 @@ def _map(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
 def _amphoe(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
     code = data.filters.amphoe
     target = definitions.targets[1]
-    name = level_names(definitions, lang)[target.level]
+    name = definitions.level_names(lang)[target.level]
     k, p = data.kpis, data.province
     ranked = data.places[data.places["assessed"] >= MIN_GROUP].sort_values(
         [f"share_{target.level}", "amphoe_code"], ascending=[False, True], ignore_index=True)
@@ -341,7 +336,7 @@ def _coverage(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
 
 def _agencies(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
     names = coverage.short_agency_names(lang)
-    level = level_names(definitions, lang)[definitions.targets[1].level]
+    level = definitions.level_names(lang)[definitions.targets[1].level]
     table = coverage.for_screen(coverage.league_table(data.league, names, level, lang))
     table = table.drop(columns=t("agencies.col_per_official", lang))  # room for the rest
     note, points = t("table.note", lang), [coverage.agencies_sentence(data.league, names, lang)]
@@ -365,7 +360,7 @@ def _transitions(data: BriefingData, definitions: Definitions, lang: str) -> Sli
         Kpi(t("outcomes.climbed", lang), format_number(climbed)),
         Kpi(t("outcomes.same", lang), format_number(same)),
         Kpi(t("outcomes.fell_back", lang), format_number(fell)),
-    ), figure=charts.transition_sankey(moves, level_names(definitions, lang), lang))
+    ), figure=charts.transition_sankey(moves, definitions.level_names(lang), lang))
 
 
 _SLIDES: dict[str, Callable[[BriefingData, Definitions, str], Slide]] = {

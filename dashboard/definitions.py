@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dashboard.i18n import t
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "data" / "definitions.toml"
 TARGET_KEYS = ("survive", "sufficient", "sustainable")
@@ -92,6 +94,13 @@ class Definitions:
 
     def indicator(self, key: str) -> Indicator:
         return next(i for i in self.indicators if i.key == key)
+
+    def level_names(self, lang: str) -> dict[int, str]:
+        """Each level's name in ``lang``: 0 (in crisis, below the first target), then each
+        target's."""
+        return {0: t("level.crisis", lang)} | {
+            target.level: target.name_th if lang == "th" else target.name_en
+            for target in self.targets}
 
 
 def definitions_path() -> Path:

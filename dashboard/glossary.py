@@ -28,9 +28,7 @@ class Glossary:
 
 
 def build(definitions: Definitions, lang: str) -> Glossary:
-    names = {0: t("level.crisis", lang)} | {
-        target.level: target.name_th if lang == "th" else target.name_en
-        for target in definitions.targets}
+    names = definitions.level_names(lang)
     years = sorted({year for shares in definitions.plan.values() for year in shares})
     plan = pd.DataFrame({t("definitions.fiscal_year", lang): years} | {
         names[target.level]: [f"{definitions.plan.get(target.key, {}).get(y, float('nan')):.0%}"

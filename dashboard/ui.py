@@ -74,10 +74,7 @@ def agency_names(lang: str) -> dict[str, str]:
 
 
 def level_names(ctx: PageContext) -> dict[int, str]:
-    names = {0: ctx.t("level.crisis")}
-    for tg in ctx.definitions.targets:
-        names[tg.level] = tg.name_th if ctx.lang == "th" else tg.name_en
-    return names
+    return ctx.definitions.level_names(ctx.lang)
 
 
 def filters_summary(ctx: PageContext) -> str:
