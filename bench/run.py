@@ -129,8 +129,8 @@ def measure_pages() -> dict[str, Any]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from dashboard import store_access
-    from dashboard.registry import PAGES
+    from dashboard import store as store_access
+    from dashboard.ui.registry import PAGES
 
     app = str(ROOT / "dashboard" / "app.py")
     results: dict[str, Any] = {}
@@ -181,7 +181,7 @@ def _every_slide(at: Any) -> dict[str, Any]:
     would flatter it."""
     import streamlit as st
 
-    from dashboard import store_access
+    from dashboard import store as store_access
 
     slides: dict[str, Any] = {}
     at.selectbox(key="f_amphoe").set_value(AMPHOE_CYCLE[-1]).run()

@@ -14,9 +14,13 @@ from pathlib import Path
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from dashboard import geo, store_access
-from dashboard.definitions import DefinitionsError
-from dashboard.filters import (
+from dashboard import store
+from dashboard.queries import status
+from dashboard.store.privacy import Viewer, configured_role
+from dashboard.ui import PageContext, agency_names, amphoe_names, set_context, tambon_names
+from dashboard.ui.registry import PAGES
+from domain.definitions import DefinitionsError
+from domain.filters import (
     ALL,
     FILTER_PARAMS,
     KEY_AGENCY,
@@ -31,18 +35,12 @@ from dashboard.filters import (
     from_query_params,
     to_query_params,
 )
-from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
-from dashboard.memo import known_reference
-from dashboard.privacy import Viewer, configured_role
-from dashboard.registry import PAGES
-from dashboard.thai_dates import format_date, format_quarter
-from dashboard.ui import PageContext, agency_names, amphoe_names, set_context, tambon_names
+from domain.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from domain.thai_dates import format_date, format_quarter
 from loaders.bootstrap import BootstrapError
-from loaders.reference import agency_table, amphoe_table, tambon_table
 from loaders.report import format_report
 
 KEY_SEEDED = "_seeded_from_url"
-KEY_READS = "_reads_"  # + a page's url path: its filters and the page queries it read last
 PARAM_PRESENT = "present"  # ?present=1: a prepared link opens in presenter mode
 PRESENTER_URL = "present"  # the presenter page's url_path (dashboard/registry.py)
 
@@ -153,8 +151,8 @@ def main() -> None:
     lang = st.session_state.get(KEY_LANG, DEFAULT_LANGUAGE)
     try:
         with st.spinner(t("app.building_store", lang)):
-            version = store_access.data_version()
-        choices = store_access.choices(version)
+            data = store.snapshot()
+        choices = data.read(status.choices)
     except DefinitionsError as exc:
         st.error(t("app.definitions_error", lang, file=exc.path.name, item=exc.key,
                    problem=exc.problem), icon=":material/error:")
@@ -163,13 +161,12 @@ def main() -> None:
         st.error(t("app.bootstrap_error", lang), icon=":material/error:")
         st.code(format_report(exc.report, lang))
         st.stop()
-    for table in (amphoe_table, tambon_table, agency_table, geo.tile_layout):
-        known_reference(table(), table.__name__)  # loaded once: known by name, not hashed
     seed_from_url(choices)
     lang = st.session_state[KEY_LANG]
-    levels = store_access.definitions().level_names(lang)
+    definitions = store.definitions()
+    levels = definitions.level_names(lang)
     filters = settle_filters(choices, levels)
-    as_of = store_access.data_as_of(version)
+    as_of = data.read(status.data_as_of)
     pages = [
         st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon,
                 url_path=spec.url_path, default=spec.default, help=t(spec.help_key, lang))
@@ -180,25 +177,13 @@ def main() -> None:
     viewer = Viewer(configured_role())
     if presenter_mode(page, pages, presenting):
         viewer = dataclasses.replace(viewer, presenter=True)
-    # after a filter change, the reads this page made on its last run begin again with the new
-    # values, on the store's second connection, while this thread draws the sidebar (with the
-    # same filters, what the page needs is kept, or depends on the page's own state, such as
-    # the Presenter's slide: reading the last run's again would be in vain)
-    reads_key = KEY_READS + (page.url_path or next(s.url_path for s in PAGES if s.default))
-    read_with, read_last = st.session_state.get(reads_key, (None, ()))
-    if read_with is not None and read_with != filters:
-        store_access.start_all(version, filters, read_last)
     sidebar(choices, lang, filters, levels)
     write_url(lang, filters, choices)
     with st.sidebar:
         st.caption(t("app.data_as_of", lang, date=format_date(as_of, lang)))
-    set_context(PageContext(lang=lang, filters=filters, choices=choices, version=version,
-                            definitions=store_access.definitions(), as_of=as_of, viewer=viewer))
-    # noted as asked: once a page calls st.stop(), the session's state can no longer be set
-    asked: list[tuple[str, store_access.Params]] = []
-    st.session_state[reads_key] = (filters, asked)
-    with store_access.noting(filters, asked, before=read_last):
-        page.run()
+    set_context(PageContext(lang=lang, filters=filters, choices=choices, data=data,
+                            definitions=definitions, as_of=as_of, viewer=viewer))
+    page.run()
 
 
 def presenter_mode(page: StreamlitPage, pages: list[StreamlitPage], flagged: bool) -> bool:

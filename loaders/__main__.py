@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {path}")
         return 0
     if args.command == "reference":
-        from loaders.reference import build_reference
+        from domain.reference import build_reference
 
         for name, rows in build_reference().items():
             print(f"{name}: {rows} rows")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboard.definitions import Definitions
+from domain.definitions import Definitions
 from loaders.contracts import IMPORT_ORDER
 from loaders.derived import definitions_fingerprint, rebuild_derived
 from loaders.importer import ENGINE_MEMORY, ImportReport, import_files

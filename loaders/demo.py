@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from loaders import contracts, reference
+from domain import reference
+from loaders import contracts
 from loaders.normalise import citizen_id_check_digit
 
 ROOT = reference.ROOT

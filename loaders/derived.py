@@ -24,9 +24,9 @@ import ibis
 import pandas as pd
 from ibis import _
 
-from dashboard.definitions import Definitions
-from dashboard.targets import with_levels
-from dashboard.thai_dates import quarter_bounds, quarter_indices
+from domain.definitions import Definitions
+from domain.targets import with_levels
+from domain.thai_dates import quarter_bounds, quarter_indices
 from loaders.store import Store
 
 

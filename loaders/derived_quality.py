@@ -17,7 +17,7 @@ counts small tables.
 What a finding means does not change with the filters: income outliers are judged against the
 whole programme's income distribution (every visit in the data), not the filtered subset, and
 duplicates count matches anywhere in the programme. The filters choose which findings are
-shown (see :mod:`dashboard.quality`).
+shown (see :mod:`dashboard.queries.quality`).
 
 The steps are DuckDB SQL rather than Ibis: they lean on DuckDB's bit and list functions and on
 join shapes it runs quickly (a left join where NOT EXISTS with date ranges took ten times as
@@ -27,8 +27,8 @@ another engine would need its own version of this module.
 
 from __future__ import annotations
 
-from dashboard.definitions import Definitions
-from loaders.reference import tambon_table
+from domain.definitions import Definitions
+from domain.reference import tambon_table
 from loaders.store import Store
 
 __all__ = ["MAD_SCALE", "build_quality_tables", "rules_key"]

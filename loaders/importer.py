@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from dashboard.definitions import Definitions, load_definitions
+from domain.definitions import Definitions, load_definitions
 from loaders.contracts import DATASETS, IMPORT_ORDER
 from loaders.derived import rebuild_derived
 from loaders.readers import FileReadError, HeaderMapping, map_headers, read_batches

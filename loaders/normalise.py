@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from loaders.reference import LEGACY_AMPHOE_CODES, agency_table, amphoe_table, tambon_table
+from domain.reference import LEGACY_AMPHOE_CODES, agency_table, amphoe_table, tambon_table
 
 
 class CellError(ValueError):

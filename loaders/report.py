@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.i18n import t
+from domain.i18n import t
 from loaders.importer import ImportReport
 from loaders.validate import Issue
 

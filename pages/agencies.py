@@ -8,11 +8,7 @@ import dataclasses
 
 import streamlit as st
 
-from dashboard import coverage, store_access, tables
-from dashboard.filters import ALL, KEY_AGENCY
-from dashboard.i18n import format_number, format_percent
-from dashboard.memo import memoised
-from dashboard.thai_dates import format_date
+from dashboard.queries import coverage as q_coverage
 from dashboard.ui import (
     amphoe_names,
     context,
@@ -23,6 +19,10 @@ from dashboard.ui import (
     row_list,
     table_expander,
 )
+from dashboard.views import coverage, tables
+from domain.filters import ALL, KEY_AGENCY
+from domain.i18n import format_number, format_percent
+from domain.thai_dates import format_date
 
 KEY_PICK, KEY_CHART = "agencies_pick", "agencies_chart"
 ctx = context()
@@ -32,9 +32,9 @@ level_name = level_names(ctx)[target.level]
 names, places = coverage.short_agency_names(ctx.lang), amphoe_names(ctx.lang)
 days = ctx.definitions.visited_within_days
 # the league and its overdue officials come from one read
-league, listed = store_access.query("league_and_overdue", ctx.version, ctx.filters,
+league, listed = ctx.data.read(q_coverage.league_and_overdue, ctx.filters, ctx.definitions,
                                     level=target.level)
-st.info(memoised(coverage.agencies_sentence, league, names, ctx.lang), icon=":material/campaign:")
+st.info(coverage.agencies_sentence(league, names, ctx.lang), icon=":material/campaign:")
 
 
 def pick_from_chart() -> None:
@@ -63,12 +63,12 @@ else:
 
 st.subheader(ctx.t("agencies.league"))
 left, right = st.columns([2, 3])
-left.plotly_chart(memoised(coverage.league_chart, league, names, picked, ctx.lang), key=KEY_CHART,
+left.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang), key=KEY_CHART,
                   on_select=pick_from_chart, selection_mode="points",
                   config={"displaylogo": False, "doubleClickDelay": 200})
-table = memoised(coverage.league_table, league, names, level_name, ctx.lang)
+table = coverage.league_table(league, names, level_name, ctx.lang)
 with right:
-    st.dataframe(memoised(grid, memoised(coverage.for_screen, table)), hide_index=True,
+    st.dataframe(grid(coverage.for_screen(table)), hide_index=True,
                  height=min(36 * (len(table) + 1), 580))
     download_buttons(ctx, table, "agencies_league", key="league_dl")
 st.caption(ctx.t("agencies.league_note", quarters=int(league["quarters"].max()),
@@ -76,8 +76,7 @@ st.caption(ctx.t("agencies.league_note", quarters=int(league["quarters"].max()),
 
 narrowed = dataclasses.replace(ctx.filters, agency=picked)
 st.subheader(ctx.t("agencies.selected", name=names[picked]) if picked else ctx.t("agencies.all"))
-summary = memoised(coverage.league_summary,
-                   league[league["agency_code"] == picked] if picked else league)
+summary = coverage.league_summary(league[league["agency_code"] == picked] if picked else league)
 cards = st.columns(5)
 cards[0].metric(ctx.t("agencies.kpi_officials"), format_number(summary.officials), border=True,
                 delta=ctx.t("agencies.kpi_per_official", n=format_number(
@@ -95,26 +94,26 @@ for card, label, share in (
 
 st.markdown(f"**{ctx.t('agencies.overdue')}** · "
             f"{ctx.t('agencies.kpi_overdue')}: {format_number(summary.officials_overdue)}")
-overdue = memoised(coverage.protected, listed if narrowed == ctx.filters else
-                   store_access.query("overdue_officials", ctx.version, narrowed), ctx.viewer)
+overdue = coverage.protected(listed if narrowed == ctx.filters else
+                   ctx.data.read(q_coverage.overdue_officials, narrowed, ctx.definitions), ctx.viewer)
 if overdue is None:
     st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")
 elif overdue.empty:
     st.success(ctx.t("agencies.none_overdue"), icon=":material/check_circle:")
 else:
-    late = memoised(coverage.overdue_table, overdue, places, names, ctx.lang)
+    late = coverage.overdue_table(overdue, places, names, ctx.lang)
     row_list(ctx, late, "agencies_overdue", key="overdue_dl", max_height=420)
 st.caption(ctx.t("agencies.overdue_note", days=days))
 
 st.markdown(f"**{ctx.t('agencies.recency')}**")
-bands = store_access.query("recency_bands", ctx.version, narrowed, by="amphoe_code")
-st.plotly_chart(memoised(coverage.recency_chart, bands, "amphoe_code", places, days, ctx.lang),
+bands = ctx.data.read(q_coverage.recency_bands, narrowed, ctx.definitions, by="amphoe_code")
+st.plotly_chart(coverage.recency_chart(bands, "amphoe_code", places, days, ctx.lang),
                 key="agencies_recency", config={"displaylogo": False})
 st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang), days=days,
                  min=tables.MIN_GROUP))
 box = table_expander(ctx, key="agencies_recency_table")
 if box.open:
-    recency = memoised(coverage.recency_table, bands, "amphoe_code", places, days, ctx.lang)
+    recency = coverage.recency_table(bands, "amphoe_code", places, days, ctx.lang)
     with box:
-        st.dataframe(memoised(grid, memoised(coverage.for_screen, recency)), hide_index=True)
+        st.dataframe(grid(coverage.for_screen(recency)), hide_index=True)
         download_buttons(ctx, recency, "agencies_recency", key="agencies_recency_dl")

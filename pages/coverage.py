@@ -5,10 +5,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard import coverage, store_access, tables
-from dashboard.i18n import format_number, format_percent
-from dashboard.memo import memoised
-from dashboard.thai_dates import format_date
+from dashboard.queries import coverage as q_coverage
 from dashboard.ui import (
     agency_names,
     amphoe_names,
@@ -21,38 +18,37 @@ from dashboard.ui import (
     table_expander,
     tambon_names,
 )
-from loaders.reference import agency_table
+from dashboard.views import coverage, tables
+from domain.i18n import format_number, format_percent
+from domain.reference import agency_table
+from domain.thai_dates import format_date
 
 ctx = context()
 page_header(ctx, "coverage.title")
 days = ctx.definitions.visited_within_days
 
 
-def query(name: str, **params: object) -> object:
-    return store_access.query(name, ctx.version, ctx.filters, **params)
-
-
 def show_rows(frame: pd.DataFrame, build: Callable[..., pd.DataFrame], names: tuple,
               empty_key: str, stem: str) -> None:
     """Household- or official-level rows: masked by role, with their download."""
-    rows = memoised(coverage.protected, frame, ctx.viewer)
+    rows = coverage.protected(frame, ctx.viewer)
     if rows is None:
         st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")
     elif rows.empty:
         st.success(ctx.t(empty_key), icon=":material/check_circle:")
     else:
-        row_list(ctx, memoised(build, rows, *names, ctx.lang), stem, key=f"{stem}_dl")
+        row_list(ctx, build(rows, *names, ctx.lang), stem, key=f"{stem}_dl")
 
 
-matrix = query("coverage_matrix")
+matrix = ctx.data.read(q_coverage.coverage_matrix, ctx.filters, ctx.definitions)
 if matrix.households == 0:
     st.info(ctx.t("coverage.no_households"), icon=":material/search_off:")
     st.stop()
-check = query("caseload_check")
+check = ctx.data.read(q_coverage.caseload_check, ctx.filters)
 as_of = format_date(check.as_of, ctx.lang)  # the selected quarter's, not the latest
-bands = {by: query("recency_bands", by=by) for by in ("amphoe_code", "agency_code")}
+bands = {by: ctx.data.read(q_coverage.recency_bands, ctx.filters, ctx.definitions, by=by) for by in ("amphoe_code", "agency_code")}
 places, agencies = amphoe_names(ctx.lang), coverage.short_agency_names(ctx.lang)
-st.info(memoised(coverage.coverage_sentence, bands["amphoe_code"], check, places, days, ctx.lang),
+st.info(coverage.coverage_sentence(bands["amphoe_code"], check, places, days, ctx.lang),
         icon=":material/campaign:")
 
 c1, c2, c3, c4 = st.columns(4)
@@ -74,10 +70,10 @@ measure = st.segmented_control(ctx.t("coverage.measure"), ["households", "offici
 order = [c for c in agency_table()["agency_code"] if ctx.filters.agency in (None, c)]
 left, right = st.columns([3, 2])
 full_names = agency_names(ctx.lang)
-left.plotly_chart(memoised(coverage.matrix_chart, matrix, measure, places, full_names, order,
+left.plotly_chart(coverage.matrix_chart(matrix, measure, places, full_names, order,
                            ctx.lang), key="coverage_matrix", config={"displaylogo": False})
-table = memoised(coverage.matrix_table, matrix, measure, places, order, ctx.lang)
-right.dataframe(memoised(grid, table), hide_index=True,
+table = coverage.matrix_table(matrix, measure, places, order, ctx.lang)
+right.dataframe(grid(table), hide_index=True,
                 height=min(coverage.matrix_height(len(table) - 1), 35 * (len(table) + 1) + 3),
                 column_config=counts_config(table) | {
                     c: st.column_config.NumberColumn(c, help=full_names[c], format="localized")
@@ -106,13 +102,13 @@ st.subheader(ctx.t("coverage.recency"))
 for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=True):
     with column:
         st.markdown("**" + ctx.t(f"coverage.recency_by_{by.removesuffix('_code')}") + "**")
-        st.plotly_chart(memoised(coverage.recency_chart, bands[by], by, names, days, ctx.lang),
+        st.plotly_chart(coverage.recency_chart(bands[by], by, names, days, ctx.lang),
                         key=f"coverage_recency_{by}", config={"displaylogo": False})
         box = table_expander(ctx, key=f"recency_{by}_table")
         if box.open:
-            recency = memoised(coverage.recency_table, bands[by], by, names, days, ctx.lang)
+            recency = coverage.recency_table(bands[by], by, names, days, ctx.lang)
             with box:
-                st.dataframe(memoised(grid, memoised(coverage.for_screen, recency)),
+                st.dataframe(grid(coverage.for_screen(recency)),
                              hide_index=True)
                 download_buttons(ctx, recency, f"coverage_recency_{by.removesuffix('_code')}",
                                  key=f"recency_{by}_dl")

@@ -5,10 +5,10 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from dashboard import store_access
-from dashboard.i18n import format_number
-from dashboard.privacy import protect
+from dashboard import store
+from dashboard.store.privacy import protect
 from dashboard.ui import context, download_buttons, page_header
+from domain.i18n import format_number
 from loaders.contracts import DATASETS, IMPORT_ORDER
 from loaders.importer import MAX_UPLOAD_BYTES, rejected_rows
 from loaders.readers import SUPPORTED_SUFFIXES
@@ -35,11 +35,11 @@ upload = st.file_uploader(ctx.t("import.file"),
 
 if upload is not None:
     data = upload.getvalue()
-    key = (hashlib.sha256(data).hexdigest(), dataset, ctx.version)
+    key = (hashlib.sha256(data).hexdigest(), dataset, ctx.data.version)
     if st.session_state.get("import_checked", (None,))[0] != key:
         with st.spinner(ctx.t("import.checking")):
             st.session_state["import_checked"] = (
-                key, store_access.validate_upload(data, upload.name, dataset))
+                key, store.validate_upload(data, upload.name, dataset))
     report = st.session_state["import_checked"][1]
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(ctx.t("import.rows_read"), format_number(report.rows_read), border=True)
@@ -76,7 +76,7 @@ if upload is not None:
                    type="primary", disabled=not who.strip(), key="import_commit",
                    help=None if who.strip() else ctx.t("import.who_needed")):
         bar = st.progress(0.0, text=ctx.t("import.stage_read"))
-        saved = store_access.import_upload(
+        saved = store.import_upload(
             data, upload.name, dataset, who.strip(),
             lambda share, stage: bar.progress(share, text=ctx.t(f"import.stage_{stage}")))
         st.session_state["import_done"] = ctx.t(
@@ -89,7 +89,7 @@ if message := st.session_state.pop("import_done", None):
     st.success(message, icon=":material/check_circle:")
 
 st.subheader(ctx.t("import.history"))
-history = store_access.import_history(ctx.version)
+history = store.import_history(ctx.data)
 history["dataset"] = history["dataset"].map(
     lambda d: getattr(DATASETS[d], f"title_{ctx.lang}") if d in DATASETS else d)
 shown = history[["import_id", "imported_at", "imported_by", "dataset", "file_name",
@@ -104,7 +104,7 @@ if not history.empty:
         sure = st.checkbox(ctx.t("import.undo_confirm"), key="import_undo_sure")
         if st.button(ctx.t("import.undo"), disabled=not (sure and who.strip()),
                      key="import_undo", help=None if who.strip() else ctx.t("import.who_needed")):
-            result = store_access.undo_last_import(who.strip())
+            result = store.undo_last_import(who.strip())
             st.session_state["import_done"] = ctx.t(
                 "import.undone", import_id=result.import_id, removed=result.rows_removed,
                 restored=result.rows_restored) if result else ctx.t("import.nothing_to_undo")

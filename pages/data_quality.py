@@ -3,12 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import memo, store_access
-from dashboard.i18n import format_number
-from dashboard.privacy import NotAllowedError
-from dashboard.quality import CHECK_COLUMNS, CHECKS, SEVERITY, named_table, shown_rows
-from dashboard.tables import for_display
+from dashboard.queries import quality as q_quality
+from dashboard.queries.quality import CHECK_COLUMNS, CHECKS, SEVERITY
+from dashboard.store.privacy import NotAllowedError
 from dashboard.ui import agency_names, amphoe_names, context, download_buttons, page_header
+from dashboard.views.quality import named_table, shown_rows
+from dashboard.views.tables import for_display
+from domain.i18n import format_number
 
 SHOW_ROWS = 500  # rows of a check shown on screen; the download has them all
 COLUMNS = (*dict.fromkeys(c for columns in CHECK_COLUMNS.values() for c in columns),
@@ -17,7 +18,7 @@ COLUMNS = (*dict.fromkeys(c for columns in CHECK_COLUMNS.values() for c in colum
 
 ctx = context()
 page_header(ctx, "page.quality")
-report = store_access.query("quality_report", ctx.version, ctx.filters)
+report = ctx.data.read(q_quality.quality_report, ctx.filters, ctx.definitions)
 rules = ctx.definitions.quality
 amphoe = amphoe_names(ctx.lang)
 params = {"z": rules.outlier_robust_z, "factor": rules.jump_factor,
@@ -40,13 +41,13 @@ found = sum(len(f) for f in report.checks.values())
 st.markdown(ctx.t("quality.headline", n=format_number(found),
                   households=format_number(report.affected)))
 # a static table: each rule is a sentence, and a data grid cut them off at its right edge
-st.table(memo.memoised(for_display, summary), hide_index=True, border="horizontal")
+st.table(for_display(summary), hide_index=True, border="horizontal")
 download_buttons(ctx, summary, "quality_summary", key="quality_summary_dl")
 
 left, right = st.columns(2)
 with left:
     st.subheader(ctx.t("quality.scores"))
-    scores = memo.memoised(named_table, report.scores, "amphoe_code", amphoe, labels,
+    scores = named_table(report.scores, "amphoe_code", amphoe, labels,
                            ("amphoe_code", "score", "completeness", "affected", "households"))
     st.dataframe(scores, hide_index=True, key="quality_scores", column_config={
         **localized, ctx.t("quality.col_score"): st.column_config.ProgressColumn(
@@ -55,7 +56,7 @@ with left:
     st.caption(ctx.t("quality.scores_note", last=report.last_round or 0))
 with right:
     st.subheader(ctx.t("quality.completeness_agency"))
-    agency = memo.memoised(named_table, report.completeness_agency, "agency_code",
+    agency = named_table(report.completeness_agency, "agency_code",
                            agency_names(ctx.lang), labels, None, ctx.t("quality.no_buddy"))
     st.dataframe(agency, hide_index=True, key="quality_agency", column_config={
         **localized,
@@ -73,12 +74,11 @@ check = st.selectbox(ctx.t("quality.pick_check"), CHECKS, key="quality_check",
 rows = report.checks[check]
 st.caption(ctx.t(f"quality.rule_{check}", **params))
 # the rows are part of the cached report: name them by its key, not by content
-memo.known_as(rows, ("quality_report", ctx.version, repr(ctx.filters), check))
 if rows.empty:
     st.success(ctx.t("quality.none_found"), icon=":material/check:")
 else:
     try:
-        shown = memo.memoised(shown_rows, rows, ctx.viewer, amphoe, labels)
+        shown = shown_rows(rows, ctx.viewer, amphoe, labels)
     except NotAllowedError:
         st.info(ctx.t("quality.rows_hidden"))
     else:

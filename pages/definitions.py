@@ -2,15 +2,14 @@
 
 import streamlit as st
 
-from dashboard import glossary
-from dashboard.definitions import definitions_path
-from dashboard.memo import memoised
 from dashboard.ui import context, page_header
+from dashboard.views import glossary
+from domain.definitions import definitions_path
 
 ctx = context()
 page_header(ctx, "page.definitions")
 defs = ctx.definitions
-shown = memoised(glossary.build, defs, ctx.lang)  # the tables, made once per file and language
+shown = glossary.build(defs, ctx.lang)  # the tables, made once per file and language
 names = shown.names
 st.caption(ctx.t("definitions.file", path=definitions_path().name))
 

@@ -1,17 +1,17 @@
 """ครัวเรือน / Households: find one household and read its whole story on one screen.
 
 Rows and profiles arrive from the data layer already protected for the viewer's role
-(dashboard.households -> dashboard.privacy.protect): this page never masks or unmasks.
+(dashboard.queries.households -> dashboard.store.privacy.protect): this page never masks or unmasks.
 """
 
 import streamlit as st
 
-from dashboard import household_charts, households, store_access
-from dashboard.filters import Filters
-from dashboard.i18n import format_number
-from dashboard.memo import memoised
-from dashboard.privacy import NotAllowedError
+from dashboard.queries import households as q_households
+from dashboard.store.privacy import NotAllowedError
 from dashboard.ui import context, download_buttons, grid, level_names, page_header
+from dashboard.views import household_charts, households
+from domain.filters import Filters
+from domain.i18n import format_number
 
 KEY_OPEN = "household"  # also the URL parameter of a link to a profile: ?household=<id>
 KEY_TABLE = "households_table"
@@ -33,21 +33,21 @@ search_col, income_col, recency_col, sort_col = st.columns([3, 2, 2, 2])
 search = search_col.text_input(ctx.t("households.search"), key="households_search",
                                placeholder=ctx.t("households.search_placeholder"),
                                help=ctx.t("households.search_help"))
-income = income_col.selectbox(ctx.t("households.income_filter"), households.INCOME_FILTERS,
+income = income_col.selectbox(ctx.t("households.income_filter"), q_households.INCOME_FILTERS,
                               key="households_income", format_func=lambda v: ctx.t(
                                   f"households.income_{v or 'all'}", line=f"{line:,.0f}"))
-recency = recency_col.selectbox(ctx.t("households.recency_filter"), households.RECENCY_FILTERS,
+recency = recency_col.selectbox(ctx.t("households.recency_filter"), q_households.RECENCY_FILTERS,
                                 key="households_recency", format_func=lambda v: ctx.t(
                                     f"households.recency_{v or 'all'}", days=window))
-sort = sort_col.selectbox(ctx.t("households.sort"), households.SORTS, key="households_sort",
+sort = sort_col.selectbox(ctx.t("households.sort"), q_households.SORTS, key="households_sort",
                           format_func=lambda v: ctx.t(f"households.sort_{v}"))
 try:
-    result = store_access.query("household_table", ctx.version, ctx.filters, viewer=ctx.viewer,
+    result = ctx.data.read(q_households.household_table, ctx.filters, ctx.definitions, viewer=ctx.viewer,
                                 search=search, income=income, recency=recency, sort=sort)
 except NotAllowedError:  # the data layer's own check: it holds whatever the page does
     aggregates_only()
 
-table = memoised(households.table_for_display, result.rows, ctx.lang, names, line)
+table = households.table_for_display(result.rows, ctx.lang, names, line)
 ids = list(result.rows["household_id"])
 
 
@@ -57,7 +57,7 @@ def open_selected() -> None:
 
 
 heads = households.table_columns(ctx.lang)
-st.dataframe(memoised(grid, table), key=KEY_TABLE, on_select=open_selected,
+st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected,
              selection_mode="single-row", hide_index=True, height=460, column_config={
                  heads["income_vs_line"]: st.column_config.ProgressColumn(
                      format="percent", min_value=0, max_value=1,
@@ -76,9 +76,10 @@ st.subheader(ctx.t("households.profile"))
 st.text_input(ctx.t("households.open"), key=KEY_OPEN, bind="query-params",
               placeholder=ctx.t("households.open_placeholder", example=ids[0] if ids else "H1"),
               help=ctx.t("households.open_help"))
-household_id = households.valid_household_id(st.session_state.get(KEY_OPEN))
-profile = household_id and store_access.query(
-    "household_profile", ctx.version, Filters(), household_id=household_id, viewer=ctx.viewer)
+household_id = q_households.valid_household_id(st.session_state.get(KEY_OPEN))
+profile = household_id and ctx.data.read(
+    q_households.household_profile, Filters(), ctx.definitions, household_id=household_id,
+    viewer=ctx.viewer)
 if not profile:
     st.info(ctx.t("households.not_found" if household_id else "households.pick"),
             icon=":material/person_search:")
@@ -112,11 +113,11 @@ else:
 charts, needs = st.columns([4, 3])
 with charts:
     st.markdown(f"**{ctx.t('households.income_timeline')}**")
-    st.plotly_chart(memoised(household_charts.income_timeline_chart, profile.visits, line,
+    st.plotly_chart(household_charts.income_timeline_chart(profile.visits, line,
                              ctx.lang),
                     key="households_income_chart", config={"displaylogo": False})
     st.markdown(f"**{ctx.t('households.level_timeline')}**")
-    st.plotly_chart(memoised(household_charts.level_step_chart, profile.visits, names, ctx.lang),
+    st.plotly_chart(household_charts.level_step_chart(profile.visits, names, ctx.lang),
                     key="households_level_chart", config={"displaylogo": False})
 with needs:
     st.markdown(f"**{ctx.t('households.needs_vs_help')}**")

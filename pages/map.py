@@ -5,9 +5,7 @@ import dataclasses
 
 import streamlit as st
 
-from dashboard import geo, map_charts, store_access, tables
-from dashboard.filters import ALL, KEY_AMPHOE, KEY_TAMBON
-from dashboard.memo import memoised
+from dashboard.queries import geo as q_geo
 from dashboard.ui import (
     amphoe_names,
     context,
@@ -17,7 +15,10 @@ from dashboard.ui import (
     page_header,
     tambon_names,
 )
-from loaders.reference import amphoe_table, tambon_table
+from dashboard.views import geo, tables
+from dashboard.views import maps as map_charts
+from domain.filters import ALL, KEY_AMPHOE, KEY_TAMBON
+from domain.reference import amphoe_table, tambon_table
 
 PLOTLY_CONFIG = {"displaylogo": False, "doubleClickDelay": 200, "scrollZoom": False}
 ctx = context()
@@ -51,18 +52,18 @@ def clicked(key: str, filter_key: str) -> None:
 
 def place_map(values, places, by, names, key, filter_key, bounds=None, features=None) -> None:
     """Map (tiles or true boundaries) and table of one indicator; a click filters the app."""
-    colouring = memoised(geo.colour_places, values, places, indicator,
+    colouring = geo.colour_places(values, places, indicator,
                          ctx.definitions.income_line, by)
     chosen = f.amphoe if by == "amphoe_code" else f.tambon
-    fig = (memoised(map_charts.tile_map_figure, colouring, names, label, ctx.lang, chosen)
+    fig = (map_charts.tile_map_figure(colouring, names, label, ctx.lang, chosen)
            if features is None else
            map_charts.choropleth_figure(colouring, features, names, label, ctx.lang,
                                         geo.fit_view(bounds), chosen))
     left, right = st.columns([3, 2])
     left.plotly_chart(fig, key=key, selection_mode="points", config=PLOTLY_CONFIG,
                       on_select=lambda: clicked(key, filter_key))
-    table = memoised(map_charts.place_table, colouring, names, label, ctx.lang)
-    shown = memoised(map_charts.table_for_display, table)
+    table = map_charts.place_table(colouring, names, label, ctx.lang)
+    shown = map_charts.table_for_display(table)
     right.dataframe(shown, hide_index=True, height=min(560, 35 * (len(table) + 1) + 3),
                     column_config=counts_config(shown))
     with right:
@@ -77,8 +78,8 @@ label = map_charts.indicator_label(indicator, ctx.lang, levels, days)
 views = ["boundaries", "tiles"] if amphoe_file else ["tiles"]
 view = st.segmented_control(ctx.t("map.view"), views, default=views[0], required=True,
                             key="map_view", format_func=lambda v: ctx.t(f"map.view_{v}"))
-province = store_access.query("map_place_values", ctx.version,
-                              dataclasses.replace(f, amphoe=None, tambon=None))
+province = ctx.data.read(q_geo.map_place_values, dataclasses.replace(f, amphoe=None, tambon=None),
+                         ctx.definitions)
 if province.empty:
     st.info(ctx.t("map.no_households"), icon=":material/search_off:")
     st.stop()
@@ -89,24 +90,23 @@ st.caption(ctx.t("map.click_note", min=tables.MIN_GROUP))
 
 if f.amphoe and tambon_file:
     st.subheader(ctx.t("map.tambon_title", amphoe=amphoe_names(ctx.lang)[f.amphoe]))
-    place_map(store_access.query("map_place_values", ctx.version,
-                                 dataclasses.replace(f, tambon=None), by="tambon_code"),
+    place_map(ctx.data.read(q_geo.map_place_values, dataclasses.replace(f, tambon=None),
+                            ctx.definitions, by="tambon_code"),
               tambon_table()[tambon_table()["amphoe_code"] == f.amphoe], "tambon_code",
               tambon_names(ctx.lang), "map_tambon", KEY_TAMBON,
               tambon_file.bounds_of(f.amphoe), tambon_file.features_of(f.amphoe))
 
 st.subheader(ctx.t("map.geo_title"))
-here = store_access.query("map_place_values", ctx.version, f)
+here = ctx.data.read(q_geo.map_place_values, f, ctx.definitions)
 households = int(here["households"].sum())
 basemap = st.toggle(ctx.t("map.basemap"), key="map_basemap", help=ctx.t("map.basemap_help"))
 points_mode = ctx.viewer.sees_rows and households <= map_charts.POINTS_MAX_HOUSEHOLDS
 cell_m = map_charts.cell_size_m(households, geo.area_km2(f.amphoe))
-source = (store_access.query("map_points", ctx.version, f) if points_mode else
-          store_access.query("map_cells", ctx.version, f, cell_m=cell_m))
+source = (ctx.data.read(q_geo.map_points, f) if points_mode else
+          ctx.data.read(q_geo.map_cells, f, cell_m=cell_m))
 bounds = ((amphoe_file.bounds_of(f.amphoe) if f.amphoe else amphoe_file.bounds)
           if amphoe_file else geo.reference_bounds(f.amphoe))
-deck, marks = memoised(
-    map_charts.geo_view, geo.fit_view(bounds, 900, 620), here, amphoe_table(),
+deck, marks = map_charts.geo_view(geo.fit_view(bounds, 900, 620), here, amphoe_table(),
     amphoe_names(ctx.lang), levels, ctx.lang, **{"points" if points_mode else "cells": source},
     cell_m=cell_m, basemap=basemap,
     amphoe_boundaries=amphoe_file.geojson if amphoe_file else None,

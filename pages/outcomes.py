@@ -2,11 +2,8 @@
 
 import streamlit as st
 
-from dashboard import charts, store_access, tables
-from dashboard.i18n import format_number
-from dashboard.memo import memoised
-from dashboard.metrics import INCOME_CAP, PERIODS  # the cap the page's one read is made for
-from dashboard.targets import describe_gap
+from dashboard.queries import outcomes
+from dashboard.queries.outcomes import INCOME_CAP, PERIODS
 from dashboard.ui import (
     agency_names,
     amphoe_names,
@@ -16,6 +13,9 @@ from dashboard.ui import (
     level_names,
     page_header,
 )
+from dashboard.views import charts, tables
+from domain.i18n import format_number
+from domain.targets import describe_gap
 
 ctx = context()
 page_header(ctx, "page.outcomes")
@@ -23,24 +23,20 @@ names = level_names(ctx)
 target_two = ctx.definitions.targets[1]
 
 
-def query(name: str, **params: object) -> object:
-    return store_access.query(name, ctx.version, ctx.filters, **params)
-
-
 st.subheader(ctx.t("outcomes.trend"))
 period = st.segmented_control(ctx.t("outcomes.period"), PERIODS, default="quarter",
                               required=True, key="outcomes_period",
                               format_func=lambda p: ctx.t(f"outcomes.period_{p}"))
-trend = query("level_trend", period=period)
+trend = ctx.data.read(outcomes.level_trend, ctx.filters, ctx.definitions, period=period)
 if trend.empty:
     st.info(ctx.t("outcomes.no_data"), icon=":material/search_off:")
     st.stop()
-st.plotly_chart(memoised(charts.target_trend_chart, trend, ctx.definitions.targets,
+st.plotly_chart(charts.target_trend_chart(trend, ctx.definitions.targets,
                          ctx.definitions.plan, ctx.lang, period), key="outcomes_trend")
 st.caption(ctx.t(f"outcomes.period_{period}_note"))
 
 st.subheader(ctx.t("outcomes.transitions"))
-moves = query("transitions")
+moves = ctx.data.read(outcomes.transitions, ctx.filters)
 climbed = int(moves.loc[moves["level"] > moves["baseline_level"], "households"].sum())
 fell = int(moves.loc[moves["level"] < moves["baseline_level"], "households"].sum())
 same = int(moves["households"].sum()) - climbed - fell
@@ -49,8 +45,8 @@ m1.metric(ctx.t("outcomes.climbed"), format_number(climbed), border=True)
 m2.metric(ctx.t("outcomes.same"), format_number(same), border=True)
 m3.metric(ctx.t("outcomes.fell_back"), format_number(fell), border=True)
 left, right = st.columns([3, 2])
-left.plotly_chart(memoised(charts.transition_sankey, moves, names, ctx.lang), key="outcomes_sankey")
-transition_table = memoised(tables.transition_table, moves, names, ctx.lang)
+left.plotly_chart(charts.transition_sankey(moves, names, ctx.lang), key="outcomes_sankey")
+transition_table = tables.transition_table(moves, names, ctx.lang)
 right.dataframe(transition_table, hide_index=True, column_config={
     column: st.column_config.NumberColumn(format="localized")
     for column in transition_table.columns[1:]})
@@ -59,40 +55,39 @@ right.caption(ctx.t("outcomes.transitions_note"))
 left, right = st.columns(2)
 with left:
     st.subheader(ctx.t("outcomes.income"))
-    base_median, now_median = query("income_medians")
-    st.plotly_chart(memoised(charts.income_histogram_chart,
-                             query("income_histogram", cap=INCOME_CAP),
+    base_median, now_median = ctx.data.read(outcomes.income_medians, ctx.filters)
+    st.plotly_chart(charts.income_histogram_chart(ctx.data.read(outcomes.income_histogram, ctx.filters, cap=INCOME_CAP),
                              ctx.definitions.income_line, ctx.lang, INCOME_CAP),
                     key="outcomes_income")
     st.caption(ctx.t("outcomes.income_medians", baseline=format_number(base_median),
                      latest=format_number(now_median)))
 with right:
     st.subheader(ctx.t("outcomes.dimensions"))
-    dims = query("dimension_deprivation")
+    dims = ctx.data.read(outcomes.dimension_deprivation, ctx.filters, ctx.definitions)
     dim_names = {d.key: d.name_th if ctx.lang == "th" else d.name_en
                  for d in ctx.definitions.dimensions}
-    st.plotly_chart(memoised(charts.dimension_chart, dims, dim_names, ctx.lang),
+    st.plotly_chart(charts.dimension_chart(dims, dim_names, ctx.lang),
                     key="outcomes_dims")
     st.caption(ctx.t("outcomes.dimensions_note"))
 
 st.subheader(ctx.t("outcomes.gaps"))
-gaps = query("gap_counts")
+gaps = ctx.data.read(outcomes.gap_counts, ctx.filters)
 gap_labels = {code: describe_gap(code, ctx.definitions, ctx.lang) for code in gaps["gap"]}
-st.plotly_chart(memoised(charts.gap_chart, gaps, gap_labels, names, ctx.lang), key="outcomes_gaps")
+st.plotly_chart(charts.gap_chart(gaps, gap_labels, names, ctx.lang), key="outcomes_gaps")
 
 st.subheader(ctx.t("outcomes.compare", name=names[target_two.level]))
 by = st.segmented_control(ctx.t("outcomes.compare_by"), ["amphoe_code", "agency_code"],
                           default="amphoe_code", required=True, key="outcomes_compare_by",
                           format_func=lambda b: ctx.t(f"table.{b}"))
-compare = query("group_comparison", by=by, level=target_two.level)
+compare = ctx.data.read(outcomes.group_comparison, ctx.filters, ctx.definitions, by=by, level=target_two.level)
 group_names = amphoe_names(ctx.lang) if by == "amphoe_code" else agency_names(ctx.lang)
 left, right = st.columns([2, 3])
-left.plotly_chart(memoised(charts.comparison_chart, compare, by, group_names,
+left.plotly_chart(charts.comparison_chart(compare, by, group_names,
                            names[target_two.level], ctx.lang, tables.MIN_GROUP),
                   key="outcomes_compare")
-compare_table = memoised(tables.comparison_table, compare, by, group_names, names[target_two.level],
+compare_table = tables.comparison_table(compare, by, group_names, names[target_two.level],
                                         ctx.lang)
-right.dataframe(memoised(grid, memoised(tables.for_display, compare_table)), hide_index=True,
+right.dataframe(grid(tables.for_display(compare_table)), hide_index=True,
                 height=min(36 * (len(compare_table) + 1), 720))
 right.caption(ctx.t("outcomes.compare_note", min=tables.MIN_GROUP, small=tables.SMALL_GROUP))
 download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")

@@ -3,9 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, store_access
-from dashboard.i18n import format_number, format_percent
-from dashboard.memo import memoised
+from dashboard.queries import overview as q_overview
 from dashboard.ui import (
     amphoe_names,
     context,
@@ -15,11 +13,13 @@ from dashboard.ui import (
     page_header,
     tambon_names,
 )
+from dashboard.views import charts
+from domain.i18n import format_number, format_percent
 
 ctx = context()
 page_header(ctx, "page.overview")
-kpis = store_access.query("overview_kpis", ctx.version, ctx.filters)
-trend = store_access.query("target_trend", ctx.version, ctx.filters)
+kpis = ctx.data.read(q_overview.overview_kpis, ctx.filters, ctx.definitions)
+trend = ctx.data.read(q_overview.target_trend, ctx.filters, ctx.definitions)
 
 if kpis.households == 0:
     st.info(ctx.t("overview.no_households"), icon=":material/search_off:")
@@ -59,7 +59,7 @@ for column, target in zip(st.columns(3), ctx.definitions.targets, strict=True):
 left, right = st.columns([3, 2])
 with left:
     st.subheader(ctx.t("overview.trend"))
-    st.plotly_chart(memoised(charts.target_trend_chart, trend, ctx.definitions.targets,
+    st.plotly_chart(charts.target_trend_chart(trend, ctx.definitions.targets,
                                               ctx.definitions.plan, ctx.lang),
                     key="overview_trend", config={"displaylogo": False})
     st.caption(ctx.t("overview.trend_note"))
@@ -68,10 +68,10 @@ with right:
     by = "tambon_code" if ctx.filters.amphoe else "amphoe_code"
     st.subheader(ctx.t("overview.ranking_tambon" if ctx.filters.amphoe else "overview.ranking",
                        name=names[target_two.level]))
-    summary = store_access.query("place_summary", ctx.version, ctx.filters,
+    summary = ctx.data.read(q_overview.place_summary, ctx.filters, ctx.definitions,
                                  level=target_two.level, by=by)
     place_names = tambon_names(ctx.lang) if ctx.filters.amphoe else amphoe_names(ctx.lang)
-    st.plotly_chart(memoised(charts.place_ranking_chart, summary, place_names,
+    st.plotly_chart(charts.place_ranking_chart(summary, place_names,
                              names[target_two.level], ctx.lang, by=by),
                     key="overview_ranking", config={"displaylogo": False})
 

@@ -15,12 +15,13 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import briefing, store_access
-from dashboard.filters import ALL, KEY_AMPHOE
-from dashboard.memo import memoised
-from dashboard.registry import PAGES
+from dashboard import store
+from dashboard.briefing import slides as briefing
+from dashboard.queries import overview, status
 from dashboard.ui import context, filters_summary
-from dashboard.window import slide_scale, window_size
+from dashboard.ui.registry import PAGES
+from dashboard.ui.window import slide_scale, window_size
+from domain.filters import ALL, KEY_AMPHOE
 
 KEY_SLIDE, PARAM_SLIDE, FIGURE_HEIGHT = "present_slide", "slide", 800
 PARAM_PRESENT = "present"  # dashboard/app.py opens this page for ?present=1
@@ -30,30 +31,24 @@ st.html(STYLE)
 scale = slide_scale(window_size("present_window"))  # the charts' share of the CSS's scaling
 
 
-def runner(version: str) -> briefing.Runner:
-    def run(name: str, filters: object, **params: object) -> object:
-        return store_access.query(name, version, filters, **params)
-    return run
-
-
-def sources_of(version: str, definitions: object) -> tuple[str, ...]:
-    demo = bool((store_access.import_history(version)["imported_by"] == "demo").any())
+def sources_of(data: store.Snapshot, definitions: object) -> tuple[str, ...]:
+    demo = bool((store.import_history(data)["imported_by"] == "demo").any())
     return briefing.source_lines(definitions, ctx.lang, demo)
 
 
-run = runner(ctx.version)
 meta = briefing.Meta(ctx.lang, filters_summary(ctx), ctx.as_of, dt.date.today())
-sources = sources_of(ctx.version, ctx.definitions)
-keys = briefing.slide_keys(briefing.BriefingData(ctx.filters, run("overview_kpis", ctx.filters)))
+sources = sources_of(ctx.data, ctx.definitions)
+keys = briefing.slide_keys(briefing.BriefingData(
+    ctx.filters, ctx.data.read(overview.overview_kpis, ctx.filters, ctx.definitions)))
 if KEY_SLIDE not in st.session_state:  # a prepared link may open on any slide
     wanted = st.query_params.get(PARAM_SLIDE, "1")
     st.session_state[KEY_SLIDE] = int(wanted) - 1 if wanted.isdigit() else 0
 index = st.session_state[KEY_SLIDE] = min(max(st.session_state[KEY_SLIDE], 0), len(keys) - 1)
 st.query_params[PARAM_SLIDE] = str(index + 1)
 # the shown slide's figures only: a filter change asks for one slide's queries, not ten
-inputs = (keys[index], briefing.collect(run, ctx.filters, ctx.definitions, keys[index:index + 1]),
+inputs = (keys[index], briefing.collect(ctx.data, ctx.filters, ctx.definitions, keys[index:index + 1]),
           ctx.definitions, meta, sources)
-slide = memoised(briefing.build_slide, *inputs)
+slide = briefing.build_slide(*inputs)
 
 
 def go(to: int) -> None:
@@ -102,7 +97,7 @@ else:
             if not slide.kpis:
                 points(side)
         height = FIGURE_HEIGHT - (100 if where.points is not None and slide.kpis else 0)
-        main.plotly_chart(memoised(briefing.slide_figure, *inputs, round(height * scale),
+        main.plotly_chart(briefing.slide_figure(*inputs, round(height * scale),
                                    round(briefing.PROJECTOR_FONT * scale)),
                           key=f"present_{slide.key}",
                           theme=None,
@@ -152,16 +147,16 @@ def exported(build: Callable[..., bytes]) -> bytes:
     """A file of every slide, made when its button is clicked, for the data of that moment:
     another session may have imported since this page was drawn."""
     with drawing:
-        version = store_access.data_version()
-        if files.get("version") != version:
-            same = version == ctx.version
-            definitions = ctx.definitions if same else store_access.definitions()
-            now = meta if same else dataclasses.replace(meta,
-                                                        as_of=store_access.data_as_of(version))
-            data = briefing.collect(runner(version), ctx.filters, definitions)
-            slides = briefing.build_slides(data, definitions, now, sources_of(version,
+        current = store.snapshot()
+        if files.get("version") != current.version:
+            same = current == ctx.data
+            definitions = ctx.definitions if same else store.definitions()
+            now = meta if same else dataclasses.replace(
+                meta, as_of=current.read(status.data_as_of))
+            data = briefing.collect(current, ctx.filters, definitions)
+            slides = briefing.build_slides(data, definitions, now, sources_of(current,
                                                                                definitions))
-            files.update(version=version, meta=now, slides=slides,
+            files.update(version=current.version, meta=now, slides=slides,
                          images=briefing.chart_images(slides))
         return build(files["slides"], files["meta"], files["images"])
 

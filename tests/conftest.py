@@ -9,20 +9,12 @@ from pathlib import Path
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from dashboard import charts
 from loaders.contracts import IMPORT_ORDER
 from loaders.importer import import_file
 from loaders.store import STORE_DIR_ENV, STORE_URL_ENV, Store
 from tests.factories import tiny_frames, write_csvs
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def checked_figures(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every figure a test makes is also made with plotly's checks and compared (the app
-    skips them: ``charts.CHECKED``)."""
-    monkeypatch.setattr(charts, "CHECKED", True)
 
 
 def build_store(folder: Path, files: dict[str, Path]) -> Store:
@@ -79,19 +71,19 @@ def use_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """Point the app at a given store folder and start from empty Streamlit caches."""
     import streamlit as st
 
-    from dashboard import memo
+    from dashboard import store
 
     def point(folder: Path) -> None:
         monkeypatch.setenv(STORE_URL_ENV, f"duckdb://{folder / 'store.duckdb'}")
         monkeypatch.setenv(STORE_DIR_ENV, str(folder))
         st.cache_data.clear()
         st.cache_resource.clear()
-        memo.clear()
+        store.close()
 
     yield point
     st.cache_data.clear()
     st.cache_resource.clear()  # closes nothing, but drops our handle to the store
-    memo.clear()
+    store.close()
 
 
 DOWNLOADS: dict[str, bytes] = {}

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.registry import PAGES, PAGES_DIR
+from dashboard.ui.registry import PAGES, PAGES_DIR
 from tests.conftest import ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")
@@ -177,7 +177,7 @@ def test_outcomes_period_switch_and_filter(tmp_path: Path, tiny_template, use_st
 
 def test_definitions_page_follows_the_file(tmp_path: Path, tiny_template, use_store,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashboard.definitions import DEFAULT_PATH
+    from domain.definitions import DEFAULT_PATH
 
     store_dir = copy_of(tiny_template, tmp_path / "store")
     custom = tmp_path / "definitions.toml"
@@ -196,35 +196,9 @@ def test_definitions_page_follows_the_file(tmp_path: Path, tiny_template, use_st
     assert "45,000" in [m.value for m in at.metric]
 
 
-def test_the_definitions_page_makes_its_tables_once_per_file_and_language(
-        tmp_path: Path, tiny_template, use_store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashboard import glossary, memo
-
-    made: list[str] = []
-    rules = glossary.describe_rules
-
-    def counted(target, definitions, lang):
-        made.append(lang)
-        return rules(target, definitions, lang)
-
-    monkeypatch.setattr(glossary, "describe_rules", counted)
-    memo.clear()
-    use_store(copy_of(tiny_template, tmp_path / "store"))
-    at = run_app()
-    at.switch_page("../pages/definitions.py").run()
-    first = [m.value for m in at.markdown] + [t.value.to_csv() for t in at.table]
-    assert made == ["th"] * 3  # one sentence list per target
-    at.run()
-    assert made == ["th"] * 3  # the next rerun makes nothing
-    assert [m.value for m in at.markdown] + [t.value.to_csv() for t in at.table] == first
-    at.radio(key="lang").set_value("en").run()
-    assert made == ["th"] * 3 + ["en"] * 3
-    assert not at.exception
-
-
 def test_a_malformed_definitions_file_shows_the_key(tmp_path: Path, tiny_template, use_store,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashboard.definitions import DEFAULT_PATH
+    from domain.definitions import DEFAULT_PATH
 
     custom = tmp_path / "definitions.toml"
     custom.write_text(DEFAULT_PATH.read_text(encoding="utf-8").replace(
@@ -238,7 +212,7 @@ def test_a_malformed_definitions_file_shows_the_key(tmp_path: Path, tiny_templat
 
 def test_the_engine_memory_of_the_dashboard_is_bounded(
         tmp_path: Path, tiny_template: Path, use_store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashboard import store_access
+    from dashboard import store as store_access
 
     use_store(copy_of(tiny_template, tmp_path))
     monkeypatch.setenv(store_access.ENGINE_MEMORY_ENV, "300MB")

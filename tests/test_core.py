@@ -11,10 +11,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from dashboard import exports
-from dashboard.filters import Choices, Filters, from_query_params, to_query_params
-from dashboard.i18n import LOCALES_DIR, catalogue, t
-from dashboard.thai_dates import (
+from dashboard.views import exports
+from domain.filters import Choices, Filters, from_query_params, to_query_params
+from domain.i18n import LOCALES_DIR, catalogue, t
+from domain.reference import agency_table, amphoe_table, indicator_table, tambon_table
+from domain.thai_dates import (
     fiscal_quarter,
     fiscal_year_be,
     format_date,
@@ -23,7 +24,6 @@ from dashboard.thai_dates import (
     quarter_index,
     quarter_indices,
 )
-from loaders.reference import agency_table, amphoe_table, indicator_table, tambon_table
 
 ROOT = Path(__file__).resolve().parent.parent
 CHOICES = Choices(amphoe=("4001", "4005"), tambon_of={"4001": ("400101", "400102")},

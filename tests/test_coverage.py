@@ -14,9 +14,11 @@ import pytest
 from ibis import _
 from streamlit.testing.v1 import AppTest
 
-from dashboard import compiled, coverage, metrics
-from dashboard.definitions import load_definitions
-from dashboard.filters import Filters
+from dashboard.queries import coverage
+from dashboard.queries import overview as metrics
+from dashboard.views import coverage as coverage_views
+from domain.definitions import load_definitions
+from domain.filters import Filters
 from loaders.store import Store
 from tests.conftest import DOWNLOADS, build_store
 from tests.coverage_factories import (
@@ -59,10 +61,10 @@ def test_a_re_pairing_closes_the_old_row_and_moves_the_household(repairing: Stor
     r1 = pairing[pairing["household_id"] == "R1"].sort_values("start_date")
     assert list(r1["official_id"]) == ["A", "C"]  # the old row is kept, with its end date
     assert str(r1["end_date"].iloc[0])[:10] == "2020-06-30" and pd.isna(r1["end_date"].iloc[1])
-    now = metrics.caseload_check(repairing.con, Filters())
+    now = coverage.caseload_check(repairing.con, Filters())
     assert now.as_of == AS_OF
     assert now.distribution == {0: 2, 1: 2, 3: 1}
-    latest = metrics.caseload_check(repairing.con, Filters(quarter=LAST_QUARTER))
+    latest = coverage.caseload_check(repairing.con, Filters(quarter=LAST_QUARTER))
     assert latest.distribution == now.distribution and latest.officials.equals(now.officials)
     assert (now.officials_checked, now.officials_off) == (5, 5)
     rows = now.officials.set_index("official_id")
@@ -75,7 +77,7 @@ def test_a_re_pairing_closes_the_old_row_and_moves_the_household(repairing: Stor
 
 def test_caseload_on_the_old_buddys_last_day(repairing: Store) -> None:
     # 30 Jun 2020: A's pairings end that day, so they are still current; C starts on 1 Jul
-    then = metrics.caseload_check(repairing.con, Filters(quarter=TRANSFER_QUARTER))
+    then = coverage.caseload_check(repairing.con, Filters(quarter=TRANSFER_QUARTER))
     assert then.distribution == {0: 2, 1: 1, 2: 1, 3: 1}
     rows = then.officials.set_index("official_id")
     assert "A" not in rows.index  # exactly two: not an exception
@@ -84,7 +86,7 @@ def test_caseload_on_the_old_buddys_last_day(repairing: Store) -> None:
 
 
 def test_households_without_a_buddy(repairing: Store) -> None:
-    unpaired = metrics.caseload_check(repairing.con, Filters()).unpaired.set_index("household_id")
+    unpaired = coverage.caseload_check(repairing.con, Filters()).unpaired.set_index("household_id")
     assert list(unpaired.index) == ["R7", "R2"]  # longest without first
     assert unpaired.loc["R2", "previous_official_id"] == "A"
     assert unpaired.loc["R2", "previous_agency_code"] == "CDD"
@@ -95,19 +97,19 @@ def test_households_without_a_buddy(repairing: Store) -> None:
 
 def test_caseload_scope_follows_the_filters(repairing: Store) -> None:
     # 4005: B looks after R5 there (all 3 of B's households count), E belongs to 4005
-    place = metrics.caseload_check(repairing.con, Filters(amphoe="4005"))
+    place = coverage.caseload_check(repairing.con, Filters(amphoe="4005"))
     assert place.distribution == {0: 1, 3: 1}
     assert set(place.officials["official_id"]) == {"B", "E"}
     # a tambon: only the officials looking after a household there now
-    tambon = metrics.caseload_check(repairing.con, Filters(amphoe="4001", tambon="400101"))
+    tambon = coverage.caseload_check(repairing.con, Filters(amphoe="4001", tambon="400101"))
     assert set(tambon.officials["official_id"]) == {"B", "C", "D"}
     # an agency: households without a buddy have no agency
-    agency = metrics.caseload_check(repairing.con, Filters(agency="DOPA"))
+    agency = coverage.caseload_check(repairing.con, Filters(agency="DOPA"))
     assert agency.distribution == {1: 2} and agency.unpaired.empty
 
 
 def test_caseload_on_the_tiny_programme(tiny_store: Store) -> None:
-    check = metrics.caseload_check(tiny_store.con, Filters())
+    check = coverage.caseload_check(tiny_store.con, Filters())
     assert check.distribution == {1: 1, 2: 2}  # O3 has only H7; O2 lost H5 on 30 Jun
     assert list(check.officials["official_id"]) == ["O3"]
     unpaired = check.unpaired.set_index("household_id")
@@ -138,12 +140,10 @@ def test_caseload_counts_are_the_checks_numbers(repairing: Store, tiny_store: St
                      *(Filters(amphoe=a) for a in amphoes),
                      *(Filters(agency=a, quarter=quarters[-2] if len(quarters) > 1 else None)
                        for a in agencies)]
-            backend = compiled.PageBackend.for_connection(store.raw)
             for filters in cases:
-                expected = _numbers(metrics.caseload_check(store.con, filters))
-                assert _numbers(metrics.caseload_counts(store.con, filters)) == expected, filters
-                with compiled.reading(backend, filters):
-                    counted = metrics.caseload_counts(backend, filters)
+                expected = _numbers(coverage.caseload_check(store.con, filters))
+                assert _numbers(coverage.caseload_counts(store.con, filters)) == expected, filters
+                counted = coverage.caseload_counts(store.con, filters)
                 assert _numbers(counted) == expected, filters
                 assert list(counted.officials.columns) == list(counted.unpaired.columns) == []
     finally:
@@ -156,22 +156,22 @@ BAND_COLUMNS = ["households", "b1", "b2", "b3", "b4", "never"]
 
 
 def test_recency_bands_by_amphoe_and_agency(repairing: Store) -> None:
-    by_amphoe = metrics.recency_bands(repairing.con, Filters(), DEFS).set_index("amphoe_code")
+    by_amphoe = coverage.recency_bands(repairing.con, Filters(), DEFS).set_index("amphoe_code")
     assert by_amphoe.loc["4001", BAND_COLUMNS].tolist() == [5, 1, 1, 3, 0, 0]
     assert by_amphoe.loc["4005", BAND_COLUMNS].tolist() == [2, 0, 0, 0, 1, 1]
     assert list(by_amphoe.index) == ["4005", "4001"]  # least recently visited first
-    by_agency = metrics.recency_bands(repairing.con, Filters(), DEFS, by="agency_code")
+    by_agency = coverage.recency_bands(repairing.con, Filters(), DEFS, by="agency_code")
     by_agency = by_agency.set_index("agency_code")
     assert by_agency.loc["CDD", BAND_COLUMNS].tolist() == [3, 1, 1, 0, 0, 1]
     assert by_agency.loc["DOPA", BAND_COLUMNS].tolist() == [2, 0, 0, 2, 0, 0]
     assert by_agency.loc[coverage.NO_BUDDY, BAND_COLUMNS].tolist() == [2, 0, 0, 1, 1, 0]
     with pytest.raises(ValueError):
-        metrics.recency_bands(repairing.con, Filters(), DEFS, by="tambon_code")
+        coverage.recency_bands(repairing.con, Filters(), DEFS, by="tambon_code")
 
 
 def test_recency_as_of_an_earlier_quarter(repairing: Store) -> None:
     # 30 Jun 2020: R1, R2 visited 60 days before, R6 29, R3 R4 R7 in Oct 2019, R5 never
-    frame = metrics.recency_bands(repairing.con, Filters(quarter=TRANSFER_QUARTER), DEFS)
+    frame = coverage.recency_bands(repairing.con, Filters(quarter=TRANSFER_QUARTER), DEFS)
     frame = frame.set_index("amphoe_code")
     assert frame.loc["4001", BAND_COLUMNS].tolist() == [5, 1, 2, 0, 2, 0]
     assert frame.loc["4005", BAND_COLUMNS].tolist() == [2, 0, 0, 0, 1, 1]
@@ -184,23 +184,23 @@ def test_the_recency_chart_writes_each_bands_share_where_it_has_room() -> None:
     frame = pd.DataFrame({"amphoe_code": ["4005", "4001"], "households": [40, 50],
                           "b1": [16, 5], "b2": [22, 45], "b3": [2, 0], "b4": [0, 0],
                           "never": [0, 0]})
-    fig = coverage.recency_chart(frame, "amphoe_code", {"4005": "ชุมแพ", "4001": "เมือง"},
+    fig = coverage_views.recency_chart(frame, "amphoe_code", {"4005": "ชุมแพ", "4001": "เมือง"},
                                  90, "th")
     written = {trace.name: list(trace.text) for trace in fig.data}
-    labels = coverage.band_labels(90, "th")
+    labels = coverage_views.band_labels(90, "th")
     assert list(fig.data[0].y) == ["เมือง", "ชุมแพ"]  # the frame's last group at the bottom
     assert written[labels["b1"]] == ["10%", "40%"]
     assert written[labels["b2"]] == ["90%", "55%"]
     assert written[labels["b3"]] == ["", ""]  # 5% of ชุมแพ: too narrow to write in
     small = frame.assign(households=[4, 50], b2=[0, 45], b1=[2, 5], b3=[2, 0])
-    fig = coverage.recency_chart(small, "amphoe_code", {}, 90, "th")
+    fig = coverage_views.recency_chart(small, "amphoe_code", {}, 90, "th")
     assert all(trace.text is None for trace in fig.data)  # counts, not shares
 
 
 def test_recency_edges_follow_the_definitions() -> None:
     assert coverage.recency_edges(90) == (30, 90, 180)
     assert coverage.recency_edges(60) == (20, 60, 120)
-    assert coverage.band_labels(90, "en") == {
+    assert coverage_views.band_labels(90, "en") == {
         "b1": "≤ 30 days", "b2": "31–90 days", "b3": "91–180 days", "b4": "> 180 days",
         "never": "never visited"}
 
@@ -209,7 +209,7 @@ def test_recency_edges_follow_the_definitions() -> None:
 
 
 def test_overdue_officials_longest_first(repairing: Store) -> None:
-    frame = metrics.overdue_officials(repairing.con, Filters(), DEFS)
+    frame = coverage.overdue_officials(repairing.con, Filters(), DEFS)
     assert list(frame["official_id"]) == ["B", "D"]
     b, d = frame.iloc[0], frame.iloc[1]
     assert (b["days_overdue"], b["overdue_households"], b["overdue_household_ids"]) == (
@@ -218,12 +218,12 @@ def test_overdue_officials_longest_first(repairing: Store) -> None:
     assert (d["days_overdue"], d["overdue_household_ids"]) == (26, "R6")
     # C took R1 over on 1 Jul: 86 days ago, so not overdue although R1's last visit is older
     assert "C" not in set(frame["official_id"])
-    assert metrics.overdue_officials(repairing.con, Filters(agency="DOPA"), DEFS)[
+    assert coverage.overdue_officials(repairing.con, Filters(agency="DOPA"), DEFS)[
         "official_id"].tolist() == ["D"]
 
 
 def test_overdue_on_the_tiny_programme(tiny_store: Store) -> None:
-    frame = metrics.overdue_officials(tiny_store.con, Filters(), DEFS)
+    frame = coverage.overdue_officials(tiny_store.con, Filters(), DEFS)
     assert frame[["official_id", "days_overdue", "overdue_household_ids"]].values.tolist() == [
         ["O2", 53, "H4"]]  # H4 last visited 10 May 2020: 143 days, 53 beyond 90
 
@@ -252,7 +252,7 @@ def test_status_carries_the_pairing_start_and_the_visits_so_far(repairing: Store
 
 
 def test_agency_league(repairing: Store) -> None:
-    league = metrics.agency_league(repairing.con, Filters(), DEFS, level=2)
+    league = coverage.agency_league(repairing.con, Filters(), DEFS, level=2)
     assert len(league) == 15  # every agency, also those without households
     rows = league.set_index("agency_code")
     for code, expected in LEAGUE.items():
@@ -263,10 +263,10 @@ def test_agency_league(repairing: Store) -> None:
     assert rows.loc["DOPA", "visits_per_household_quarter"] == pytest.approx(4 / 8)
     assert rows.loc["DOPA", "climbed_share"] == pytest.approx(1.0)
     assert pd.isna(rows.loc["AGRI", "visits_per_household_quarter"])
-    only = metrics.agency_league(repairing.con, Filters(agency="DOPA"), DEFS)
+    only = coverage.agency_league(repairing.con, Filters(agency="DOPA"), DEFS)
     assert only["agency_code"].tolist() == ["DOPA"]
     with pytest.raises(ValueError, match="ladder"):
-        metrics.agency_league(repairing.con, Filters(), DEFS, level=4)
+        coverage.agency_league(repairing.con, Filters(), DEFS, level=4)
 
 
 @pytest.mark.parametrize("filters", [Filters(), Filters(agency="DOPA"), Filters(amphoe="4001")])
@@ -274,9 +274,9 @@ def test_the_league_with_its_overdue_officials_is_both_read_alone(repairing: Sto
                                                                    filters: Filters) -> None:
     """The Agencies page reads both at once; the league counts its overdue officials from
     the list instead of the engine."""
-    league, overdue = metrics.league_and_overdue(repairing.con, filters, DEFS, level=3)
-    pd.testing.assert_frame_equal(league, metrics.agency_league(repairing.con, filters, DEFS, 3))
-    pd.testing.assert_frame_equal(overdue, metrics.overdue_officials(repairing.con, filters, DEFS))
+    league, overdue = coverage.league_and_overdue(repairing.con, filters, DEFS, level=3)
+    pd.testing.assert_frame_equal(league, coverage.agency_league(repairing.con, filters, DEFS, 3))
+    pd.testing.assert_frame_equal(overdue, coverage.overdue_officials(repairing.con, filters, DEFS))
 
 
 def test_league_table_suppresses_groups_under_five() -> None:
@@ -285,16 +285,16 @@ def test_league_table_suppresses_groups_under_five() -> None:
         "assessed": [20, 4], "visits": [40, 8], "climbed": [5, 4], "at_level": [10, 4],
         "officials_overdue": [3, 0], "quarters": [2, 2], "visits_per_household_quarter": [1.0, 1.0],
         "climbed_share": [0.25, 1.0], "level_share": [0.5, 1.0], "as_of": [AS_OF, AS_OF]})
-    table = coverage.league_table(league, {"CDD": "C", "DOPA": "D"}, "L2", "en")
+    table = coverage_views.league_table(league, {"CDD": "C", "DOPA": "D"}, "L2", "en")
     shown = table.set_index("Buddy's agency")
     assert shown.loc["C", "Climbed ≥ 1 level (%)"] == 25.0
     assert pd.isna(shown.loc["D", "Climbed ≥ 1 level (%)"])
     assert pd.isna(shown.loc["D", "Visits/household/quarter"])
     assert shown.loc["D", "Households"] == 4  # the count stays
     assert shown.loc["D", "Note"] == "n < 5: not shown"
-    summary = coverage.league_summary(league.iloc[[1]])
+    summary = coverage_views.league_summary(league.iloc[[1]])
     assert summary.visits_per_household_quarter is None and summary.climbed_share is None
-    assert coverage.league_summary(league).visits_per_household_quarter == pytest.approx(
+    assert coverage_views.league_summary(league).visits_per_household_quarter == pytest.approx(
         48 / 48)
 
 
@@ -302,19 +302,19 @@ def test_league_table_suppresses_groups_under_five() -> None:
 
 
 def test_matrix_cells_and_margins(repairing: Store) -> None:
-    matrix = metrics.coverage_matrix(repairing.con, Filters(), DEFS)
+    matrix = coverage.coverage_matrix(repairing.con, Filters(), DEFS)
     cells = {(a, g): (h, o) for a, g, h, o in matrix.cells.itertuples(index=False)}
     assert cells == {("4001", "CDD"): (2, 1), ("4001", "DOPA"): (2, 2),
                      ("4001", coverage.NO_BUDDY): (1, 0), ("4005", "CDD"): (1, 1),
                      ("4005", coverage.NO_BUDDY): (1, 0)}
     assert (matrix.households, matrix.paired, matrix.officials) == (7, 5, 3)
     names = {"4001": "Mueang", "4005": "Chum Phae"}
-    table = coverage.matrix_table(matrix, "officials", names, ["CDD", "DOPA", "AGRI"], "en")
+    table = coverage_views.matrix_table(matrix, "officials", names, ["CDD", "DOPA", "AGRI"], "en")
     assert list(table.columns) == ["Amphoe", "CDD", "DOPA", "AGRI", "Total"]
     totals = table.set_index("Amphoe")
     assert totals.loc["Total", "CDD"] == 1  # B looks after households in both amphoe: once
     assert totals.loc["Total", "Total"] == 3 and totals.loc["Mueang", "Total"] == 3
-    households = coverage.matrix_table(matrix, "households", names, ["CDD", "DOPA"], "en")
+    households = coverage_views.matrix_table(matrix, "households", names, ["CDD", "DOPA"], "en")
     households = households.set_index("Amphoe")
     assert households["No buddy"].tolist() == [1, 1, 2]
     assert households.loc["Total"].tolist() == [3, 2, 2, 7]
@@ -329,19 +329,19 @@ def test_figures_agree_with_the_overview(repairing: Store, tiny_store: Store,
                                          filters: Filters) -> None:
     for store in (repairing, tiny_store):
         kpis = metrics.overview_kpis(store.con, filters, DEFS)
-        matrix = metrics.coverage_matrix(store.con, filters, DEFS)
+        matrix = coverage.coverage_matrix(store.con, filters, DEFS)
         assert (matrix.households, matrix.paired, matrix.officials) == (
             kpis.households, kpis.paired, kpis.officials)
         assert matrix.cells["households"].sum() == kpis.households
         for by in ("amphoe_code", "agency_code"):
-            bands = metrics.recency_bands(store.con, filters, DEFS, by=by)
+            bands = coverage.recency_bands(store.con, filters, DEFS, by=by)
             assert bands["recent"].sum() == kpis.visited_recently
             assert bands[["b1", "b2", "b3", "b4", "never"]].to_numpy().sum() == kpis.households
-        league = metrics.agency_league(store.con, filters, DEFS, level=2)
-        summary = coverage.league_summary(league)
+        league = coverage.agency_league(store.con, filters, DEFS, level=2)
+        summary = coverage_views.league_summary(league)
         assert (summary.officials, summary.households) == (kpis.officials, kpis.paired)
         assert league["at_level"].sum() <= kpis.at_least[2]
-        overdue = metrics.overdue_officials(store.con, filters, DEFS)
+        overdue = coverage.overdue_officials(store.con, filters, DEFS)
         assert len(overdue) == summary.officials_overdue
 
 
@@ -349,9 +349,9 @@ def test_demo_figures_agree_with_the_overview_and_the_readme(demo_store_dir: Pat
     store = Store.open(f"duckdb://{demo_store_dir / 'store.duckdb'}", store_dir=demo_store_dir)
     try:
         kpis = metrics.overview_kpis(store.con, Filters(), DEFS)
-        check = metrics.caseload_check(store.con, Filters())
-        bands = metrics.recency_bands(store.con, Filters(), DEFS)
-        league = metrics.agency_league(store.con, Filters(), DEFS)
+        check = coverage.caseload_check(store.con, Filters())
+        bands = coverage.recency_bands(store.con, Filters(), DEFS)
+        league = coverage.agency_league(store.con, Filters(), DEFS)
         status = store.table("status_quarter").execute()
     finally:
         store.close()
@@ -362,14 +362,14 @@ def test_demo_figures_agree_with_the_overview_and_the_readme(demo_store_dir: Pat
                                                                             "OF-0594"}
     assert len(check.unpaired) == 8 == kpis.households - kpis.paired
     assert int(bands["recent"].sum()) == kpis.visited_recently
-    assert coverage.league_summary(league).officials == kpis.officials
+    assert coverage_views.league_summary(league).officials == kpis.officials
     # the sentence names the three amphoe with the highest share not visited in 90 days
     latest = status[status["q_idx"] == status["q_idx"].max()]
     late = (latest["days_since_visit"].isna() | (latest["days_since_visit"] > 90))
     share = late.groupby(latest["amphoe_code"]).mean().sort_values(ascending=False)
     names = {"4024": "a", "4029": "b", "4020": "c"}
     assert list(share.index[:3]) == list(names)
-    sentence = coverage.coverage_sentence(bands, check, names, 90, "en")
+    sentence = coverage_views.coverage_sentence(bands, check, names, 90, "en")
     assert "a 21%" in sentence and "b 15%" in sentence and "c 14%" in sentence
     assert "Households without a buddy: 8." in sentence
 
@@ -380,10 +380,10 @@ def test_sentences_name_the_laggards() -> None:
         "assessed": [10, 10, 10, 10, 3], "officials_overdue": [0, 1, 2, 3, 0],
         "visits_per_household_quarter": [1.0, 0.9, 0.8, 0.7, 0.1],
         "climbed_share": [0.1, 0.2, 0.3, 0.4, 0.0]})
-    text = coverage.agencies_sentence(league, {}, "en")
+    text = coverage_views.agencies_sentence(league, {}, "en")
     assert "D 0.70 (officials overdue: 3), C 0.80" in text  # E is too small to rank
     assert "climbed: A 10%, B 20%, C 30%." in text
-    one = coverage.agencies_sentence(league.iloc[[0]], {}, "en")  # the shared agency filter
+    one = coverage_views.agencies_sentence(league.iloc[[0]], {}, "en")  # the shared agency filter
     assert one.startswith("A: 1.00 visits per household per quarter")
 
 

@@ -9,8 +9,8 @@ import ibis
 import pandas as pd
 import pytest
 
-from dashboard.definitions import DEFAULT_PATH, DefinitionsError, load_definitions
-from dashboard.targets import with_levels
+from domain.definitions import DEFAULT_PATH, DefinitionsError, load_definitions
+from domain.targets import with_levels
 from loaders.bootstrap import ensure_definitions_current
 from loaders.store import Store
 from tests.factories import visit
@@ -105,8 +105,8 @@ def test_missing_key_is_named(tmp_path: Path) -> None:
 
 def test_store_rebuilds_levels_when_the_definitions_change(tiny_store: Store,
                                                            tmp_path: Path) -> None:
-    from dashboard import metrics
-    from dashboard.filters import Filters
+    from dashboard.queries import overview as metrics
+    from domain.filters import Filters
 
     default = load_definitions()
     assert not ensure_definitions_current(tiny_store, default)
@@ -124,7 +124,7 @@ def test_store_rebuilds_levels_when_the_definitions_change(tiny_store: Store,
 def test_every_indicator_unit_has_words_in_both_languages() -> None:
     import re
 
-    from dashboard.i18n import catalogue
+    from domain.i18n import catalogue
 
     for indicator in load_definitions().indicators:
         key = "unit." + re.sub(r"\W+", "_", indicator.unit)

@@ -7,7 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from loaders import contracts, demo, reference
+from domain import reference
+from loaders import contracts, demo
 
 DEMO_README = demo.DEMO_DIR / "README.md"
 

@@ -15,11 +15,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import exports, household_charts, privacy
-from dashboard import households as hh
-from dashboard.definitions import load_definitions
-from dashboard.filters import Filters
-from dashboard.privacy import NotAllowedError, Viewer, mask_citizen_id, mask_name
+from dashboard.queries import households as hh
+from dashboard.store import privacy
+from dashboard.store.privacy import NotAllowedError, Viewer, mask_citizen_id, mask_name
+from dashboard.views import exports, household_charts
+from dashboard.views import households as households_views
+from domain.definitions import load_definitions
+from domain.filters import Filters
 from loaders.store import Store
 from tests.factories import synthetic_citizen_id
 from tests.test_app import copy_of, run_app
@@ -50,8 +52,8 @@ def test_mask_citizen_id_keeps_only_the_first_and_check_digit() -> None:
 
 
 def test_markdown_text_disarms_links_and_formatting() -> None:
-    assert hh.markdown_text("[x](http://e.vil) *b*") == r"\[x\]\(http://e\.vil\) \*b\*"
-    assert hh.markdown_text("สมชาย ท.") == r"สมชาย ท\."
+    assert households_views.markdown_text("[x](http://e.vil) *b*") == r"\[x\]\(http://e\.vil\) \*b\*"
+    assert households_views.markdown_text("สมชาย ท.") == r"สมชาย ท\."
 
 
 # --- search -------------------------------------------------------------------------------------
@@ -141,7 +143,7 @@ def test_profile_of_a_household_that_climbed_two_steps_with_an_unmet_need(
     assert profile.indicators["latest"].isin([False]).sum() == 0
     assert profile.record["head_name"] == "ทดสอบ H."
     assert profile.current_buddy["official_name"] == "ห…"  # O1 "นาย หนึ่ง", masked
-    display = hh.needs_for_display(profile.needs, "th")
+    display = households_views.needs_for_display(profile.needs, "th")
     assert display.iloc[0].tolist()[:2] == ["ที่ดินทำกิน", "⚠ ยังไม่ได้รับความช่วยเหลือ"]
 
 
@@ -224,7 +226,7 @@ def page_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-DISPLAY_COLUMNS = list(hh.table_for_display(
+DISPLAY_COLUMNS = list(households_views.table_for_display(
     pd.DataFrame(columns=list(hh.TABLE_COLUMNS)), "th", LEVELS, DEFS.income_line).columns)
 
 
@@ -279,7 +281,7 @@ def test_a_link_opens_a_masked_profile_for_an_analyst(tmp_path: Path, tiny_templ
                          household="H2")
     assert at.text_input(key="household").value == "H2"
     assert "(?household=H2)" in " ".join(c.value for c in at.caption)  # a link to share
-    assert hh.profile_query("KK-4001-0001", "en") == "household=KK-4001-0001&lang=en"
+    assert households_views.profile_query("KK-4001-0001", "en") == "household=KK-4001-0001&lang=en"
     text = " ".join(m.value for m in at.markdown)
     assert "H2 · ทดสอบ H\\." in text
     assert "ขาดก่อนถึงขั้น “ยั่งยืน”" in text and "ไม่มีการออม" in text
@@ -315,7 +317,7 @@ def test_a_malformed_or_unknown_link_is_ignored(tmp_path: Path, tiny_template: P
 
 def test_the_download_is_the_table_as_shown(tiny_store: Store) -> None:
     rows = hh.household_table(tiny_store.con, Filters(), DEFS, Viewer("analyst")).rows
-    shown = hh.table_for_display(rows, "en", LEVELS, DEFS.income_line)
+    shown = households_views.table_for_display(rows, "en", LEVELS, DEFS.income_line)
     text = exports.to_csv_bytes(shown).decode("utf-8-sig")
     assert text.splitlines()[0].startswith("Household ID,Head of household,Amphoe,Tambon,Moo,Level")
     h2 = shown.set_index("Household ID").loc["H2"]

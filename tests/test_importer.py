@@ -341,7 +341,7 @@ def test_the_rows_the_reason_cases_start_from_are_clean(tiny_store: Store) -> No
 
 
 def test_every_reason_is_exercised() -> None:
-    from dashboard.i18n import catalogue
+    from domain.i18n import catalogue
 
     reasons = {k.removeprefix("reason.") for k in catalogue("en") if k.startswith("reason.")}
     assert reasons == set(REASON_CASES)

@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import geo, map_charts
-from dashboard.filters import Filters
-from dashboard.geo import HIDDEN, NO_DATA, BoundaryError
-from loaders.reference import amphoe_table, tambon_table
+from dashboard.queries import geo
+from dashboard.views import geo as geo_views
+from dashboard.views import maps as map_charts
+from dashboard.views.geo import HIDDEN, NO_DATA, BoundaryError
+from domain.filters import Filters
+from domain.reference import amphoe_table, tambon_table
 from tests.test_app import copy_of, run_app
 
 SHARED_GEO = Path(__file__).resolve().parents[2] / "shared" / "geo"
@@ -32,7 +34,7 @@ def official(path: Path) -> Path:
 
 
 def tile_cells() -> dict[str, tuple[int, int]]:
-    layout = geo.tile_layout()
+    layout = geo_views.tile_layout()
     return {c: (int(q), int(r)) for c, q, r in zip(layout["amphoe_code"], layout["q"],
                                                    layout["r"], strict=True)}
 
@@ -40,28 +42,28 @@ def tile_cells() -> dict[str, tuple[int, int]]:
 # --- tile layout -----------------------------------------------------------------------------
 
 def test_tile_layout_is_complete_and_sane() -> None:
-    layout = geo.tile_layout()
+    layout = geo_views.tile_layout()
     reference = amphoe_table()
     assert list(layout["amphoe_code"]) == sorted(reference["amphoe_code"])
     assert dict(zip(layout["amphoe_code"], layout["name_th"], strict=True)) == dict(
         zip(reference["amphoe_code"], reference["name_th"], strict=True))
     assert len(set(tile_cells().values())) == 26, "one amphoe per hexagon"
     for _, row in layout.iterrows():
-        assert (row["x"], row["y"]) == pytest.approx(geo.tile_centre(row["q"], row["r"]),
+        assert (row["x"], row["y"]) == pytest.approx(geo_views.tile_centre(row["q"], row["r"]),
                                                      abs=1e-4)
     assert layout["x"].min() in (0, 0.5) and layout["y"].min() == 0
 
 
 def test_regenerating_the_layout_gives_the_committed_file() -> None:
-    built = geo.build_tile_layout()
-    committed = pd.read_csv(geo.TILES_FILE, dtype={"amphoe_code": str})
+    built = geo_views.build_tile_layout()
+    committed = pd.read_csv(geo_views.TILES_FILE, dtype={"amphoe_code": str})
     pd.testing.assert_frame_equal(built, committed, check_dtype=False)
 
 
 def test_neighbouring_amphoe_stay_near_each_other() -> None:
     cells = tile_cells()
-    pairs = geo.centroid_neighbours(amphoe_table())
-    steps = Counter(geo.hex_distance(cells[a], cells[b]) for a, b in pairs)
+    pairs = geo_views.centroid_neighbours(amphoe_table())
+    steps = Counter(geo_views.hex_distance(cells[a], cells[b]) for a, b in pairs)
     assert max(steps) <= 2, steps
     assert steps[1] >= 0.85 * len(pairs), steps  # 40 of 45 touch
     # one piece, no island
@@ -69,11 +71,11 @@ def test_neighbouring_amphoe_stay_near_each_other() -> None:
     while todo:
         cell = todo.pop()
         seen.add(cell)
-        todo += [c for c in cells.values() if c not in seen and geo.hex_distance(c, cell) == 1]
+        todo += [c for c in cells.values() if c not in seen and geo_views.hex_distance(c, cell) == 1]
     assert len(seen) == 26
     # north stays north and west stays west for amphoe far enough apart
     table = amphoe_table().set_index("amphoe_code")
-    layout = geo.tile_layout().set_index("amphoe_code")
+    layout = geo_views.tile_layout().set_index("amphoe_code")
     for a in table.index:
         for b in table.index:
             if table.at[a, "centroid_lat"] - table.at[b, "centroid_lat"] > 0.35:
@@ -100,9 +102,9 @@ def _touching(path: Path, tolerance: float = 0.003) -> set[tuple[str, str]]:
 def test_amphoe_that_share_a_border_are_neighbours_on_the_tile_map() -> None:
     touching = _touching(official(OFFICIAL_AMPHOE))
     assert len(touching) >= 45
-    assert len(geo.centroid_neighbours(amphoe_table()) - touching) <= 3
+    assert len(geo_views.centroid_neighbours(amphoe_table()) - touching) <= 3
     cells = tile_cells()
-    steps = Counter(geo.hex_distance(cells[a], cells[b]) for a, b in touching)
+    steps = Counter(geo_views.hex_distance(cells[a], cells[b]) for a, b in touching)
     assert max(steps) <= 3, steps
     assert steps[1] >= 0.7 * len(touching), steps  # 40 of 53
 
@@ -119,37 +121,37 @@ def test_amphoe_that_share_a_border_are_neighbours_on_the_tile_map() -> None:
 ])
 def test_share_classes_cover_the_values_with_round_edges(low: float, high: float,
                                                          edges: tuple) -> None:
-    got = geo.share_edges([low, high, None, float("nan")])
+    got = geo_views.share_edges([low, high, None, float("nan")])
     assert got == pytest.approx(edges)
     assert got[0] <= low and high <= got[-1] and got[0] >= 0 and got[-1] <= 1
 
 
 def test_class_edges_belong_to_the_class_above_and_the_top_edge_to_the_last() -> None:
-    scheme = geo.class_scheme("share_2", [0.0, 1.0], 38_000)
+    scheme = geo_views.class_scheme("share_2", [0.0, 1.0], 38_000)
     assert [scheme.class_of(v) for v in (0.0, 0.1999, 0.2, 0.3999, 0.4, 0.8, 0.9999, 1.0)] == [
         "c0", "c0", "c1", "c1", "c2", "c4", "c4", "c4"]
     assert scheme.class_of(-0.1) == "c0" and scheme.class_of(1.5) == "c4"  # clamped
-    assert [geo.class_label(k, scheme, "th") for k in scheme.keys] == [
+    assert [geo_views.class_label(k, scheme, "th") for k in scheme.keys] == [
         "0% – <20%", "20% – <40%", "40% – <60%", "60% – <80%", "80% – 100%"]
-    income = geo.class_scheme("income_mean", [], 38_000)
+    income = geo_views.class_scheme("income_mean", [], 38_000)
     assert income.edges[1:5] == (28_500, 38_000, 47_500, 57_000)
     assert income.class_of(37_999.99) == "c1" and income.class_of(38_000) == "c2"
-    assert geo.class_label("c4", income, "en") == "≥ 57,000"
-    assert geo.class_label("c0", income, "en") == "0 – <28,500"
-    households = geo.class_scheme("households", [16, 112], 38_000)
+    assert geo_views.class_label("c4", income, "en") == "≥ 57,000"
+    assert geo_views.class_label("c0", income, "en") == "0 – <28,500"
+    households = geo_views.class_scheme("households", [16, 112], 38_000)
     assert households.edges[:5] == (0, 25, 50, 75, 100)
-    assert geo.class_scheme("households", [12], 38_000).edges[:5] == (0, 5, 10, 15, 20)
+    assert geo_views.class_scheme("households", [12], 38_000).edges[:5] == (0, 5, 10, 15, 20)
     with pytest.raises(ValueError, match="unknown map indicator"):
-        geo.class_scheme("head_name", [], 38_000)
+        geo_views.class_scheme("head_name", [], 38_000)
 
 
 def test_small_groups_are_hidden_and_empty_ones_have_no_data() -> None:
-    scheme = geo.class_scheme("share_2", [0.0, 1.0], 38_000)
+    scheme = geo_views.class_scheme("share_2", [0.0, 1.0], 38_000)
     values = pd.Series([0.5, 0.5, 0.5, None, 0.5])
     n = pd.Series([5, 4, 0, 7, None])
-    assert list(geo.classify(values, n, scheme)) == ["c2", HIDDEN, NO_DATA, NO_DATA, NO_DATA]
-    assert geo.class_label(HIDDEN, scheme, "th") == "น้อยกว่า 5 ครัวเรือน (ไม่แสดง)"
-    assert geo.class_label(NO_DATA, scheme, "en") == "No data"
+    assert list(geo_views.classify(values, n, scheme)) == ["c2", HIDDEN, NO_DATA, NO_DATA, NO_DATA]
+    assert geo_views.class_label(HIDDEN, scheme, "th") == "น้อยกว่า 5 ครัวเรือน (ไม่แสดง)"
+    assert geo_views.class_label(NO_DATA, scheme, "en") == "No data"
 
 
 def place_values() -> pd.DataFrame:
@@ -163,11 +165,11 @@ def place_values() -> pd.DataFrame:
 
 def test_the_tile_map_hides_small_groups_and_shows_every_class() -> None:
     values = place_values()
-    scheme = geo.class_scheme("share_2", geo.shown_values(values, "share_2"), 38_000)
+    scheme = geo_views.class_scheme("share_2", geo_views.shown_values(values, "share_2"), 38_000)
     assert scheme.edges == pytest.approx((0.2, 0.3, 0.4, 0.5, 0.6, 0.7))  # 4002's 75% unseen
-    classes = geo.classify(values["share_2"], values["assessed"], scheme)
+    classes = geo_views.classify(values["share_2"], values["assessed"], scheme)
     assert list(classes) == ["c0", HIDDEN, "c4", "c0"]
-    colouring = geo.colour_places(values, geo.tile_layout(), "share_2", 38_000)
+    colouring = geo_views.colour_places(values, geo_views.tile_layout(), "share_2", 38_000)
     assert colouring.scheme == scheme
     assert colouring.lagging == ("4004", "4001", "4003")  # the hidden 4002 never counts
     klass = dict(zip(colouring.frame["amphoe_code"], colouring.frame["klass"], strict=True))
@@ -177,7 +179,7 @@ def test_the_tile_map_hides_small_groups_and_shows_every_class() -> None:
     spec = json.loads(fig.to_json())
     legend = [t["name"] for t in spec["data"] if t.get("marker", {}).get("size") == 16]
     assert legend == [t["name"] for t in spec["data"] if t.get("fill") == "toself"]
-    assert legend == [*(geo.class_label(k, scheme, "th") for k in scheme.keys),
+    assert legend == [*(geo_views.class_label(k, scheme, "th") for k in scheme.keys),
                       "น้อยกว่า 5 ครัวเรือน (ไม่แสดง)", "ไม่มีข้อมูล"]
     labels = spec["data"][-1]
     assert len(labels["customdata"]) == 26
@@ -267,11 +269,11 @@ def test_loader_reads_the_official_files_in_both_formats(tmp_path: Path, hdx: bo
     if hdx:
         amphoe_path = to_hdx(amphoe_path, tmp_path / "adm2.geojson", "amphoe")
         tambon_path = to_hdx(tambon_path, tmp_path / "adm3.geojson", "tambon")
-    amphoe = geo.load_boundaries(amphoe_path, "amphoe")
+    amphoe = geo_views.load_boundaries(amphoe_path, "amphoe")
     assert amphoe.source_format == ("hdx" if hdx else "kusiao")
     assert amphoe.codes == tuple(sorted(amphoe_table()["amphoe_code"])) and not amphoe.missing
     assert amphoe.bounds == pytest.approx((101.749636, 15.632625, 103.184459, 17.088059))
-    tambon = geo.load_boundaries(tambon_path, "tambon")
+    tambon = geo_views.load_boundaries(tambon_path, "tambon")
     assert len(tambon.codes) == 199 and not tambon.missing
     inside = tambon.features_of("4005")["features"]
     assert {f["id"] for f in inside} == set(
@@ -282,12 +284,12 @@ def test_loader_reads_the_official_files_in_both_formats(tmp_path: Path, hdx: bo
 
 @pytest.mark.parametrize("hdx", [False, True], ids=["ours", "hdx"])
 def test_loader_reads_both_formats(tmp_path: Path, hdx: bool) -> None:
-    amphoe = geo.load_boundaries(write(tmp_path / "a.geojson", synthetic_amphoe(hdx)), "amphoe")
+    amphoe = geo_views.load_boundaries(write(tmp_path / "a.geojson", synthetic_amphoe(hdx)), "amphoe")
     assert len(amphoe.codes) == 26 and amphoe.source_format == ("hdx" if hdx else "kusiao")
     feature = amphoe.geojson["features"][0]
     assert feature["id"] == "4001" and feature["properties"] == {"code": "4001",
                                                                  "amphoe_code": "4001"}
-    tambon = geo.load_boundaries(write(tmp_path / "t.geojson", synthetic_tambon(hdx)), "tambon")
+    tambon = geo_views.load_boundaries(write(tmp_path / "t.geojson", synthetic_tambon(hdx)), "tambon")
     assert len(tambon.codes) == 199
 
 
@@ -295,7 +297,7 @@ def test_loader_rejects_a_wrong_code_with_a_clear_message(tmp_path: Path) -> Non
     codes = [*amphoe_table()["amphoe_code"], "4099"]
     path = write(tmp_path / "wrong.geojson", synthetic_amphoe(codes=codes))
     with pytest.raises(BoundaryError) as caught:
-        geo.load_boundaries(path, "amphoe")
+        geo_views.load_boundaries(path, "amphoe")
     assert caught.value.key == "boundary_unknown_codes"
     assert caught.value.message("th") == (
         "ใช้ไฟล์ขอบเขต wrong.geojson ไม่ได้: มีรหัสที่ไม่อยู่ในจังหวัดขอนแก่น 1 รหัส: 4099"
@@ -324,7 +326,7 @@ def test_loader_rejects_a_wrong_code_with_a_clear_message(tmp_path: Path) -> Non
 ])
 def test_loader_refuses_unusable_files(tmp_path: Path, data: dict, level: str, key: str) -> None:
     with pytest.raises(BoundaryError) as caught:
-        geo.load_boundaries(write(tmp_path / "bad.geojson", data), level)
+        geo_views.load_boundaries(write(tmp_path / "bad.geojson", data), level)
     assert caught.value.key == key
     for lang in ("th", "en"):
         message = caught.value.message(lang)
@@ -337,28 +339,28 @@ def test_loader_reports_missing_areas_ignores_other_provinces_and_maps_old_codes
     data = synthetic_amphoe(hdx=True, codes=[*codes, "4026"])  # Wiang Kao's old code
     data["features"].append({"type": "Feature", "properties": {"ADM2_PCODE": "TH1001"},
                              "geometry": square(100.5, 13.7, 0.05)})  # Bangkok
-    found = geo.load_boundaries(write(tmp_path / "national.geojson", data), "amphoe")
+    found = geo_views.load_boundaries(write(tmp_path / "national.geojson", data), "amphoe")
     assert found.missing == ("4025",) and found.ignored == 1 and "4029" in found.codes
     (tmp_path / "broken.geojson").write_text("{not json", encoding="utf-8")
     with pytest.raises(BoundaryError, match="boundary_not_json"):
-        geo.load_boundaries(tmp_path / "broken.geojson", "amphoe")
+        geo_views.load_boundaries(tmp_path / "broken.geojson", "amphoe")
     with pytest.raises(BoundaryError, match="boundary_not_found"):
-        geo.load_boundaries(tmp_path / "absent.geojson", "amphoe")
+        geo_views.load_boundaries(tmp_path / "absent.geojson", "amphoe")
 
 
 def test_boundary_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert geo.configured_boundaries("amphoe", {}) is None
-    assert geo.configured_boundaries("tambon", {"KUSIAO_BOUNDARIES_TAMBON": " "}) is None
+    assert geo_views.configured_boundaries("amphoe", {}) is None
+    assert geo_views.configured_boundaries("tambon", {"KUSIAO_BOUNDARIES_TAMBON": " "}) is None
     env = {"KUSIAO_BOUNDARIES_AMPHOE": "geo/a.geojson",
            "KUSIAO_BOUNDARIES_TAMBON": str(tmp_path / "t.geojson")}
-    assert geo.configured_boundaries("amphoe", env) == geo.ROOT / "geo" / "a.geojson"
-    assert geo.configured_boundaries("tambon", env) == tmp_path / "t.geojson"
+    assert geo_views.configured_boundaries("amphoe", env) == geo_views.ROOT / "geo" / "a.geojson"
+    assert geo_views.configured_boundaries("tambon", env) == tmp_path / "t.geojson"
 
 
 def test_fit_view_shows_the_bounds() -> None:
-    lon, lat, zoom = geo.fit_view((101.75, 15.63, 103.18, 17.09), 720, 600)
+    lon, lat, zoom = geo_views.fit_view((101.75, 15.63, 103.18, 17.09), 720, 600)
     assert (lon, lat) == pytest.approx((102.465, 16.36)) and 7.5 < zoom < 8.5
-    assert geo.fit_view((102.0, 16.5, 102.1, 16.6))[2] > zoom + 3
+    assert geo_views.fit_view((102.0, 16.5, 102.1, 16.6))[2] > zoom + 3
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -407,20 +409,19 @@ def test_points_are_coarsened_in_the_engine(located) -> None:
 
 
 def test_place_values_on_the_tiny_programme(tiny_store) -> None:
-    from dashboard import metrics
-    from dashboard.definitions import load_definitions
+    from domain.definitions import load_definitions
 
-    values = metrics.map_place_values(tiny_store.con, Filters(), load_definitions())
+    values = geo.map_place_values(tiny_store.con, Filters(), load_definitions())
     rows = values.set_index("amphoe_code")
     assert rows.loc["4001", "households"] == 6 and rows.loc["4005", "households"] == 2
     assert rows.loc["4001", "share_2"] == pytest.approx(3 / 6)  # H1, H2, H5 of 6 assessed
     assert rows.loc["4005", "assessed"] == 1 and rows.loc["4005", "income_n"] == 1
     assert rows.loc["4001", "income_mean"] == pytest.approx((40_000 * 3 + 20_000 * 3) / 6)
-    shown = geo.shown_values(values, "households")
+    shown = geo_views.shown_values(values, "households")
     assert list(shown.fillna(-1)) == [6, -1]  # 4005's 2 households never shape the classes
-    scheme = geo.class_scheme("households", shown, 38_000)
+    scheme = geo_views.class_scheme("households", shown, 38_000)
     assert scheme.edges[:5] == (0, 2, 4, 6, 8)
-    assert dict(zip(values["amphoe_code"], geo.classify(values["households"],
+    assert dict(zip(values["amphoe_code"], geo_views.classify(values["households"],
                                                         values["households"], scheme),
                     strict=True)) == {"4001": "c3", "4005": HIDDEN}
 

@@ -3,15 +3,14 @@ tests/factories.py (as of 30 Sep 2020, quarter 4/2563)."""
 
 from __future__ import annotations
 
-import inspect
-
 import pandas as pd
 import pytest
 
-from dashboard import compiled, memo, metrics
-from dashboard.definitions import load_definitions
-from dashboard.filters import Filters
-from dashboard.tables import comparison_table, transition_table
+from dashboard.queries import outcomes
+from dashboard.queries import overview as metrics
+from dashboard.views.tables import comparison_table, transition_table
+from domain.definitions import load_definitions
+from domain.filters import Filters
 from loaders.store import Store
 
 DEFS = load_definitions()
@@ -33,7 +32,7 @@ def test_an_earlier_quarter_uses_the_status_then(tiny_store: Store) -> None:
 
 
 def test_transitions(tiny_store: Store) -> None:
-    frame = metrics.transitions(tiny_store.con, Filters())
+    frame = outcomes.transitions(tiny_store.con, Filters())
     pairs = {(b, n): h for b, n, h in frame.itertuples(index=False)}
     assert pairs == {(0, 0): 1, (0, 1): 1, (0, 2): 2, (1, 0): 1, (1, 1): 1, (1, 3): 1}
     names = {0: "c", 1: "s", 2: "f", 3: "y"}
@@ -43,7 +42,7 @@ def test_transitions(tiny_store: Store) -> None:
 
 
 def test_group_comparison_and_small_groups(tiny_store: Store) -> None:
-    frame = metrics.group_comparison(tiny_store.con, Filters(), DEFS, by="amphoe_code")
+    frame = outcomes.group_comparison(tiny_store.con, Filters(), DEFS, by="amphoe_code")
     row = frame.set_index("amphoe_code").loc["4001"]
     assert (row["assessed"], row["now"], row["baseline"], row["fell_back"], row["climbed"]) == (
         6, 3, 0, 1, 3)
@@ -55,19 +54,19 @@ def test_group_comparison_and_small_groups(tiny_store: Store) -> None:
     assert pd.isna(small["L2+ now (%)"]) and pd.isna(small["Fell back"])
     assert small["Note"] == "n < 5: not shown"
     assert table.set_index("Amphoe").loc["A", "Note"] == "small group (n < 20): read with care"
-    by_agency = metrics.group_comparison(tiny_store.con, Filters(), DEFS, by="agency_code")
+    by_agency = outcomes.group_comparison(tiny_store.con, Filters(), DEFS, by="agency_code")
     assert by_agency.set_index("agency_code")["assessed"].to_dict() == {"CDD": 3, "DOPA": 2}
 
 
 def test_gap_counts(tiny_store: Store) -> None:
-    frame = metrics.gap_counts(tiny_store.con, Filters())
+    frame = outcomes.gap_counts(tiny_store.con, Filters())
     got = {(lv, gap): n for lv, gap, n in frame.itertuples(index=False)}
     assert got == {(0, "jpt_08"): 2, (1, "income"): 2, (1, "jpt_20"): 2, (2, "savings"): 2,
                    (2, "informal_debt"): 2, (2, "income_sources"): 2}
 
 
 def test_dimension_deprivation(tiny_store: Store) -> None:
-    frame = metrics.dimension_deprivation(tiny_store.con, Filters(), DEFS).set_index("dimension")
+    frame = outcomes.dimension_deprivation(tiny_store.con, Filters(), DEFS).set_index("dimension")
     assert frame["baseline_households"].to_dict() == {
         "health": 0, "living": 4, "education": 0, "income": 3, "accessibility": 0}
     assert frame["latest_households"].to_dict() == {
@@ -76,86 +75,49 @@ def test_dimension_deprivation(tiny_store: Store) -> None:
 
 
 def test_level_trend_by_round_and_month(tiny_store: Store) -> None:
-    rounds = metrics.level_trend(tiny_store.con, Filters(), DEFS, "round").set_index("period")
+    rounds = outcomes.level_trend(tiny_store.con, Filters(), DEFS, "round").set_index("period")
     assert rounds["assessed"].to_dict() == {0: 7, 1: 1, 2: 1, 3: 1, 4: 4}
     assert rounds.loc[0, "share_1"] == pytest.approx(3 / 7)
     assert rounds.loc[4, ["share_1", "share_2", "share_3"]].tolist() == [1.0, 0.75, 0.25]
-    months = metrics.level_trend(tiny_store.con, Filters(), DEFS, "month").set_index("period")
+    months = outcomes.level_trend(tiny_store.con, Filters(), DEFS, "month").set_index("period")
     assert months["assessed"].to_dict() == {201910: 7, 202002: 1, 202005: 1, 202008: 1,
                                             202009: 4}
-    quarters = metrics.level_trend(tiny_store.con, Filters(), DEFS, "quarter")
+    quarters = outcomes.level_trend(tiny_store.con, Filters(), DEFS, "quarter")
     assert quarters["period"].tolist() == [25631, 25632, 25633, 25634]
     with pytest.raises(ValueError):
-        metrics.level_trend(tiny_store.con, Filters(), DEFS, "decade")
+        outcomes.level_trend(tiny_store.con, Filters(), DEFS, "decade")
 
 
 def test_income_histogram_and_medians(tiny_store: Store) -> None:
-    hist = metrics.income_histogram(tiny_store.con, Filters(), bin_width=10_000, cap=50_000)
+    hist = outcomes.income_histogram(tiny_store.con, Filters(), bin_width=10_000, cap=50_000)
     assert hist.set_index("bin_start")["baseline"].to_dict() == {
         0: 0, 10_000: 0, 20_000: 7, 30_000: 0, 40_000: 0, 50_000: 0}
     assert hist.set_index("bin_start")["latest"].to_dict() == {
         0: 0, 10_000: 0, 20_000: 4, 30_000: 0, 40_000: 3, 50_000: 0}
-    assert metrics.income_medians(tiny_store.con, Filters()) == (20_000.0, 20_000.0)
-
-
-OUTCOMES_PAGE = [("level_trend", {"period": "quarter"}), ("transitions", {}),
-                 ("income_medians", {}), ("income_histogram", {"cap": 120_000}),
-                 ("dimension_deprivation", {}), ("gap_counts", {}),
-                 ("group_comparison", {"by": "amphoe_code", "level": 2})]
-"""The Outcomes page's queries on a filter change, as pages/outcomes.py asks them."""
-
-
-def _ask(name: str, con: object, filters: Filters, params: dict[str, object]) -> object:
-    function = getattr(metrics, name)
-    if "definitions" in inspect.signature(function).parameters:
-        params = {**params, "definitions": DEFS}
-    with compiled.reading(con, filters):
-        return function(con, filters, **params)
-
-
-@pytest.mark.parametrize("filters", [Filters(quarter=25634), Filters(amphoe="4001", quarter=25633),
-                                     Filters(levels=(0, 2), quarter=25634)])
-def test_the_outcomes_page_runs_one_engine_query(tiny_store: Store, filters: Filters,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Its queries share one read (the first runs it, the others find it kept by the page
-    backend), and each answers as it does alone on a plain backend."""
-    backend = compiled.PageBackend.for_connection(tiny_store.raw)
-    runs: list[str] = []
-    run = compiled.Prepared.run
-    monkeypatch.setattr(compiled.Prepared, "run",
-                        lambda self, marked, f: runs.append(marked) or run(self, marked, f))
-    for name, params in OUTCOMES_PAGE:
-        kept = _ask(name, backend, filters, params)
-        alone = _ask(name, tiny_store.con, filters, params)
-        assert memo.fingerprint(kept) == memo.fingerprint(alone), name
-    assert len(runs) == 1  # the quarter is given: not even the latest one is looked up
-    by_agency = _ask("group_comparison", backend, filters, {"by": "agency_code"})
-    assert len(runs) == 2  # read alone, when asked
-    assert memo.fingerprint(by_agency) == memo.fingerprint(
-        _ask("group_comparison", tiny_store.con, filters, {"by": "agency_code"}))
+    assert outcomes.income_medians(tiny_store.con, Filters()) == (20_000.0, 20_000.0)
 
 
 def test_outcomes_of_a_place_without_households(tiny_store: Store) -> None:
     f = Filters(amphoe="4010")
-    moves = metrics.transitions(tiny_store.con, f)
+    moves = outcomes.transitions(tiny_store.con, f)
     assert moves.empty and moves.dtypes.tolist() == ["int64"] * 3
-    hist = metrics.income_histogram(tiny_store.con, f)
+    hist = outcomes.income_histogram(tiny_store.con, f)
     assert len(hist) == 25 and hist[["baseline", "latest"]].eq(0).all().all()
-    assert metrics.income_medians(tiny_store.con, f) == (None, None)
-    dims = metrics.dimension_deprivation(tiny_store.con, f, DEFS)
+    assert outcomes.income_medians(tiny_store.con, f) == (None, None)
+    dims = outcomes.dimension_deprivation(tiny_store.con, f, DEFS)
     assert dims["latest_households"].eq(0).all() and dims["latest_share"].isna().all()
-    assert metrics.gap_counts(tiny_store.con, f).empty
-    assert metrics.group_comparison(tiny_store.con, f, DEFS).empty
+    assert outcomes.gap_counts(tiny_store.con, f).empty
+    assert outcomes.group_comparison(tiny_store.con, f, DEFS).empty
 
 
 def test_filters_narrow_every_metric(tiny_store: Store) -> None:
     f = Filters(amphoe="4005")
     assert metrics.overview_kpis(tiny_store.con, f, DEFS).households == 2
-    assert metrics.transitions(tiny_store.con, f)["households"].sum() == 1
-    assert metrics.level_trend(tiny_store.con, f, DEFS, "round")["assessed"].sum() == 2
+    assert outcomes.transitions(tiny_store.con, f)["households"].sum() == 1
+    assert outcomes.level_trend(tiny_store.con, f, DEFS, "round")["assessed"].sum() == 2
     levels = Filters(levels=(0,))
     assert metrics.overview_kpis(tiny_store.con, levels, DEFS).households == 2  # H4, H6
-    assert set(metrics.gap_counts(tiny_store.con, levels)["level"]) == {0}
+    assert set(outcomes.gap_counts(tiny_store.con, levels)["level"]) == {0}
 
 
 def test_a_store_built_by_an_earlier_layout_is_rebuilt_when_opened(tiny_store: Store) -> None:

@@ -31,12 +31,15 @@ from pypdf import PdfReader
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from dashboard import briefing, metrics, store_access, window
-from dashboard.definitions import load_definitions
-from dashboard.filters import Filters
-from dashboard.i18n import t
-from dashboard.privacy import Viewer
-from dashboard.ui import PageContext, filters_summary
+from dashboard import store as store_access
+from dashboard.briefing import slides as briefing
+from dashboard.queries import status
+from dashboard.store import Direct, Snapshot
+from dashboard.store.privacy import Viewer
+from dashboard.ui import PageContext, filters_summary, window
+from domain.definitions import load_definitions
+from domain.filters import Filters
+from domain.i18n import t
 from loaders.store import Store
 from tests.test_app import copy_of, run_app
 
@@ -283,11 +286,11 @@ def tiny_con(tmp_path_factory: pytest.TempPathFactory, tiny_template: Path) -> I
 @functools.cache
 def _slides(con: object, filters: Filters, lang: str) -> tuple[tuple, briefing.Meta]:
     definitions = load_definitions()
-    ctx = PageContext(lang=lang, filters=filters, choices=metrics.choices(con), version="test",
-                      definitions=definitions, as_of=metrics.data_as_of(con),
+    ctx = PageContext(lang=lang, filters=filters, choices=status.choices(con), data=Snapshot("test"),
+                      definitions=definitions, as_of=status.data_as_of(con),
                       viewer=Viewer("analyst", presenter=True))
     meta = briefing.Meta(lang, filters_summary(ctx), ctx.as_of, dt.date(2026, 11, 29))
-    data = briefing.collect(briefing.direct_runner(con, definitions), filters, definitions)
+    data = briefing.collect(Direct(con), filters, definitions)
     return tuple(briefing.build_slides(data, definitions, meta, briefing.source_lines(
         definitions, lang, demo=False))), meta
 
@@ -398,13 +401,14 @@ def test_a_projected_slide_asks_only_for_its_own_figures_and_equals_the_exported
     slides, meta = make_slides(tiny_con, filters)
     definitions = load_definitions()
     sources = briefing.source_lines(definitions, "th", demo=False)
-    direct = briefing.direct_runner(tiny_con, definitions)
     asked: list[str] = []
 
-    def run(name: str, where: Filters, **params: object) -> object:
-        asked.append(name)
-        return direct(name, where, **params)
+    class Noting(Direct):
+        def read(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+            asked.append(query.__name__)
+            return super().read(query, *args, **kwargs)
 
+    run = Noting(tiny_con)
     everything = briefing.collect(run, filters, definitions)
     assert len(asked) == (9 if amphoe else 7)
     keys = briefing.slide_keys(everything)

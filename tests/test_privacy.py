@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard.privacy import (
+from dashboard.store.privacy import (
     PII_MASKERS,
     NotAllowedError,
     Viewer,

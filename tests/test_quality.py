@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.definitions import load_definitions
-from dashboard.filters import Filters
-from dashboard.quality import CHECK_COLUMNS, CHECKS, ORDER, quality_report
+from dashboard.queries.quality import CHECK_COLUMNS, CHECKS, ORDER, quality_report
+from domain.definitions import load_definitions
+from domain.filters import Filters
 from loaders.store import Store
 
 DEFS = load_definitions()

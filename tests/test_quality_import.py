@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.definitions import load_definitions
-from dashboard.filters import Filters
-from dashboard.quality import CHECKS, quality_report
+from dashboard.queries.quality import CHECKS, quality_report
+from domain.definitions import load_definitions
+from domain.filters import Filters
 from loaders.store import Store
 from tests.conftest import build_store
 from tests.factories import household, synthetic_citizen_id, tiny_frames, visit, write_csvs

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.definitions import load_definitions
-from dashboard.filters import Filters
-from dashboard.quality import CHECK_COLUMNS, CHECKS, StaleQualityTables, quality_report
+from dashboard.queries.quality import CHECK_COLUMNS, CHECKS, StaleQualityTables, quality_report
+from domain.definitions import load_definitions
+from domain.filters import Filters
 from loaders.bootstrap import ensure_definitions_current
 from loaders.store import Store
 from tests.conftest import build_store

@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from dashboard.geo import AMPHOE_BOUNDARIES_ENV, TAMBON_BOUNDARIES_ENV
-from dashboard.privacy import ROLE_ENV
+from dashboard.store.privacy import ROLE_ENV
+from dashboard.views.geo import AMPHOE_BOUNDARIES_ENV, TAMBON_BOUNDARIES_ENV
 from loaders.store import STORE_DIR_ENV, STORE_URL_ENV
 from tests.conftest import ROOT
 

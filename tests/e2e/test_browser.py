@@ -17,14 +17,14 @@ import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from dashboard import window
-from dashboard.filters import KEY_AGENCY, KEY_AMPHOE, KEY_LANG, PARAM_AGENCY, PARAM_AMPHOE
-from dashboard.i18n import t
-from dashboard.privacy import mask_name
-from dashboard.registry import PAGES, PageSpec
+from dashboard.store.privacy import mask_name
+from dashboard.ui import window
+from dashboard.ui.registry import PAGES, PageSpec
+from domain.filters import KEY_AGENCY, KEY_AMPHOE, KEY_LANG, PARAM_AGENCY, PARAM_AMPHOE
+from domain.i18n import t
+from domain.reference import amphoe_table
 from loaders.contracts import HOUSEHOLDS
 from loaders.readers import map_headers, read_bytes
-from loaders.reference import amphoe_table
 from tests.conftest import ROOT
 from tests.e2e.conftest import Tab, unavailable
 from tests.factories import synthetic_citizen_id

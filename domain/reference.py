@@ -103,3 +103,25 @@ def build_reference(domain_dir: Path | None = None) -> dict[str, int]:
     for fn in (amphoe_table, tambon_table, agency_table, indicator_table):
         fn.cache_clear()
     return {name: len(frame) for name, frame in out.items()}
+
+
+def name_column(lang: str) -> str:
+    return "name_th" if lang == "th" else "name_en"
+
+
+@lru_cache(maxsize=None)
+def _names(kind: str, lang: str) -> tuple[tuple[str, str], ...]:
+    table = {"amphoe": amphoe_table, "tambon": tambon_table, "agency": agency_table}[kind]()
+    return tuple(zip(table[f"{kind}_code"], table[name_column(lang)], strict=True))
+
+
+def amphoe_names(lang: str) -> dict[str, str]:
+    return dict(_names("amphoe", lang))
+
+
+def tambon_names(lang: str) -> dict[str, str]:
+    return dict(_names("tambon", lang))
+
+
+def agency_names(lang: str) -> dict[str, str]:
+    return dict(_names("agency", lang))

@@ -31,15 +31,10 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
-from dashboard.compiled import kept_expression
-from dashboard.definitions import Definitions
-from dashboard.filters import Filters, apply_place_agency
-from dashboard.metrics import status
-from dashboard.privacy import Viewer, protect
+from dashboard.queries.status import status
+from domain.definitions import Definitions
+from domain.filters import Filters, apply_place_agency
 from loaders.derived_quality import rules_key
-
-__all__ = ["CHECKS", "CHECK_COLUMNS", "SEVERITY", "QualityReport", "named_table",
-           "quality_report", "shown_rows"]
 
 CHECKS = ("duplicate_citizen_id", "duplicate_household", "tambon_not_in_amphoe",
           "income_outlier", "income_jump", "missed_rounds", "visit_not_by_buddy")
@@ -101,7 +96,6 @@ def _quarter_row(con: BaseBackend, filters: Filters) -> tuple[int | None, object
     return int(row["q_idx"].iloc[0]), row["as_of"].iloc[0], last
 
 
-@kept_expression
 def _quarter_row_expr(con: BaseBackend, filters: Filters) -> ibis.Table:
     cal = con.table("quarter_calendar").select("q_idx", "as_of").left_join(
         con.table("quality_round"), "q_idx").drop("q_idx_right")
@@ -115,7 +109,6 @@ _DETAILS = tuple(dict.fromkeys(c for columns in CHECK_COLUMNS.values() for c in 
 """The finding columns some check shows (household and amphoe first)."""
 
 
-@kept_expression
 def _finding_rows(con: BaseBackend, filters: Filters, q_idx: int | None,
                   as_of: object) -> ibis.Table:
     """The findings about the households in the filter, as of the quarter, in the order the
@@ -187,7 +180,6 @@ def _affected(rows: pd.DataFrame, bounds: np.ndarray) -> tuple[dict[str, int], i
             dict(zip(codes, per_place, strict=True)))
 
 
-@kept_expression
 def _completeness_groups(con: BaseBackend, filters: Filters, q_idx: int | None) -> ibis.Table:
     """Households and visits recorded in the filter as of the quarter, by amphoe and agency."""
     table = con.table("quality_completeness")
@@ -286,19 +278,3 @@ def quality_report(con: BaseBackend, filters: Filters,
                          notes={"typical_income": typical})
 
 
-def named_table(frame: pd.DataFrame, column: str, names: Mapping[str, str],
-                labels: Mapping[str, str], columns: tuple[str, ...] | None = None,
-                missing: str | None = None) -> pd.DataFrame:
-    """``frame`` for the screen: the codes in ``column`` as names (``missing`` where there is
-    no code), only ``columns`` (all when None) and the columns under ``labels``."""
-    out = frame if columns is None else frame[list(columns)]
-    named = out[column].map(names)
-    out = out.assign(**{column: named if missing is None else named.fillna(missing)})
-    return out.rename(columns=labels)
-
-
-def shown_rows(rows: pd.DataFrame, viewer: Viewer, amphoe: Mapping[str, str],
-               labels: Mapping[str, str]) -> pd.DataFrame:
-    """A check's rows as this viewer may see them (:func:`protect`), amphoe codes as names and
-    columns under ``labels``. Raises :class:`NotAllowedError` for a viewer without rows."""
-    return named_table(protect(rows, viewer), "amphoe_code", amphoe, labels)

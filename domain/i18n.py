@@ -1,6 +1,6 @@
 """Translations: every user-facing string goes through :func:`t`.
 
-Catalogues are TOML files in ``dashboard/locales/<lang>/`` (Thai is the default language,
+Catalogues are TOML files in ``domain/locales/<lang>/`` (Thai is the default language,
 English the switch), one file per part of the product (``core.toml``, ``coverage.toml``, ...),
 merged; a key defined in two files is an error. Keys are dotted (``kpi.households``); values
 are ``str.format`` templates. A missing key in the chosen language falls back to Thai, then to

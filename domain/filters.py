@@ -13,8 +13,6 @@ from dataclasses import dataclass
 
 import ibis
 
-from dashboard.compiled import value
-
 LEVELS = (0, 1, 2, 3)
 PARAM_LANG = "lang"
 PARAM_AMPHOE = "amphoe"
@@ -107,9 +105,9 @@ def to_query_params(filters: Filters, choices: Choices) -> dict[str, str]:
 def apply_place_agency(table: ibis.Table, filters: Filters) -> ibis.Table:
     """Filter a table with ``amphoe_code``/``tambon_code``/``agency_code`` columns."""
     if filters.amphoe:
-        table = table.filter(table.amphoe_code == value(filters, "amphoe"))
+        table = table.filter(table.amphoe_code == filters.amphoe)
     if filters.tambon:
-        table = table.filter(table.tambon_code == value(filters, "tambon"))
+        table = table.filter(table.tambon_code == filters.tambon)
     if filters.agency:
-        table = table.filter(table.agency_code == value(filters, "agency"))
+        table = table.filter(table.agency_code == filters.agency)
     return table

@@ -26,6 +26,10 @@ from loaders.contracts import DATASETS, Column
 ROLE_ENV = "KUSIAO_ROLE"
 ROLES = ("viewer", "analyst", "officer")
 DEFAULT_ROLE = "analyst"
+MIN_GROUP = 5
+"""Groups of fewer households never show a share or a count below the total (suppressed)."""
+SMALL_GROUP = 20
+"""Groups of fewer households are flagged: one household moves their share by 5 points."""
 COORDINATE_DECIMALS = 2  # 0.01 degree, about 1.1 km: a village, not a house
 
 THAI_TITLES = ("นางสาว", "นาง", "นาย", "น.ส.", "ด.ช.", "ด.ญ.", "เด็กชาย", "เด็กหญิง")

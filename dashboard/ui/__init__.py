@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
-from dashboard import exports
-from dashboard.definitions import Definitions
-from dashboard.filters import Choices, Filters
-from dashboard.i18n import format_number, t
-from dashboard.memo import memoised
-from dashboard.privacy import Viewer
-from dashboard.thai_dates import format_date, format_quarter
-from loaders.reference import agency_table, amphoe_table, tambon_table
+from dashboard.store import Snapshot
+from dashboard.store.privacy import Viewer
+from dashboard.views import exports
+from dashboard.views.tables import grid
+from domain.definitions import Definitions
+from domain.filters import Choices, Filters
+from domain.i18n import format_number, t
+from domain.reference import agency_names, amphoe_names, tambon_names
+from domain.thai_dates import format_date, format_quarter
 
 CONTEXT_KEY = "_page_context"
 
@@ -30,7 +29,7 @@ class PageContext:
     lang: str
     filters: Filters
     choices: Choices
-    version: str
+    data: Snapshot
     definitions: Definitions
     as_of: dt.date | None
     viewer: Viewer
@@ -49,28 +48,6 @@ def context() -> PageContext:
         st.error(t("app.no_context"))
         st.stop()
     return ctx
-
-
-def name_column(lang: str) -> str:
-    return "name_th" if lang == "th" else "name_en"
-
-
-@functools.cache
-def _names(kind: str, lang: str) -> tuple[tuple[str, str], ...]:
-    table = {"amphoe": amphoe_table, "tambon": tambon_table, "agency": agency_table}[kind]()
-    return tuple(zip(table[f"{kind}_code"], table[name_column(lang)], strict=True))
-
-
-def amphoe_names(lang: str) -> dict[str, str]:
-    return dict(_names("amphoe", lang))
-
-
-def tambon_names(lang: str) -> dict[str, str]:
-    return dict(_names("tambon", lang))
-
-
-def agency_names(lang: str) -> dict[str, str]:
-    return dict(_names("agency", lang))
 
 
 def level_names(ctx: PageContext) -> dict[int, str]:
@@ -118,24 +95,13 @@ def row_list(ctx: PageContext, table: pd.DataFrame, stem: str, key: str,
     """A list of rows on screen (the first :data:`SHOWN_ROWS`, saying so when there are
     more) and all of it as CSV and XLSX."""
     shown = min(len(table), SHOWN_ROWS)
-    st.dataframe(memoised(grid, table, SHOWN_ROWS), hide_index=True,
+    st.dataframe(grid(table, SHOWN_ROWS), hide_index=True,
                  height=min(36 * (shown + 1), max_height),
                  **{"column_config": counts_config(table), **dataframe_options})
     if len(table) > shown:
         st.caption(ctx.t("download.shown_of", shown=format_number(shown),
                          total=format_number(len(table))))
     download_buttons(ctx, table, stem, key=key)
-
-
-def grid(frame: pd.DataFrame, rows: int | None = None) -> pa.Table | pd.DataFrame:
-    """The first ``rows`` of a frame as an Arrow table, for ``st.dataframe`` (memoise it:
-    Streamlit converts a pandas frame anew on every rerun, 1-4 ms for a list). A frame whose
-    columns Arrow cannot type as they are is handed over as it is."""
-    shown = frame if rows is None else frame.head(rows)
-    try:
-        return pa.Table.from_pandas(shown, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return shown
 
 
 def table_expander(ctx: PageContext, key: str) -> Any:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import inspect
 import io
 import logging
 import math
@@ -41,20 +40,23 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from ibis.backends import BaseBackend
 
-from dashboard import charts, coverage, geo, map_charts
-from dashboard.definitions import Definitions
-from dashboard.filters import Filters
-from dashboard.i18n import format_number, format_percent, t
-from dashboard.memo import memoised
-from dashboard.metrics import OverviewKpis
-from dashboard.tables import MIN_GROUP, SMALL_GROUP
-from dashboard.thai_dates import BE_OFFSET, format_date
-from loaders.reference import amphoe_table, tambon_table
+from dashboard.queries import coverage as q_coverage
+from dashboard.queries import geo as q_geo
+from dashboard.queries import outcomes, overview
+from dashboard.queries.overview import OverviewKpis
+from dashboard.store import Reader
+from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
+from dashboard.views import charts, coverage, geo
+from dashboard.views import maps as map_charts
+from domain.definitions import Definitions
+from domain.filters import Filters
+from domain.i18n import format_number, format_percent, t
+from domain.reference import amphoe_table, tambon_table
+from domain.thai_dates import BE_OFFSET, format_date
 
 LOG = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "dashboard" / "static"
 FONTS_CONF = ROOT / "fonts.conf"
 FONT = "Sarabun"
@@ -70,24 +72,6 @@ RECENCY_ROWS = 12  # amphoe on the coverage slide, least recently visited first:
 THAI = re.compile(r"[\u0E00-\u0E7F]")
 NUMBER = re.compile(r"^[\d,.\-–%+ ]+$")
 
-Runner = Callable[..., Any]
-"""``run(name, filters, **params)``: a page query by name (see ``store_access.QUERIES``)."""
-
-
-def direct_runner(con: BaseBackend, definitions: Definitions) -> Runner:
-    """A runner that calls ``dashboard.metrics.<name>`` on ``con`` without any cache (tests
-    and scripts; pages use ``store_access.query``)."""
-    from dashboard import metrics
-
-    def run(name: str, filters: Filters, **params: Any) -> Any:
-        function = getattr(metrics, name)
-        if "definitions" in inspect.signature(function).parameters:
-            params["definitions"] = definitions
-        return function(con, filters, **params)
-
-    return run
-
-
 # --- the figures behind the slides (aggregates only) -------------------------------------------
 
 
@@ -101,7 +85,7 @@ class BriefingData:
     places: pd.DataFrame | None = None  # map_place_values of the whole province (place
     # filters lifted)
     bands: pd.DataFrame | None = None  # recency_bands by amphoe
-    caseload: coverage.CaseloadCheck | None = None  # counts only: its frames keep their rows,
+    caseload: q_coverage.CaseloadCheck | None = None  # counts only: its frames keep their rows,
     # no columns
     league: pd.DataFrame | None = None  # agency_league at target 2
     moves: pd.DataFrame | None = None  # transitions
@@ -128,13 +112,14 @@ def slide_keys(data: BriefingData) -> list[str]:
             "coverage", "agencies", "transitions", "sources"]
 
 
-def collect(run: Runner, filters: Filters, definitions: Definitions,
+def collect(data_source: Reader, filters: Filters, definitions: Definitions,
             keys: Sequence[str] | None = None) -> BriefingData:
     """The figures of the slides ``keys`` (every slide when ``None``), for ``filters``,
     through the pages' own queries; the map and the province comparison lift the place
     filters (the map shows every amphoe, the chosen one outlined). Projecting one slide asks
     only for its own figures; an export asks for all of them."""
-    kpis = run("overview_kpis", filters)
+    read = data_source.read
+    kpis = read(overview.overview_kpis, filters, definitions)
     data = BriefingData(filters=filters, kpis=kpis)
     needs = {need for key in (slide_keys(data) if keys is None else keys)
              for need in NEEDS[key]}
@@ -142,22 +127,22 @@ def collect(run: Runner, filters: Filters, definitions: Definitions,
     province = dataclasses.replace(filters, amphoe=None, tambon=None)
     found: dict[str, Any] = {}
     if "trend" in needs:
-        found["trend"] = run("target_trend", filters)
+        found["trend"] = read(overview.target_trend, filters, definitions)
     if "places" in needs:
-        found["places"] = run("map_place_values", province)
+        found["places"] = read(q_geo.map_place_values, province, definitions)
     if "bands" in needs:
-        found["bands"] = run("recency_bands", filters, by="amphoe_code")
+        found["bands"] = read(q_coverage.recency_bands, filters, definitions, by="amphoe_code")
     if "caseload" in needs:
-        found["caseload"] = run("caseload_counts", filters)
+        found["caseload"] = read(q_coverage.caseload_counts, filters)
     if "league" in needs:
-        found["league"] = run("agency_league", filters, level=level)
+        found["league"] = read(q_coverage.agency_league, filters, definitions, level=level)
     if "moves" in needs:
-        found["moves"] = run("transitions", filters)
+        found["moves"] = read(outcomes.transitions, filters)
     if "tambon" in needs and filters.amphoe:
-        found["tambon"] = run("place_summary", dataclasses.replace(filters, tambon=None),
-                              level=level, by="tambon_code")
+        found["tambon"] = read(overview.place_summary, dataclasses.replace(filters, tambon=None),
+                               definitions, level=level, by="tambon_code")
     if "province" in needs and filters.amphoe:
-        found["province"] = run("overview_kpis", province)
+        found["province"] = read(overview.overview_kpis, province, definitions)
     return dataclasses.replace(data, **found)
 
 
@@ -402,7 +387,7 @@ def slide_figure(key: str, data: BriefingData, definitions: Definitions, meta: M
                  font_size: int = PROJECTOR_FONT) -> go.Figure:
     """Slide ``key``'s figure as the projector shows it, ``height`` pixels high in type of
     ``font_size`` (the slide is built once for the same inputs)."""
-    figure = memoised(build_slide, key, data, definitions, meta, sources).figure
+    figure = build_slide(key, data, definitions, meta, sources).figure
     assert figure is not None, f"the {key} slide has no figure"
     return projector(figure, height, font_size)
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 
-from dashboard.definitions import Target
-from dashboard.i18n import t
-from dashboard.memo import FrozenFigure
-from dashboard.thai_dates import BE_OFFSET, MONTHS_EN, MONTHS_TH
+from domain.definitions import Target
+from domain.i18n import t
+from domain.thai_dates import BE_OFFSET, MONTHS_EN, MONTHS_TH
 
 FONT_FAMILY = "Sarabun, Noto Sans Thai, Tahoma, sans-serif"
 # Okabe-Ito colours: distinguishable with colour-blindness and on a projector
@@ -39,20 +36,12 @@ BASE_XAXIS = {"showgrid": False, "linecolor": "#999"}
 BASE_YAXIS = {"gridcolor": "#e5e5e5", "zeroline": False}
 
 
-CHECKED = False
-"""Whether :func:`figure` also makes each figure with plotly's checks and compares the two.
-The tests turn it on (``tests/conftest.py``), so every figure a test makes is checked; the
-app leaves it off: the checks cost two thirds of making a figure, and the figures are made
-from this module's own dicts."""
-
-
 def figure(traces: Sequence[Mapping[str, Any]], height: int = 380,
            xaxis: Mapping[str, Any] | None = None, yaxis: Mapping[str, Any] | None = None,
            **layout: Any) -> go.Figure:
     """A figure in the house style, made in one step from plain trace and layout dicts
     (``{"type": "bar", ...}``), where adding traces and updating axes one call at a time
-    costs a millisecond or more a call; without plotly's checks of every property, unless
-    :data:`CHECKED`."""
+    costs a millisecond or more a call."""
     return from_spec({"data": list(traces),
                       "layout": {**BASE_LAYOUT, "height": height,
                                  "xaxis": {**BASE_XAXIS, **(xaxis or {})},
@@ -60,19 +49,9 @@ def figure(traces: Sequence[Mapping[str, Any]], height: int = 380,
 
 
 def from_spec(spec: Mapping[str, Any]) -> go.Figure:
-    """A figure from a plain ``{"data": [...], "layout": {...}}``, without plotly's checks:
-    a :class:`FrozenFigure` that makes plotly's objects only if something asks for more than
-    its dict. When :data:`CHECKED`, the figure is also made with the checks (which raise on a
-    property or value plotly does not know), and the dicts of the two must be equal."""
-    made = FrozenFigure.of_spec(spec)
-    if CHECKED:
-        checked = go.Figure(spec)
-        if json.loads(pio.to_json(made.to_dict(), validate=False)) != json.loads(
-                pio.to_json(checked, validate=False)):
-            raise AssertionError("a figure made without plotly's checks differs from the "
-                                 "checked one")
-        made._frozen = None  # written again when asked, as it would be without the check
-    return made
+    """A figure from a plain ``{"data": [...], "layout": {...}}`` (plotly checks every
+    property and value)."""
+    return go.Figure(spec)
 
 
 def sort_positions(values: np.ndarray, na_first: bool = False) -> np.ndarray:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 
-from dashboard.definitions import Definitions
-from dashboard.i18n import t
-from dashboard.targets import describe_rules
-from dashboard.ui import grid, name_column
-from loaders.reference import indicator_table
+from dashboard.views.tables import grid
+from domain.definitions import Definitions
+from domain.i18n import t
+from domain.reference import indicator_table, name_column
+from domain.targets import describe_rules
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,14 @@ the map queries (run in the engine; only small frames come back).
 - **Tile layout** (``data/reference/amphoe_tiles.csv``): the 26 amphoe as equal hexagons on a
   grid that echoes the province's shape, so every district is equally visible on a projector.
   :func:`build_tile_layout` derives it from the amphoe centroids; the committed file is its
-  output (``python -m dashboard.geo`` rewrites it).
+  output (``python -m dashboard.queries.geo`` rewrites it).
 - **Colour classes**: explicit edges per indicator, plus "no data" and "fewer than
-  :data:`~dashboard.tables.MIN_GROUP` households (hidden)".
+  :data:`~dashboard.views.tables.MIN_GROUP` households (hidden)".
 - **Boundaries**: a GeoJSON file the user points to with ``KUSIAO_BOUNDARIES_AMPHOE`` /
   ``KUSIAO_BOUNDARIES_TAMBON``, in our format (``amphoe_code``/``tambon_code``) or the OCHA/HDX
   COD-AB format (``ADM2_PCODE`` like ``TH4001``, ``ADM3_PCODE`` like ``TH400101``), checked
   against the reference tables.
-- **Queries** (reachable as ``dashboard.metrics.<name>``): values per amphoe or tambon, and
+- **Queries** (reachable as ``dashboard.queries.overview.<name>``): values per amphoe or tambon, and
   household locations aggregated to cells. Exact household coordinates never leave the engine.
 """
 
@@ -26,18 +26,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pandas as pd
-from ibis import _
-from ibis.backends import BaseBackend
 
-from dashboard.compiled import kept_expression
-from dashboard.definitions import Definitions
-from dashboard.filters import Filters
-from dashboard.i18n import t
-from dashboard.privacy import COORDINATE_DECIMALS
-from dashboard.tables import MIN_GROUP
-from loaders.reference import (
+from dashboard.queries.geo import KM_PER_DEG_LAT, SQRT3
+from dashboard.store.privacy import MIN_GROUP
+from domain.i18n import t
+from domain.reference import (
     LEGACY_AMPHOE_CODES,
     PROVINCE_CODE,
     REFERENCE_DIR,
@@ -46,22 +40,15 @@ from loaders.reference import (
     tambon_table,
 )
 
-__all__ = ["map_cells", "map_place_values", "map_points"]
-"""The query functions ``dashboard.metrics`` re-exports for :mod:`dashboard.store_access`."""
-
 AMPHOE_BOUNDARIES_ENV = "KUSIAO_BOUNDARIES_AMPHOE"
+
+
 TAMBON_BOUNDARIES_ENV = "KUSIAO_BOUNDARIES_TAMBON"
+
+
 TILES_FILE = REFERENCE_DIR / "amphoe_tiles.csv"
-# A local plane for binning: degrees to km around the province's centre (the equal-area
-# projection's origin); good to about 1 % across Khon Kaen.
-PLANE_LON0, PLANE_LAT0 = 102.5, 16.35
-KM_PER_DEG_LAT = 110.574
-KM_PER_DEG_LON = 111.320 * math.cos(math.radians(PLANE_LAT0))
 
-# ---------------------------------------------------------------------------------------------
-# Hexagon grids. Axial coordinates (q, r); neighbours are one step apart.
 
-SQRT3 = math.sqrt(3.0)
 HEX_DIRECTIONS = ((1, 0), (1, -1), (0, -1), (-1, 0), (-1, 1), (0, 1))
 
 
@@ -87,13 +74,14 @@ def _cube_round(qf: float, rf: float) -> tuple[int, int]:
     return q, r
 
 
-# ---------------------------------------------------------------------------------------------
-# The amphoe tile layout
-
 TILE_SPACINGS = tuple(round(0.12 + 0.01 * i, 2) for i in range(11))
 """Candidate distances between neighbouring tiles, in degrees of latitude (0.12-0.22)."""
+
+
 DISPLACEMENT_WEIGHT = 1.0
 """Weight of (tile centre - projected centroid)² against (neighbour steps - 1)²."""
+
+
 OUTLINE_WEIGHT = 0.5
 """Weight of each tile side on the outline (see :func:`_layout_cost`)."""
 
@@ -277,21 +265,34 @@ def tile_layout() -> pd.DataFrame:
     return pd.read_csv(TILES_FILE, dtype={"amphoe_code": str}, encoding="utf-8")
 
 
-# ---------------------------------------------------------------------------------------------
-# Indicators and colour classes
-
 INDICATORS = ("households", "paired_share", "visited_share", "share_1", "share_2", "share_3",
               "income_mean")
 """What the map can be coloured by. ``share_<n>``: share of surveyed households at target n or
 above; ``income_mean``: mean income per member, baht/person/year, of the surveyed households."""
+
+
 HIGHER_IS_BETTER = frozenset(INDICATORS) - {"households"}
+
+
 # ColorBrewer YlGnBu (5 of its 6 classes): sequential, colour-blind and print safe
 SEQUENTIAL = ("#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
+
+
 DARK_CLASSES = frozenset({"c3", "c4"})  # labels on these read in white
+
+
 NO_DATA = "no_data"
+
+
 HIDDEN = "hidden"
+
+
 NO_DATA_COLOUR = "#f4f4f4"
+
+
 HIDDEN_COLOUR = "#d9d9d9"
+
+
 INCOME_EDGE_FACTORS = (0.75, 1.0, 1.25, 1.5)  # of the จปฐ. income line
 
 
@@ -481,10 +482,6 @@ def colour_places(values: pd.DataFrame, places: pd.DataFrame, indicator: str,
                      lagging(values, indicator, classes, code_column))
 
 
-# ---------------------------------------------------------------------------------------------
-# Official boundaries
-
-
 class BoundaryError(ValueError):
     """A boundary file that cannot be used; :meth:`message` says why, in the user's language."""
 
@@ -523,8 +520,12 @@ class Boundaries:
 
 # property names: ours first, then OCHA/HDX COD-AB
 CODE_PROPERTIES = {"amphoe": ("amphoe_code", "ADM2_PCODE"), "tambon": ("tambon_code", "ADM3_PCODE")}
+
+
 # tambon-level properties seen in a file given as amphoe boundaries mean the wrong file
 OTHER_LEVEL = {"amphoe": CODE_PROPERTIES["tambon"], "tambon": ()}
+
+
 LON_LAT_BOX = (97.0, 5.0, 106.0, 21.0)  # Thailand, generously: anything else is not WGS84
 
 
@@ -713,111 +714,5 @@ def area_km2(amphoe_code: str | None = None) -> float:
     return float(amphoe["area_km2"].sum())
 
 
-# ---------------------------------------------------------------------------------------------
-# Queries (``dashboard.metrics`` re-exports them; metrics imports this module at its end, so
-# these functions import metrics when called, not at import time)
-
-
-def map_place_values(con: BaseBackend, filters: Filters, definitions: Definitions,
-                     by: str = "amphoe_code") -> pd.DataFrame:
-    """Per amphoe (or tambon) in the filters: households, paired, paired_share,
-    visited_recently, visited_share, assessed, at_<n> and share_<n> for each target (share of
-    the assessed at target n or above), income_n and income_mean (mean income per member of the
-    surveyed households, baht/person/year). Places without households are absent."""
-    if by not in ("amphoe_code", "tambon_code"):
-        raise ValueError(f"cannot group by {by!r}")
-    out = _place_values(con, filters, definitions, by).execute()  # one pass
-    out["paired_share"] = out["paired"] / out["households"]
-    out["visited_share"] = out["visited_recently"] / out["households"]
-    for tg in definitions.targets:
-        out[f"share_{tg.level}"] = (out[f"at_{tg.level}"] / out["assessed"]).where(
-            out["assessed"] > 0)
-    out["income_n"] = out["income_n"].fillna(0).astype(int)
-    return out.dropna(subset=[by]).sort_values(by, ignore_index=True)
-
-
-@kept_expression
-def _place_values(con: BaseBackend, filters: Filters, definitions: Definitions,
-                  by: str) -> ibis.Table:
-    from dashboard.metrics import status
-
-    days = definitions.visited_within_days
-    agg: dict[str, Any] = {
-        "households": _.count(),
-        "paired": _.paired.cast("int64").sum(),
-        "visited_recently": (_.days_since_visit <= days).fill_null(False).cast("int64").sum(),
-        "assessed": _.level.notnull().cast("int64").sum(),
-        "income_n": _.income_per_member.count(),
-        "income_mean": _.income_per_member.mean(),
-    }
-    for tg in definitions.targets:
-        agg[f"at_{tg.level}"] = (_.level >= tg.level).fill_null(False).cast("int64").sum()
-    return status(con, filters).group_by(by).aggregate(**agg)
-
-
-def _located(con: BaseBackend, filters: Filters) -> ibis.Table:
-    from dashboard.metrics import status
-
-    households = con.table("household").select("household_id", "lat", "lon")
-    joined = status(con, filters).select("household_id", "level").join(households,
-                                                                        "household_id")
-    return joined.filter(joined.lat.notnull() & joined.lon.notnull())
-
-
-def _level_counts(levels: Sequence[int]) -> dict[str, Any]:
-    agg: dict[str, Any] = {"households": _.count(), "assessed": _.level.notnull().sum()}
-    for level in levels:
-        agg[f"n_{level}"] = (_.level == level).fill_null(False).sum()
-    return agg
-
-
-def map_cells(con: BaseBackend, filters: Filters, cell_m: int = 2000) -> pd.DataFrame:
-    """Households in the filters binned, in the engine, into flat-top hexagons of
-    ``cell_m`` metres centre-to-corner on a local plane. Columns: q, r (cell), lon, lat (cell
-    centre), households, assessed, n_0 ... n_3 (households at each level now)."""
-    size = cell_m / 1000
-    frame = _cells(con, filters, size).execute()
-    cx = size * 1.5 * frame["q"]
-    cy = size * SQRT3 * (frame["r"] + frame["q"] / 2)
-    frame["lon"] = (PLANE_LON0 + cx / KM_PER_DEG_LON).round(5)
-    frame["lat"] = (PLANE_LAT0 + cy / KM_PER_DEG_LAT).round(5)
-    return frame.sort_values(["q", "r"], ignore_index=True)
-
-
-@kept_expression
-def _cells(con: BaseBackend, filters: Filters, size: float) -> ibis.Table:
-    table = _located(con, filters)
-    x = (table.lon - PLANE_LON0) * KM_PER_DEG_LON
-    y = (table.lat - PLANE_LAT0) * KM_PER_DEG_LAT
-    qf = (x * (2 / 3)) / size
-    rf = (x * (-1 / 3) + y * (SQRT3 / 3)) / size
-    sf = -qf - rf
-    q, r, s = qf.round(), rf.round(), sf.round()
-    dq, dr, ds = (q - qf).abs(), (r - rf).abs(), (s - sf).abs()
-    fix_q = (dq > dr) & (dq > ds)
-    fix_r = ~fix_q & (dr > ds)
-    binned = table.mutate(q=ibis.cases((fix_q, -r - s), else_=q).cast("int64"),
-                          r=ibis.cases((fix_r, -q - s), else_=r).cast("int64"))
-    return binned.group_by(["q", "r"]).aggregate(**_level_counts((0, 1, 2, 3)))
-
-
-def map_points(con: BaseBackend, filters: Filters) -> pd.DataFrame:
-    """Households in the filters as points coarsened in the engine to the privacy module's
-    grid (0.01 degree, about 1.1 km) and grouped by level: never a household's own location.
-    Columns: lat, lon, level (-1 = not surveyed), households."""
-    frame = _points(con, filters).execute()
-    return frame.astype({"level": int, "households": int}).sort_values(
-        ["lat", "lon", "level"], ignore_index=True)
-
-
-@kept_expression
-def _points(con: BaseBackend, filters: Filters) -> ibis.Table:
-    table = _located(con, filters)
-    return table.mutate(
-        lat=table.lat.round(COORDINATE_DECIMALS), lon=table.lon.round(COORDINATE_DECIMALS),
-        level=table.level.fill_null(-1),
-    ).group_by(["lat", "lon", "level"]).aggregate(households=_.count())
-
-
-if __name__ == "__main__":  # python -m dashboard.geo: rewrite the committed tile layout
+if __name__ == "__main__":  # python -m dashboard.views.geo: rewrite the committed tile layout
     print(write_tile_layout().to_string(index=False))

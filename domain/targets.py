@@ -3,7 +3,7 @@
 :func:`with_levels` adds to a visit table the per-member income, the number of income sources,
 whether each target's own conditions hold and the household's level at that visit (0-3), all as
 Ibis expressions so the same rule runs in DuckDB or PostgreSQL. Thresholds come from
-:class:`~dashboard.definitions.Definitions`, never from this module.
+:class:`~domain.definitions.Definitions`, never from this module.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import ibis
 from ibis import _
 from ibis.expr.types import BooleanValue, Table
 
-from dashboard.definitions import INCOME_SOURCES, Definitions, Target
+from domain.definitions import INCOME_SOURCES, Definitions, Target
 
 INCOME_COLUMNS = tuple(f"income_{source}" for source in INCOME_SOURCES)
 LEVEL_CRISIS = 0
@@ -74,8 +74,8 @@ def describe_gap(code: str, definitions: Definitions, lang: str,
                  row: dict[str, object] | None = None) -> str:
     """Words for a gap code; with the visit ``row``, the figures too ("income 31,200 < 38,000
     baht/person/year")."""
-    from dashboard.i18n import t
-    from loaders.reference import indicator_table
+    from domain.i18n import t
+    from domain.reference import indicator_table
 
     line = f"{definitions.income_line:,.0f}"
     if code.startswith("jpt_"):
@@ -142,8 +142,8 @@ def deprived(visits: Table, jpt: tuple[int, ...]) -> BooleanValue:
 
 def describe_rules(target: Target, definitions: Definitions, lang: str) -> list[str]:
     """The conditions a target adds, in words, for the Definitions page."""
-    from dashboard.i18n import t
-    from loaders.reference import indicator_table
+    from domain.i18n import t
+    from domain.reference import indicator_table
 
     titles = indicator_table().set_index("indicator")["name_th" if lang == "th" else "name_en"]
     rules = []

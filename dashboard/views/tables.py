@@ -13,10 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dashboard.i18n import t
-
-MIN_GROUP = 5
-SMALL_GROUP = 20
+from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
+from domain.i18n import t
 
 
 def group_note(n: int, lang: str) -> str:
@@ -103,3 +101,8 @@ def for_display(frame: pd.DataFrame, decimals: Mapping[str, int] | None = None) 
             kept[missing] = "–"
             out[column] = pd.Series(kept, index=frame.index, dtype=object)
     return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+
+
+def grid(frame: pd.DataFrame, rows: int | None = None) -> pd.DataFrame:
+    """The first ``rows`` of a frame (all of them without ``rows``), for ``st.dataframe``."""
+    return frame if rows is None else frame.head(rows)

@@ -21,23 +21,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import pydeck as pdk
 
-from dashboard.charts import FONT_FAMILY, LEVEL_COLOURS, figure
-from dashboard.geo import (
+from dashboard.queries.geo import KM_PER_DEG_LAT, KM_PER_DEG_LON, SQRT3
+from dashboard.store.privacy import MIN_GROUP
+from dashboard.views.charts import FONT_FAMILY, LEVEL_COLOURS, figure
+from dashboard.views.geo import (
     DARK_CLASSES,
     HIDDEN,
     HIGHER_IS_BETTER,
-    KM_PER_DEG_LAT,
-    KM_PER_DEG_LON,
     NO_DATA,
-    SQRT3,
     ClassScheme,
     Colouring,
     class_label,
     format_value,
 )
-from dashboard.i18n import format_number, t
-from dashboard.memo import memoised
-from dashboard.tables import MIN_GROUP
+from domain.i18n import format_number, t
 
 SELECTED_COLOUR = "#1F2933"
 LAGGING_COLOUR = LEVEL_COLOURS[0]  # vermillion: the amphoe that lag
@@ -151,7 +148,7 @@ def tile_map_figure(colouring: Colouring, names: Mapping[str, str], label: str, 
     which gives each tile's x and y). Tiles carry the name and the value, hidden ones
     "n < 5". Clicking returns the amphoe code as ``customdata[0]``. Choosing another amphoe
     changes only its outline: the rest is made once per colouring (:func:`_tile_map_parts`)."""
-    below, above, layout = memoised(_tile_map_parts, colouring, names, label, lang)
+    below, above, layout = _tile_map_parts(colouring, names, label, lang)
     chosen = [_emphasis_trace(part, colour, key, lang)
               for part, colour, key in _emphasis(colouring, selected) if key == "map.selected"]
     return figure([*below, *chosen, *above], **layout)
@@ -318,7 +315,7 @@ def level_shares_text(counts: Mapping[int, int], assessed: int,
 
 
 def _cell_outline(lon: float, lat: float, cell_m: int) -> list[list[float]]:
-    """A flat-top hexagon around a cell centre (as :func:`dashboard.geo.map_cells` bins),
+    """A flat-top hexagon around a cell centre (as :func:`dashboard.queries.geo.map_cells` bins),
     drawn slightly smaller so neighbouring cells stay apart."""
     size_km = cell_m / 1000 * 0.95
     return [[round(lon + size_km * math.cos(math.radians(60 * i)) / KM_PER_DEG_LON, 5),

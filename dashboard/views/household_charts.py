@@ -13,10 +13,10 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import BASE_LAYOUT, LEVEL_COLOURS, figure, period_label
-from dashboard.definitions import INCOME_SOURCES
-from dashboard.i18n import t
-from dashboard.thai_dates import format_date
+from dashboard.views.charts import BASE_LAYOUT, LEVEL_COLOURS, figure, period_label
+from domain.definitions import INCOME_SOURCES
+from domain.i18n import t
+from domain.thai_dates import format_date
 
 # Okabe-Ito, in the order of INCOME_SOURCES: earned income in blues, transfers apart
 SOURCE_COLOURS = {"main": "#0072B2", "secondary": "#56B4E9", "remittance": "#CC79A7",

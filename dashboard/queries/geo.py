@@ -1,0 +1,158 @@
+"""Geography for the Map page: the amphoe tile layout, colour classes, official boundaries, and
+the map queries (run in the engine; only small frames come back).
+
+- **Tile layout** (``data/reference/amphoe_tiles.csv``): the 26 amphoe as equal hexagons on a
+  grid that echoes the province's shape, so every district is equally visible on a projector.
+  :func:`build_tile_layout` derives it from the amphoe centroids; the committed file is its
+  output (``python -m dashboard.queries.geo`` rewrites it).
+- **Colour classes**: explicit edges per indicator, plus "no data" and "fewer than
+  :data:`~dashboard.views.tables.MIN_GROUP` households (hidden)".
+- **Boundaries**: a GeoJSON file the user points to with ``KUSIAO_BOUNDARIES_AMPHOE`` /
+  ``KUSIAO_BOUNDARIES_TAMBON``, in our format (``amphoe_code``/``tambon_code``) or the OCHA/HDX
+  COD-AB format (``ADM2_PCODE`` like ``TH4001``, ``ADM3_PCODE`` like ``TH400101``), checked
+  against the reference tables.
+- **Queries** (reachable as ``dashboard.queries.overview.<name>``): values per amphoe or tambon, and
+  household locations aggregated to cells. Exact household coordinates never leave the engine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+import pandas as pd
+from ibis import _
+from ibis.backends import BaseBackend
+
+from dashboard.store.privacy import COORDINATE_DECIMALS
+from domain.definitions import Definitions
+from domain.filters import Filters
+
+# A local plane for binning: degrees to km around the province's centre (the equal-area
+# projection's origin); good to about 1 % across Khon Kaen.
+PLANE_LON0, PLANE_LAT0 = 102.5, 16.35
+KM_PER_DEG_LAT = 110.574
+KM_PER_DEG_LON = 111.320 * math.cos(math.radians(PLANE_LAT0))
+
+# ---------------------------------------------------------------------------------------------
+# Hexagon grids. Axial coordinates (q, r); neighbours are one step apart.
+
+SQRT3 = math.sqrt(3.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The amphoe tile layout
+
+
+# ---------------------------------------------------------------------------------------------
+# Indicators and colour classes
+
+
+# ---------------------------------------------------------------------------------------------
+# Official boundaries
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries (``dashboard.queries.overview`` re-exports them; metrics imports this module at its end, so
+# these functions import metrics when called, not at import time)
+
+
+def map_place_values(con: BaseBackend, filters: Filters, definitions: Definitions,
+                     by: str = "amphoe_code") -> pd.DataFrame:
+    """Per amphoe (or tambon) in the filters: households, paired, paired_share,
+    visited_recently, visited_share, assessed, at_<n> and share_<n> for each target (share of
+    the assessed at target n or above), income_n and income_mean (mean income per member of the
+    surveyed households, baht/person/year). Places without households are absent."""
+    if by not in ("amphoe_code", "tambon_code"):
+        raise ValueError(f"cannot group by {by!r}")
+    out = _place_values(con, filters, definitions, by).execute()  # one pass
+    out["paired_share"] = out["paired"] / out["households"]
+    out["visited_share"] = out["visited_recently"] / out["households"]
+    for tg in definitions.targets:
+        out[f"share_{tg.level}"] = (out[f"at_{tg.level}"] / out["assessed"]).where(
+            out["assessed"] > 0)
+    out["income_n"] = out["income_n"].fillna(0).astype(int)
+    return out.dropna(subset=[by]).sort_values(by, ignore_index=True)
+
+
+def _place_values(con: BaseBackend, filters: Filters, definitions: Definitions,
+                  by: str) -> ibis.Table:
+    from dashboard.queries.status import status
+
+    days = definitions.visited_within_days
+    agg: dict[str, Any] = {
+        "households": _.count(),
+        "paired": _.paired.cast("int64").sum(),
+        "visited_recently": (_.days_since_visit <= days).fill_null(False).cast("int64").sum(),
+        "assessed": _.level.notnull().cast("int64").sum(),
+        "income_n": _.income_per_member.count(),
+        "income_mean": _.income_per_member.mean(),
+    }
+    for tg in definitions.targets:
+        agg[f"at_{tg.level}"] = (_.level >= tg.level).fill_null(False).cast("int64").sum()
+    return status(con, filters).group_by(by).aggregate(**agg)
+
+
+def _located(con: BaseBackend, filters: Filters) -> ibis.Table:
+    from dashboard.queries.status import status
+
+    households = con.table("household").select("household_id", "lat", "lon")
+    joined = status(con, filters).select("household_id", "level").join(households,
+                                                                        "household_id")
+    return joined.filter(joined.lat.notnull() & joined.lon.notnull())
+
+
+def _level_counts(levels: Sequence[int]) -> dict[str, Any]:
+    agg: dict[str, Any] = {"households": _.count(), "assessed": _.level.notnull().sum()}
+    for level in levels:
+        agg[f"n_{level}"] = (_.level == level).fill_null(False).sum()
+    return agg
+
+
+def map_cells(con: BaseBackend, filters: Filters, cell_m: int = 2000) -> pd.DataFrame:
+    """Households in the filters binned, in the engine, into flat-top hexagons of
+    ``cell_m`` metres centre-to-corner on a local plane. Columns: q, r (cell), lon, lat (cell
+    centre), households, assessed, n_0 ... n_3 (households at each level now)."""
+    size = cell_m / 1000
+    frame = _cells(con, filters, size).execute()
+    cx = size * 1.5 * frame["q"]
+    cy = size * SQRT3 * (frame["r"] + frame["q"] / 2)
+    frame["lon"] = (PLANE_LON0 + cx / KM_PER_DEG_LON).round(5)
+    frame["lat"] = (PLANE_LAT0 + cy / KM_PER_DEG_LAT).round(5)
+    return frame.sort_values(["q", "r"], ignore_index=True)
+
+
+def _cells(con: BaseBackend, filters: Filters, size: float) -> ibis.Table:
+    table = _located(con, filters)
+    x = (table.lon - PLANE_LON0) * KM_PER_DEG_LON
+    y = (table.lat - PLANE_LAT0) * KM_PER_DEG_LAT
+    qf = (x * (2 / 3)) / size
+    rf = (x * (-1 / 3) + y * (SQRT3 / 3)) / size
+    sf = -qf - rf
+    q, r, s = qf.round(), rf.round(), sf.round()
+    dq, dr, ds = (q - qf).abs(), (r - rf).abs(), (s - sf).abs()
+    fix_q = (dq > dr) & (dq > ds)
+    fix_r = ~fix_q & (dr > ds)
+    binned = table.mutate(q=ibis.cases((fix_q, -r - s), else_=q).cast("int64"),
+                          r=ibis.cases((fix_r, -q - s), else_=r).cast("int64"))
+    return binned.group_by(["q", "r"]).aggregate(**_level_counts((0, 1, 2, 3)))
+
+
+def map_points(con: BaseBackend, filters: Filters) -> pd.DataFrame:
+    """Households in the filters as points coarsened in the engine to the privacy module's
+    grid (0.01 degree, about 1.1 km) and grouped by level: never a household's own location.
+    Columns: lat, lon, level (-1 = not surveyed), households."""
+    frame = _points(con, filters).execute()
+    return frame.astype({"level": int, "households": int}).sort_values(
+        ["lat", "lon", "level"], ignore_index=True)
+
+
+def _points(con: BaseBackend, filters: Filters) -> ibis.Table:
+    table = _located(con, filters)
+    return table.mutate(
+        lat=table.lat.round(COORDINATE_DECIMALS), lon=table.lon.round(COORDINATE_DECIMALS),
+        level=table.level.fill_null(-1),
+    ).group_by(["lat", "lon", "level"]).aggregate(households=_.count())
+

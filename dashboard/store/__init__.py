@@ -1,0 +1,245 @@
+"""The one door to the data: the store's connection, its data version, and page query
+results kept by (query, data version, arguments).
+
+Pages never touch the engine. They ask a :class:`Snapshot` (the store at one data version,
+made once per rerun by the entrypoint) to :meth:`Snapshot.read` a typed query function of
+``dashboard.queries``; the result is kept here, in one place, until the data version
+changes (every import and undo, and every change of the definitions file, makes a new one).
+
+The queries are Ibis expressions only, so the engine behind the door can be DuckDB (the
+embedded default) or any other Ibis backend; what is particular to an engine stays in
+``loaders.store``. One lock serialises the engine's work: one connection serves every
+session of the process.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+import ibis
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from domain.definitions import Definitions, definitions_path, load_definitions
+from loaders import importer
+from loaders.bootstrap import ensure_definitions_current, ensure_store
+from loaders.importer import ImportReport, Progress, UndoResult, import_bytes, validate_bytes
+from loaders.store import Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+ENGINE_MEMORY_ENV = "KUSIAO_ENGINE_MEMORY"
+ENGINE_MEMORY = "600MB"
+"""The engine's memory in the dashboard process (DuckDB's ``memory_limit``: its cache of the
+store's blocks and its working memory; a query that needs more spills to disk). Without a
+limit DuckDB keeps up to 80% of the machine's memory."""
+
+KEPT_RESULTS = 512
+"""Page query results kept in the process, the least recently used dropped first."""
+
+_LOCK = threading.RLock()
+"""The engine's lock: one connection serves every session's thread."""
+
+
+class _Opened:
+    """The store this process opened, and the definitions last read (made on first use)."""
+
+    def __init__(self) -> None:
+        self.store: Store | None = None
+        self.definitions: tuple[tuple[str, int], Definitions] | None = None
+        self.version: tuple[Definitions, str] | None = None
+
+
+_OPENED = _Opened()
+
+
+def store() -> Store:
+    """The store, opened on first use (and built from the demo files if it has never held
+    an import)."""
+    with _LOCK:
+        if _OPENED.store is None:
+            opened = Store.open()
+            ensure_store(opened)
+            if opened.con.name == "duckdb":
+                opened.set_memory_limit(_memory_setting(
+                    os.environ.get(ENGINE_MEMORY_ENV, ENGINE_MEMORY)))
+            _OPENED.store = opened
+        return _OPENED.store
+
+
+def close() -> None:
+    """Close the store and forget every kept result (tests; a benchmark's cold start)."""
+    with _LOCK:
+        if _OPENED.store is not None:
+            _OPENED.store.close()
+        _OPENED.store = _OPENED.definitions = _OPENED.version = None
+        _RESULTS.clear()
+
+
+def _memory_setting(value: str) -> str:
+    """``600MB``, ``1.5GB``: a size DuckDB reads, checked here (it is written into SQL)."""
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", value.strip()):
+        raise ValueError(f"{ENGINE_MEMORY_ENV}={value!r}: a size such as 600MB or 1.5GB")
+    return value.strip()
+
+
+def definitions() -> Definitions:
+    """The definitions in force; read again when the file changes."""
+    path = definitions_path()
+    stamp = (str(path), path.stat().st_mtime_ns)
+    with _LOCK:
+        if _OPENED.definitions is None or _OPENED.definitions[0] != stamp:
+            _OPENED.definitions = (stamp, load_definitions())
+        return _OPENED.definitions[1]
+
+
+def data_version() -> str:
+    """The data version, after making sure the derived tables follow the definitions file.
+    With DuckDB this process is the store's only writer (DuckDB locks the file) and every
+    write goes through :func:`import_upload` or :func:`undo_last_import`, which forget it;
+    another engine is asked on every call (one small read)."""
+    current, defs = store(), definitions()
+    with _LOCK:
+        known = _OPENED.version
+        if current.con.name == "duckdb" and known is not None and known[0] is defs:
+            return known[1]
+        ensure_definitions_current(current, defs)
+        version = current.data_version()
+        _OPENED.version = (defs, version)
+        return version
+
+
+class _Results:
+    """Kept page query results, least recently used first out; thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            if key not in self._entries:
+                return False, None
+            self._entries.move_to_end(key)
+            return True, self._entries[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_RESULTS = _Results(KEPT_RESULTS)
+
+
+def _key_part(value: Any) -> Hashable:
+    """An argument as part of a result's key. The definitions are named by the data version
+    (a change of the file makes a new version), so they add nothing."""
+    if isinstance(value, Definitions):
+        return Definitions
+    hash(value)  # an unhashable argument is a mistake of the caller: say so at once
+    return value
+
+
+def _own_copy(value: T) -> T:
+    """A caller's own view of a kept result: frames are copied shallowly (copy on write
+    keeps the kept one as it was), tuples and lists of them likewise; dataclasses are
+    frozen and shared."""
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return value.copy(deep=False)  # type: ignore[return-value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_own_copy(v) for v in value)  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [_own_copy(v) for v in value]  # type: ignore[return-value]
+    return value
+
+
+class Reader(Protocol):
+    """What reads page queries: a :class:`Snapshot`, or a :class:`Direct` reader."""
+
+    def read(self, query: Callable[Concatenate[BaseBackend, P], T],
+             *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+
+@dataclass(frozen=True)
+class Direct:
+    """Page queries on a backend, read every time and kept nowhere (scripts and tests)."""
+
+    con: BaseBackend
+
+    def read(self, query: Callable[Concatenate[BaseBackend, P], T],
+             *args: P.args, **kwargs: P.kwargs) -> T:
+        return query(self.con, *args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The store at one data version: what a page reads its figures from."""
+
+    version: str
+
+    def read(self, query: Callable[Concatenate[BaseBackend, P], T],
+             *args: P.args, **kwargs: P.kwargs) -> T:
+        """``query(backend, *args, **kwargs)``, kept by the query, this data version and the
+        arguments (which must be hashable: filters, codes, numbers, the definitions)."""
+        key = (query, self.version, tuple(map(_key_part, args)),
+               tuple(sorted((name, _key_part(v)) for name, v in kwargs.items())))
+        found, result = _RESULTS.get(key)
+        if not found:
+            with _LOCK:
+                result = query(store().con, *args, **kwargs)
+            _RESULTS.put(key, result)
+        return _own_copy(result)
+
+
+def snapshot() -> Snapshot:
+    """The store at its current data version."""
+    return Snapshot(data_version())
+
+
+def validate_upload(data: bytes, file_name: str, dataset: str) -> ImportReport:
+    """Read and check an uploaded file against the store; writes nothing."""
+    with _LOCK:
+        return validate_bytes(store(), data, file_name, dataset)
+
+
+def import_upload(data: bytes, file_name: str, dataset: str, imported_by: str,
+                  progress: Progress) -> ImportReport:
+    """Import an uploaded file (all or nothing); the data version changes if it is saved."""
+    with _LOCK:
+        try:
+            return import_bytes(store(), data, file_name, dataset, imported_by,
+                                definitions(), progress)
+        finally:
+            _OPENED.version = None
+
+
+def undo_last_import(undone_by: str) -> UndoResult | None:
+    with _LOCK:
+        try:
+            return importer.undo_last_import(store(), undone_by, definitions())
+        finally:
+            _OPENED.version = None
+
+
+def _import_log(con: BaseBackend) -> pd.DataFrame:
+    return con.table("import_log").order_by(ibis.desc("import_id")).execute()
+
+
+def import_history(snap: Snapshot) -> pd.DataFrame:
+    """The import log, newest first (a few hundred rows at most: one per file imported)."""
+    return snap.read(_import_log)
