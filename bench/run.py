@@ -142,7 +142,7 @@ def measure_pages() -> dict[str, Any]:
         at = AppTest.from_file(app, default_timeout=600)
         at.run()  # the session starts on the Overview; its results are then forgotten
         st.cache_data.clear()
-        store_access.forget_kept()
+        store_access.forget_results()
         started = time.perf_counter()
         at.switch_page(f"../pages/{spec.file}").run()
         first = time.perf_counter() - started
@@ -187,7 +187,7 @@ def _every_slide(at: Any) -> dict[str, Any]:
     at.selectbox(key="f_amphoe").set_value(AMPHOE_CYCLE[-1]).run()
     for index in range(20):
         st.cache_data.clear()
-        store_access.forget_kept()
+        store_access.forget_results()
         at.session_state["present_slide"] = index
         started = time.perf_counter()
         at.run()

@@ -83,6 +83,12 @@ def close() -> None:
         _RESULTS.clear()
 
 
+def forget_results() -> None:
+    """Forget every kept page query result (a benchmark's first render starts from nothing,
+    as after a server start)."""
+    _RESULTS.clear()
+
+
 def _memory_setting(value: str) -> str:
     """``600MB``, ``1.5GB``: a size DuckDB reads, checked here (it is written into SQL)."""
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", value.strip()):
