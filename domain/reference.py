@@ -8,7 +8,7 @@ from the programme facts (coordinates, areas, agencies, indicators) kept beside 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -109,7 +109,7 @@ def name_column(lang: str) -> str:
     return "name_th" if lang == "th" else "name_en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _names(kind: str, lang: str) -> tuple[tuple[str, str], ...]:
     table = {"amphoe": amphoe_table, "tambon": tambon_table, "agency": agency_table}[kind]()
     return tuple(zip(table[f"{kind}_code"], table[name_column(lang)], strict=True))

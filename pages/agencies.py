@@ -94,8 +94,9 @@ for card, label, share in (
 
 st.markdown(f"**{ctx.t('agencies.overdue')}** · "
             f"{ctx.t('agencies.kpi_overdue')}: {format_number(summary.officials_overdue)}")
-overdue = coverage.protected(listed if narrowed == ctx.filters else
-                   ctx.data.read(q_coverage.overdue_officials, narrowed, ctx.definitions), ctx.viewer)
+overdue = coverage.protected(
+    listed if narrowed == ctx.filters
+    else ctx.data.read(q_coverage.overdue_officials, narrowed, ctx.definitions), ctx.viewer)
 if overdue is None:
     st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")
 elif overdue.empty:

@@ -46,7 +46,8 @@ if matrix.households == 0:
     st.stop()
 check = ctx.data.read(q_coverage.caseload_check, ctx.filters)
 as_of = format_date(check.as_of, ctx.lang)  # the selected quarter's, not the latest
-bands = {by: ctx.data.read(q_coverage.recency_bands, ctx.filters, ctx.definitions, by=by) for by in ("amphoe_code", "agency_code")}
+bands = {by: ctx.data.read(q_coverage.recency_bands, ctx.filters, ctx.definitions, by=by)
+         for by in ("amphoe_code", "agency_code")}
 places, agencies = amphoe_names(ctx.lang), coverage.short_agency_names(ctx.lang)
 st.info(coverage.coverage_sentence(bands["amphoe_code"], check, places, days, ctx.lang),
         icon=":material/campaign:")
@@ -63,23 +64,31 @@ c3.metric(ctx.t("coverage.kpi_off"), format_number(check.officials_off), border=
 c4.metric(ctx.t("coverage.kpi_unpaired"), format_number(len(check.unpaired)), border=True,
           help=ctx.t("coverage.kpi_unpaired_help"))
 
+@st.fragment
+def matrix_section() -> None:
+    """The matrix by the measure chosen: switching redraws this section only."""
+    measure = st.segmented_control(ctx.t("coverage.measure"), ["households", "officials"],
+                                   default="households", required=True, key="coverage_measure",
+                                   format_func=lambda m: ctx.t(f"coverage.measure_{m}"))
+    order = [c for c in agency_table()["agency_code"] if ctx.filters.agency in (None, c)]
+    left, right = st.columns([3, 2])
+    full_names = agency_names(ctx.lang)
+    left.plotly_chart(coverage.matrix_chart(matrix, measure, places, full_names, order, ctx.lang),
+                      key="coverage_matrix", config={"displaylogo": False})
+    table = coverage.matrix_table(matrix, measure, places, order, ctx.lang)
+    right.dataframe(grid(table), hide_index=True,
+                    height=min(coverage.matrix_height(len(table) - 1),
+                               35 * (len(table) + 1) + 3),
+                    column_config=counts_config(table) | {
+                        c: st.column_config.NumberColumn(c, help=full_names[c],
+                                                         format="localized")
+                        for c in order})
+    with right:
+        download_buttons(ctx, table, f"coverage_{measure}", key="matrix_dl")
+
+
 st.subheader(ctx.t("coverage.matrix"))
-measure = st.segmented_control(ctx.t("coverage.measure"), ["households", "officials"],
-                               default="households", required=True, key="coverage_measure",
-                               format_func=lambda m: ctx.t(f"coverage.measure_{m}"))
-order = [c for c in agency_table()["agency_code"] if ctx.filters.agency in (None, c)]
-left, right = st.columns([3, 2])
-full_names = agency_names(ctx.lang)
-left.plotly_chart(coverage.matrix_chart(matrix, measure, places, full_names, order,
-                           ctx.lang), key="coverage_matrix", config={"displaylogo": False})
-table = coverage.matrix_table(matrix, measure, places, order, ctx.lang)
-right.dataframe(grid(table), hide_index=True,
-                height=min(coverage.matrix_height(len(table) - 1), 35 * (len(table) + 1) + 3),
-                column_config=counts_config(table) | {
-                    c: st.column_config.NumberColumn(c, help=full_names[c], format="localized")
-                    for c in order})
-with right:
-    download_buttons(ctx, table, f"coverage_{measure}", key="matrix_dl")
+matrix_section()
 st.caption(ctx.t("coverage.matrix_note"))
 
 st.subheader(ctx.t("coverage.caseload"))

@@ -42,8 +42,9 @@ recency = recency_col.selectbox(ctx.t("households.recency_filter"), q_households
 sort = sort_col.selectbox(ctx.t("households.sort"), q_households.SORTS, key="households_sort",
                           format_func=lambda v: ctx.t(f"households.sort_{v}"))
 try:
-    result = ctx.data.read(q_households.household_table, ctx.filters, ctx.definitions, viewer=ctx.viewer,
-                                search=search, income=income, recency=recency, sort=sort)
+    result = ctx.data.read(q_households.household_table, ctx.filters, ctx.definitions,
+                           viewer=ctx.viewer, search=search, income=income, recency=recency,
+                           sort=sort)
 except NotAllowedError:  # the data layer's own check: it holds whatever the page does
     aggregates_only()
 

@@ -23,17 +23,26 @@ names = level_names(ctx)
 target_two = ctx.definitions.targets[1]
 
 
+@st.fragment
+def trend_section() -> bool:
+    """The trend by the period chosen: choosing another redraws this section only."""
+    period = st.segmented_control(ctx.t("outcomes.period"), PERIODS, default="quarter",
+                                  required=True, key="outcomes_period",
+                                  format_func=lambda p: ctx.t(f"outcomes.period_{p}"))
+    trend = ctx.data.read(outcomes.level_trend, ctx.filters, ctx.definitions, period=period)
+    if trend.empty:
+        st.info(ctx.t("outcomes.no_data"), icon=":material/search_off:")
+        return False
+    st.plotly_chart(charts.target_trend_chart(trend, ctx.definitions.targets,
+                                              ctx.definitions.plan, ctx.lang, period),
+                    key="outcomes_trend")
+    st.caption(ctx.t(f"outcomes.period_{period}_note"))
+    return True
+
+
 st.subheader(ctx.t("outcomes.trend"))
-period = st.segmented_control(ctx.t("outcomes.period"), PERIODS, default="quarter",
-                              required=True, key="outcomes_period",
-                              format_func=lambda p: ctx.t(f"outcomes.period_{p}"))
-trend = ctx.data.read(outcomes.level_trend, ctx.filters, ctx.definitions, period=period)
-if trend.empty:
-    st.info(ctx.t("outcomes.no_data"), icon=":material/search_off:")
+if not trend_section():
     st.stop()
-st.plotly_chart(charts.target_trend_chart(trend, ctx.definitions.targets,
-                         ctx.definitions.plan, ctx.lang, period), key="outcomes_trend")
-st.caption(ctx.t(f"outcomes.period_{period}_note"))
 
 st.subheader(ctx.t("outcomes.transitions"))
 moves = ctx.data.read(outcomes.transitions, ctx.filters)
@@ -56,8 +65,9 @@ left, right = st.columns(2)
 with left:
     st.subheader(ctx.t("outcomes.income"))
     base_median, now_median = ctx.data.read(outcomes.income_medians, ctx.filters)
-    st.plotly_chart(charts.income_histogram_chart(ctx.data.read(outcomes.income_histogram, ctx.filters, cap=INCOME_CAP),
-                             ctx.definitions.income_line, ctx.lang, INCOME_CAP),
+    histogram = ctx.data.read(outcomes.income_histogram, ctx.filters, cap=INCOME_CAP)
+    st.plotly_chart(charts.income_histogram_chart(histogram, ctx.definitions.income_line,
+                                                  ctx.lang, INCOME_CAP),
                     key="outcomes_income")
     st.caption(ctx.t("outcomes.income_medians", baseline=format_number(base_median),
                      latest=format_number(now_median)))
@@ -75,21 +85,28 @@ gaps = ctx.data.read(outcomes.gap_counts, ctx.filters)
 gap_labels = {code: describe_gap(code, ctx.definitions, ctx.lang) for code in gaps["gap"]}
 st.plotly_chart(charts.gap_chart(gaps, gap_labels, names, ctx.lang), key="outcomes_gaps")
 
+@st.fragment
+def comparison_section() -> None:
+    """Amphoe or agencies compared: switching redraws this section only."""
+    by = st.segmented_control(ctx.t("outcomes.compare_by"), ["amphoe_code", "agency_code"],
+                              default="amphoe_code", required=True, key="outcomes_compare_by",
+                              format_func=lambda b: ctx.t(f"table.{b}"))
+    compare = ctx.data.read(outcomes.group_comparison, ctx.filters, ctx.definitions,
+                            by=by, level=target_two.level)
+    group_names = amphoe_names(ctx.lang) if by == "amphoe_code" else agency_names(ctx.lang)
+    left, right = st.columns([2, 3])
+    left.plotly_chart(charts.comparison_chart(compare, by, group_names,
+                               names[target_two.level], ctx.lang, tables.MIN_GROUP),
+                      key="outcomes_compare")
+    compare_table = tables.comparison_table(compare, by, group_names, names[target_two.level],
+                                            ctx.lang)
+    right.dataframe(grid(tables.for_display(compare_table)), hide_index=True,
+                    height=min(36 * (len(compare_table) + 1), 720))
+    right.caption(ctx.t("outcomes.compare_note", min=tables.MIN_GROUP, small=tables.SMALL_GROUP))
+    download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")
+
+
 st.subheader(ctx.t("outcomes.compare", name=names[target_two.level]))
-by = st.segmented_control(ctx.t("outcomes.compare_by"), ["amphoe_code", "agency_code"],
-                          default="amphoe_code", required=True, key="outcomes_compare_by",
-                          format_func=lambda b: ctx.t(f"table.{b}"))
-compare = ctx.data.read(outcomes.group_comparison, ctx.filters, ctx.definitions, by=by, level=target_two.level)
-group_names = amphoe_names(ctx.lang) if by == "amphoe_code" else agency_names(ctx.lang)
-left, right = st.columns([2, 3])
-left.plotly_chart(charts.comparison_chart(compare, by, group_names,
-                           names[target_two.level], ctx.lang, tables.MIN_GROUP),
-                  key="outcomes_compare")
-compare_table = tables.comparison_table(compare, by, group_names, names[target_two.level],
-                                        ctx.lang)
-right.dataframe(grid(tables.for_display(compare_table)), hide_index=True,
-                height=min(36 * (len(compare_table) + 1), 720))
-right.caption(ctx.t("outcomes.compare_note", min=tables.MIN_GROUP, small=tables.SMALL_GROUP))
-download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")
+comparison_section()
 with st.expander(ctx.t("download.title"), icon=":material/download:"):
     download_buttons(ctx, transition_table, "outcomes_transitions", key="transitions_dl")

@@ -46,8 +46,8 @@ if KEY_SLIDE not in st.session_state:  # a prepared link may open on any slide
 index = st.session_state[KEY_SLIDE] = min(max(st.session_state[KEY_SLIDE], 0), len(keys) - 1)
 st.query_params[PARAM_SLIDE] = str(index + 1)
 # the shown slide's figures only: a filter change asks for one slide's queries, not ten
-inputs = (keys[index], briefing.collect(ctx.data, ctx.filters, ctx.definitions, keys[index:index + 1]),
-          ctx.definitions, meta, sources)
+shown = briefing.collect(ctx.data, ctx.filters, ctx.definitions, keys[index:index + 1])
+inputs = (keys[index], shown, ctx.definitions, meta, sources)
 slide = briefing.build_slide(*inputs)
 
 

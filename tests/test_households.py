@@ -52,7 +52,8 @@ def test_mask_citizen_id_keeps_only_the_first_and_check_digit() -> None:
 
 
 def test_markdown_text_disarms_links_and_formatting() -> None:
-    assert households_views.markdown_text("[x](http://e.vil) *b*") == r"\[x\]\(http://e\.vil\) \*b\*"
+    assert (households_views.markdown_text("[x](http://e.vil) *b*")
+            == r"\[x\]\(http://e\.vil\) \*b\*")
     assert households_views.markdown_text("สมชาย ท.") == r"สมชาย ท\."
 
 

@@ -71,7 +71,8 @@ def test_neighbouring_amphoe_stay_near_each_other() -> None:
     while todo:
         cell = todo.pop()
         seen.add(cell)
-        todo += [c for c in cells.values() if c not in seen and geo_views.hex_distance(c, cell) == 1]
+        todo += [c for c in cells.values()
+                 if c not in seen and geo_views.hex_distance(c, cell) == 1]
     assert len(seen) == 26
     # north stays north and west stays west for amphoe far enough apart
     table = amphoe_table().set_index("amphoe_code")
@@ -284,12 +285,14 @@ def test_loader_reads_the_official_files_in_both_formats(tmp_path: Path, hdx: bo
 
 @pytest.mark.parametrize("hdx", [False, True], ids=["ours", "hdx"])
 def test_loader_reads_both_formats(tmp_path: Path, hdx: bool) -> None:
-    amphoe = geo_views.load_boundaries(write(tmp_path / "a.geojson", synthetic_amphoe(hdx)), "amphoe")
+    amphoe = geo_views.load_boundaries(write(tmp_path / "a.geojson", synthetic_amphoe(hdx)),
+                                       "amphoe")
     assert len(amphoe.codes) == 26 and amphoe.source_format == ("hdx" if hdx else "kusiao")
     feature = amphoe.geojson["features"][0]
     assert feature["id"] == "4001" and feature["properties"] == {"code": "4001",
                                                                  "amphoe_code": "4001"}
-    tambon = geo_views.load_boundaries(write(tmp_path / "t.geojson", synthetic_tambon(hdx)), "tambon")
+    tambon = geo_views.load_boundaries(write(tmp_path / "t.geojson", synthetic_tambon(hdx)),
+                                       "tambon")
     assert len(tambon.codes) == 199
 
 

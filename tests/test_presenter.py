@@ -286,8 +286,8 @@ def tiny_con(tmp_path_factory: pytest.TempPathFactory, tiny_template: Path) -> I
 @functools.cache
 def _slides(con: object, filters: Filters, lang: str) -> tuple[tuple, briefing.Meta]:
     definitions = load_definitions()
-    ctx = PageContext(lang=lang, filters=filters, choices=status.choices(con), data=Snapshot("test"),
-                      definitions=definitions, as_of=status.data_as_of(con),
+    ctx = PageContext(lang=lang, filters=filters, choices=status.choices(con),
+                      data=Snapshot("test"), definitions=definitions, as_of=status.data_as_of(con),
                       viewer=Viewer("analyst", presenter=True))
     meta = briefing.Meta(lang, filters_summary(ctx), ctx.as_of, dt.date(2026, 11, 29))
     data = briefing.collect(Direct(con), filters, definitions)

@@ -46,8 +46,6 @@ CASELOAD = 2  # households per official, by the programme's design
 
 
 def _status(con: BaseBackend, filters: Filters) -> ibis.Table:
-    # Imported here: dashboard.queries.overview re-exports this module at its end, so importing it at
-    # the top would be circular whenever this module is imported first.
     from dashboard.queries.status import status
 
     return status(con, filters)
@@ -120,7 +118,6 @@ def _coverage_frames(con: BaseBackend, filters: Filters, definitions: Definition
     group-by in the engine costs it more than the adding up costs numpy). Across amphoe an
     official may be in two cells, so without a place filter the engine counts the agency
     margin's officials anew; within one amphoe (or tambon) the margin is the cells."""
-    one_place = bool(filters.amphoe or filters.tambon)
     cells, agencies = _coverage_counts(con, filters, definitions.visited_within_days)
     cells = cells.execute()
     by_agency = (cells.drop(columns="amphoe_code") if agencies is None

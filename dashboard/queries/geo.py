@@ -55,8 +55,7 @@ SQRT3 = math.sqrt(3.0)
 
 
 # ---------------------------------------------------------------------------------------------
-# Queries (``dashboard.queries.overview`` re-exports them; metrics imports this module at its end, so
-# these functions import metrics when called, not at import time)
+# Queries
 
 
 def map_place_values(con: BaseBackend, filters: Filters, definitions: Definitions,
