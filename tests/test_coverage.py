@@ -125,15 +125,16 @@ def _numbers(check) -> tuple:
 def test_caseload_counts_are_the_checks_numbers(repairing: Store, tiny_store: Store,
                                                 demo_store_dir: Path) -> None:
     """What the Presenter and the briefing read (numbers only) is what the Coverage page
-    counts from its rows, for every filter shape, also through the page backend."""
+    counts from its rows, for every filter shape."""
     demo = Store.open(f"duckdb://{demo_store_dir / 'store.duckdb'}", store_dir=demo_store_dir)
     try:
         for store in (repairing, tiny_store, demo):
             quarters = sorted(int(q) for q in store.table("quarter_calendar").q_idx.execute())
             status = store.table("status_quarter")
             now = status.filter(status.q_idx == quarters[-1]).execute()
-            amphoes = sorted(now["amphoe_code"].unique())
-            agencies = sorted(now["agency_code"].dropna().unique())
+            # every amphoe and agency of the hand-made stores; four and three of the demo's
+            amphoes = sorted(now["amphoe_code"].unique())[:4]
+            agencies = sorted(now["agency_code"].dropna().unique())[:3]
             some = now.iloc[0]
             cases = [Filters(), Filters(quarter=quarters[0]), Filters(levels=(0, 1)),
                      Filters(amphoe=some.amphoe_code, tambon=some.tambon_code),

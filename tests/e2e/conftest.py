@@ -59,6 +59,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+            # one worker runs every browser test: one server, one Chromium
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def unavailable(reason: str) -> None:
