@@ -104,5 +104,7 @@ def for_display(frame: pd.DataFrame, decimals: Mapping[str, int] | None = None) 
 
 
 def grid(frame: pd.DataFrame, rows: int | None = None) -> pd.DataFrame:
-    """The first ``rows`` of a frame (all of them without ``rows``), for ``st.dataframe``."""
-    return frame if rows is None else frame.head(rows)
+    """The first ``rows`` of a frame (all of them without ``rows``), numbered from 0, for
+    ``st.dataframe``: a sorted frame's own row labels mean nothing to a reader."""
+    shown = frame if rows is None else frame.head(rows)
+    return shown.reset_index(drop=True)
