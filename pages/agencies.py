@@ -16,8 +16,8 @@ from dashboard.ui import (
     grid,
     level_names,
     page_header,
-    row_list,
-    table_expander,
+    protected_rows,
+    table_box,
 )
 from dashboard.views import coverage, tables
 from domain.filters import ALL, KEY_AGENCY
@@ -97,13 +97,8 @@ st.markdown(f"**{ctx.t('agencies.overdue')}** · "
 overdue = coverage.protected(
     listed if narrowed == ctx.filters
     else ctx.data.read(q_coverage.overdue_officials, narrowed, ctx.definitions), ctx.viewer)
-if overdue is None:
-    st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")
-elif overdue.empty:
-    st.success(ctx.t("agencies.none_overdue"), icon=":material/check_circle:")
-else:
-    late = coverage.overdue_table(overdue, places, names, ctx.lang)
-    row_list(ctx, late, "agencies_overdue", key="overdue_dl", max_height=420)
+protected_rows(ctx, overdue, lambda rows: coverage.overdue_table(rows, places, names, ctx.lang),
+               "agencies.none_overdue", "agencies_overdue", key="overdue_dl", max_height=420)
 st.caption(ctx.t("agencies.overdue_note", days=days))
 
 st.markdown(f"**{ctx.t('agencies.recency')}**")
@@ -112,9 +107,6 @@ st.plotly_chart(coverage.recency_chart(bands, "amphoe_code", places, days, ctx.l
                 key="agencies_recency", config={"displaylogo": False})
 st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang), days=days,
                  min=tables.MIN_GROUP))
-box = table_expander(ctx, key="agencies_recency_table")
-if box.open:
-    recency = coverage.recency_table(bands, "amphoe_code", places, days, ctx.lang)
-    with box:
-        st.dataframe(grid(coverage.for_screen(recency)), hide_index=True)
-        download_buttons(ctx, recency, "agencies_recency", key="agencies_recency_dl")
+table_box(ctx, "agencies_recency_table",
+          lambda: coverage.recency_table(bands, "amphoe_code", places, days, ctx.lang),
+          coverage.for_screen, "agencies_recency", "agencies_recency_dl")

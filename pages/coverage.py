@@ -1,8 +1,6 @@
 """ความครอบคลุม / Coverage: who looks after whom, the buddies' caseload, and visit recency."""
 
-from collections.abc import Callable
 
-import pandas as pd
 import streamlit as st
 
 from dashboard.queries import coverage as q_coverage
@@ -14,8 +12,8 @@ from dashboard.ui import (
     download_buttons,
     grid,
     page_header,
-    row_list,
-    table_expander,
+    protected_rows,
+    table_box,
     tambon_names,
 )
 from dashboard.views import coverage, tables
@@ -26,18 +24,6 @@ from domain.thai_dates import format_date
 ctx = context()
 page_header(ctx, "coverage.title")
 days = ctx.definitions.visited_within_days
-
-
-def show_rows(frame: pd.DataFrame, build: Callable[..., pd.DataFrame], names: tuple,
-              empty_key: str, stem: str) -> None:
-    """Household- or official-level rows: masked by role, with their download."""
-    rows = coverage.protected(frame, ctx.viewer)
-    if rows is None:
-        st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")
-    elif rows.empty:
-        st.success(ctx.t(empty_key), icon=":material/check_circle:")
-    else:
-        row_list(ctx, build(rows, *names, ctx.lang), stem, key=f"{stem}_dl")
 
 
 matrix = ctx.data.read(q_coverage.coverage_matrix, ctx.filters, ctx.definitions)
@@ -100,12 +86,15 @@ if ctx.filters.agency:
 left, right = st.columns([4, 3])
 with left:
     st.markdown(f"**{ctx.t('coverage.officials_off')}**")
-    show_rows(check.officials, coverage.caseload_table, (places, agencies), "coverage.none_off",
-              "coverage_caseload")
+    protected_rows(ctx, coverage.protected(check.officials, ctx.viewer),
+                   lambda rows: coverage.caseload_table(rows, places, agencies, ctx.lang),
+                   "coverage.none_off", "coverage_caseload", key="coverage_caseload_dl")
 with right:
     st.markdown(f"**{ctx.t('coverage.unpaired')}**")
-    show_rows(check.unpaired, coverage.unpaired_table, (places, tambon_names(ctx.lang)),
-              "coverage.none_unpaired", "coverage_unpaired")
+    protected_rows(ctx, coverage.protected(check.unpaired, ctx.viewer),
+                   lambda rows: coverage.unpaired_table(rows, places, tambon_names(ctx.lang),
+                                                        ctx.lang),
+                   "coverage.none_unpaired", "coverage_unpaired", key="coverage_unpaired_dl")
 
 st.subheader(ctx.t("coverage.recency"))
 for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=True):
@@ -113,12 +102,9 @@ for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=Tr
         st.markdown("**" + ctx.t(f"coverage.recency_by_{by.removesuffix('_code')}") + "**")
         st.plotly_chart(coverage.recency_chart(bands[by], by, names, days, ctx.lang),
                         key=f"coverage_recency_{by}", config={"displaylogo": False})
-        box = table_expander(ctx, key=f"recency_{by}_table")
-        if box.open:
-            recency = coverage.recency_table(bands[by], by, names, days, ctx.lang)
-            with box:
-                st.dataframe(grid(coverage.for_screen(recency)),
-                             hide_index=True)
-                download_buttons(ctx, recency, f"coverage_recency_{by.removesuffix('_code')}",
-                                 key=f"recency_{by}_dl")
+        table_box(ctx, f"recency_{by}_table",
+                  lambda by=by, names=names: coverage.recency_table(bands[by], by, names,
+                                                                    days, ctx.lang),
+                  coverage.for_screen, f"coverage_recency_{by.removesuffix('_code')}",
+                  f"recency_{by}_dl")
 st.caption(ctx.t("coverage.recency_note", date=as_of, days=days, min=tables.MIN_GROUP))

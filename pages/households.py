@@ -9,7 +9,8 @@ import streamlit as st
 from dashboard.queries import households as q_households
 from dashboard.store.privacy import NotAllowedError
 from dashboard.ui import context, download_buttons, grid, level_names, page_header
-from dashboard.views import household_charts, households
+from dashboard.ui.households import profile_section
+from dashboard.views import households
 from domain.filters import Filters
 from domain.i18n import format_number
 
@@ -86,57 +87,4 @@ if not profile:
             icon=":material/person_search:")
     st.stop()
 
-title, caption = households.profile_heading(profile, ctx.lang)
-st.markdown(title)
-st.caption(f"{caption}  \n[:material/link: {ctx.t('households.link')}]"
-           f"(?{households.profile_query(household_id, ctx.lang)})")
-if profile.latest is None:
-    st.info(ctx.t("households.no_visit"), icon=":material/event_busy:")
-    st.stop()
-cards = households.profile_cards(profile, ctx.lang, names, line)
-# the last card (the buddy's name and agency) gets the room, and a smaller type, that a
-# Thai name with its title needs
-st.html("<style>.st-key-households_buddy_card [data-testid='stMetricValue'] "
-        "{font-size: 1.75rem}</style>")
-columns = st.columns([2] * (len(cards) - 1) + [3])
-columns[-1] = columns[-1].container(key="households_buddy_card")
-for column, card in zip(columns, cards, strict=True):
-    column.metric(card.label, card.value, delta=card.delta, delta_color=card.tone,
-                  delta_arrow="auto" if card.tone == "normal" else "off", border=True,
-                  help=card.help)
-if profile.gaps:
-    next_step = names.get(int(profile.latest["level"]) + 1, "")
-    st.markdown(f"**{ctx.t('households.gaps', next=next_step)}**\n" + "\n".join(
-        f"- {gap}" for gap in households.gap_lines(profile, ctx.definitions, ctx.lang)))
-else:
-    st.success(ctx.t("households.top_level"), icon=":material/verified:")
-
-charts, needs = st.columns([4, 3])
-with charts:
-    st.markdown(f"**{ctx.t('households.income_timeline')}**")
-    st.plotly_chart(household_charts.income_timeline_chart(profile.visits, line,
-                             ctx.lang),
-                    key="households_income_chart", config={"displaylogo": False})
-    st.markdown(f"**{ctx.t('households.level_timeline')}**")
-    st.plotly_chart(household_charts.level_step_chart(profile.visits, names, ctx.lang),
-                    key="households_level_chart", config={"displaylogo": False})
-with needs:
-    st.markdown(f"**{ctx.t('households.needs_vs_help')}**")
-    if profile.unmet:
-        st.warning(ctx.t("households.unmet", needs=households.need_labels(
-            ";".join(profile.unmet), ctx.lang)), icon=":material/report:")
-    baht = st.column_config.NumberColumn(format="localized")  # 23,100 as on every page
-    st.dataframe(households.needs_for_display(profile.needs, ctx.lang), hide_index=True,
-                 column_config={ctx.t("households.delivered_baht"): baht})
-    st.markdown(f"**{ctx.t('households.assistance')}**")
-    st.dataframe(households.assistance_for_display(profile.assistance, ctx.lang),
-                 hide_index=True, column_config={ctx.t("households.value"): baht})
-
-indicators, pairings = st.columns([4, 3])
-indicators.markdown(f"**{ctx.t('households.indicators')}**")
-indicators.dataframe(households.indicators_for_display(profile.indicators, ctx.lang),
-                     hide_index=True, height=430)
-pairings.markdown(f"**{ctx.t('households.pairings')}**")
-pairings.dataframe(households.pairings_for_display(profile.pairings, ctx.lang), hide_index=True)
-with st.expander(ctx.t("households.visits"), icon=":material/history:"):
-    st.dataframe(households.visits_for_display(profile.visits, ctx.lang, names), hide_index=True)
+profile_section(ctx, profile, household_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,3 +129,29 @@ def download_buttons(ctx: PageContext, frame: pd.DataFrame, stem: str, key: str)
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx", icon=":material/table_view:", on_click="ignore", width="stretch",
     )
+
+
+def protected_rows(ctx: PageContext, rows: pd.DataFrame | None,
+                   build: Callable[[pd.DataFrame], pd.DataFrame], empty_key: str, stem: str,
+                   key: str, **row_list_options: Any) -> None:
+    """Household- or official-level rows as the data layer protected them for the viewer:
+    a notice when the role may not see rows (``None``), a success note when there are none,
+    else the list (``build`` makes its table) with its downloads."""
+    if rows is None:
+        st.info(ctx.t("coverage.no_rows"), icon=":material/lock:")
+    elif rows.empty:
+        st.success(ctx.t(empty_key), icon=":material/check_circle:")
+    else:
+        row_list(ctx, build(rows), stem, key=key, **row_list_options)
+
+
+def table_box(ctx: PageContext, key: str, build: Callable[[], pd.DataFrame],
+              shown: Callable[[pd.DataFrame], pd.DataFrame], stem: str, download_key: str
+              ) -> None:
+    """The expander "the figures as a table, and downloads", filled only while open."""
+    box = table_expander(ctx, key=key)
+    if box.open:
+        table = build()
+        with box:
+            st.dataframe(grid(shown(table)), hide_index=True)
+            download_buttons(ctx, table, stem, key=download_key)
