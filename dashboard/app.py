@@ -16,8 +16,8 @@ from streamlit.navigation.page import StreamlitPage
 
 from dashboard import store
 from dashboard.queries import status
-from dashboard.store.privacy import Viewer, configured_role
 from dashboard.ui import PageContext, agency_names, amphoe_names, set_context, tambon_names
+from dashboard.ui.identity import current_viewer, who_is_signed_in
 from dashboard.ui.registry import PAGES
 from domain.definitions import DefinitionsError
 from domain.filters import (
@@ -152,7 +152,7 @@ def main() -> None:
     try:
         with st.spinner(t("app.building_store", lang)):
             data = store.snapshot()
-        choices = data.read(status.choices)
+        offered = data.read(status.choices)
     except DefinitionsError as exc:
         st.error(t("app.definitions_error", lang, file=exc.path.name, item=exc.key,
                    problem=exc.problem), icon=":material/error:")
@@ -161,6 +161,9 @@ def main() -> None:
         st.error(t("app.bootstrap_error", lang), icon=":material/error:")
         st.code(format_report(exc.report, lang))
         st.stop()
+    viewer = current_viewer(lang)  # the sign-in screen stops the run here
+    data = dataclasses.replace(data, area=viewer.area)  # every query inside the user's area
+    choices = viewer.area.choices(offered)
     seed_from_url(choices)
     lang = st.session_state[KEY_LANG]
     definitions = store.definitions()
@@ -170,17 +173,17 @@ def main() -> None:
     pages = [
         st.Page(spec.path, title=t(spec.title_key, lang), icon=spec.icon,
                 url_path=spec.url_path, default=spec.default, help=t(spec.help_key, lang))
-        for spec in PAGES
+        for spec in PAGES if not spec.admin or viewer.administers
     ]
     presenting = st.query_params.get(PARAM_PRESENT) == "1"
     page = st.navigation(pages, position="hidden" if presenting else "sidebar")
-    viewer = Viewer(configured_role())
     if presenter_mode(page, pages, presenting):
         viewer = dataclasses.replace(viewer, presenter=True)
     sidebar(choices, lang, filters, levels)
     write_url(lang, filters, choices)
     with st.sidebar:
         st.caption(t("app.data_as_of", lang, date=format_date(as_of, lang)))
+        who_is_signed_in(viewer, lang)
     set_context(PageContext(lang=lang, filters=filters, choices=choices, data=data,
                             definitions=definitions, as_of=as_of, viewer=viewer))
     page.run()

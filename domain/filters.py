@@ -9,7 +9,7 @@ back to the default.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ibis
 
@@ -40,10 +40,54 @@ class Filters:
     agency: str | None = None
     quarter: int | None = None  # fiscal quarter index (e.g. 25654); None = the latest
     levels: tuple[int, ...] = ()  # empty = every level
+    within_amphoe: tuple[str, ...] = ()  # the viewer's area: only these amphoe (empty = all)
+    within_agency: tuple[str, ...] = ()  # the viewer's area: only these agencies (empty = all)
 
     @property
     def is_default(self) -> bool:
+        """No filter but the quarter (and no area): every household."""
         return self == Filters(quarter=self.quarter)
+
+
+@dataclass(frozen=True)
+class Area:
+    """Where a user may look: every household (both empty), the households of some amphoe,
+    or those whose buddy is of some agencies."""
+
+    amphoe: tuple[str, ...] = ()
+    agency: tuple[str, ...] = ()
+
+    @property
+    def is_all(self) -> bool:
+        return not self.amphoe and not self.agency
+
+    def limit(self, filters: Filters) -> Filters:
+        """``filters`` inside this area: what a query may read for a user of it."""
+        if self.is_all:
+            return filters
+        return replace(filters,
+                       within_amphoe=_narrowed(filters.within_amphoe, self.amphoe),
+                       within_agency=_narrowed(filters.within_agency, self.agency))
+
+    def choices(self, choices: Choices) -> Choices:
+        """The filter values a user of this area is offered."""
+        amphoe = tuple(a for a in choices.amphoe if not self.amphoe or a in self.amphoe)
+        agency = tuple(a for a in choices.agency if not self.agency or a in self.agency)
+        return Choices(amphoe=amphoe,
+                       tambon_of={a: t for a, t in choices.tambon_of.items() if a in amphoe},
+                       agency=agency, quarters=choices.quarters)
+
+
+EVERYWHERE = Area()
+"""The area of a user who may look at every household."""
+
+
+def _narrowed(current: tuple[str, ...], area: tuple[str, ...]) -> tuple[str, ...]:
+    if not area:
+        return current
+    if not current:
+        return tuple(sorted(area))
+    return tuple(sorted(set(current) & set(area))) or ("-",)  # nothing at all: no code is "-"
 
 
 @dataclass(frozen=True)
@@ -110,4 +154,8 @@ def apply_place_agency(table: ibis.Table, filters: Filters) -> ibis.Table:
         table = table.filter(table.tambon_code == filters.tambon)
     if filters.agency:
         table = table.filter(table.agency_code == filters.agency)
+    if filters.within_amphoe:
+        table = table.filter(table.amphoe_code.isin(list(filters.within_amphoe)))
+    if filters.within_agency:
+        table = table.filter(table.agency_code.isin(list(filters.within_agency)))
     return table

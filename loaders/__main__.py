@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from domain.access import ROLES
 from loaders.contracts import DATASETS
 
 
@@ -31,6 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("build", help="build the store from data/demo/ if it is empty")
     undo = sub.add_parser("undo", help="take back the most recent import exactly")
     undo.add_argument("--by", default="cli", help="who undoes (recorded in the journal)")
+    users = sub.add_parser("users", help="who may sign in, in which role and area")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    for verb in ("add", "set"):
+        one = users_sub.add_parser(verb, help=f"{verb} a user (by e-mail)")
+        one.add_argument("email")
+        one.add_argument("--role", choices=ROLES, required=verb == "add")
+        one.add_argument("--name", help="the person's name as shown in the dashboard")
+        one.add_argument("--amphoe", help="amphoe codes, comma-separated (area)")
+        one.add_argument("--agency", help="agency codes, comma-separated (area)")
+        one.add_argument("--by", default="cli", help="who makes the change (audit log)")
+    users_sub.add_parser("list", help="list the users")
+    gone = users_sub.add_parser("remove", help="remove a user")
+    gone.add_argument("email")
+    gone.add_argument("--by", default="cli", help="who makes the change (audit log)")
     sub.add_parser("demo", help="regenerate the demo files in data/demo/")
     sub.add_parser("reference", help="rebuild data/reference/ from geothai and the facts")
     args = parser.parse_args(argv)
@@ -57,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"store busy (is the dashboard running?): {exc}", file=sys.stderr)
         return 2
     try:
+        if args.command == "users":
+            return _users(store, args)
         if args.command == "build":
             from loaders.bootstrap import BootstrapError, ensure_store
 
@@ -99,6 +116,36 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if refused else 0
     finally:
         store.close()
+
+
+def _users(store: object, args: argparse.Namespace) -> int:
+    """``users add|set|list|remove``: exit 0 done, 2 refused (the reason on stderr)."""
+    from domain.access import UserError, checked_user
+    from domain.i18n import t
+    from loaders import users
+
+    def codes(value: str | None) -> tuple[str, ...] | None:
+        return None if value is None else tuple(c for c in value.split(",") if c.strip())
+
+    try:
+        if args.users_command == "list":
+            print(users.list_users(store).to_string(index=False))
+        elif args.users_command == "add":
+            users.add_user(store, checked_user(args.email, args.role, args.name or "",
+                                               codes(args.amphoe) or (),
+                                               codes(args.agency) or ()), args.by)
+            print(f"added {args.email.strip().lower()}")
+        elif args.users_command == "set":
+            user = users.set_user(store, args.email, args.by, role=args.role, name=args.name,
+                                  amphoe=codes(args.amphoe), agency=codes(args.agency))
+            print(f"set {user.email}: {user.role}")
+        else:
+            users.remove_user(store, args.email, args.by)
+            print(f"removed {args.email.strip().lower()}")
+    except UserError as exc:
+        print(t(exc.key, args.lang, **exc.params), file=sys.stderr)
+        return 2
+    return 0
 
 
 def _import_files(items: list[str], dataset: str | None) -> dict[str, Path] | str:

@@ -55,6 +55,24 @@ IMPORT_WARNING_COLUMNS = {
     "detail": "VARCHAR",
 }
 
+USER_COLUMNS = {
+    "email": "VARCHAR",
+    "name": "VARCHAR",
+    "role": "VARCHAR",
+    "amphoe": "VARCHAR",  # ";"-separated codes, empty = every amphoe
+    "agency": "VARCHAR",  # ";"-separated codes, empty = every agency
+    "changed_at": "TIMESTAMP",
+    "changed_by": "VARCHAR",
+}
+AUDIT_COLUMNS = {
+    "at": "TIMESTAMP",
+    "user_email": "VARCHAR",
+    "action": "VARCHAR",
+    "object": "VARCHAR",
+    "client": "VARCHAR",
+}
+"""Users and the audit log: kept by the store, never touched by an import or its undo."""
+
 
 class StoreBusyError(RuntimeError):
     """Another process holds the store for writing (e.g. the dashboard is running)."""
@@ -137,6 +155,8 @@ class Store:
         wanted["import_log"] = IMPORT_LOG_COLUMNS
         wanted["import_warning"] = IMPORT_WARNING_COLUMNS
         wanted["meta"] = {"key": "VARCHAR", "value": "VARCHAR"}
+        wanted["app_user"] = USER_COLUMNS
+        wanted["audit_log"] = AUDIT_COLUMNS
         missing = {name: cols for name, cols in wanted.items() if name not in existing}
         if not missing:
             return  # a read-only visit must not touch the file

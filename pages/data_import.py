@@ -16,15 +16,16 @@ from loaders.report import issue_message, issues_frame
 
 ctx = context()
 page_header(ctx, "page.import")
-if ctx.viewer.role != "officer":
+if not ctx.viewer.imports:
     st.info(ctx.t("import.officer_only"), icon=":material/lock:")
     st.stop()
 
 left, right = st.columns(2)
 dataset = left.selectbox(ctx.t("import.dataset"), IMPORT_ORDER, key="import_dataset",
                          format_func=lambda d: getattr(DATASETS[d], f"title_{ctx.lang}"))
-who = right.text_input(ctx.t("import.who"), key="import_by", max_chars=80,
-                       placeholder=ctx.t("import.who_placeholder"))
+# who imports: the signed-in user; typed only where sign-in is not configured (this computer)
+who = ctx.viewer.email or right.text_input(ctx.t("import.who"), key="import_by", max_chars=80,
+                                           placeholder=ctx.t("import.who_placeholder"))
 st.caption(ctx.t("import.order_hint"))
 # a new key after each import empties the uploader, so a saved file is not shown again
 upload = st.file_uploader(ctx.t("import.file"),
@@ -71,13 +72,13 @@ if upload is not None:
         if not fix.empty:
             st.caption(ctx.t("import.fix_hint"))
             download_buttons(ctx, fix, f"rejected_{upload.name.rsplit('.', 1)[0]}",
-                             key="import_rejected")
+                             key="import_rejected", personal=True)
     elif st.button(ctx.t("import.commit", n=format_number(report.rows_accepted)),
                    type="primary", disabled=not who.strip(), key="import_commit",
                    help=None if who.strip() else ctx.t("import.who_needed")):
         bar = st.progress(0.0, text=ctx.t("import.stage_read"))
         saved = store.import_upload(
-            data, upload.name, dataset, who.strip(),
+            ctx.viewer, data, upload.name, dataset, who.strip(),
             lambda share, stage: bar.progress(share, text=ctx.t(f"import.stage_{stage}")))
         st.session_state["import_done"] = ctx.t(
             "report.committed", import_id=saved.import_id, inserted=saved.rows_inserted,
@@ -104,7 +105,7 @@ if not history.empty:
         sure = st.checkbox(ctx.t("import.undo_confirm"), key="import_undo_sure")
         if st.button(ctx.t("import.undo"), disabled=not (sure and who.strip()),
                      key="import_undo", help=None if who.strip() else ctx.t("import.who_needed")):
-            result = store.undo_last_import(who.strip())
+            result = store.undo_last_import(ctx.viewer, who.strip())
             st.session_state["import_done"] = ctx.t(
                 "import.undone", import_id=result.import_id, removed=result.rows_removed,
                 restored=result.rows_restored) if result else ctx.t("import.nothing_to_undo")

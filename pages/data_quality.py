@@ -88,4 +88,5 @@ else:
         if len(shown) > SHOW_ROWS:
             st.caption(ctx.t("quality.rows_capped", shown=format_number(SHOW_ROWS),
                              n=format_number(len(shown))))
-        download_buttons(ctx, shown, f"quality_{check}", key=f"quality_dl_{check}")
+        download_buttons(ctx, shown, f"quality_{check}", key=f"quality_dl_{check}",
+                         personal=True)

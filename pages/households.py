@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard.queries import households as q_households
 from dashboard.store.privacy import NotAllowedError
 from dashboard.ui import context, download_buttons, grid, level_names, page_header
-from dashboard.ui.households import profile_section
+from dashboard.ui.households import on_record, profile_section
 from dashboard.views import households
 from domain.filters import Filters
 from domain.i18n import format_number
@@ -71,7 +71,7 @@ st.caption(ctx.t("households.truncated", shown=format_number(len(table)),
            ctx.t("households.count", n=format_number(result.total)))
 # an XLSX of thousands of rows takes about a second to build: only when asked for
 if st.toggle(ctx.t("households.download"), key="households_download"):
-    download_buttons(ctx, table, "households", key="households_dl")
+    download_buttons(ctx, table, "households", key="households_dl", personal=True)
 
 st.divider()
 st.subheader(ctx.t("households.profile"))
@@ -82,6 +82,7 @@ household_id = q_households.valid_household_id(st.session_state.get(KEY_OPEN))
 profile = household_id and ctx.data.read(
     q_households.household_profile, Filters(), ctx.definitions, household_id=household_id,
     viewer=ctx.viewer)
+on_record(ctx, "open_profile" if profile else "refused", household_id)
 if not profile:
     st.info(ctx.t("households.not_found" if household_id else "households.pick"),
             icon=":material/person_search:")

@@ -52,8 +52,11 @@ def test_every_page_file_is_registered_and_every_registered_page_exists() -> Non
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.file)
-def test_every_page_renders_from_the_entrypoint(spec, demo_store_dir: Path, use_store) -> None:
+def test_every_page_renders_from_the_entrypoint(spec, demo_store_dir: Path, use_store,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     use_store(demo_store_dir)
+    if spec.admin:  # offered to administrators only
+        monkeypatch.setenv("KUSIAO_ROLE", "admin")
     at = run_app()
     at.switch_page(f"../pages/{spec.file}").run()
     assert not at.exception, at.exception

@@ -16,8 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.queries import households as hh
-from dashboard.store import privacy
 from dashboard.store.privacy import NotAllowedError, Viewer, mask_citizen_id, mask_name
+from dashboard.ui import identity
 from dashboard.views import exports, household_charts
 from dashboard.views import households as households_views
 from domain.definitions import load_definitions
@@ -236,7 +236,7 @@ def test_table_and_downloads_carry_what_the_role_may_see(
         role: str, tmp_path: Path, tiny_template: Path, use_store,
         monkeypatch: pytest.MonkeyPatch, downloads: dict[str, bytes]) -> None:
     if role == "presenter":
-        monkeypatch.setattr(privacy, "Viewer", PresenterViewer)
+        monkeypatch.setattr(identity, "Viewer", PresenterViewer)
     at = households_page(copy_of(tiny_template, tmp_path), use_store, monkeypatch,
                          "officer" if role == "presenter" else role)
     shown = at.dataframe[0].value

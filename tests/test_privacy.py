@@ -87,5 +87,5 @@ def test_configured_role(monkeypatch: pytest.MonkeyPatch) -> None:
     assert configured_role() == "analyst"
     monkeypatch.setenv("KUSIAO_ROLE", "Officer")
     assert configured_role() == "officer"
-    monkeypatch.setenv("KUSIAO_ROLE", "admin")  # unknown: the safest role, not the default
+    monkeypatch.setenv("KUSIAO_ROLE", "superuser")  # unknown: the safest role, not the default
     assert configured_role() == "viewer"

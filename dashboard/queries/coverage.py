@@ -24,6 +24,7 @@ deputy governor, and the figures (plotly) of the two pages. No Streamlit here.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -249,11 +250,11 @@ def _loads(con: BaseBackend, filters: Filters, quarter: int | None) -> ibis.Tabl
     quarter."""
     loads = con.table("official_quarter")
     loads = loads.filter(loads.q_idx == quarter)
-    if filters.amphoe or filters.tambon or filters.agency or filters.levels:
+    if (filters.amphoe or filters.tambon or filters.agency or filters.levels
+            or filters.within_amphoe or filters.within_agency):
         scope = _status(con, filters).filter(_.paired).select("official_id").distinct()
         if not filters.tambon and not filters.levels:
-            home = apply_place_agency(loads, Filters(amphoe=filters.amphoe,
-                                                     agency=filters.agency))
+            home = apply_place_agency(loads, dataclasses.replace(filters, tambon=None))
             scope = scope.union(home.select("official_id"), distinct=True)
         loads = loads.semi_join(scope, "official_id")
     return loads
@@ -436,7 +437,9 @@ def _league_frame(con: BaseBackend, filters: Filters, groups: pd.DataFrame,
     if level not in TARGET_LEVELS:
         raise ValueError(f"no level {level!r} on the ladder {TARGET_LEVELS}")
     _quarter, as_of = selected_as_of(con, filters)
-    codes = [filters.agency] if filters.agency else list(agency_table()["agency_code"])
+    codes = [filters.agency] if filters.agency else [
+        code for code in agency_table()["agency_code"]
+        if not filters.within_agency or code in filters.within_agency]
     found = {code: i for i, code in enumerate(groups["agency_code"].tolist())}
     rows = np.array([found.get(code, len(found)) for code in codes], dtype=np.intp)
 

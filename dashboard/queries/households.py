@@ -26,6 +26,7 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
+from dashboard.queries.status import status
 from dashboard.store.privacy import NotAllowedError, Viewer, protect
 from domain.definitions import INCOME_SOURCES, Definitions
 from domain.filters import Filters
@@ -180,7 +181,6 @@ def _household_rows(con: BaseBackend, filters: Filters, definitions: Definitions
                     viewer: Viewer, search: str, income: str, recency: str, sort: str,
                     limit: int) -> tuple[ibis.Scalar, ibis.Table]:
     """How many households the table has, and its first ``limit`` rows."""
-    from dashboard.queries.status import status  # metrics re-exports this module: import on use
 
     people = con.table("household").select("household_id", "head_name", "house_code", "moo")
     rows = status(con, filters)
@@ -282,9 +282,14 @@ class HouseholdProfile:
 def household_profile(con: BaseBackend, filters: Filters, definitions: Definitions,
                       household_id: str, viewer: Viewer) -> HouseholdProfile | None:
     """The whole story of one household (``None`` if there is no such household). The shared
-    filters do not apply: a profile is the household's own, from enrolment to its last visit.
+    filters do not apply (a profile is the household's own, from enrolment to its last visit),
+    but the viewer's area does: a household outside it is not found.
     ``definitions`` is taken so the cache follows a change of the definitions file."""
     _require_rows(viewer)
+    if filters.within_amphoe or filters.within_agency:  # the viewer's area: nothing outside
+        area = Filters(within_amphoe=filters.within_amphoe, within_agency=filters.within_agency)
+        if not status(con, area).filter(_.household_id == household_id).count().execute():
+            return None
     household = con.table("household")
     record = household.filter(household.household_id == household_id).select(
         *HOUSEHOLD_COLUMNS).execute()

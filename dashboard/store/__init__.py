@@ -26,8 +26,11 @@ import ibis
 import pandas as pd
 from ibis.backends import BaseBackend
 
+from dashboard.store.privacy import NotAllowedError, Viewer
+from domain.access import User
 from domain.definitions import Definitions, definitions_path, load_definitions
-from loaders import importer
+from domain.filters import EVERYWHERE, Area, Filters
+from loaders import importer, users
 from loaders.bootstrap import ensure_definitions_current, ensure_store
 from loaders.importer import ImportReport, Progress, UndoResult, import_bytes, validate_bytes
 from loaders.store import Store
@@ -194,14 +197,20 @@ class Direct:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The store at one data version: what a page reads its figures from."""
+    """The store at one data version, for a user of one area: what a page reads its figures
+    from. Every filter a query is given is narrowed to the area before the query runs, so a
+    page cannot ask for rows or figures outside it."""
 
     version: str
+    area: Area = EVERYWHERE
 
     def read(self, query: Callable[Concatenate[BaseBackend, P], T],
              *args: P.args, **kwargs: P.kwargs) -> T:
         """``query(backend, *args, **kwargs)``, kept by the query, this data version and the
         arguments (which must be hashable: filters, codes, numbers, the definitions)."""
+        args = tuple(self.area.limit(a) if isinstance(a, Filters) else a for a in args)
+        kwargs = {k: self.area.limit(v) if isinstance(v, Filters) else v
+                  for k, v in kwargs.items()}  # type: ignore[assignment]
         key = (query, self.version, tuple(map(_key_part, args)),
                tuple(sorted((name, _key_part(v)) for name, v in kwargs.items())))
         found, result = _RESULTS.get(key)
@@ -212,9 +221,9 @@ class Snapshot:
         return _own_copy(result)
 
 
-def snapshot() -> Snapshot:
-    """The store at its current data version."""
-    return Snapshot(data_version())
+def snapshot(area: Area = EVERYWHERE) -> Snapshot:
+    """The store at its current data version, for a user of ``area``."""
+    return Snapshot(data_version(), area)
 
 
 def validate_upload(data: bytes, file_name: str, dataset: str) -> ImportReport:
@@ -223,23 +232,86 @@ def validate_upload(data: bytes, file_name: str, dataset: str) -> ImportReport:
         return validate_bytes(store(), data, file_name, dataset)
 
 
-def import_upload(data: bytes, file_name: str, dataset: str, imported_by: str,
-                  progress: Progress) -> ImportReport:
-    """Import an uploaded file (all or nothing); the data version changes if it is saved."""
+def import_upload(viewer: Viewer, data: bytes, file_name: str, dataset: str,
+                  imported_by: str, progress: Progress) -> ImportReport:
+    """Import an uploaded file (all or nothing); the data version changes if it is saved.
+    Only a viewer who may import gets here; the attempt goes on record."""
+    if not viewer.imports:
+        audit(viewer, "refused", f"import {dataset} {file_name}")
+        raise NotAllowedError(viewer.role)
     with _LOCK:
         try:
-            return import_bytes(store(), data, file_name, dataset, imported_by,
-                                definitions(), progress)
+            report = import_bytes(store(), data, file_name, dataset, imported_by,
+                                  definitions(), progress)
         finally:
             _OPENED.version = None
+    audit(viewer, "import", f"{dataset} {file_name} "
+                            f"{'saved' if report.committed else 'refused'} {report.sha256}")
+    return report
 
 
-def undo_last_import(undone_by: str) -> UndoResult | None:
+def undo_last_import(viewer: Viewer, undone_by: str) -> UndoResult | None:
+    if not viewer.imports:
+        audit(viewer, "refused", "undo")
+        raise NotAllowedError(viewer.role)
     with _LOCK:
         try:
-            return importer.undo_last_import(store(), undone_by, definitions())
+            result = importer.undo_last_import(store(), undone_by, definitions())
         finally:
             _OPENED.version = None
+    if result is not None:
+        audit(viewer, "undo", f"import {result.import_id} {result.dataset} {result.file_name}")
+    return result
+
+
+# --- users and the audit log ------------------------------------------------------------------
+
+
+def audit(viewer: Viewer, action: str, obj: str = "") -> None:
+    """Put one access on record: who (the signed-in user, or the role on this computer),
+    what, and from where."""
+    with _LOCK:
+        users.audit(store(), viewer.email or f"({viewer.role})", action, obj, viewer.client)
+
+
+def find_user(email: str | None) -> User | None:
+    with _LOCK:
+        return users.find_user(store(), email)
+
+
+def list_users(viewer: Viewer) -> pd.DataFrame:
+    _require_admin(viewer)
+    with _LOCK:
+        return users.list_users(store())
+
+
+def save_user(viewer: Viewer, user: User) -> None:
+    """Add the user, or change the one of that e-mail (admins only; on record)."""
+    _require_admin(viewer)
+    with _LOCK:
+        if users.find_user(store(), user.email) is None:
+            users.add_user(store(), user, viewer.email, viewer.client)
+        else:
+            users.set_user(store(), user.email, viewer.email, viewer.client, role=user.role,
+                           name=user.name, amphoe=user.area.amphoe, agency=user.area.agency)
+
+
+def remove_user(viewer: Viewer, email: str) -> None:
+    _require_admin(viewer)
+    with _LOCK:
+        users.remove_user(store(), email, viewer.email, viewer.client)
+
+
+def audit_log(viewer: Viewer) -> pd.DataFrame:
+    _require_admin(viewer)
+    with _LOCK:
+        return users.audit_log(store())
+
+
+def _require_admin(viewer: Viewer) -> None:
+    if not viewer.administers:
+        audit(viewer, "refused", "users and audit log")
+        raise NotAllowedError(viewer.role)
 
 
 def _import_log(con: BaseBackend) -> pd.DataFrame:

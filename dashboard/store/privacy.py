@@ -21,10 +21,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from domain.access import ROLES
+from domain.filters import EVERYWHERE, Area
 from loaders.contracts import DATASETS, Column
 
 ROLE_ENV = "KUSIAO_ROLE"
-ROLES = ("viewer", "analyst", "officer")
 DEFAULT_ROLE = "analyst"
 MIN_GROUP = 5
 """Groups of fewer households never show a share or a count below the total (suppressed)."""
@@ -44,17 +45,31 @@ class NotAllowedError(PermissionError):
 
 @dataclass(frozen=True)
 class Viewer:
+    """Who is looking: their role and area, and who they are (for the audit log)."""
+
     role: str = DEFAULT_ROLE
     presenter: bool = False
+    area: Area = EVERYWHERE
+    email: str = ""  # empty when sign-in is not configured
+    name: str = ""
+    client: str = ""  # the client's address, as the server saw it
 
     @property
     def sees_rows(self) -> bool:
         """Household- and official-level rows (masked unless :attr:`sees_personal_data`)."""
-        return self.role in ("analyst", "officer")
+        return self.role in ("analyst", "officer", "admin")
 
     @property
     def sees_personal_data(self) -> bool:
-        return self.role == "officer" and not self.presenter
+        return self.role in ("officer", "admin") and not self.presenter
+
+    @property
+    def imports(self) -> bool:
+        return self.role in ("officer", "admin") and not self.presenter
+
+    @property
+    def administers(self) -> bool:
+        return self.role == "admin" and not self.presenter
 
 
 def configured_role() -> str:

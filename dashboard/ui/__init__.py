@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard import store
 from dashboard.store import Snapshot
 from dashboard.store.privacy import Viewer
 from dashboard.views import exports
@@ -102,7 +103,7 @@ def row_list(ctx: PageContext, table: pd.DataFrame, stem: str, key: str,
     if len(table) > shown:
         st.caption(ctx.t("download.shown_of", shown=format_number(shown),
                          total=format_number(len(table))))
-    download_buttons(ctx, table, stem, key=key)
+    download_buttons(ctx, table, stem, key=key, personal=True)
 
 
 def table_expander(ctx: PageContext, key: str) -> Any:
@@ -114,17 +115,28 @@ def table_expander(ctx: PageContext, key: str) -> Any:
                        on_change="rerun")
 
 
-def download_buttons(ctx: PageContext, frame: pd.DataFrame, stem: str, key: str) -> None:
+def download_buttons(ctx: PageContext, frame: pd.DataFrame, stem: str, key: str,
+                     personal: bool = False) -> None:
     """CSV (UTF-8 with BOM) and XLSX of exactly ``frame``, side by side. The files are
-    written when a button is clicked, not on every rerun of the page."""
+    written when a button is clicked, not on every rerun of the page; a file of
+    ``personal`` rows (households, officials) goes on record when it is written."""
+
+    def written(make: Callable[[], bytes], name: str) -> Callable[[], bytes]:
+        def write() -> bytes:
+            if personal:
+                store.audit(ctx.viewer, "download_personal", f"{name} ({len(frame)} rows)")
+            return make()
+        return write
+
     left, right = st.columns(2)
     left.download_button(
-        ctx.t("download.csv"), lambda: exports.to_csv_bytes(frame), file_name=f"{stem}.csv",
-        mime="text/csv", key=f"{key}_csv", icon=":material/download:",
-        on_click="ignore", width="stretch",
+        ctx.t("download.csv"), written(lambda: exports.to_csv_bytes(frame), f"{stem}.csv"),
+        file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv",
+        icon=":material/download:", on_click="ignore", width="stretch",
     )
     right.download_button(
-        ctx.t("download.xlsx"), lambda: exports.to_xlsx_bytes(frame, stem),
+        ctx.t("download.xlsx"),
+        written(lambda: exports.to_xlsx_bytes(frame, stem), f"{stem}.xlsx"),
         file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx", icon=":material/table_view:", on_click="ignore", width="stretch",

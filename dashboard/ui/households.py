@@ -5,9 +5,22 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import store
 from dashboard.queries.households import HouseholdProfile
 from dashboard.ui import PageContext, level_names
 from dashboard.views import household_charts, households
+
+KEY_RECORDED = "_profile_on_record"
+
+
+def on_record(ctx: PageContext, action: str, household_id: str | None) -> None:
+    """A profile opened (or asked for and not found: outside the area, or no such household)
+    goes on record once per opening, not on every rerun of the page."""
+    if not household_id:
+        return
+    if st.session_state.get(KEY_RECORDED) != (action, household_id, ctx.viewer.email):
+        store.audit(ctx.viewer, action, f"household {household_id}")
+        st.session_state[KEY_RECORDED] = (action, household_id, ctx.viewer.email)
 
 
 def profile_section(ctx: PageContext, profile: HouseholdProfile, household_id: str) -> None:

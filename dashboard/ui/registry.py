@@ -21,6 +21,7 @@ class PageSpec:
     icon: str  # Material icon
     url_path: str
     default: bool = False
+    admin: bool = False  # offered to administrators only
 
     @property
     def path(self) -> Path:
@@ -47,4 +48,6 @@ PAGES: tuple[PageSpec, ...] = (
              ":material/menu_book:", "definitions"),
     PageSpec("presenter.py", "presenter.title", "presenter.help", ":material/slideshow:",
              "present"),
+    PageSpec("admin.py", "admin.title", "admin.help", ":material/admin_panel_settings:",
+             "admin", admin=True),
 )
