@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dashboard.definitions import Definitions, load_definitions
-from loaders.contracts import DATASETS, IMPORT_ORDER
+from loaders.contracts import DATASETS, IMPORT_ORDER, Dataset
 from loaders.derived import rebuild_derived
 from loaders.limits import FILE_LIMITS, UPLOAD_LIMITS, Limits
 from loaders.readers import (
@@ -313,33 +313,54 @@ def _file_issue(err: FileReadError) -> Issue:
     return Issue(err.row, None, "", err.reason_key, params=err.params)
 
 
+@dataclass
+class _Staged:
+    """A file's typed rows staged in Parquet, and what its whole-file checks need to run
+    again (the store may change between a check and the write)."""
+
+    report: ImportReport
+    path: Path
+    dataset: Dataset
+    header_of: dict[str, str]
+    known: dict[str, list[str]]
+    row_issues: list[Issue]
+
+    def check_whole_file(self, con: Any) -> None:
+        """The row-level issues and those of the whole-file checks (keys repeated,
+        references, shared citizen IDs) against the store on ``con``, by row."""
+        self.report.issues = [*self.row_issues, *file_issues(
+            con, _relation(self.path), self.dataset, self.header_of, self.known)]
+        self.report.issues.sort(key=lambda i: (i.row or 0, i.severity != "error"))
+
+
 def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
-              known: dict[str, list[str]], progress: Progress, options: _Options) -> bool:
+              known: dict[str, list[str]], progress: Progress,
+              options: _Options) -> _Staged | None:
     """Read and validate ``source`` a chunk of rows at a time into ``report``; the typed rows
-    go to the Parquet file ``staged``; the whole-file checks read the store on ``con``. True
-    when the rows were staged (the file could be read and its headers are usable), whatever
-    the row-level issues."""
+    go to the Parquet file ``staged``; the whole-file checks read the store on ``con``. The
+    staged file when the rows were staged (the file could be read and its headers are
+    usable), whatever the row-level issues; ``None`` otherwise."""
     if source.dataset not in DATASETS:
         raise ValueError(f"unknown dataset {source.dataset!r}; one of {', '.join(DATASETS)}")
     dataset = DATASETS[source.dataset]
     limits = options.limits
     if report.errors:  # the path is not a readable file
-        return False
+        return None
     if len(report.file_name) > limits.file_name_chars:
         report.issues.append(Issue(None, None, "", "file_name_too_long", params={
             "n": len(report.file_name), "max": limits.file_name_chars}))
-        return False
+        return None
     if limits.upload_bytes is not None and report.size_bytes > limits.upload_bytes:
         report.issues.append(Issue(None, None, "", "file_too_large",
                                    params={"mb": limits.upload_bytes // (1024 * 1024)}))
-        return False
+        return None
     progress(0.05, "read")
     try:
         raw = read_batches(source.data if source.data is not None else source.path,
                            source.file_name, options.chunk_rows, limits)
     except FileReadError as err:
         report.issues.append(_file_issue(err))
-        return False
+        return None
     report.file_format, report.encoding = raw.file_format, raw.encoding
     report.rows_read = raw.rows_hint or 0
     headers = map_headers(raw.headers, dataset)
@@ -354,7 +375,7 @@ def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
         report.issues.append(Issue(None, None, "", "too_many_rows",
                                    params={"n": raw.rows_hint, "max": limits.rows}))
     if report.errors:
-        return False
+        return None
     progress(0.2, "validate")
     validator = ChunkValidator(headers, dataset, options.rules(raw.saved_on))
     date_headers = [h for h, c in headers.mapping.items() if dataset.column(c).kind == "date"]
@@ -373,7 +394,7 @@ def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
                     report.issues.append(Issue(None, None, "", "too_many_rows",
                                                params={"n": f"> {limits.rows}",
                                                        "max": limits.rows}))
-                    return False
+                    return None
                 writer.write(table)
                 report.issues.extend(issues)
                 for header in date_headers:
@@ -385,11 +406,11 @@ def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
                 progress(0.2 + 0.35 * min(1.0, rows / max(raw.rows_hint or rows, 1)), "validate")
         except FileReadError as err:
             report.issues.append(_file_issue(err))
-            return False
+            return None
     report.rows_read = rows
     if rows == 0:
         report.issues.append(Issue(None, None, "", "no_rows"))
-        return False
+        return None
     if options.cancel():
         raise ImportCancelled
     if options.keep_rows:
@@ -399,14 +420,15 @@ def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
         if (calendar := detect_calendar(pd.Series(list(distinct_dates[header]), dtype=object)))
         is not None
     }
-    header_of = {c: h for h, c in headers.mapping.items()}
-    report.issues.extend(file_issues(con, _relation(staged), dataset, header_of, known))
-    report.issues.sort(key=lambda i: (i.row or 0, i.severity != "error"))
+    result = _Staged(report, staged, dataset, {c: h for h, c in headers.mapping.items()},
+                     {table: list(relations) for table, relations in known.items()},
+                     list(report.issues))
+    result.check_whole_file(con)
     if options.keep_rows:
         report.frame = pq.read_table(staged).to_pandas(types_mapper=_PANDAS_TYPES.get,
                                                        date_as_object=False)
     progress(0.6, "validate")
-    return True
+    return result
 
 
 DISTINCT_DATES_LIMIT = 100_000
@@ -479,30 +501,64 @@ def _staging_folder(store_dir: Path) -> Path:
 
 def _run(store: Store, sources: list[_Source], imported_by: str, progress: Progress,
          options: _Options, write: bool) -> list[ImportReport]:
-    """:func:`_import_sources`, with the engine's memory capped (see :data:`ENGINE_MEMORY`)
-    when it reads on the store's own connection (a reader leaves the shared setting alone)."""
-    if options.reader is not None and not write:
-        return _import_sources(store, sources, imported_by, progress, options, write)
-    with store.memory_limit(ENGINE_MEMORY):
-        return _import_sources(store, sources, imported_by, progress, options, write)
+    """Check the sources and, if ``write``, write them, with the engine's memory capped (see
+    :data:`ENGINE_MEMORY`) when it reads on the store's own connection (a reader leaves the
+    shared setting alone)."""
+    limit = None if options.reader is not None and not write else ENGINE_MEMORY
+    with store.memory_limit(limit):
+        checked = _check(store, sources, progress, options)
+        try:
+            if write:
+                _write(store, checked, imported_by, progress)
+            return checked.reports
+        finally:
+            checked.close()
 
 
 def _cancelled(report: ImportReport) -> None:
     report.issues.append(Issue(None, None, "", "cancelled"))
 
 
-def _import_sources(store: Store, sources: list[_Source], imported_by: str,
-                    progress: Progress, options: _Options, write: bool) -> list[ImportReport]:
+@dataclass
+class CheckedImport:
+    """Files read, checked and staged, nothing written yet: made by :func:`check_bytes`
+    (which needs no lock on the store's connection), written by :func:`write_checked` (the
+    only step that does). :meth:`close` removes the staged rows; :func:`write_checked` closes
+    it."""
+
+    reports: list[ImportReport]
+    data_version: str
+    """The store's data version the files were checked against."""
+    _sources: list[_Source]
+    _staged: list[_Staged]
+    _folder: Path
+    _options: _Options
+
+    @property
+    def refused(self) -> bool:
+        return any(report.errors for report in self.reports)
+
+    def close(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
+        _MINE.discard(self._folder.name)
+
+
+def _data_version(con: Any) -> str:
+    rows = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
+    return rows[0][0] if rows else ""
+
+
+def _check(store: Store, sources: list[_Source], progress: Progress,
+           options: _Options) -> CheckedImport:
     """Validate every source (in the order that satisfies references: a file may refer to
-    rows of a file before it in the same import); if ``write`` and no file has an error,
-    write them all in one transaction with one rebuild of the derived tables."""
+    rows of a file before it in the same import), reading the store on the reader if there
+    is one."""
     order = {name: index for index, name in enumerate(IMPORT_ORDER)}
     sources = sorted(sources, key=lambda s: order.get(s.dataset, len(order)))
     con = options.reader if options.reader is not None else store.raw
     folder = _staging_folder(store.store_dir)
+    checked = CheckedImport([], _data_version(con), sources, [], folder, options)
     try:
-        staged: list[tuple[ImportReport, Path]] = []
-        reports: list[ImportReport] = []
         known: dict[str, list[str]] = {}
         cancelled = False
         for index, source in enumerate(sources):
@@ -515,33 +571,72 @@ def _import_sources(store: Store, sources: list[_Source], imported_by: str,
                          else (_index + done / 0.6) / len(sources) * 0.65, stage)
 
             try:
-                if not cancelled and _validate(con, source, report, path, known, step,
-                                               options):
-                    staged.append((report, path))
-                    table = DATASETS[source.dataset].table
-                    known.setdefault(table, [f'"{table}"']).append(_relation(path))
+                staged = None if cancelled else _validate(con, source, report, path, known,
+                                                          step, options)
             except ImportCancelled:
-                cancelled = True
+                staged, cancelled = None, True
             if cancelled:
                 _cancelled(report)
-            if write and report.sha256:
-                report.raw_path = source.keep(store, report.sha256)
-            reports.append(report)
-        if write and not any(r.errors for r in reports):
-            if options.cancel():
-                for report in reports:
-                    _cancelled(report)
-            else:
-                progress(0.7, "write")
-                _commit(store, staged, imported_by, options.definitions)
-        if write:
-            for report in reports:
-                _journal(store, report, imported_by)
-            progress(1.0, "done")
-        return reports
+            if staged is not None:
+                checked._staged.append(staged)
+                table = DATASETS[source.dataset].table
+                known.setdefault(table, [f'"{table}"']).append(_relation(path))
+            checked.reports.append(report)
+    except BaseException:
+        checked.close()
+        raise
+    return checked
+
+
+def _write(store: Store, checked: CheckedImport, imported_by: str,
+           progress: Progress) -> None:
+    """Keep the raw files, write the checked files if none has an error (in one transaction
+    with one rebuild of the derived tables), and journal every attempt. If the store changed
+    since the check, the whole-file checks run again first."""
+    options = checked._options
+    if _data_version(store.raw) != checked.data_version:  # an import or undo came between
+        for staged in checked._staged:
+            staged.check_whole_file(store.raw)
+    for source, report in zip(checked._sources, checked.reports, strict=True):
+        if report.sha256:
+            report.raw_path = source.keep(store, report.sha256)
+    if not checked.refused:
+        if options.cancel():
+            for report in checked.reports:
+                _cancelled(report)
+        else:
+            progress(0.7, "write")
+            _commit(store, [(s.report, s.path) for s in checked._staged], imported_by,
+                    options.definitions)
+    for report in checked.reports:
+        _journal(store, report, imported_by)
+    progress(1.0, "done")
+
+
+def check_bytes(store: Store, data: bytes, file_name: str, dataset_name: str, *,
+                reader: Any, progress: Progress = _no_progress, cancel: Cancel = _never,
+                limits: Limits | None = None, definitions: Definitions | None = None,
+                chunk_rows: int = CHUNK_ROWS, today: dt.date | None = None) -> CheckedImport:
+    """Read, check and stage an upload for :func:`write_checked`, reading the store only on
+    ``reader`` (:meth:`Store.reader`): the caller holds no lock on the store's connection
+    while this runs, however big the file. The reports are those of :func:`validate_bytes`
+    (rows kept for previews). Close what it returns if it is not written."""
+    options = _options(limits, True, definitions, chunk_rows, cancel, reader, today)
+    return _check(store, [_Source(dataset_name, file_name, data=data)], progress, options)
+
+
+def write_checked(store: Store, checked: CheckedImport, imported_by: str,
+                  progress: Progress = _no_progress) -> ImportReport:
+    """Write what :func:`check_bytes` checked (on the store's own connection: the only step
+    that needs its lock), all or nothing: the whole-file checks run again if the store
+    changed since, the raw file is kept and the attempt journalled as by
+    :func:`import_bytes`. Closes ``checked``."""
+    try:
+        with store.memory_limit(ENGINE_MEMORY):
+            _write(store, checked, imported_by, progress)
+        return checked.reports[0]
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        _MINE.discard(folder.name)
+        checked.close()
 
 
 def _options(limits: Limits | None, keep_rows: bool, definitions: Definitions | None,

@@ -31,12 +31,14 @@ from loaders import importer, readers
 from loaders.__main__ import main
 from loaders.bootstrap import ensure_store, held_an_import
 from loaders.importer import (
+    check_bytes,
     clean_stale_staging,
     import_bytes,
     safe_file_name,
     staging_root,
     undo_last_import,
     validate_bytes,
+    write_checked,
 )
 from loaders.limits import Limits
 from loaders.normalise import CellError, clean_code, clean_text, parse_citizen_id, parse_date
@@ -259,8 +261,8 @@ def test_the_same_fault_reads_the_same_in_both_languages(cli_store: Path) -> Non
     path = str(FOLDER / "visit_in_future.csv")
     _, thai = run_cli("--lang", "th", "import", path, "--dataset", "visits")
     _, english = run_cli("--lang", "en", "import", path, "--dataset", "visits")
-    assert "แถว 3 · visit_date: วันที่ 18/8/2606 เป็นวันในอนาคต" in thai
-    assert "row 3 · visit_date: date 2063-08-18 is in the future" in english
+    assert "แถว 3 · visit_date: วันที่ 18/8/2606 (2063-08-18) เป็นวันในอนาคต" in thai
+    assert "row 3 · visit_date: date 2063-08-18 (BE 18/8/2606) is in the future" in english
 
 
 # --- dates -------------------------------------------------------------------------------------
@@ -462,6 +464,35 @@ def test_checking_an_upload_needs_only_a_second_connection(
     data = utf8(VISIT_HEADER, visit(1), visit(2, household_id="H99"))
     report = validate_bytes(tiny_store, data, "v.csv", "visits", reader=reader)
     assert [(i.row, i.reason_key) for i in report.errors] == [(3, "unknown_reference")]
+
+
+def test_an_upload_is_checked_without_the_lock_and_written_in_a_second_step(
+        tiny_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    reader = tiny_store.reader()
+    with monkeypatch.context() as patched:  # the check never touches the shared connection
+        patched.setattr(Store, "raw", property(lambda self: pytest.fail("shared connection")))
+        checked = check_bytes(tiny_store, utf8(HH_HEADER, household(1)), "hh.csv",
+                              "households", reader=reader)
+    assert not checked.refused and checked.reports[0].frame is not None
+    report = write_checked(tiny_store, checked, "officer")
+    assert report.committed and tiny_store.count("household") == 9
+    assert list(staging_root(tiny_store.store_dir).iterdir()) == []
+
+
+def test_what_changed_between_the_check_and_the_write_is_checked_again(
+        tiny_store: Store) -> None:
+    """A visit to a household that an undo took away after the visit file was checked."""
+    assert import_bytes(tiny_store, utf8(HH_HEADER, household(1)), "hh.csv",
+                        "households").committed
+    checked = check_bytes(tiny_store, utf8(VISIT_HEADER, visit(1, household_id="G1")),
+                          "v.csv", "visits", reader=tiny_store.reader())
+    assert not checked.refused
+    assert undo_last_import(tiny_store) is not None
+    before = tiny_store.data_version()
+    report = write_checked(tiny_store, checked, "officer")
+    assert not report.committed
+    assert [(i.row, i.reason_key) for i in report.errors] == [(2, "unknown_reference")]
+    assert tiny_store.data_version() == before
 
 
 def test_an_import_can_be_cancelled_between_chunks(tiny_store: Store) -> None:
