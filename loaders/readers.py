@@ -197,9 +197,13 @@ def _blank_lines(table: pa.Table) -> np.ndarray:
     return blank.to_numpy(zero_copy_only=False)
 
 
-def _read_csv_text(text: str, delimiter: str) -> pd.DataFrame:
-    """Every cell as text; the index is the file row. A line break inside a quoted cell stays
-    in the cell (CR, LF or both), and blank lines keep their row numbers."""
+ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "cp874": "cp874"}
+
+
+def _read_csv_text(data: bytes, text: str, encoding: str, delimiter: str) -> pd.DataFrame:
+    """Every cell as text (Arrow reads the bytes, ``text`` is the same decoded); the index is
+    the file row. A line break inside a quoted cell stays in the cell (CR, LF or both), and
+    blank lines keep their row numbers."""
     try:
         header = next(csv.reader(io.StringIO(text), delimiter=delimiter), None)
     except csv.Error as exc:
@@ -208,10 +212,14 @@ def _read_csv_text(text: str, delimiter: str) -> pd.DataFrame:
         raise FileReadError("no_header")
     names = [f"c{k}" for k in range(len(header))]
     try:
+        body = data[3:] if encoding == "utf-8-sig" else data
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names,
+                                           encoding=ARROW_ENCODINGS[encoding]),
+            # a file without quotes has no line break in a cell: it parses in parallel
+            parse_options=pacsv.ParseOptions(delimiter=delimiter,
+                                             newlines_in_values='"' in text,
                                              ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
@@ -306,7 +314,8 @@ def read_bytes(data: bytes, file_name: str, limits: Limits = UPLOAD_LIMITS) -> R
         delimiter = _sniff_delimiter(text)
         if encoding == "cp874":
             _plausible_thai(data, delimiter)
-        raw = RawTable(_read_csv_text(text, delimiter), "csv", encoding=encoding)
+        raw = RawTable(_read_csv_text(data, text, encoding, delimiter), "csv",
+                       encoding=encoding)
     elif suffix in (".xlsx", ".xlsm"):
         raw = _read_xlsx(data, limits)
     else:

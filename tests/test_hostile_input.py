@@ -181,7 +181,6 @@ def test_the_committed_files_are_what_the_generator_makes(tmp_path: Path) -> Non
 @pytest.mark.parametrize("bad", CORPUS, ids=[c.file[:40] for c in CORPUS])
 def test_a_bad_file_is_refused_with_row_column_and_reason_and_the_store_is_unchanged(
         cli_store: Path, bad: Case, template_state: dict) -> None:
-    assert store_state(cli_store) == template_state  # the store each case starts from
     path = str(FOLDER / bad.file)
     for lang in ("en", "th"):
         code, printed = run_cli("--lang", lang, "import", path, "--dataset", bad.dataset,
