@@ -90,8 +90,6 @@ def read_source(path: Path) -> bytes:
 
 # --- encodings ------------------------------------------------------------------------------
 
-ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "cp874": "TIS-620"}
-
 
 def _records(data: bytes) -> Iterator[tuple[int, bytes]]:
     """(file row, bytes) of each line of a CSV file: a line that continues a quoted cell
