@@ -6,6 +6,7 @@ Every threshold the product applies comes from here. A malformed file raises
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 from dataclasses import dataclass
@@ -79,6 +80,30 @@ class QualityRules:
 
 
 @dataclass(frozen=True)
+class DateRules:
+    """The dates an import accepts for the programme's events (visits, pairings, enrolment)."""
+
+    programme_start: dt.date = dt.date(2019, 9, 27)
+    future_tolerance_days: int = 1
+
+    def last_accepted(self, today: dt.date) -> dt.date:
+        return today + dt.timedelta(days=self.future_tolerance_days)
+
+
+def _date_rules(data: dict[str, Any], path: Path) -> DateRules:
+    table = _get(data, "dates", dict, path, "", default={})
+    start = _get(table, "programme_start", dt.date, path, "dates",
+                 default=DateRules.programme_start)
+    if isinstance(start, dt.datetime):
+        raise DefinitionsError(path, "dates.programme_start", "must be a date, not a time")
+    days = _get(table, "future_tolerance_days", int, path, "dates",
+                default=DateRules.future_tolerance_days)
+    if not 0 <= days <= 31:
+        raise DefinitionsError(path, "dates.future_tolerance_days", "must be 0 to 31 days")
+    return DateRules(programme_start=start, future_tolerance_days=days)
+
+
+@dataclass(frozen=True)
 class Definitions:
     income_line: float
     income_line_source: str
@@ -88,6 +113,7 @@ class Definitions:
     dimensions: tuple[Dimension, ...] = ()
     indicators: tuple[Indicator, ...] = ()
     quality: QualityRules = QualityRules()
+    dates: DateRules = DateRules()
 
     def target(self, key: str) -> Target:
         return next(t for t in self.targets if t.key == key)
@@ -218,6 +244,7 @@ def load_definitions(path: Path | None = None) -> Definitions:
     )
     return Definitions(
         quality=quality,
+        dates=_date_rules(data, path),
         income_line=line,
         income_line_source=_get(line_table, "source", str, path, "income_line", default=""),
         visited_within_days=days,

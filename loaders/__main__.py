@@ -4,7 +4,10 @@ Several files import as one (one transaction, one rebuild of the derived tables;
 any file refuses them all): ``python -m loaders import households.parquet visits.parquet``, each
 file's dataset named by ``NAME=FILE`` or by the file's name (``visits.parquet`` -> visits).
 
-Exit status: 0 on success, 1 when an import is refused, 2 on wrong usage or a busy store.
+Exit status: 0 on success, 1 when an import is refused (a file that is missing, a folder or
+unreadable is refused too, named in the report), 2 on wrong usage or a busy store, 3 on an
+unexpected failure (one line, never a traceback unless ``--traceback``; nothing is written, as
+every write is one transaction).
 """
 
 from __future__ import annotations
@@ -12,15 +15,36 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from domain.access import ROLES
+from domain.i18n import t
 from loaders.contracts import DATASETS
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except KeyboardInterrupt:
+        print(t("cli.interrupted", args.lang), file=sys.stderr)
+        return 3
+    except Exception as exc:  # never a traceback for a user: the write was one transaction
+        if args.traceback:
+            traceback.print_exc()
+        detail = " ".join(str(exc).split())[:300]
+        print(t("cli.internal_error", args.lang, kind=type(exc).__name__, detail=detail),
+              file=sys.stderr)
+        return 3
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m loaders")
     parser.add_argument("--lang", choices=("th", "en"), default="th", help="report language")
+    parser.add_argument("--traceback", action="store_true",
+                        help="on an unexpected failure, print the traceback too")
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="import CSV/XLSX/Parquet files (several: as one)")
     imp.add_argument("files", nargs="+", metavar="[NAME=]FILE",
@@ -29,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="the dataset of a single file (default: from its name)")
     imp.add_argument("--by", default="cli", help="who imports (recorded in the import log)")
     imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
-    sub.add_parser("build", help="build the store from data/demo/ if it is empty")
+    imp.add_argument("--max-rows", type=int, metavar="N",
+                     help="refuse a file of more than N data rows (default: no limit)")
+    sub.add_parser("build", help="fill a store that never held an import from data/demo/")
     undo = sub.add_parser("undo", help="take back the most recent import exactly")
     undo.add_argument("--by", default="cli", help="who undoes (recorded in the journal)")
     users = sub.add_parser("users", help="who may sign in, in which role and area")
@@ -48,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     gone.add_argument("--by", default="cli", help="who makes the change (audit log)")
     sub.add_parser("demo", help="regenerate the demo files in data/demo/")
     sub.add_parser("reference", help="rebuild data/reference/ from geothai and the facts")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from loaders.demo import write_demo
 
@@ -63,15 +91,28 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {rows} rows")
         return 0
 
+    from loaders.importer import clean_stale_staging
     from loaders.report import format_report
     from loaders.store import Store, StoreBusyError
 
+    files: dict[str, Path] = {}
+    if args.command == "import":
+        found = _import_files(args.files, args.dataset, args.lang)
+        if isinstance(found, str):
+            print(found, file=sys.stderr)
+            return 2
+        files = found
+        if args.max_rows is not None and args.max_rows < 1:
+            print(t("cli.max_rows", args.lang), file=sys.stderr)
+            return 2
     try:
         store = Store.open()
     except StoreBusyError as exc:
-        print(f"store busy (is the dashboard running?): {exc}", file=sys.stderr)
+        print(t("cli.busy", args.lang, detail=" ".join(str(exc).split())[:200]),
+              file=sys.stderr)
         return 2
     try:
+        clean_stale_staging(store.store_dir)
         if args.command == "users":
             return _users(store, args)
         if args.command == "build":
@@ -92,23 +133,22 @@ def main(argv: list[str] | None = None) -> int:
 
             result = undo_last_import(store, undone_by=args.by)
             if result is None:
-                print("nothing to undo", file=sys.stderr)
+                print(t("import.nothing_to_undo", args.lang), file=sys.stderr)
                 return 1
             print(f"undid import {result.import_id} ({result.dataset}, {result.file_name}): "
                   f"{result.rows_removed} rows removed, {result.rows_restored} restored")
             return 0
-        files = _import_files(args.files, args.dataset)
-        if isinstance(files, str):
-            print(files, file=sys.stderr)
-            return 2
+        from loaders.limits import FILE_LIMITS
+
+        limits = FILE_LIMITS.with_rows(args.max_rows)
         if args.dry_run:
             from loaders.importer import validate_files
 
-            reports = validate_files(store, files)
+            reports = validate_files(store, files, limits=limits)
         else:
             from loaders.importer import import_files
 
-            reports = import_files(store, files, imported_by=args.by)
+            reports = import_files(store, files, imported_by=args.by, limits=limits)
         refused = any(report.errors for report in reports)
         for report in reports:
             stream = sys.stderr if refused else sys.stdout
@@ -121,7 +161,6 @@ def main(argv: list[str] | None = None) -> int:
 def _users(store: object, args: argparse.Namespace) -> int:
     """``users add|set|list|remove``: exit 0 done, 2 refused (the reason on stderr)."""
     from domain.access import UserError, checked_user
-    from domain.i18n import t
     from loaders import users
 
     def codes(value: str | None) -> tuple[str, ...] | None:
@@ -148,8 +187,10 @@ def _users(store: object, args: argparse.Namespace) -> int:
     return 0
 
 
-def _import_files(items: list[str], dataset: str | None) -> dict[str, Path] | str:
-    """dataset -> file for ``import``, or what is wrong with the command line."""
+def _import_files(items: list[str], dataset: str | None,
+                  lang: str) -> dict[str, Path] | str:
+    """dataset -> file for ``import``, or what is wrong with the command line. Whether each
+    file can be read is the importer's to say (in its report)."""
     files: dict[str, Path] = {}
     for item in items:
         name, sep, rest = item.partition("=")
@@ -159,12 +200,9 @@ def _import_files(items: list[str], dataset: str | None) -> dict[str, Path] | st
             path = Path(item)
             name = dataset if dataset and len(items) == 1 else path.stem.lower()
         if name not in DATASETS:
-            return (f"{item}: which dataset? name it NAME=FILE or --dataset "
-                    f"({', '.join(DATASETS)})")
+            return t("cli.which_dataset", lang, item=item, datasets=", ".join(DATASETS))
         if name in files:
-            return f"{name}: two files for one dataset"
-        if not path.exists():
-            return f"{path}: no such file"
+            return t("cli.two_files", lang, dataset=name)
         files[name] = path
     return files
 

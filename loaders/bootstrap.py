@@ -7,7 +7,13 @@ from pathlib import Path
 from domain.definitions import Definitions
 from loaders.contracts import IMPORT_ORDER
 from loaders.derived import definitions_fingerprint, rebuild_derived
-from loaders.importer import ENGINE_MEMORY, ImportReport, import_files
+from loaders.importer import (
+    ENGINE_MEMORY,
+    HELD_IMPORT,
+    ImportReport,
+    clean_stale_staging,
+    import_files,
+)
 from loaders.store import ROOT, Store
 
 DEMO_DIR = ROOT / "data" / "demo"
@@ -31,9 +37,25 @@ def demo_files(folder: Path = DEMO_DIR) -> list[tuple[str, Path]]:
     return found
 
 
+def held_an_import(store: Store) -> bool:
+    """Whether the store ever took an import (the demo's too), even if all were undone: the
+    mark the first import leaves, the import log, any household, or (for a store from before
+    the mark) an accepted import in the journal of attempts."""
+    if store.meta(HELD_IMPORT) is not None or store.count("import_log") or store.count("household"):
+        return True
+    journal = store.store_dir / "import_attempts.jsonl"
+    if not journal.is_file():
+        return False
+    with journal.open(encoding="utf-8", errors="replace") as fh:
+        return any('"committed": true' in line for line in fh)
+
+
 def ensure_store(store: Store, folder: Path = DEMO_DIR) -> list[ImportReport]:
-    """Import the demo files if the store holds no household yet; return the reports."""
-    if store.count("household") > 0:
+    """On start: remove the staging folders of imports that were killed, and import the demo
+    files into a store that never held an import; return the demo's reports. An emptied store
+    (every import undone) stays empty."""
+    clean_stale_staging(store.store_dir)
+    if held_an_import(store):
         return []
     reports = import_files(store, dict(demo_files(folder)), imported_by="demo")
     for report in reports:

@@ -32,6 +32,11 @@ Kind = Literal[
     "enum",
 ]
 
+DateWindow = Literal[
+    "programme",  # from the programme's start to today (plus a tolerance): an event of it
+    "until_today",  # up to today (plus a tolerance): something that has happened
+]
+
 JPT_COUNT = 31
 KHON_KAEN_BBOX = (15.5, 101.6, 17.2, 103.3)  # lat_min, lon_min, lat_max, lon_max
 
@@ -47,6 +52,10 @@ class Column:
     maximum: float | None = None
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """For enums: canonical value -> accepted spellings (matched case-insensitively)."""
+    long_text: bool = False
+    """Free text (notes, needs): a longer limit than names (:mod:`loaders.limits`)."""
+    window: DateWindow | None = None
+    """For dates: the dates accepted, from the definitions file's ``[dates]``."""
 
     @property
     def storage_type(self) -> str:
@@ -153,7 +162,7 @@ HOUSEHOLDS = Dataset(
         Column("lon", "float", pii=True, minimum=101.6, maximum=103.3, aliases=("ลองจิจูด", "longitude", "lng")),
         Column("members", "int", required=True, minimum=1, maximum=30,
                aliases=("จำนวนสมาชิก", "สมาชิก", "จำนวนคน", "household size")),
-        Column("enrolled_on", "date", aliases=("วันที่เข้าร่วม", "วันที่ลงทะเบียน", "enrolled", "enrolment date")),
+        Column("enrolled_on", "date", window="programme", aliases=("วันที่เข้าร่วม", "วันที่ลงทะเบียน", "enrolled", "enrolment date")),
     ),
 )
 
@@ -182,8 +191,9 @@ PAIRINGS = Dataset(
     columns=(
         Column("official_id", "id", required=True, aliases=("รหัสเจ้าหน้าที่", "official id")),
         Column("household_id", "id", required=True, aliases=("รหัสครัวเรือน", "household id")),
-        Column("start_date", "date", required=True, aliases=("วันที่เริ่ม", "วันเริ่มจับคู่", "start date", "start")),
-        Column("end_date", "date", aliases=("วันที่สิ้นสุด", "วันสิ้นสุด", "end date", "end")),
+        Column("start_date", "date", required=True, window="programme", aliases=("วันที่เริ่ม", "วันเริ่มจับคู่", "start date", "start")),
+        # an end before the start is its own reason (end_before_start)
+        Column("end_date", "date", window="until_today", aliases=("วันที่สิ้นสุด", "วันสิ้นสุด", "end date", "end")),
     ),
 )
 
@@ -197,7 +207,7 @@ VISITS = Dataset(
         Column("visit_id", "id", required=True, aliases=("รหัสการเยี่ยม", "visit id")),
         Column("household_id", "id", required=True, aliases=("รหัสครัวเรือน", "household id")),
         Column("official_id", "id", required=True, aliases=("รหัสเจ้าหน้าที่", "official id")),
-        Column("visit_date", "date", required=True, aliases=("วันที่เยี่ยม", "วันที่", "visit date", "date")),
+        Column("visit_date", "date", required=True, window="programme", aliases=("วันที่เยี่ยม", "วันที่", "visit date", "date")),
         Column("round", "int", required=True, minimum=0, maximum=40, aliases=("รอบ", "รอบที่", "survey round")),
         Column("kind", "enum", required=True, choices=KIND_OF_VISIT, aliases=("ประเภท", "ประเภทการเยี่ยม", "visit kind")),
         Column("members", "int", required=True, minimum=1, maximum=30, aliases=("จำนวนสมาชิก", "สมาชิก")),
@@ -221,9 +231,9 @@ VISITS = Dataset(
         Column("land_tenure", "enum", choices=LAND_TENURE, aliases=("ที่ดินทำกิน", "การถือครองที่ดิน", "land")),
         Column("land_rai", "float", minimum=0, maximum=1000, aliases=("ที่ดิน (ไร่)", "จำนวนไร่", "land rai")),
         *_jpt_columns(),
-        Column("needs", "text", aliases=("ความต้องการ", "ปัญหา/ความต้องการ", "needs")),
+        Column("needs", "text", long_text=True, aliases=("ความต้องการ", "ปัญหา/ความต้องการ", "needs")),
         # free text may name people or places: personal data until someone reads it
-        Column("note", "text", pii=True, aliases=("หมายเหตุ", "บันทึก", "note")),
+        Column("note", "text", pii=True, long_text=True, aliases=("หมายเหตุ", "บันทึก", "note")),
     ),
 )
 
@@ -236,6 +246,7 @@ ASSISTANCE = Dataset(
     columns=(
         Column("assistance_id", "id", required=True, aliases=("รหัสความช่วยเหลือ", "assistance id")),
         Column("household_id", "id", required=True, aliases=("รหัสครัวเรือน", "household id")),
+        # no window: planned help may be dated ahead of today
         Column("date", "date", required=True, aliases=("วันที่", "วันที่ช่วยเหลือ", "assistance date")),
         Column("type", "enum", required=True, choices=ASSISTANCE_TYPES,
                aliases=("ประเภท", "ประเภทความช่วยเหลือ", "assistance type")),

@@ -12,6 +12,12 @@ store and rebuilds the derived tables. Memory follows the chunk, not the file, a
 never opens a write. Several files import as one with :func:`import_files` (one transaction,
 one rebuild). Small uploads (the Import page) take the same path and also keep their rows in
 the report for previews.
+
+Checking needs no lock on the store's connection: :func:`validate_bytes` with ``reader`` (a
+second connection, :meth:`Store.reader`) reads the store only there, and ``cancel`` is asked
+between chunks. Limits are :mod:`loaders.limits`; the dates accepted come from the definitions
+file. The staging folder lives in ``<store dir>/staging/``, named by the process that made it,
+so a killed import's folder is removed on the next start (:func:`clean_stale_staging`).
 """
 
 from __future__ import annotations
@@ -19,14 +25,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -34,14 +41,35 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from domain.definitions import Definitions, load_definitions
-from loaders.contracts import DATASETS, IMPORT_ORDER
+from loaders.contracts import DATASETS, IMPORT_ORDER, Dataset
 from loaders.derived import rebuild_derived
-from loaders.readers import FileReadError, HeaderMapping, map_headers, read_batches
+from loaders.limits import FILE_LIMITS, UPLOAD_LIMITS, Limits
+from loaders.readers import (
+    FIRST_DATA_ROW,
+    FileReadError,
+    HeaderMapping,
+    check_path,
+    map_headers,
+    read_batches,
+)
 from loaders.store import IMPORT_LOG_COLUMNS, IMPORT_WARNING_COLUMNS, Store
-from loaders.validate import FIRST_DATA_ROW, ChunkValidator, Issue, file_issues
+from loaders.validate import CheckRules, ChunkValidator, Issue, file_issues
 
 Progress = Callable[[float, str], None]
 """Called with the share done (0-1) and a stage name: read, validate, write, done."""
+Cancel = Callable[[], bool]
+"""Asked between chunks (and before writing): True stops the import, nothing written."""
+HELD_IMPORT = "first_import"
+"""The ``meta`` key set by the first import a store ever takes (the demo's too): a store that
+has it is never filled with the demo again, even once every import is undone."""
+
+
+class ImportCancelled(Exception):
+    """The user cancelled: the import stops between two chunks, nothing written."""
+
+
+def _never() -> bool:
+    return False
 
 
 def _new_version(label: str) -> str:
@@ -53,7 +81,8 @@ def _new_version(label: str) -> str:
 def _no_progress(share: float, stage: str) -> None:
     return None
 
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+MAX_UPLOAD_BYTES = UPLOAD_LIMITS.upload_bytes or 0
+"""The Import page's upload cap (:data:`loaders.limits.UPLOAD_LIMITS`)."""
 CHUNK_ROWS = 200_000
 """Rows validated at a time: memory follows this, not the size of the file."""
 ENGINE_MEMORY = "2500MB"
@@ -101,14 +130,23 @@ class ImportReport:
     def rows_accepted(self) -> int:
         if any(i.row is None for i in self.errors):
             return 0  # a whole-file problem: no row can be taken
-        return self.rows_read - self.rows_rejected
+        return max(0, self.rows_read - self.rows_rejected)
+
+
+def safe_file_name(file_name: str, sha256: str) -> str:
+    """The name the raw copy is kept under: the file's hash, an ASCII trace of its name and
+    its suffix, at most 100 bytes whatever the original (a Thai name is 3 bytes a character,
+    and a file system takes 255). The original name is recorded in the journal and the log."""
+    path = Path(file_name.replace("\\", "/")).name
+    suffix = re.sub(r"[^A-Za-z0-9.]", "", Path(path).suffix)[:10]
+    stem = re.sub(r"[^A-Za-z0-9\-]+", "_", Path(path).stem).strip("_")[:60]
+    return f"{sha256[:16]}_{stem}{suffix}" if stem else f"{sha256[:16]}{suffix}"
 
 
 def _keep_raw(store: Store, data: bytes | Path, file_name: str, sha256: str) -> Path:
-    safe = re.sub(r"[^\w.\-]+", "_", Path(file_name).name, flags=re.UNICODE)[-120:]
     folder = store.store_dir / "raw" / dt.date.today().isoformat()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{sha256[:16]}_{safe}"
+    path = folder / safe_file_name(file_name, sha256)
     if not path.exists():
         if isinstance(data, bytes):
             path.write_bytes(data)
@@ -166,10 +204,10 @@ def rejected_rows(report: ImportReport, reason_of: Callable[[Issue], str]) -> pd
         if issue.row is not None:
             where = f"{issue.column}: " if issue.column else ""
             reasons.setdefault(issue.row, []).append(where + reason_of(issue))
-    positions = [row - FIRST_DATA_ROW for row in report.rejected_rows]
-    out = report.raw.iloc[positions].copy()
-    out.insert(0, "_file_row", report.rejected_rows)
-    out["_reason"] = [" | ".join(reasons[row]) for row in report.rejected_rows]
+    rows = [row for row in report.rejected_rows if row in report.raw.index]
+    out = report.raw.loc[rows].copy()
+    out.insert(0, "_file_row", rows)
+    out["_reason"] = [" | ".join(reasons[row]) for row in rows]
     return out.reset_index(drop=True)
 
 
@@ -196,18 +234,53 @@ class _Source:
     path: Path | None = None
 
     def report(self) -> ImportReport:
+        """A report for the file; a path that is not a readable file gets its reason here
+        (and no hash: nothing can be kept of it)."""
         if self.data is not None:
             return ImportReport(self.file_name, self.dataset,
                                 hashlib.sha256(self.data).hexdigest(), len(self.data))
         assert self.path is not None
-        return ImportReport(self.file_name, self.dataset, _sha256_of(self.path),
-                            self.path.stat().st_size)
+        try:
+            check_path(self.path)
+            return ImportReport(self.file_name, self.dataset, _sha256_of(self.path),
+                                self.path.stat().st_size)
+        except FileReadError as err:
+            report = ImportReport(self.file_name, self.dataset, "", 0)
+            report.issues.append(Issue(None, None, "", err.reason_key, params=err.params))
+        except OSError as err:  # gone or locked between the check and the read
+            report = ImportReport(self.file_name, self.dataset, "", 0)
+            report.issues.append(Issue(None, None, "", "file_unreadable",
+                                       params={"detail": err.strerror or type(err).__name__}))
+        return report
 
     def keep(self, store: Store, sha256: str) -> Path:
         if self.data is not None:
             return _keep_raw(store, self.data, self.file_name, sha256)
         assert self.path is not None
         return _keep_raw(store, self.path, self.file_name, sha256)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How one run checks its files: the limits, the dates accepted, whether rows are kept
+    for previews (uploads), where the store is read, and the cancel question."""
+
+    limits: Limits
+    definitions: Definitions
+    today: dt.date
+    keep_rows: bool
+    chunk_rows: int
+    cancel: Cancel = _never
+    reader: Any = None
+
+    def rules(self, saved_on: dt.date | None) -> CheckRules:
+        dates = self.definitions.dates
+        last = dates.last_accepted(self.today)
+        if saved_on is not None and not dates.programme_start <= saved_on <= last:
+            saved_on = None  # a save date the file cannot have: its clock was wrong
+        return CheckRules(dates.programme_start, last,
+                          dt.timedelta(days=dates.future_tolerance_days), saved_on,
+                          self.limits)
 
 
 class _StagingWriter:
@@ -236,26 +309,58 @@ class _StagingWriter:
             self._writer.close()
 
 
-def _validate(store: Store, source: _Source, report: ImportReport, staged: Path,
-              known: dict[str, list[str]], progress: Progress, capped: bool,
-              chunk_rows: int) -> bool:
+def _file_issue(err: FileReadError) -> Issue:
+    return Issue(err.row, None, "", err.reason_key, params=err.params)
+
+
+@dataclass
+class _Staged:
+    """A file's typed rows staged in Parquet, and what its whole-file checks need to run
+    again (the store may change between a check and the write)."""
+
+    report: ImportReport
+    path: Path
+    dataset: Dataset
+    header_of: dict[str, str]
+    known: dict[str, list[str]]
+    row_issues: list[Issue]
+
+    def check_whole_file(self, con: Any) -> None:
+        """The row-level issues and those of the whole-file checks (keys repeated,
+        references, shared citizen IDs) against the store on ``con``, by row."""
+        self.report.issues = [*self.row_issues, *file_issues(
+            con, _relation(self.path), self.dataset, self.header_of, self.known)]
+        self.report.issues.sort(key=lambda i: (i.row or 0, i.severity != "error"))
+
+
+def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
+              known: dict[str, list[str]], progress: Progress,
+              options: _Options) -> _Staged | None:
     """Read and validate ``source`` a chunk of rows at a time into ``report``; the typed rows
-    go to the Parquet file ``staged``. True when the rows were staged (the file could be read
-    and its headers are usable), whatever the row-level issues."""
+    go to the Parquet file ``staged``; the whole-file checks read the store on ``con``. The
+    staged file when the rows were staged (the file could be read and its headers are
+    usable), whatever the row-level issues; ``None`` otherwise."""
     if source.dataset not in DATASETS:
         raise ValueError(f"unknown dataset {source.dataset!r}; one of {', '.join(DATASETS)}")
     dataset = DATASETS[source.dataset]
-    if capped and report.size_bytes > MAX_UPLOAD_BYTES:
+    limits = options.limits
+    if report.errors:  # the path is not a readable file
+        return None
+    if len(report.file_name) > limits.file_name_chars:
+        report.issues.append(Issue(None, None, "", "file_name_too_long", params={
+            "n": len(report.file_name), "max": limits.file_name_chars}))
+        return None
+    if limits.upload_bytes is not None and report.size_bytes > limits.upload_bytes:
         report.issues.append(Issue(None, None, "", "file_too_large",
-                                   params={"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}))
-        return False
+                                   params={"mb": limits.upload_bytes // (1024 * 1024)}))
+        return None
     progress(0.05, "read")
     try:
         raw = read_batches(source.data if source.data is not None else source.path,
-                           source.file_name, chunk_rows)
+                           source.file_name, options.chunk_rows, limits)
     except FileReadError as err:
-        report.issues.append(Issue(None, None, "", err.reason_key, params=err.params))
-        return False
+        report.issues.append(_file_issue(err))
+        return None
     report.file_format, report.encoding = raw.file_format, raw.encoding
     report.rows_read = raw.rows_hint or 0
     headers = map_headers(raw.headers, dataset)
@@ -266,10 +371,13 @@ def _validate(store: Store, source: _Source, report: ImportReport, staged: Path,
         report.issues.append(Issue(None, name, "", "duplicate_column"))
     if raw.rows_hint == 0:
         report.issues.append(Issue(None, None, "", "no_rows"))
+    if limits.rows is not None and (raw.rows_hint or 0) > limits.rows:
+        report.issues.append(Issue(None, None, "", "too_many_rows",
+                                   params={"n": raw.rows_hint, "max": limits.rows}))
     if report.errors:
-        return False
+        return None
     progress(0.2, "validate")
-    validator = ChunkValidator(headers, dataset)
+    validator = ChunkValidator(headers, dataset, options.rules(raw.saved_on))
     date_headers = [h for h, c in headers.mapping.items() if dataset.column(c).kind == "date"]
     distinct_dates: dict[str, set[object]] = {h: set() for h in date_headers}
     kept: list[pd.DataFrame] = []
@@ -277,38 +385,50 @@ def _validate(store: Store, source: _Source, report: ImportReport, staged: Path,
     with _StagingWriter(staged, validator.schema) as writer:
         try:
             for chunk in raw.chunks:
-                table, issues = validator.normalise(chunk, FIRST_DATA_ROW + rows)
+                if options.cancel():
+                    raise ImportCancelled
+                first_row = FIRST_DATA_ROW + rows
+                table, issues = validator.normalise(chunk, first_row)
+                rows += table.num_rows
+                if limits.rows is not None and rows > limits.rows:
+                    report.issues.append(Issue(None, None, "", "too_many_rows",
+                                               params={"n": f"> {limits.rows}",
+                                                       "max": limits.rows}))
+                    return None
                 writer.write(table)
                 report.issues.extend(issues)
                 for header in date_headers:
                     _distinct_into(distinct_dates[header], chunk, header)
-                if capped:
-                    kept.append(chunk if isinstance(chunk, pd.DataFrame) else chunk.to_pandas())
-                rows += table.num_rows
+                if options.keep_rows:
+                    kept.append(chunk if isinstance(chunk, pd.DataFrame) else
+                                chunk.to_pandas().set_axis(
+                                    pd.RangeIndex(first_row, first_row + chunk.num_rows)))
                 progress(0.2 + 0.35 * min(1.0, rows / max(raw.rows_hint or rows, 1)), "validate")
         except FileReadError as err:
-            report.issues.append(Issue(None, None, "", err.reason_key, params=err.params))
-            return False
+            report.issues.append(_file_issue(err))
+            return None
     report.rows_read = rows
     if rows == 0:
         report.issues.append(Issue(None, None, "", "no_rows"))
-        return False
-    if capped:
-        report.raw = (raw.frame if raw.frame is not None
-                      else pd.concat(kept, ignore_index=True))
+        return None
+    if options.cancel():
+        raise ImportCancelled
+    if options.keep_rows:
+        report.raw = raw.frame if raw.frame is not None else pd.concat(kept)
     report.calendars = {
         header: calendar for header in date_headers
         if (calendar := detect_calendar(pd.Series(list(distinct_dates[header]), dtype=object)))
         is not None
     }
-    header_of = {c: h for h, c in headers.mapping.items()}
-    report.issues.extend(file_issues(store.raw, _relation(staged), dataset, header_of, known))
-    report.issues.sort(key=lambda i: (i.row or 0, i.severity != "error"))
-    if capped:
+    result = _Staged(report, staged, dataset, {c: h for h, c in headers.mapping.items()},
+                     {table: list(relations) for table, relations in known.items()},
+                     list(report.issues))
+    result.check_whole_file(con)
+    if options.keep_rows:
         report.frame = pq.read_table(staged).to_pandas(types_mapper=_PANDAS_TYPES.get,
                                                        date_as_object=False)
     progress(0.6, "validate")
-    return True
+    return result
 
 
 DISTINCT_DATES_LIMIT = 100_000
@@ -326,28 +446,121 @@ def _distinct_into(seen: set[object], chunk: pa.Table | pd.DataFrame, header: st
         seen.update(pd.unique(chunk[header].dropna()))
 
 
-def _run(store: Store, sources: list[_Source], imported_by: str,
-         definitions: Definitions | None, progress: Progress, capped: bool, chunk_rows: int,
-         write: bool) -> list[ImportReport]:
-    """:func:`_import_sources` with the engine's memory capped (see :data:`ENGINE_MEMORY`)."""
-    with store.memory_limit(ENGINE_MEMORY):
-        return _import_sources(store, sources, imported_by, definitions, progress, capped,
-                           chunk_rows, write)
+STAGING_DIR = "staging"
 
 
-def _import_sources(store: Store, sources: list[_Source], imported_by: str,
-                    definitions: Definitions | None, progress: Progress, capped: bool,
-                    chunk_rows: int, write: bool) -> list[ImportReport]:
+def staging_root(store_dir: Path) -> Path:
+    """Where imports stage their typed rows: beside the store, not inside it."""
+    return store_dir / STAGING_DIR
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _left_behind(folder: Path) -> bool:
+    """Whether a staging folder's import has ended without removing it (its process is gone,
+    or it is this process's and not in use: an earlier process had the same pid)."""
+    pid = folder.name.split("-", 1)[0]
+    if not pid.isdigit():
+        return True
+    if int(pid) == os.getpid():
+        return folder.name not in _MINE
+    return not _pid_alive(int(pid))
+
+
+def clean_stale_staging(store_dir: Path) -> list[Path]:
+    """Remove the staging folders of imports whose process is gone (killed mid-import);
+    return them. A running import's folder is left alone."""
+    root = staging_root(store_dir)
+    if not root.is_dir():
+        return []
+    removed = [folder for folder in root.iterdir() if folder.is_dir() and _left_behind(folder)]
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
+_MINE: set[str] = set()
+"""This process's staging folders now in use (a folder of this pid not here is a leftover of an
+earlier process that had the same pid)."""
+
+
+def _staging_folder(store_dir: Path) -> Path:
+    folder = staging_root(store_dir) / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    _MINE.add(folder.name)
+    return folder
+
+
+def _run(store: Store, sources: list[_Source], imported_by: str, progress: Progress,
+         options: _Options, write: bool) -> list[ImportReport]:
+    """Check the sources and, if ``write``, write them, with the engine's memory capped (see
+    :data:`ENGINE_MEMORY`) when it reads on the store's own connection (a reader leaves the
+    shared setting alone)."""
+    limit = None if options.reader is not None and not write else ENGINE_MEMORY
+    with store.memory_limit(limit):
+        checked = _check(store, sources, progress, options)
+        try:
+            if write:
+                _write(store, checked, imported_by, progress)
+            return checked.reports
+        finally:
+            checked.close()
+
+
+def _cancelled(report: ImportReport) -> None:
+    report.issues.append(Issue(None, None, "", "cancelled"))
+
+
+@dataclass
+class CheckedImport:
+    """Files read, checked and staged, nothing written yet: made by :func:`check_bytes`
+    (which needs no lock on the store's connection), written by :func:`write_checked` (the
+    only step that does). :meth:`close` removes the staged rows; :func:`write_checked` closes
+    it."""
+
+    reports: list[ImportReport]
+    data_version: str
+    """The store's data version the files were checked against."""
+    _sources: list[_Source]
+    _staged: list[_Staged]
+    _folder: Path
+    _options: _Options
+
+    @property
+    def refused(self) -> bool:
+        return any(report.errors for report in self.reports)
+
+    def close(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
+        _MINE.discard(self._folder.name)
+
+
+def _data_version(con: Any) -> str:
+    rows = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
+    return rows[0][0] if rows else ""
+
+
+def _check(store: Store, sources: list[_Source], progress: Progress,
+           options: _Options) -> CheckedImport:
     """Validate every source (in the order that satisfies references: a file may refer to
-    rows of a file before it in the same import); if ``write`` and no file has an error,
-    write them all in one transaction with one rebuild of the derived tables."""
+    rows of a file before it in the same import), reading the store on the reader if there
+    is one."""
     order = {name: index for index, name in enumerate(IMPORT_ORDER)}
     sources = sorted(sources, key=lambda s: order.get(s.dataset, len(order)))
-    folder = Path(tempfile.mkdtemp(prefix="kusiao_import_"))
+    con = options.reader if options.reader is not None else store.raw
+    folder = _staging_folder(store.store_dir)
+    checked = CheckedImport([], _data_version(con), sources, [], folder, options)
     try:
-        staged: list[tuple[ImportReport, Path]] = []
-        reports: list[ImportReport] = []
         known: dict[str, list[str]] = {}
+        cancelled = False
         for index, source in enumerate(sources):
             report = source.report()
             path = folder / f"{index}_{source.dataset}.parquet"
@@ -357,50 +570,123 @@ def _import_sources(store: Store, sources: list[_Source], imported_by: str,
                 progress(done if len(sources) == 1
                          else (_index + done / 0.6) / len(sources) * 0.65, stage)
 
-            if _validate(store, source, report, path, known, step, capped, chunk_rows):
-                staged.append((report, path))
+            try:
+                staged = None if cancelled else _validate(con, source, report, path, known,
+                                                          step, options)
+            except ImportCancelled:
+                staged, cancelled = None, True
+            if cancelled:
+                _cancelled(report)
+            if staged is not None:
+                checked._staged.append(staged)
                 table = DATASETS[source.dataset].table
                 known.setdefault(table, [f'"{table}"']).append(_relation(path))
-            if write:
-                report.raw_path = source.keep(store, report.sha256)
-            reports.append(report)
-        if write and not any(r.errors for r in reports):
+            checked.reports.append(report)
+    except BaseException:
+        checked.close()
+        raise
+    return checked
+
+
+def _write(store: Store, checked: CheckedImport, imported_by: str,
+           progress: Progress) -> None:
+    """Keep the raw files, write the checked files if none has an error (in one transaction
+    with one rebuild of the derived tables), and journal every attempt. If the store changed
+    since the check, the whole-file checks run again first."""
+    options = checked._options
+    if _data_version(store.raw) != checked.data_version:  # an import or undo came between
+        for staged in checked._staged:
+            staged.check_whole_file(store.raw)
+    for source, report in zip(checked._sources, checked.reports, strict=True):
+        if report.sha256:
+            report.raw_path = source.keep(store, report.sha256)
+    if not checked.refused:
+        if options.cancel():
+            for report in checked.reports:
+                _cancelled(report)
+        else:
             progress(0.7, "write")
-            _commit(store, staged, imported_by, definitions or load_definitions())
-        if write:
-            for report in reports:
-                _journal(store, report, imported_by)
-            progress(1.0, "done")
-        return reports
+            _commit(store, [(s.report, s.path) for s in checked._staged], imported_by,
+                    options.definitions)
+    for report in checked.reports:
+        _journal(store, report, imported_by)
+    progress(1.0, "done")
+
+
+def check_bytes(store: Store, data: bytes, file_name: str, dataset_name: str, *,
+                reader: Any, progress: Progress = _no_progress, cancel: Cancel = _never,
+                limits: Limits | None = None, definitions: Definitions | None = None,
+                chunk_rows: int = CHUNK_ROWS, today: dt.date | None = None) -> CheckedImport:
+    """Read, check and stage an upload for :func:`write_checked`, reading the store only on
+    ``reader`` (:meth:`Store.reader`): the caller holds no lock on the store's connection
+    while this runs, however big the file. The reports are those of :func:`validate_bytes`
+    (rows kept for previews). Close what it returns if it is not written."""
+    options = _options(limits, True, definitions, chunk_rows, cancel, reader, today)
+    return _check(store, [_Source(dataset_name, file_name, data=data)], progress, options)
+
+
+def write_checked(store: Store, checked: CheckedImport, imported_by: str,
+                  progress: Progress = _no_progress) -> ImportReport:
+    """Write what :func:`check_bytes` checked (on the store's own connection: the only step
+    that needs its lock), all or nothing: the whole-file checks run again if the store
+    changed since, the raw file is kept and the attempt journalled as by
+    :func:`import_bytes`. Closes ``checked``."""
+    try:
+        with store.memory_limit(ENGINE_MEMORY):
+            _write(store, checked, imported_by, progress)
+        return checked.reports[0]
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        checked.close()
+
+
+def _options(limits: Limits | None, keep_rows: bool, definitions: Definitions | None,
+             chunk_rows: int, cancel: Cancel = _never, reader: Any = None,
+             today: dt.date | None = None) -> _Options:
+    if limits is None:  # read at call time: a test may set the module's limits
+        limits = UPLOAD_LIMITS if keep_rows else FILE_LIMITS
+    return _Options(limits, definitions or load_definitions(), today or dt.date.today(),
+                    keep_rows, chunk_rows, cancel, reader)
 
 
 def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str,
                    progress: Progress = _no_progress, capped: bool = True,
-                   chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+                   chunk_rows: int = CHUNK_ROWS, *, reader: Any = None,
+                   cancel: Cancel = _never, limits: Limits | None = None,
+                   definitions: Definitions | None = None,
+                   today: dt.date | None = None) -> ImportReport:
     """Read and validate without writing anything (the Import page's preview). Uploads are
-    capped at :data:`MAX_UPLOAD_BYTES`; files imported from disk (``capped=False``) are not.
-    A capped report keeps the rows as read and as normalised (:attr:`ImportReport.raw`,
-    :attr:`ImportReport.frame`) for previews and the rejected-rows file."""
-    return _run(store, [_Source(dataset_name, file_name, data=data)], "", None, progress,
-                capped, chunk_rows, write=False)[0]
+    held to :data:`loaders.limits.UPLOAD_LIMITS`; files imported from disk (``capped=False``)
+    to :data:`loaders.limits.FILE_LIMITS`. A capped report keeps the rows as read and as
+    normalised (:attr:`ImportReport.raw`, :attr:`ImportReport.frame`) for previews and the
+    rejected-rows file.
+
+    ``reader``: a second DB-API connection to the store (:meth:`Store.reader`) for the checks
+    against the store: then nothing here uses the store's own connection, and the caller needs
+    no lock on it. ``cancel`` is asked between chunks: True ends the check with the reason
+    ``cancelled``."""
+    options = _options(limits, capped, definitions, chunk_rows, cancel, reader, today)
+    return _run(store, [_Source(dataset_name, file_name, data=data)], "", progress, options,
+                write=False)[0]
 
 
 def validate_file(store: Store, path: Path, dataset_name: str,
-                  chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+                  chunk_rows: int = CHUNK_ROWS, *, limits: Limits | None = None,
+                  today: dt.date | None = None) -> ImportReport:
     """Validate a file from disk without writing anything (a dry run), streamed like
     :func:`import_file`."""
-    return _run(store, [_Source(dataset_name, Path(path).name, path=Path(path))], "", None,
-                _no_progress, False, chunk_rows, write=False)[0]
+    options = _options(limits, False, None, chunk_rows, today=today)
+    return _run(store, [_Source(dataset_name, Path(path).name, path=Path(path))], "",
+                _no_progress, options, write=False)[0]
 
 
-def validate_files(store: Store, files: Mapping[str, Path],
-                   chunk_rows: int = CHUNK_ROWS) -> list[ImportReport]:
+def validate_files(store: Store, files: Mapping[str, Path], chunk_rows: int = CHUNK_ROWS,
+                   *, limits: Limits | None = None,
+                   today: dt.date | None = None) -> list[ImportReport]:
     """A dry run of :func:`import_files`: the same files checked as one import (a file may
     refer to rows of another), nothing written."""
     sources = [_Source(name, Path(path).name, path=Path(path)) for name, path in files.items()]
-    return _run(store, sources, "", None, _no_progress, False, chunk_rows, write=False)
+    return _run(store, sources, "", _no_progress,
+                _options(limits, False, None, chunk_rows, today=today), write=False)
 
 
 def import_bytes(
@@ -413,10 +699,15 @@ def import_bytes(
     progress: Progress = _no_progress,
     capped: bool = True,
     chunk_rows: int = CHUNK_ROWS,
+    *,
+    cancel: Cancel = _never,
+    limits: Limits | None = None,
+    today: dt.date | None = None,
 ) -> ImportReport:
     """Validate and, if there is no error, write the file's rows in one transaction."""
-    return _run(store, [_Source(dataset_name, file_name, data=data)], imported_by,
-                definitions, progress, capped, chunk_rows, write=True)[0]
+    options = _options(limits, capped, definitions, chunk_rows, cancel, today=today)
+    return _run(store, [_Source(dataset_name, file_name, data=data)], imported_by, progress,
+                options, write=True)[0]
 
 
 def import_file(store: Store, path: Path, dataset_name: str, imported_by: str = "cli",
@@ -430,15 +721,17 @@ def import_file(store: Store, path: Path, dataset_name: str, imported_by: str = 
 
 def import_files(store: Store, files: Mapping[str, Path], imported_by: str = "cli",
                  definitions: Definitions | None = None, progress: Progress = _no_progress,
-                 chunk_rows: int = CHUNK_ROWS) -> list[ImportReport]:
+                 chunk_rows: int = CHUNK_ROWS, *, cancel: Cancel = _never,
+                 limits: Limits | None = None,
+                 today: dt.date | None = None) -> list[ImportReport]:
     """Import several datasets' files (dataset -> path) as one: all are written, in one
     transaction with one rebuild of the derived tables, or none is (any error in any file
     refuses them all). A file may refer to rows of another file of the same import (visits
     to the households imported with them). Each file gets its own import id, log row and
     journal line, so undo still takes back one file at a time. Reports in import order."""
     sources = [_Source(name, Path(path).name, path=Path(path)) for name, path in files.items()]
-    return _run(store, sources, imported_by, definitions, progress, False, chunk_rows,
-                write=True)
+    options = _options(limits, False, definitions, chunk_rows, cancel, today=today)
+    return _run(store, sources, imported_by, progress, options, write=True)
 
 
 def _commit(store: Store, staged: list[tuple[ImportReport, Path]], imported_by: str,
@@ -452,6 +745,8 @@ def _commit(store: Store, staged: list[tuple[ImportReport, Path]], imported_by: 
             _log(store, report, import_id, imported_by, inserted, updated)
             done.append((report, import_id, inserted, updated))
         rebuild_derived(store, definitions)
+        if store.meta(HELD_IMPORT) is None:
+            store.set_meta(HELD_IMPORT, dt.datetime.now().isoformat(timespec="seconds"))
         last = done[-1]
         store.set_meta("data_version", _new_version(f"{last[1]}:{last[0].sha256[:12]}"))
     for report, import_id, inserted, updated in done:

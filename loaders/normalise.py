@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -28,7 +29,6 @@ class CellError(ValueError):
         self.params = params
 
 
-THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 BE_OFFSET = 543
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 FIRST_DATE, LAST_DATE = dt.date(1990, 1, 1), dt.date(2100, 12, 31)  # dates accepted
@@ -69,15 +69,58 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and value.strip() in {"", "-", "–", "—"}
 
 
+_SCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉", "0123456789" * 2)
+_DECIMAL_DIGIT = re.compile(r"\d")  # a str pattern: the decimal digits of every script
+_WHITESPACE = frozenset("\t\n\r\x0b\x0c")
+
+
+def _is_invisible(char: str) -> bool:
+    """Format characters (zero-width spaces and joiners, BOM, directional marks, soft hyphen)
+    and control characters other than whitespace: nothing a reader can see or type on purpose."""
+    return unicodedata.category(char) in ("Cf", "Cc") and char not in _WHITESPACE
+
+
+def fold_text(text: str) -> str:
+    """Unicode NFC, and every digit as ASCII: Thai (๑), Arabic-Indic (١), fullwidth (１),
+    superscript and subscript (¹ ₁) and any other script's decimal digits. Pure ASCII is
+    returned as it is."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFC", text).translate(_SCRIPT_DIGITS)
+    return _DECIMAL_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group())), text)
+
+
 def clean_text(value: object) -> str | None:
-    """Strip, fold Thai digits and inner whitespace; ``None`` for a blank cell."""
+    """Strip, drop invisible characters, apply NFC, fold digits to ASCII and inner whitespace
+    to one space; ``None`` for a blank cell. What is compared and stored is this form."""
     if is_blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # Excel hands back 12.0 for a typed 12
-    text = str(value).translate(THAI_DIGITS).replace("\u200b", "").replace("\xa0", " ")
+    text = str(value)
+    if not text.isascii() or not text.isprintable():
+        text = "".join(c for c in text if not _is_invisible(c))
+        text = fold_text(text.replace("\xa0", " "))
     text = re.sub(r"\s+", " ", text).strip()
     return text or None
+
+
+def invisible_characters(value: object) -> list[str]:
+    """The invisible characters of a cell, named (``U+200C ZERO WIDTH NON-JOINER``)."""
+    text = "" if is_blank(value) else str(value)
+    if text.isascii() and text.isprintable():
+        return []
+    return [f"U+{ord(c):04X} {unicodedata.name(c, 'CONTROL')}"
+            for c in dict.fromkeys(text) if _is_invisible(c)]
+
+
+def clean_code(value: object) -> str | None:
+    """:func:`clean_text` for identifiers and codes, which must not hold an invisible
+    character: two ids that look the same must be the same id."""
+    found = invisible_characters(value)
+    if found:
+        raise CellError("invisible_character", value=value, chars=", ".join(found))
+    return clean_text(value)
 
 
 # --- numbers -----------------------------------------------------------------------------
@@ -115,16 +158,28 @@ def parse_int(value: object) -> int | None:
 # --- dates -------------------------------------------------------------------------------
 
 
-def _year_to_ce(year: int, two_digit_is_be: bool = True) -> int:
-    """4-digit years above 2400 are BE; 2-digit years are BE in Thai-month dates (63 -> 2563)
-    and otherwise read as BE when that lands in a plausible range."""
+def _year_to_ce(year: int) -> int:
+    """4-digit years above 2400 are BE. A 2-digit year is always a BE year, whatever the
+    language of the month: ``63`` is 2563 (2020) in ``18/08/63``, ``18 ส.ค. 63`` and
+    ``18 Aug 63`` alike. One rule, because Thai files write BE years, and a programme that
+    started in 2562 has no two-digit CE year its dates could be mistaken for: 19-26 read as
+    BE fall before its start and are refused, never silently moved."""
     if year >= 2400:
         return year - BE_OFFSET
     if year < 100:
-        if two_digit_is_be:
-            return 2500 + year - BE_OFFSET
-        return 2000 + year
+        return 2500 + year - BE_OFFSET
     return year
+
+
+_TWO_DIGIT_YEAR = re.compile(
+    r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2}|\d{1,2}\s*[^\d\s]+(?:\s?[^\d\s]+)*\s*\d{2}")
+
+
+def has_two_digit_year(value: object) -> bool:
+    """Whether a date cell as written has a two-digit year (``18/08/63``, ``18 Aug 63``)."""
+    if not isinstance(value, str):
+        return False
+    return bool(_TWO_DIGIT_YEAR.fullmatch(clean_text(value) or ""))
 
 
 def _make_date(year: int, month: int, day: int, raw: object) -> dt.date:
@@ -133,6 +188,9 @@ def _make_date(year: int, month: int, day: int, raw: object) -> dt.date:
     except ValueError as exc:
         raise CellError("not_a_date", value=raw) from exc
     if not FIRST_DATE <= result <= LAST_DATE:
+        if has_two_digit_year(raw):
+            raise CellError("date_two_digit_year", value=raw, date=result.isoformat(),
+                            date_be=f"{day}/{month}/{year + BE_OFFSET}")
         raise CellError("date_out_of_range", value=raw, date=result.isoformat())
     return result
 
@@ -177,8 +235,8 @@ def parse_date(value: object) -> dt.date | None:
         if month_key in THAI_MONTHS:
             return _make_date(_year_to_ce(int(year_text)), THAI_MONTHS[month_key], int(day), value)
         if month_key.lower().rstrip(".") in ENGLISH_MONTHS:
-            year = _year_to_ce(int(year_text), two_digit_is_be=False)
-            return _make_date(year, ENGLISH_MONTHS[month_key.lower().rstrip(".")], int(day), value)
+            return _make_date(_year_to_ce(int(year_text)),
+                              ENGLISH_MONTHS[month_key.lower().rstrip(".")], int(day), value)
     raise CellError("not_a_date", value=value)
 
 
@@ -249,8 +307,13 @@ def is_valid_citizen_id(text: str) -> bool:
     )
 
 
+def parse_id(value: object) -> str | None:
+    """An identifier (household, official, visit, assistance): clean text, nothing invisible."""
+    return clean_code(value)
+
+
 def parse_citizen_id(value: object) -> str | None:
-    text = clean_text(value)
+    text = clean_code(value)
     if text is None:
         return None
     digits = re.sub(r"[\s-]", "", text)
@@ -264,7 +327,7 @@ def parse_citizen_id(value: object) -> str | None:
 
 
 def parse_house_code(value: object) -> str | None:
-    text = clean_text(value)
+    text = clean_code(value)
     if text is None:
         return None
     digits = re.sub(r"[\s-]", "", text)
@@ -274,7 +337,7 @@ def parse_house_code(value: object) -> str | None:
 
 
 def parse_phone(value: object) -> str | None:
-    text = clean_text(value)
+    text = clean_code(value)
     if text is None:
         return None
     digits = re.sub(r"[\s().-]", "", text)
@@ -312,7 +375,7 @@ def _amphoe_index() -> dict[str, str]:
 def parse_amphoe(value: object) -> str | None:
     """DOPA amphoe code from a code (4001, 40-01, TH4001), a Thai or English name with or
     without อ./อำเภอ; the legacy code 4026 becomes 4029 (Wiang Kao)."""
-    text = clean_text(value)
+    text = clean_code(value)
     if text is None:
         return None
     text = _AMPHOE_PREFIX.sub("", text).strip()
@@ -339,7 +402,7 @@ def parse_tambon(value: object, amphoe_code: str | None) -> str | None:
     within the row's amphoe. A code is returned as given even when it belongs to another
     amphoe: that is a warning for the quality checks (:func:`tambon_amphoe_mismatch`), not a
     reason to lose the row."""
-    text = clean_text(value)
+    text = clean_code(value)
     if text is None:
         return None
     text = _TAMBON_PREFIX.sub("", text).strip()
@@ -374,7 +437,7 @@ def _agency_index() -> dict[str, str]:
 
 
 def parse_agency(value: object) -> str | None:
-    text = clean_text(value)
+    text = clean_code(value)
     if text is None:
         return None
     code = _agency_index().get(_name_key(text))

@@ -110,6 +110,7 @@ class Store:
         self.url = url
         self.store_dir = store_dir
         self.memory_setting: str | None = None  # set_memory_limit's value, if it was called
+        self._readers: list[Any] = []
 
     @classmethod
     def open(cls, url: str | None = None, store_dir: Path | None = None) -> Store:
@@ -130,7 +131,20 @@ class Store:
         return store
 
     def close(self) -> None:
+        for reader in self._readers:
+            reader.close()
+        self._readers.clear()
         self.con.disconnect()
+
+    def reader(self) -> Any:
+        """A second DuckDB connection to this store, for checking an upload on another
+        thread while the first connection serves pages (DuckDB runs them side by side);
+        closed with the store. ``None`` for any other backend."""
+        if self.con.name != "duckdb":
+            return None
+        reader = self.raw.cursor()
+        self._readers.append(reader)
+        return reader
 
     # --- raw SQL on the backend's own DB-API connection (writes and DDL only) ----------------
 

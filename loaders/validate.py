@@ -13,6 +13,7 @@ rules.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -23,11 +24,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders.contracts import REFERENCES, Column, Dataset
+from loaders.limits import UPLOAD_LIMITS, Limits
 from loaders.normalise import (
+    BE_OFFSET,
     FIRST_DATE,
     LAST_DATE,
     CellError,
     clean_text,
+    has_two_digit_year,
     is_blank,
     parse_agency,
     parse_amphoe,
@@ -36,6 +40,7 @@ from loaders.normalise import (
     parse_citizen_id,
     parse_date,
     parse_house_code,
+    parse_id,
     parse_int,
     parse_jpt,
     parse_number,
@@ -46,7 +51,6 @@ from loaders.normalise import (
 from loaders.readers import HeaderMapping
 
 Severity = Literal["error", "warning"]
-FIRST_DATA_ROW = 2  # row 1 holds the headers in every spreadsheet the teams send
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class Issue:
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
-    "id": clean_text,
+    "id": parse_id,
     "text": clean_text,
     "int": parse_int,
     "float": parse_number,
@@ -91,7 +95,8 @@ def _parser(col: Column) -> Callable[[object], Any]:
 
 # Cells that need no normalising at all, recognised in bulk (vectorised) for the large
 # columns of big files; every other cell goes through the cell parser.
-_WORD = r"[^\p{Z}\p{Cc}\x{200b}๐-๙]+"  # no space of any kind, no Thai digit
+# no space of any kind, nothing invisible, no digit but ASCII ones (NFC is checked apart)
+_WORD = r"(?:[^\p{Z}\p{Cc}\p{Cf}\p{N}]|[0-9])+"
 _PLAIN = {
     "id": r"[A-Za-z0-9][A-Za-z0-9_./\-]*",
     "int": r"-?[0-9]{1,9}",
@@ -180,6 +185,7 @@ def _plain(uniques: pa.Array, col: Column) -> tuple[pa.Array, np.ndarray] | None
     plain = pc.fill_null(pc.match_substring_regex(uniques, f"^(?:{pattern})$"), False)
     if col.kind == "text":
         plain = pc.and_(plain, pc.invert(pc.is_in(uniques, pa.array(_DASHES, uniques.type))))
+        plain = pc.fill_null(pc.and_(plain, _nfc(uniques)), False)
     text = pc.if_else(plain, uniques, pa.scalar(None, uniques.type))
     if col.kind == "citizen_id":
         converted = pc.if_else(_checksum_ok(text), text, pa.scalar(None, text.type))
@@ -197,6 +203,12 @@ def _plain(uniques: pa.Array, col: Column) -> tuple[pa.Array, np.ndarray] | None
         converted = text.cast(arrow_type(col))
     done = converted.is_valid().to_numpy(zero_copy_only=False)
     return converted, done
+
+
+def _nfc(values: pa.Array) -> pa.Array:
+    """Whether each text is already in Unicode NFC (Thai tone marks typed before a lower
+    vowel are not: two spellings of one name)."""
+    return pc.equal(values, pc.utf8_normalize(values, form="NFC"))
 
 
 def _checksum_ok(text: pa.Array) -> pa.Array:
@@ -333,6 +345,7 @@ def _already_canonical(values: RawColumn, col: Column) -> bool:
         plain = pc.match_substring_regex(values, f"^(?:{_PLAIN[col.kind]})$")
         if col.kind == "text":
             plain = pc.and_(plain, pc.invert(pc.is_in(values, pa.array(_DASHES, values.type))))
+            plain = pc.and_(plain, _nfc(values))
         return pc.all(plain).as_py() is not False
     return False
 
@@ -362,30 +375,60 @@ def _column(raw: pa.Table | pd.DataFrame, header: str) -> RawColumn:
     return _as_arrow(raw[header].reset_index(drop=True))
 
 
+@dataclass(frozen=True)
+class CheckRules:
+    """What a file's cells are held to beyond their kind: the limits, and the dates the
+    programme's events may have (``first_date`` to ``last_date``; an Excel file's own save date
+    plus the tolerance, when the file says it)."""
+
+    first_date: dt.date
+    last_date: dt.date
+    tolerance: dt.timedelta = dt.timedelta(days=1)
+    saved_on: dt.date | None = None
+    limits: Limits = UPLOAD_LIMITS
+
+    def text_limit(self, col: Column) -> int | None:
+        if col.kind == "id":
+            return self.limits.id_chars
+        if col.kind == "text":
+            return self.limits.long_text_chars if col.long_text else self.limits.text_chars
+        return None
+
+
+def _be(day: dt.date) -> str:
+    return f"{day.day}/{day.month}/{day.year + BE_OFFSET}"
+
+
 class ChunkValidator:
     """The row-level rules, applied to a file one chunk of rows at a time. Distinct values
     already parsed in an earlier chunk are not parsed again."""
 
-    def __init__(self, headers: HeaderMapping, dataset: Dataset) -> None:
+    def __init__(self, headers: HeaderMapping, dataset: Dataset,
+                 rules: CheckRules | None = None) -> None:
         self.dataset = dataset
+        self.rules = rules
         self.header_of = {canonical: header for header, canonical in headers.mapping.items()}
         self.schema = staged_schema(dataset)
         self._caches: dict[str, dict[Any, Any]] = {c.name: {} for c in dataset.columns}
 
     def normalise(self, raw: pa.Table | pd.DataFrame, first_row: int
                   ) -> tuple[pa.Table, list[Issue]]:
-        """Typed rows (:func:`staged_schema`, ``_row`` = file row) and the chunk's issues."""
+        """Typed rows (:func:`staged_schema`, ``_row`` = file row) and the chunk's issues.
+        Arrow rows are numbered from ``first_row``; a pandas chunk's index is its file rows."""
         issues: list[Issue] = []
         n = raw.num_rows if isinstance(raw, pa.Table) else len(raw)
-        rows = np.arange(first_row, first_row + n, dtype=np.int64)
+        rows = (np.arange(first_row, first_row + n, dtype=np.int64) if isinstance(raw, pa.Table)
+                else np.asarray(raw.index, dtype=np.int64))
         out: dict[str, pa.Array] = {"_row": pa.array(rows)}
         for col in self.dataset.columns:
             header = self.header_of.get(col.name)
             if header is None:
                 out[col.name] = pa.nulls(n, arrow_type(col))
             elif col.kind != "tambon":  # a tambon needs the row's amphoe: resolved below
-                out[col.name] = _normalise_column(_column(raw, header), col, header, rows,
-                                                  issues, self._caches[col.name])
+                values = _column(raw, header)
+                out[col.name] = self._limited(
+                    values, _normalise_column(values, col, header, rows, issues,
+                                              self._caches[col.name]), col, rows, issues)
         for col in self.dataset.columns:
             if col.kind == "tambon" and col.name in self.header_of:
                 out[col.name] = self._tambon(_column(raw, self.header_of[col.name]),
@@ -397,6 +440,58 @@ class ChunkValidator:
         table = pa.table([out[f.name] for f in self.schema], schema=self.schema)
         issues.extend(_check_rules(table, self.dataset, self.header_of))
         return table, issues
+
+    def _limited(self, values: RawColumn, parsed: pa.Array, col: Column, rows: np.ndarray,
+                 issues: list[Issue]) -> pa.Array:
+        """The rules' limits on a normalised column: text too long, dates outside the
+        programme's; an offending cell becomes an error and its value null."""
+        if self.rules is None:
+            return parsed
+        header = self.header_of[col.name]
+        limit = self.rules.text_limit(col)
+        if limit is not None:
+            lengths = pc.utf8_length(parsed)
+            bad = pc.fill_null(pc.greater(lengths, limit), False)
+            if pc.any(bad).as_py():
+                for position in np.flatnonzero(bad.to_numpy(zero_copy_only=False)):
+                    text = str(parsed[int(position)].as_py())
+                    issues.append(Issue(int(rows[position]), header, text[:60] + "…",
+                                        "too_long", params={"n": len(text), "max": limit}))
+                return pc.if_else(bad, pa.scalar(None, parsed.type), parsed)
+        if col.window is not None and pa.types.is_date32(parsed.type):
+            return self._dated(values, parsed, col, header, rows, issues)
+        return parsed
+
+    def _dated(self, values: RawColumn, parsed: pa.Array, col: Column, header: str,
+               rows: np.ndarray, issues: list[Issue]) -> pa.Array:
+        rules = self.rules
+        assert rules is not None
+        first = rules.first_date if col.window == "programme" else FIRST_DATE
+        last = rules.last_date
+        if rules.saved_on is not None:
+            last = min(last, rules.saved_on + rules.tolerance)
+        bad = pc.fill_null(pc.or_(pc.less(parsed, pa.scalar(first, pa.date32())),
+                                  pc.greater(parsed, pa.scalar(last, pa.date32()))), False)
+        if not pc.any(bad).as_py():
+            return parsed
+        for position in np.flatnonzero(bad.to_numpy(zero_copy_only=False)):
+            day = parsed[int(position)].as_py()
+            raw = _value_at(values, int(position))
+            params: dict[str, Any] = {"date": day.isoformat(), "date_be": _be(day),
+                                      "start": first.isoformat(), "start_be": _be(first),
+                                      "last": last.isoformat(), "last_be": _be(last)}
+            if has_two_digit_year(raw):
+                reason = "date_two_digit_year"
+            elif day < first:
+                reason = "date_before_programme"
+            elif rules.saved_on is not None and day > rules.saved_on + rules.tolerance:
+                reason = "date_after_saved"
+                params |= {"saved": rules.saved_on.isoformat(), "saved_be": _be(rules.saved_on)}
+            else:
+                reason = "date_in_future"
+            issues.append(Issue(int(rows[position]), header, _display(raw), reason,
+                                params=params))
+        return pc.if_else(bad, pa.scalar(None, parsed.type), parsed)
 
     def _tambon(self, values: RawColumn, amphoes: pa.Array | None, col: Column,
                 rows: np.ndarray, issues: list[Issue]) -> pa.Array:

@@ -186,7 +186,7 @@ def test_command_line_imports_several_files(tmp_path: Path) -> None:
                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("accepted") == 2
-    unknown = subprocess.run([sys.executable, "-m", "loaders", "import",
+    unknown = subprocess.run([sys.executable, "-m", "loaders", "--lang", "en", "import",
                               str(files["officials"]), str(tmp_path / "x.csv")],
                              cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert unknown.returncode == 2 and "which dataset" in unknown.stderr

@@ -17,8 +17,10 @@ import pytest
 from loaders import importer
 from loaders.contracts import HOUSEHOLDS
 from loaders.importer import import_bytes, import_file
+from loaders.limits import Limits
 from loaders.report import format_report, issues_frame
 from loaders.store import Store
+from tests import hostile_files
 from tests.conftest import ROOT
 from tests.factories import synthetic_citizen_id, tiny_frames
 
@@ -325,7 +327,31 @@ REASON_CASES: dict[str, tuple[str, bytes, str]] = {
     "duplicate_column": ("x.csv", household_file(GOOD_ROW + ",4001", header=HH_HEADER
                                                  + ",อำเภอ"), "households"),
     "no_rows": ("x.csv", household_file(), "households"),
+    # careless and hostile input (tests/test_hostile_input.py has a file of each kind)
+    "invisible_character": ("x.csv", household_file(with_cell("household_id", "G\u200c1")),
+                            "households"),
+    "too_long": ("x.csv", household_file(with_cell("head_name", "ก" * 301)), "households"),
+    "date_before_programme": ("x.csv", household_file(with_cell("enrolled_on", "2019-01-01")),
+                              "households"),
+    "date_in_future": ("x.csv", household_file(with_cell("enrolled_on", "2063-08-18")),
+                       "households"),
+    "date_two_digit_year": ("x.csv", household_file(with_cell("enrolled_on", "18 Aug 26")),
+                            "households"),
+    "date_after_saved": ("x.xlsx", hostile_files.xlsx(
+        hostile_files.HH_HEADER, hostile_files.household(1, enrolled_on="2021-02-01")),
+        "households"),
+    "mixed_encoding": ("x.csv", hostile_files.mixed_encoding(), "households"),
+    "not_thai_text": ("x.csv", hostile_files.latin1_in_thai(), "households"),
+    "file_name_too_long": ("ก" * 201 + ".csv", household_file(GOOD_ROW), "households"),
+    "too_many_rows": ("x.csv", household_file(GOOD_ROW, SECOND_ROW), "households"),
+    "xlsx_too_large": ("x.xlsx", hostile_files.xlsx_bomb(), "households"),
+    "header_too_long": ("x.csv", household_file(GOOD_ROW + ",", header=HH_HEADER + ","
+                                                + "h" * 201), "households"),
+    "cancelled": ("x.csv", household_file(GOOD_ROW), "households"),
 }
+PATH_REASONS = {"file_missing", "file_is_folder", "file_not_regular", "file_unreadable"}
+"""Reasons only a path can have: tests/test_hostile_input.py gives the command line one of
+each."""
 
 
 def visit_file(column: str, value: str) -> bytes:
@@ -344,7 +370,7 @@ def test_every_reason_is_exercised() -> None:
     from domain.i18n import catalogue
 
     reasons = {k.removeprefix("reason.") for k in catalogue("en") if k.startswith("reason.")}
-    assert reasons == set(REASON_CASES)
+    assert reasons == set(REASON_CASES) | PATH_REASONS
 
 
 @pytest.mark.parametrize("reason", sorted(REASON_CASES))
@@ -356,9 +382,12 @@ def test_each_reason_is_reported(tiny_store: Store, reason: str,
                          "not_a_choice": ("kind", "งานเลี้ยง")}[reason]
         data = visit_file(column, value)
     if reason == "file_too_large":
-        monkeypatch.setattr(importer, "MAX_UPLOAD_BYTES", 10)
+        monkeypatch.setattr(importer, "UPLOAD_LIMITS", Limits(upload_bytes=10))
         data = household_file(GOOD_ROW)
-    report = import_bytes(tiny_store, data, name, dataset)
+    if reason == "too_many_rows":
+        monkeypatch.setattr(importer, "UPLOAD_LIMITS", Limits(rows=1))
+    report = import_bytes(tiny_store, data, name, dataset,
+                          cancel=lambda: reason == "cancelled")
     found = {i.reason_key for i in report.issues}
     assert reason in found, [(i.row, i.column, i.reason_key) for i in report.issues]
     issue = next(i for i in report.issues if i.reason_key == reason)

@@ -2,12 +2,14 @@
 
 Every page's download goes through :func:`to_csv_bytes` / :func:`to_xlsx_bytes`. Text cells
 that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
-carriage return) are prefixed with an apostrophe; numbers stay numbers.
+carriage return, or a width variant of one that a spreadsheet may fold to it: fullwidth
+``＝ ＋ － ＠``, small ``﹦ ﹢ ﹣ ﹫``) are prefixed with an apostrophe; numbers stay numbers.
 """
 
 from __future__ import annotations
 
 import io
+import unicodedata
 
 import pandas as pd
 
@@ -15,7 +17,9 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and value and (
+            value.startswith(FORMULA_PREFIXES)
+            or unicodedata.normalize("NFKC", value[0]).startswith(FORMULA_PREFIXES)):
         return "'" + value
     return value
 
