@@ -12,7 +12,7 @@ from domain.i18n import format_number
 from loaders.contracts import DATASETS, IMPORT_ORDER
 from loaders.importer import MAX_UPLOAD_BYTES, rejected_rows
 from loaders.readers import SUPPORTED_SUFFIXES
-from loaders.report import issue_message, issues_frame
+from loaders.report import issue_message, issues_frame, markdown_safe, totals_lines
 
 ctx = context()
 page_header(ctx, "page.import")
@@ -34,14 +34,30 @@ upload = st.file_uploader(ctx.t("import.file"),
                           max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024),
                           help=ctx.t("import.file_help", mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
 
-if upload is not None:
+
+
+def forget_checked() -> None:
+    """Remove the staged rows of a file checked before and not written."""
+    kept = st.session_state.pop("import_checked", None)
+    if kept is not None:
+        kept[1].close()
+
+
+if upload is None:
+    forget_checked()
+else:
     data = upload.getvalue()
     key = (hashlib.sha256(data).hexdigest(), dataset, ctx.data.version)
     if st.session_state.get("import_checked", (None,))[0] != key:
-        with st.spinner(ctx.t("import.checking")):
-            st.session_state["import_checked"] = (
-                key, store.validate_upload(data, upload.name, dataset))
-    report = st.session_state["import_checked"][1]
+        forget_checked()  # another file, dataset or data version: check again
+        bar = st.progress(0.0, text=ctx.t("import.checking"))
+        st.session_state["import_checked"] = (key, store.check_upload(
+            ctx.viewer, data, upload.name, dataset,
+            lambda share, stage: bar.progress(min(share, 1.0),
+                                              text=ctx.t(f"import.stage_{stage}"))))
+        bar.empty()
+    checked = st.session_state["import_checked"][1]
+    report = checked.reports[0]
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(ctx.t("import.rows_read"), format_number(report.rows_read), border=True)
     c2.metric(ctx.t("import.rows_accepted"), format_number(report.rows_accepted), border=True)
@@ -58,13 +74,14 @@ if upload is not None:
                 ctx.t("import.column"): list(report.headers.mapping.values()),
             }), hide_index=True)
             if report.headers.unknown:
-                st.caption(ctx.t("import.unknown_headers",
-                                 headers=", ".join(report.headers.unknown)))
+                st.caption(ctx.t("import.unknown_headers", headers=markdown_safe(
+                    ", ".join(report.headers.unknown))))
     if report.frame is not None:
         with st.expander(ctx.t("import.preview"), icon=":material/preview:"):
             preview = report.frame.drop(columns="_row").head(20)
             st.dataframe(protect(preview, ctx.viewer), hide_index=True)
-    if report.issues:
+    if report.issues:  # the totals of each kind, errors first, then every row
+        st.text("\n".join(totals_lines(report, ctx.lang)))
         st.dataframe(issues_frame(report, ctx.lang), hide_index=True, key="import_issues")
     if report.errors:
         st.error(ctx.t("report.refused"), icon=":material/block:")
@@ -77,8 +94,8 @@ if upload is not None:
                    type="primary", disabled=not who.strip(), key="import_commit",
                    help=None if who.strip() else ctx.t("import.who_needed")):
         bar = st.progress(0.0, text=ctx.t("import.stage_read"))
-        saved = store.import_upload(
-            ctx.viewer, data, upload.name, dataset, who.strip(),
+        saved = store.write_upload(
+            ctx.viewer, checked, who.strip(),
             lambda share, stage: bar.progress(share, text=ctx.t(f"import.stage_{stage}")))
         st.session_state["import_done"] = ctx.t(
             "report.committed", import_id=saved.import_id, inserted=saved.rows_inserted,
@@ -101,7 +118,7 @@ if not history.empty:
     last = history.iloc[0]
     with st.expander(ctx.t("import.undo_title"), icon=":material/undo:"):
         st.write(ctx.t("import.undo_what", import_id=int(last["import_id"]),
-                       file=last["file_name"], dataset=last["dataset"]))
+                       file=markdown_safe(str(last["file_name"])), dataset=last["dataset"]))
         sure = st.checkbox(ctx.t("import.undo_confirm"), key="import_undo_sure")
         if st.button(ctx.t("import.undo"), disabled=not (sure and who.strip()),
                      key="import_undo", help=None if who.strip() else ctx.t("import.who_needed")):

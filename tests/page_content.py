@@ -439,7 +439,7 @@ def main(argv: list[str]) -> int:
 
     os.environ[WRITE_ENV] = "1"
     test = str(Path(__file__).resolve().parent / "test_page_content.py")
-    code = pytest.main([test, "-q", "-p", "no:cacheprovider"])
+    code = pytest.main([test, "-q", "-p", "no:cacheprovider", "-n", "0"])  # one process
     if code == 0:
         print(f"wrote {GOLDEN}")
     return int(code)

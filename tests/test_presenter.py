@@ -202,7 +202,7 @@ def test_the_files_are_made_on_click_once_for_both_and_follow_the_data_of_that_m
     assert len(Presentation(io.BytesIO(files["pptx"])).slides) == 9
     assert len(PdfReader(io.BytesIO(files["pdf"])).pages) == 9
     for _ in range(2):  # another session takes back the assistance, then the visits
-        assert store_access.undo_last_import("another session") is not None
+        assert store_access.undo_last_import(Viewer("officer"), "another session") is not None
     deck = Presentation(io.BytesIO(made["pptx"]()))
     assert drawn == [9, 3]
     assert t("presenter.slide_empty") in slide_texts(deck)[1]

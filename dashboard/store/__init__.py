@@ -32,7 +32,14 @@ from domain.definitions import Definitions, definitions_path, load_definitions
 from domain.filters import EVERYWHERE, Area, Filters
 from loaders import importer, users
 from loaders.bootstrap import ensure_definitions_current, ensure_store
-from loaders.importer import ImportReport, Progress, UndoResult, import_bytes, validate_bytes
+from loaders.importer import (
+    CheckedImport,
+    ImportReport,
+    Progress,
+    UndoResult,
+    check_bytes,
+    write_checked,
+)
 from loaders.store import Store
 
 P = ParamSpec("P")
@@ -226,26 +233,44 @@ def snapshot(area: Area = EVERYWHERE) -> Snapshot:
     return Snapshot(data_version(), area)
 
 
-def validate_upload(data: bytes, file_name: str, dataset: str) -> ImportReport:
-    """Read and check an uploaded file against the store; writes nothing."""
-    with _LOCK:
-        return validate_bytes(store(), data, file_name, dataset)
-
-
-def import_upload(viewer: Viewer, data: bytes, file_name: str, dataset: str,
-                  imported_by: str, progress: Progress) -> ImportReport:
-    """Import an uploaded file (all or nothing); the data version changes if it is saved.
-    Only a viewer who may import gets here; the attempt goes on record."""
+def check_upload(viewer: Viewer, data: bytes, file_name: str, dataset: str,
+                 progress: Progress) -> CheckedImport:
+    """Read, check and stage an uploaded file; writes nothing. On DuckDB the check reads the
+    store on a connection of its own and holds no lock, so a large upload does not stall
+    the other users' pages; only :func:`write_upload` takes the lock. Close what it returns
+    if it is not written."""
     if not viewer.imports:
-        audit(viewer, "refused", f"import {dataset} {file_name}")
+        audit(viewer, "refused", f"check {dataset} {file_name}")
+        raise NotAllowedError(viewer.role)
+    with _LOCK:
+        current, defs = store(), definitions()
+        reader = current.reader()
+    if reader is None:  # another engine: one connection, so the check takes the lock
+        with _LOCK:
+            return check_bytes(current, data, file_name, dataset, reader=None,
+                               progress=progress, definitions=defs)
+    try:
+        return check_bytes(current, data, file_name, dataset, reader=reader,
+                           progress=progress, definitions=defs)
+    finally:
+        reader.close()
+
+
+def write_upload(viewer: Viewer, checked: CheckedImport, imported_by: str,
+                 progress: Progress) -> ImportReport:
+    """Write a checked upload (all or nothing), under the lock; the data version changes if
+    it is saved. The attempt goes on record."""
+    report = checked.reports[0]
+    if not viewer.imports:
+        checked.close()
+        audit(viewer, "refused", f"import {report.dataset} {report.file_name}")
         raise NotAllowedError(viewer.role)
     with _LOCK:
         try:
-            report = import_bytes(store(), data, file_name, dataset, imported_by,
-                                  definitions(), progress)
+            report = write_checked(store(), checked, imported_by, progress)
         finally:
             _OPENED.version = None
-    audit(viewer, "import", f"{dataset} {file_name} "
+    audit(viewer, "import", f"{report.dataset} {report.file_name} "
                             f"{'saved' if report.committed else 'refused'} {report.sha256}")
     return report
 
