@@ -20,7 +20,7 @@ ACTIONS = ("sign_in", "refused", "open_profile", "download_personal", "import", 
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)  # UTC; microseconds keep the order
 
 
 def _codes(value: object) -> tuple[str, ...]:
