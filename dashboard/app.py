@@ -16,7 +16,14 @@ from streamlit.navigation.page import StreamlitPage
 
 from dashboard import store
 from dashboard.queries import status
-from dashboard.ui import PageContext, agency_names, amphoe_names, set_context, tambon_names
+from dashboard.ui import (
+    PageContext,
+    agency_names,
+    amphoe_names,
+    every_label,
+    set_context,
+    tambon_names,
+)
 from dashboard.ui.identity import current_viewer, who_is_signed_in
 from dashboard.ui.registry import PAGES
 from domain.definitions import DefinitionsError
@@ -116,7 +123,8 @@ def sidebar(choices: Choices, lang: str, filters: Filters, level_label: dict[int
         st.selectbox(t("filters.amphoe", lang), [ALL, *sorted(choices.amphoe,
                                                                key=names.__getitem__)],
                      key=KEY_AMPHOE,
-                     format_func=lambda c: names.get(c, c) if c else t("filters.all_amphoe", lang))
+                     format_func=lambda c: names.get(c, c) if c else every_label(
+                         "amphoe", len(choices.amphoe), lang))
         tnames = tambon_names(lang)
         st.selectbox(t("filters.tambon", lang), tambon_options(choices, filters.amphoe or ALL),
                      key=KEY_TAMBON, disabled=not filters.amphoe, help=t("filters.tambon_help",
@@ -124,8 +132,8 @@ def sidebar(choices: Choices, lang: str, filters: Filters, level_label: dict[int
                      format_func=lambda c: tnames.get(c, c) if c else t("filters.all_tambon", lang))
         anames = agency_names(lang)
         st.selectbox(t("filters.agency", lang), [ALL, *choices.agency], key=KEY_AGENCY,
-                     format_func=lambda c: anames.get(c, c) if c else t("filters.all_agencies",
-                                                                          lang))
+                     format_func=lambda c: anames.get(c, c) if c else every_label(
+                         "agency", len(choices.agency), lang))
         st.selectbox(t("filters.quarter", lang), list(reversed(choices.quarters)),
                      key=KEY_QUARTER, help=t("filters.quarter_help", lang),
                      format_func=lambda q: format_quarter(q, lang))

@@ -52,6 +52,14 @@ def context() -> PageContext:
     return ctx
 
 
+def every_label(kind: str, offered: int, lang: str) -> str:
+    """"Every amphoe (26)", or, for a user of a narrower area, "every amphoe of yours (1)"."""
+    whole = len(amphoe_names(lang) if kind == "amphoe" else agency_names(lang))
+    key = {"amphoe": ("all_amphoe", "your_amphoe"), "agency": ("all_agencies",
+                                                               "your_agencies")}[kind]
+    return t(f"filters.{key[0] if offered == whole else key[1]}", lang, n=offered)
+
+
 def level_names(ctx: PageContext) -> dict[int, str]:
     return ctx.definitions.level_names(ctx.lang)
 
@@ -63,11 +71,11 @@ def filters_summary(ctx: PageContext) -> str:
                    quarter=format_quarter(f.quarter or ctx.choices.latest_quarter or 0,
                                           ctx.lang))]
     parts.append(amphoe_names(ctx.lang).get(f.amphoe, "") if f.amphoe
-                 else ctx.t("filters.all_amphoe"))
+                 else every_label("amphoe", len(ctx.choices.amphoe), ctx.lang))
     if f.tambon:
         parts.append(ctx.t("filters.tambon_prefix") + tambon_names(ctx.lang).get(f.tambon, ""))
     parts.append(agency_names(ctx.lang).get(f.agency, "") if f.agency
-                 else ctx.t("filters.all_agencies"))
+                 else every_label("agency", len(ctx.choices.agency), ctx.lang))
     if f.levels:
         names = level_names(ctx)
         parts.append(", ".join(names[level] for level in f.levels))

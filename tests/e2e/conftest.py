@@ -105,12 +105,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def dashboard_server(store_dir: Path, role: str | None, store_url: str | None = None
-                     ) -> Iterator[str]:
+def dashboard_server(store_dir: Path, role: str | None, store_url: str | None = None,
+                     port: int | None = None, options: tuple[str, ...] = ()) -> Iterator[str]:
     """``python -m streamlit run dashboard/app.py`` on a free local port with its own store
     (an empty folder is built from data/demo on the first page load); yields the base URL and
-    always stops the server."""
-    port = free_port()
+    always stops the server. ``options`` are more of Streamlit's command-line settings."""
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in NOT_INHERITED}
     env[STORE_DIR_ENV] = str(store_dir)
@@ -123,7 +123,7 @@ def dashboard_server(store_dir: Path, role: str | None, store_url: str | None = 
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
              "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--server.headless", "true"],
+             "--server.headless", "true", *options],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=die_with_parent)
     try:

@@ -1,0 +1,153 @@
+"""Signing in through a real OpenID Connect provider, in Chromium, as three people in turn.
+
+The provider (``oidc-provider-mock``) runs on loopback in a thread; the dashboard runs as a
+server with an ``[auth]`` table pointing at it. An officer of the whole province, an analyst
+of amphoe 4005 and an identity nobody added each sign in through the provider's own form; the
+test checks what each sees and is refused, on screen and in a download, and then that the
+audit log holds those visits.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from domain.access import checked_user
+from loaders import users
+from loaders.store import Store
+from tests.e2e.conftest import (
+    SCREENSHOTS,
+    SCRIPT_DONE,
+    SETTLE_MS,
+    dashboard_server,
+    free_port,
+)
+
+OFFICER = ("officer-1", "officer@khonkaen.go.th", "สมศรี ใจดี")
+ANALYST = ("analyst-4005", "analyst.4005@khonkaen.go.th", "สมชาย ชุมแพ")
+STRANGER = ("stranger", "stranger@example.org", "Nobody")
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[str]:
+    from oidc_provider_mock import User, run_server_in_thread
+
+    people = [User(sub=sub, claims={"email": email, "name": name, "email_verified": True})
+              for sub, email, name in (OFFICER, ANALYST, STRANGER)]
+    with run_server_in_thread(free_port(), user_claims=people) as server:
+        yield f"http://127.0.0.1:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def signin_server(tmp_path_factory: pytest.TempPathFactory, demo_store_dir: Path,
+                  provider: str) -> Iterator[tuple[str, Path]]:
+    folder = tmp_path_factory.mktemp("e2e_signin")
+    store_dir = folder / "store"
+    shutil.copytree(demo_store_dir, store_dir)
+    store = Store.open(f"duckdb://{store_dir / 'store.duckdb'}", store_dir=store_dir)
+    users.add_user(store, checked_user(OFFICER[1], "officer", OFFICER[2]), "test")
+    users.add_user(store, checked_user(ANALYST[1], "analyst", ANALYST[2], amphoe=("4005",)),
+                   "test")
+    store.close()
+    port = free_port()
+    secrets = folder / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+        'cookie_secret = "a-long-random-string-for-the-test-only-0123456789"\n'
+        'client_id = "kusiao-dashboard"\n'
+        'client_secret = "test-secret"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n',
+        encoding="utf-8")
+    with dashboard_server(store_dir, "officer", f"duckdb://{store_dir / 'store.duckdb'}",
+                          port=port, options=("--secrets.files", str(secrets))) as base:
+        yield base, store_dir
+
+
+def sign_in(page: Any, base: str, sub: str) -> None:
+    page.goto(base + "/")
+    page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    page.locator("input[name=sub]").fill(sub)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(re.compile(r"^" + re.escape(base)), timeout=30_000)
+    page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+    page.wait_for_timeout(SETTLE_MS)
+
+
+def downloaded_ids(page: Any) -> list[str]:
+    """The household IDs in the Households page's CSV download."""
+    page.get_by_text("ดาวน์โหลดตารางนี้").first.click()  # the toggle that offers the files
+    with page.expect_download() as info:
+        page.get_by_role("button", name="ดาวน์โหลด CSV").first.click()
+    data = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(data)))
+    return [row[0] for row in rows[1:]]
+
+
+def test_three_people_sign_in_and_see_what_their_role_and_area_allow(
+        chromium: Any, signin_server: tuple[str, Path]) -> None:
+    base, _store_dir = signin_server
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for sub, email, name in (OFFICER, ANALYST, STRANGER):
+        context = chromium.new_context(viewport={"width": 1280, "height": 800},
+                                       accept_downloads=True)
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        try:
+            page.goto(base + "/households")
+            page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+            expect(page.get_by_role("button", name="เข้าสู่ระบบ")).to_be_visible()
+            assert page.locator('[data-testid="stDataFrame"]').count() == 0
+            sign_in(page, base, sub)
+            page.screenshot(path=SCREENSHOTS / f"signed_in_{sub}.png")  # to look at
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            if sub == STRANGER[0]:
+                expect(page.get_by_text(email).first).to_be_visible()
+                assert page.locator('[data-testid="stMetric"]').count() == 0
+                assert page.locator('[data-testid="stDataFrame"]').count() == 0
+                continue
+            expect(sidebar.get_by_text(name).first).to_be_visible()
+            page.goto(base + "/households?household=KK-4001-0001")
+            page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+            page.wait_for_timeout(SETTLE_MS)
+            ids = downloaded_ids(page)
+            assert ids
+            if sub == ANALYST[0]:
+                assert all(i.startswith("KK-4005-") for i in ids), ids[:5]
+                expect(page.get_by_text("ไม่พบครัวเรือนรหัสนี้")).to_be_visible()
+                expect(sidebar.get_by_text("ชุมแพ").first).to_be_visible()
+            else:
+                assert {i[3:7] for i in ids} > {"4001", "4005"}  # the whole province
+                expect(page.get_by_text("ไม่พบครัวเรือนรหัสนี้")).to_have_count(0)
+        finally:
+            context.close()
+
+
+def test_the_audit_log_holds_the_visits(chromium: Any,
+                                        signin_server: tuple[str, Path]) -> None:
+    """Read after the visits above (the server holds the store: read it through the
+    administrators' command line on a copy)."""
+    _base, store_dir = signin_server
+    copy = store_dir.parent / "audit_copy"
+    shutil.copytree(store_dir, copy, dirs_exist_ok=True)
+    store = Store.open(f"duckdb://{copy / 'store.duckdb'}", store_dir=copy)
+    try:
+        log = users.audit_log(store)
+    finally:
+        store.close()
+    def did(email: str, action: str) -> bool:
+        return bool(((log["user_email"] == email) & (log["action"] == action)).any())
+
+    assert did(OFFICER[1], "sign_in") and did(ANALYST[1], "sign_in")
+    assert did(OFFICER[1], "open_profile") and did(ANALYST[1], "refused")
+    assert did(OFFICER[1], "download_personal") and did(ANALYST[1], "download_personal")
+    assert did(STRANGER[1], "refused")
