@@ -1,0 +1,321 @@
+"""Two versions of the dashboard side by side, end to end, through real servers.
+
+    python -m bench.compare --before /path/to/old/checkout --after /path/to/new/checkout
+    python -m bench.compare --before A --after B --rounds 5 --json out.json --markdown out.md
+
+Each folder is a checkout of the project. For each, a Streamlit server is started on a free
+loopback port with that folder as its working directory and a store of its own (built from the
+folder's demo files on the first start; each server is warmed with one page load). Then, round
+after round, every data page (:data:`bench.run.SERVER_PAGES`) is measured on one server and
+then on the other, interleaved, which goes first alternating, so both versions see the same
+load on the machine. A measurement is a filter change as a user makes it, with the watcher of
+:mod:`bench.run`: type an amphoe's name into the sidebar's amphoe box and press Enter, timed
+in the page from the key press to the run seen finished and to the page drawn; the median over
+the four names of :data:`bench.run.SERVER_AMPHOE`. Before each measurement both servers are
+left to fall idle (their CPU time still), so work one leaves behind does not land on the
+other's figure.
+
+Nothing of either checkout is imported here: the servers run their own code. The server's
+script time (Streamlit's script runner, from the run's start to its end, reruns included)
+is logged by a small wrapper the server is started through, and reported beside the
+browser's figures, with the server process's CPU time over the four changes.
+
+Per page: the median over rounds of run-seen and drawn for both, and the ratio after/before
+(and the median of the per-round ratios, which the drift of a shared machine affects less).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.run import _WATCH_JS, SERVER_AMPHOE, SERVER_PAGES
+
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CHROMIUM = "/usr/bin/chromium"
+
+# The server, started through this: Streamlit's script runner timed, each run a line of JSON
+# (wall-clock start, seconds) in the file named by the first argument; then ``streamlit run``.
+_LAUNCH = r"""
+import json, sys, time
+from streamlit.runtime.scriptrunner import script_runner as _sr
+_log = open(sys.argv[1], "a", buffering=1)
+_run = _sr.ScriptRunner._run_script
+def _timed(self, rerun_data):
+    wall, started = time.time(), time.perf_counter()
+    try:
+        return _run(self, rerun_data)
+    finally:
+        _log.write(json.dumps({"start": wall, "s": time.perf_counter() - started}) + "\n")
+_sr.ScriptRunner._run_script = _timed
+from streamlit.web import cli
+sys.argv = ["streamlit", "run", *sys.argv[2:]]
+sys.exit(cli.main())
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _cpu_s(pid: int) -> float:
+    """The process's CPU time (user + system, all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+class Server:
+    """One checkout's Streamlit server, with its own store and script-time log."""
+
+    def __init__(self, name: str, folder: Path, work: Path) -> None:
+        self.name, self.folder = name, folder.resolve()
+        self.store_dir = work / f"store-{name}"
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.runs_log = work / f"runs-{name}.jsonl"
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        env |= {"KUSIAO_STORE_DIR": str(self.store_dir),
+                "KUSIAO_STORE_URL": f"duckdb://{self.store_dir / 'kusiao.duckdb'}",
+                "KUSIAO_ROLE": "officer",  # every page shows its full content (as bench.run)
+                "PYTHONPATH": str(self.folder)}
+        self.output = open(work / f"server-{name}.log", "wb")  # noqa: SIM115 - kept open
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _LAUNCH, str(self.runs_log), "dashboard/app.py",
+             "--server.port", str(self.port), "--server.address", "127.0.0.1",
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=self.folder, env=env, stdout=self.output, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def wait_healthy(self, timeout_s: float = 120) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} server exited ({self.process.returncode})")
+            with contextlib.suppress(OSError), urllib.request.urlopen(
+                    f"{self.base}/_stcore/health", timeout=5) as r:
+                if r.read() == b"ok":
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} server not healthy after {timeout_s} s")
+
+    def cpu_s(self) -> float:
+        return _cpu_s(self.process.pid)
+
+    def script_runs(self, since: float, until: float) -> list[float]:
+        """Seconds of each script run that started between two wall-clock times."""
+        if not self.runs_log.exists():
+            return []
+        runs = []
+        for line in self.runs_log.read_text().splitlines():
+            with contextlib.suppress(ValueError):
+                run = json.loads(line)
+                if since <= run["start"] <= until:
+                    runs.append(run["s"])
+        return runs
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, 15)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, 9)
+            self.process.wait(timeout=30)
+        self.output.close()
+
+
+def settle(servers: list[Server], quiet_s: float = 0.3, limit_s: float = 15.0) -> float:
+    """Wait until no server uses the CPU (under 20 ms in ``quiet_s``); the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        before = [s.cpu_s() for s in servers]
+        time.sleep(quiet_s)
+        if all(s.cpu_s() - b < 0.02 for s, b in zip(servers, before, strict=True)):
+            break
+    return round(time.monotonic() - started, 2)
+
+
+def measure(page: Any, server: Server, path: str) -> dict[str, Any]:
+    """The filter change on one page of one server: bench.run's protocol and watcher, with the
+    server's script time and CPU time for each change."""
+    try:
+        page.goto(f"{server.base}/{path}")
+        page.wait_for_selector(DONE, timeout=300_000)
+        page.wait_for_timeout(1500)
+        ran, drawn, script, cpu = [], [], [], []
+        for name in SERVER_AMPHOE:
+            box = page.locator(".st-key-f_amphoe input")
+            box.click()
+            box.fill(name)
+            page.wait_for_timeout(300)  # the list filtered to the name
+            page.evaluate(_WATCH_JS)
+            since, cpu_before = time.time(), server.cpu_s()
+            page.keyboard.press("Enter")
+            page.wait_for_function("() => window.__kusiao.done !== null", timeout=60_000)
+            page.wait_for_function("() => performance.now() - window.__kusiao.last > 300",
+                                   timeout=60_000, polling=50)
+            seen = page.evaluate("() => window.__kusiao")
+            cpu.append(server.cpu_s() - cpu_before)
+            script.append(sum(server.script_runs(since, time.time())))
+            ran.append(seen["done"] - seen["start"])
+            drawn.append(seen["last"] - seen["start"])
+        exceptions = page.locator('[data-testid="stException"]').count()
+        return {"run_seen_ms": round(statistics.median(ran)),
+                "drawn_ms": round(statistics.median(drawn)),
+                "script_ms": round(statistics.median(script) * 1000, 1),
+                "server_cpu_ms": round(statistics.median(cpu) * 1000),
+                "each": {"run_seen_ms": [round(x) for x in ran],
+                         "drawn_ms": [round(x) for x in drawn]},
+                **({"exceptions_shown": exceptions} if exceptions else {})}
+    except Exception as exc:  # a measurement, not a test: report what went wrong
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for path in SERVER_PAGES:
+        page = path or "overview"
+        row: dict[str, Any] = {}
+        for version in ("before", "after"):
+            ok = [r[page][version] for r in rounds if "error" not in r[page][version]]
+            row[version] = {key: _median([m[key] for m in ok])
+                            for key in ("run_seen_ms", "drawn_ms", "script_ms", "server_cpu_ms")}
+            row[version]["rounds_ok"] = len(ok)
+            row[version]["errors"] = [r[page][version]["error"] for r in rounds
+                                      if "error" in r[page][version]]
+        for key in ("run_seen_ms", "drawn_ms"):
+            before, after = row["before"][key], row["after"][key]
+            row[f"{key}_ratio"] = round(after / before, 2) if before and after else None
+            paired = [r[page]["after"][key] / r[page]["before"][key] for r in rounds
+                      if "error" not in r[page]["before"] and "error" not in r[page]["after"]
+                      and r[page]["before"][key]]
+            row[f"{key}_paired_ratio"] = round(statistics.median(paired), 2) if paired else None
+        summary[page] = row
+    return summary
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [
+        "| page | before run-seen ms | before drawn ms | after run-seen ms | after drawn ms "
+        "| drawn ratio after/before | drawn, median of per-round ratios "
+        "| before script ms | after script ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for page, row in results["summary"].items():
+        b, a = row["before"], row["after"]
+        lines.append(
+            f"| {page} | {b['run_seen_ms']} | {b['drawn_ms']} | {a['run_seen_ms']} "
+            f"| {a['drawn_ms']} | {row['drawn_ms_ratio']} | {row['drawn_ms_paired_ratio']} "
+            f"| {b['script_ms']} | {a['script_ms']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.compare")
+    parser.add_argument("--before", type=Path, required=True, help="the old checkout")
+    parser.add_argument("--after", type=Path, required=True, help="the new checkout")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--markdown", type=Path, help="write the table here")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"no {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "before": str(args.before.resolve()), "after": str(args.after.resolve()),
+        "commits": {}, "rounds": args.rounds, "amphoe": list(SERVER_AMPHOE),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "load_start": _uptime()}
+    for version in ("before", "after"):
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=getattr(args, version),
+                             capture_output=True, text=True, check=False)
+        results["commits"][version] = out.stdout.strip() or None
+    print(f"load at start: {results['load_start']}", flush=True)
+    work = Path(tempfile.mkdtemp(prefix="kusiao_compare_"))
+    results["work"] = str(work)
+    servers = {"before": Server("before", args.before, work),
+               "after": Server("after", args.after, work)}
+    every = list(servers.values())
+    rounds: list[dict[str, Any]] = []
+    try:
+        for server in every:
+            server.wait_healthy()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                        args=["--disable-gpu", "--disable-quic"])
+            pages = {name: browser.new_context(viewport={"width": 1600, "height": 1000})
+                     .new_page() for name in servers}
+            results["warm_s"] = {}
+            for name, server in servers.items():  # the first start builds the store
+                at = time.perf_counter()
+                pages[name].goto(f"{server.base}/")
+                pages[name].wait_for_selector(DONE, timeout=600_000)
+                results["warm_s"][name] = round(time.perf_counter() - at, 2)
+                print(f"{name} warm: {results['warm_s'][name]} s", flush=True)
+            for index in range(args.rounds):
+                this: dict[str, Any] = {}
+                for number, path in enumerate(SERVER_PAGES):
+                    order = ["before", "after"] if (index + number) % 2 == 0 \
+                        else ["after", "before"]
+                    this[path or "overview"] = {"first": order[0]}
+                    for name in order:
+                        waited = settle(every)
+                        figures = measure(pages[name], servers[name], path)
+                        figures["settle_s"] = waited
+                        this[path or "overview"][name] = figures
+                    row = this[path or "overview"]
+                    print(f"round {index + 1} {path or 'overview':<11} "
+                          + "  ".join(f"{n}: " + (f"seen {row[n]['run_seen_ms']} drawn "
+                                                  f"{row[n]['drawn_ms']} script "
+                                                  f"{row[n]['script_ms']}"
+                                                  if "error" not in row[n]
+                                                  else f"ERROR {row[n]['error'][:80]}")
+                                      for n in ("before", "after")), flush=True)
+                rounds.append(this)
+            browser.close()
+    finally:
+        for server in every:
+            server.stop()
+    results["load_end"] = _uptime()
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    results["by_round"] = rounds
+    results["summary"] = summarise(rounds)
+    table = markdown(results)
+    print(f"load at end: {results['load_end']}")
+    print(table)
+    print(f"{args.rounds} rounds in {results['total_s']} s; server logs in {work}")
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    if args.markdown:
+        args.markdown.write_text(table + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
