@@ -132,18 +132,18 @@ def test_caseload_counts_are_the_checks_numbers(repairing: Store, tiny_store: St
             quarters = sorted(int(q) for q in store.table("quarter_calendar").q_idx.execute())
             status = store.table("status_quarter")
             now = status.filter(status.q_idx == quarters[-1]).execute()
-            # every amphoe and agency of the hand-made stores; four and three of the demo's
-            amphoes = sorted(now["amphoe_code"].unique())[:4]
-            agencies = sorted(now["agency_code"].dropna().unique())[:3]
+            # every amphoe and agency of the hand-made stores; two of each of the demo's
+            amphoes = sorted(now["amphoe_code"].unique())[:2 if store is demo else None]
+            agencies = sorted(now["agency_code"].dropna().unique())[:2 if store is demo else None]
             some = now.iloc[0]
             cases = [Filters(), Filters(quarter=quarters[0]), Filters(levels=(0, 1)),
                      Filters(amphoe=some.amphoe_code, tambon=some.tambon_code),
                      *(Filters(amphoe=a) for a in amphoes),
+                     Filters(within_amphoe=tuple(amphoes)),  # a user's area
                      *(Filters(agency=a, quarter=quarters[-2] if len(quarters) > 1 else None)
                        for a in agencies)]
             for filters in cases:
                 expected = _numbers(coverage.caseload_check(store.con, filters))
-                assert _numbers(coverage.caseload_counts(store.con, filters)) == expected, filters
                 counted = coverage.caseload_counts(store.con, filters)
                 assert _numbers(counted) == expected, filters
                 assert list(counted.officials.columns) == list(counted.unpaired.columns) == []
