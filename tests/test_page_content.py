@@ -134,14 +134,15 @@ def golden() -> Any:
 
 
 def clear_caches() -> None:
-    """What ``use_store`` clears: Streamlit's caches and the app's figure memo (if loaded)."""
+    """What ``use_store`` clears: Streamlit's caches and the store's door (if loaded: it
+    closes the store and forgets every kept result)."""
     import streamlit as st
 
     st.cache_data.clear()
     st.cache_resource.clear()
-    memo = sys.modules.get("dashboard.memo")
-    if memo is not None:
-        memo.clear()
+    door = sys.modules.get("dashboard.store")
+    if door is not None:
+        door.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,10 @@
 One set of slides serves the projector (``pages/presenter.py``), the PowerPoint deck and the PDF,
 so what a presenter shows is what the deputy governor's staff download:
 
-- :func:`collect` gathers the aggregates through a query runner (the page's cached
-  ``store_access.query``, or :func:`direct_runner` on a connection): for one slide while it is
-  projected, for every slide for an export. Only counts and shares are kept: the caseload
+- :func:`collect` gathers the aggregates through a reader of the pages' own typed queries (the
+  page's :class:`dashboard.store.Snapshot`, which keeps them, or a
+  :class:`dashboard.store.Direct` on a connection): for one slide while it is projected, for
+  every slide for an export. Only counts and shares are kept: the caseload
   check's rows (officials by name, households by id) are dropped, their number kept.
 - :func:`build_slide` and :func:`build_slides` turn them into :class:`Slide` objects: a
   title, KPI cards, one figure from the pages' own figure builders, a table, sentences. Every

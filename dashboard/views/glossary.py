@@ -1,6 +1,5 @@
-"""What the Definitions page shows, from the definitions file: made once per file and language
-(memoise :func:`build`), not on every rerun. Building the tables and their Arrow form took
-5 ms of each of the page's reruns, which read nothing else."""
+"""What the Definitions page shows, from the definitions file: every target's rule, the income
+line, the plan, the indicators, the TPMAP dimensions and the sources, in the user's language."""
 
 from __future__ import annotations
 
