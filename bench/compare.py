@@ -41,7 +41,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.run import _WATCH_JS, SERVER_AMPHOE, SERVER_PAGES
+from bench.run import SERVER_AMPHOE, SERVER_PAGES, type_amphoe
 
 DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CHROMIUM = "/usr/bin/chromium"
@@ -163,11 +163,7 @@ def measure(page: Any, server: Server, path: str) -> dict[str, Any]:
         page.wait_for_timeout(1500)
         ran, drawn, script, cpu = [], [], [], []
         for name in SERVER_AMPHOE:
-            box = page.locator(".st-key-f_amphoe input")
-            box.click()
-            box.fill(name)
-            page.wait_for_timeout(300)  # the list filtered to the name
-            page.evaluate(_WATCH_JS)
+            type_amphoe(page, name)
             since, cpu_before = time.time(), server.cpu_s()
             page.keyboard.press("Enter")
             page.wait_for_function("() => window.__kusiao.done !== null", timeout=60_000)

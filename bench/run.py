@@ -353,6 +353,16 @@ def _browser_filter_changes(page: Any, url: str) -> dict[str, Any]:
         return {"error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
+def type_amphoe(page: Any, name: str) -> None:
+    """Type an amphoe's name into the sidebar's amphoe box, and start watching the page: the
+    next Enter is the key press a filter change is timed from."""
+    box = page.locator(".st-key-f_amphoe input")
+    box.click()
+    box.fill(name)
+    page.wait_for_timeout(300)  # the list filtered to the name
+    page.evaluate(_WATCH_JS)
+
+
 def _filter_changes_of(page: Any, url: str) -> dict[str, Any]:
     page.goto(url)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
@@ -360,11 +370,7 @@ def _filter_changes_of(page: Any, url: str) -> dict[str, Any]:
     page.wait_for_timeout(1500)
     ran, drawn = [], []
     for name in SERVER_AMPHOE:
-        box = page.locator(".st-key-f_amphoe input")
-        box.click()
-        box.fill(name)
-        page.wait_for_timeout(300)  # the list filtered to the name
-        page.evaluate(_WATCH_JS)
+        type_amphoe(page, name)
         page.keyboard.press("Enter")
         page.wait_for_function("() => window.__kusiao.done !== null", timeout=60_000)
         page.wait_for_function("() => performance.now() - window.__kusiao.last > 300",

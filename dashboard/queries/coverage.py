@@ -17,8 +17,7 @@ figures add up to the Overview's: the matrix total is its households, the paired
 "paired", the distinct officials its "officials", and the first two recency bands its "visited
 recently".
 
-Below the queries: display tables (translated headers; dates in พ.ศ.), the sentences for the
-deputy governor, and the figures (plotly) of the two pages. No Streamlit here.
+What the pages show of them is in :mod:`dashboard.views.coverage`.
 """
 
 from __future__ import annotations

@@ -1,24 +1,7 @@
-"""Coverage and the buddies' follow-through: who looks after whom, how recently, and how well.
-
-Queries (Ibis, run in the engine; only small frames come back):
-
-- :func:`coverage_matrix`: households and officials per amphoe × agency, with both margins.
-- :func:`caseload_check`: officials who do not have exactly two households now, and
-  households without a buddy now.
-- :func:`recency_bands`: households by days since their last visit, per amphoe or agency.
-- :func:`agency_league`: the agencies side by side (officials, households, visits per
-  household per quarter, share that climbed, share at a target, officials overdue).
-- :func:`overdue_officials`: officials with a household overdue for a visit, longest first.
-
-"Now" is the as-of date of the selected fiscal quarter, as on the Overview: a pairing is current
-when it started on or before that date and has not ended before it. A household's agency is its
-current buddy's agency; a household without a buddy has the agency :data:`NO_BUDDY`. The
-figures add up to the Overview's: the matrix total is its households, the paired ones its
-"paired", the distinct officials its "officials", and the first two recency bands its "visited
-recently".
-
-Below the queries: display tables (translated headers; dates in พ.ศ.), the sentences for the
-deputy governor, and the figures (plotly) of the two pages. No Streamlit here.
+"""What the Coverage and Agencies pages show of the coverage queries: display tables
+(translated headers, dates in พ.ศ.), the sentences for the deputy governor, and the figures
+(plotly) of the matrix, the recency bands and the agencies' league. Pure functions of the
+results of :mod:`dashboard.queries.coverage`; no Streamlit here.
 """
 
 from __future__ import annotations

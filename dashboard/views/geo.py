@@ -1,18 +1,17 @@
-"""Geography for the Map page: the amphoe tile layout, colour classes, official boundaries, and
-the map queries (run in the engine; only small frames come back).
+"""Geography for the Map page: the amphoe tile layout, colour classes and official boundaries.
 
 - **Tile layout** (``data/reference/amphoe_tiles.csv``): the 26 amphoe as equal hexagons on a
   grid that echoes the province's shape, so every district is equally visible on a projector.
   :func:`build_tile_layout` derives it from the amphoe centroids; the committed file is its
-  output (``python -m dashboard.queries.geo`` rewrites it).
+  output (``python -m dashboard.views.geo`` rewrites it).
 - **Colour classes**: explicit edges per indicator, plus "no data" and "fewer than
-  :data:`~dashboard.views.tables.MIN_GROUP` households (hidden)".
+  :data:`~dashboard.store.privacy.MIN_GROUP` households (hidden)".
 - **Boundaries**: a GeoJSON file the user points to with ``KUSIAO_BOUNDARIES_AMPHOE`` /
   ``KUSIAO_BOUNDARIES_TAMBON``, in our format (``amphoe_code``/``tambon_code``) or the OCHA/HDX
   COD-AB format (``ADM2_PCODE`` like ``TH4001``, ``ADM3_PCODE`` like ``TH400101``), checked
   against the reference tables.
-- **Queries** (reachable as ``dashboard.queries.overview.<name>``): values per amphoe or tambon, and
-  household locations aggregated to cells. Exact household coordinates never leave the engine.
+
+The map's queries are in :mod:`dashboard.queries.geo`.
 """
 
 from __future__ import annotations

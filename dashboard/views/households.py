@@ -1,17 +1,7 @@
-"""Households explorer and profile: find one household, see its whole story. No Streamlit.
-
-Personal data are protected here, in the data layer: every frame of household- or
-official-level rows leaves this module through :func:`dashboard.store.privacy.protect`, so the
-cache, the table, the profile and the downloads only ever hold what the viewer's role may
-see. A viewer without row access (role ``viewer``) gets
-:class:`~dashboard.store.privacy.NotAllowedError` before any row is read.
-
-Search never becomes an oracle for masked data: the house code matches only in full for roles
-that see it masked (a prefix search would reveal it digit by digit), and names are searched
-only for roles that see them. Nothing is sorted by a personal column in the engine.
-
-Units: incomes are baht per person per year (``income_per_member``) or per household per
-year (``income_*``); dates are Gregorian here and shown in the Buddhist Era.
+"""What the Households page shows of the household queries: the table and the profile shaped
+for people (translated headers, levels by name, dates in พ.ศ., needs against help), and the
+profile's heading and cards. The rows arrive protected for the viewer
+(:mod:`dashboard.queries.households`); nothing here unmasks or reads the store.
 """
 
 from __future__ import annotations

@@ -1,23 +1,6 @@
-"""Data-quality checks: what in the data could mislead, before it does.
-
-The checks run once per import (and when the ``[quality]`` thresholds change) into derived
-tables (:mod:`loaders.derived_quality`); :func:`quality_report` only filters and counts them,
-so the page stays quick at a million households. Thresholds come from ``[quality]`` in the
-definitions file.
-
-Checks: duplicate citizen IDs, possible duplicate households (same house code), tambon codes
-outside their amphoe, income outliers (modified z-score of log income, median/MAD), implausible
-jumps between consecutive visits, missed follow-up rounds in a row, and visits by someone other
-than the buddy paired with the household on the visit date.
-
-What the filters mean: they choose the households (place, agency and level as of the selected
-quarter, as on every page), and the selected quarter's as-of date limits the visits looked at.
-A finding itself does not change with the filters: a duplicate is shared with any household in
-the programme, and an income outlier is judged against the whole programme's distribution of
-income per member (every visit in the data), not the filtered subset's, so choosing an amphoe
-never turns a visit into an outlier or back. Income jumps and visits by someone other than the
-buddy are about single visits and hold as of their visit date; missed rounds and completeness
-count up to the latest round recorded anywhere in the programme by the as-of date.
+"""What the Data quality page shows of a quality report: a table of counts with place or
+agency names, and the rows behind a check as protected for the viewer and named for people.
+The checks and what the filters mean are described in :mod:`dashboard.queries.quality`.
 """
 
 from __future__ import annotations
