@@ -8,12 +8,14 @@ import streamlit as st
 from dashboard import store
 from dashboard.store.privacy import protect
 from dashboard.ui import context, download_buttons, page_header
+from dashboard.ui.imports import history_section
 from domain.i18n import format_number
 from loaders.contracts import DATASETS, IMPORT_ORDER
 from loaders.importer import MAX_UPLOAD_BYTES, rejected_rows
 from loaders.readers import SUPPORTED_SUFFIXES
 from loaders.report import issue_message, issues_frame, markdown_safe, totals_lines
 
+KEY_CANCELLED = "import_cancelled"  # the file whose check the officer stopped
 ctx = context()
 page_header(ctx, "page.import")
 if not ctx.viewer.imports:
@@ -43,6 +45,12 @@ def forget_checked() -> None:
         kept[1].close()
 
 
+def cancel_check(key: tuple[str, str, str]) -> None:
+    """The officer stopped the check of this file: what it staged goes, nothing is saved."""
+    forget_checked()
+    st.session_state[KEY_CANCELLED] = key
+
+
 if upload is None:
     forget_checked()
 else:
@@ -50,6 +58,14 @@ else:
     key = (hashlib.sha256(data).hexdigest(), dataset, ctx.data.version)
     if st.session_state.get("import_checked", (None,))[0] != key:
         forget_checked()  # another file, dataset or data version: check again
+        if st.session_state.get(KEY_CANCELLED) == key:
+            st.info(ctx.t("import.cancelled"), icon=":material/cancel:")
+            st.button(ctx.t("import.check_again"), key="import_check_again",
+                      on_click=lambda: st.session_state.pop(KEY_CANCELLED, None))
+            st.stop()
+        # a click stops this run at its next progress step; the staged rows are removed
+        st.button(ctx.t("import.cancel"), key="import_cancel", icon=":material/cancel:",
+                  on_click=cancel_check, args=(key,))
         bar = st.progress(0.0, text=ctx.t("import.checking"))
         st.session_state["import_checked"] = (key, store.check_upload(
             ctx.viewer, data, upload.name, dataset,
@@ -106,24 +122,4 @@ else:
 if message := st.session_state.pop("import_done", None):
     st.success(message, icon=":material/check_circle:")
 
-st.subheader(ctx.t("import.history"))
-history = store.import_history(ctx.data)
-history["dataset"] = history["dataset"].map(
-    lambda d: getattr(DATASETS[d], f"title_{ctx.lang}") if d in DATASETS else d)
-shown = history[["import_id", "imported_at", "imported_by", "dataset", "file_name",
-                 "file_sha256", "rows_read", "rows_accepted", "rows_rejected", "rows_inserted",
-                 "rows_updated", "warnings"]].rename(columns=lambda c: ctx.t(f"import.col_{c}"))
-st.dataframe(shown, hide_index=True, key="import_history")
-if not history.empty:
-    last = history.iloc[0]
-    with st.expander(ctx.t("import.undo_title"), icon=":material/undo:"):
-        st.write(ctx.t("import.undo_what", import_id=int(last["import_id"]),
-                       file=markdown_safe(str(last["file_name"])), dataset=last["dataset"]))
-        sure = st.checkbox(ctx.t("import.undo_confirm"), key="import_undo_sure")
-        if st.button(ctx.t("import.undo"), disabled=not (sure and who.strip()),
-                     key="import_undo", help=None if who.strip() else ctx.t("import.who_needed")):
-            result = store.undo_last_import(ctx.viewer, who.strip())
-            st.session_state["import_done"] = ctx.t(
-                "import.undone", import_id=result.import_id, removed=result.rows_removed,
-                restored=result.rows_restored) if result else ctx.t("import.nothing_to_undo")
-            st.rerun()
+history_section(ctx, who)

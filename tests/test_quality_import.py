@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.queries.quality import CHECKS, quality_report
 from domain.definitions import load_definitions
 from domain.filters import Filters
+from loaders.importer import staging_root
 from loaders.store import Store
 from tests.conftest import build_store
 from tests.factories import household, synthetic_citizen_id, tiny_frames, visit, write_csvs
@@ -123,6 +124,30 @@ def test_import_page_saves_a_good_cp874_file_with_buddhist_era_dates_and_undoes_
     assert not at.exception
     assert "ย้อนการนำเข้าครั้งที่ 6 แล้ว" in at.success[0].value
     assert len(table_with(at, "ผู้นำเข้า")) == 5
+
+
+def test_a_cancelled_check_writes_nothing_until_asked_again(
+        tmp_path: Path, tiny_template, use_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The officer's Cancel (a click stops the running check at its next progress step; here
+    it comes between two runs): nothing is staged or saved, and the file is checked again
+    only when asked."""
+    store_dir = copy_of(tiny_template, tmp_path)
+    use_store(store_dir)
+    at = upload_app(monkeypatch, store_dir)
+    at.file_uploader[0].set_value(("อำเภอเมือง.csv", thai_csv(thai_household_rows(), "cp874"),
+                                   "text/csv")).run()
+    assert at.button(key="import_commit")  # checked: ready to save
+    at.button(key="import_cancel").click().run()
+    assert not at.exception
+    assert "ยกเลิกการตรวจไฟล์นี้แล้ว" in at.info[0].value
+    assert not [b for b in at.get("button") if getattr(b, "key", None) == "import_commit"]
+    staged = staging_root(store_dir)
+    assert not staged.exists() or list(staged.iterdir()) == []  # the staged rows removed
+    at.button(key="import_check_again").click().run()
+    assert not at.exception and at.button(key="import_commit")
+    store = Store.open(f"duckdb://{store_dir / 'store.duckdb'}", store_dir=store_dir)
+    assert store.count("household") == 8  # nothing saved by any of it
+    store.close()
 
 
 def test_import_page_refuses_a_bad_file_and_offers_the_rejected_rows(
