@@ -18,7 +18,10 @@ if not ctx.viewer.administers:
 
 st.subheader(ctx.t("admin.users"))
 people = store.list_users(ctx.viewer)
-st.dataframe(people.rename(columns=lambda c: ctx.t(f"admin.col_{c}")), hide_index=True)
+if people.empty:
+    st.info(ctx.t("admin.no_users"), icon=":material/group_off:")
+else:
+    st.dataframe(people.rename(columns=lambda c: ctx.t(f"admin.col_{c}")), hide_index=True)
 
 with st.form("admin_user", clear_on_submit=False):
     st.markdown(f"**{ctx.t('admin.add')}**")
@@ -29,9 +32,11 @@ with st.form("admin_user", clear_on_submit=False):
                           format_func=lambda r: ctx.t(f"role.{r}"))
     places, agencies = amphoe_names(ctx.lang), agency_names(ctx.lang)
     amphoe = right.multiselect(ctx.t("admin.amphoe"), list(places), key="admin_amphoe",
-                               format_func=places.__getitem__)
+                               format_func=places.__getitem__,
+                               placeholder=ctx.t("admin.everywhere"))
     agency = right.multiselect(ctx.t("admin.agency"), list(agencies), key="admin_agency",
-                               format_func=agencies.__getitem__)
+                               format_func=agencies.__getitem__,
+                               placeholder=ctx.t("admin.everywhere"))
     save, remove = st.columns(2)
     saved = save.form_submit_button(ctx.t("admin.save"), type="primary")
     removed = remove.form_submit_button(ctx.t("admin.remove"))
@@ -59,4 +64,6 @@ if who.strip():
     shown = shown[shown["user_email"].str.contains(who.strip().lower(), regex=False)]
 shown = shown.rename(columns=lambda c: ctx.t(f"admin.col_{c}"))
 st.dataframe(shown.head(1000), hide_index=True)
+if len(shown) > 1000:
+    st.caption(ctx.t("download.shown_of", shown="1,000", total=f"{len(shown):,}"))
 download_buttons(ctx, shown, "audit_log", key="admin_log_dl", personal=True)
