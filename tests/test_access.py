@@ -224,3 +224,22 @@ def test_users_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyP
     finally:
         store.close()
     assert actions == ["user_add", "user_set", "user_remove"]
+
+
+def test_the_briefing_files_hold_the_area_only(access_store: Path, downloads: dict[str, bytes],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PowerPoint an analyst of amphoe 4005 downloads counts that amphoe's households
+    (72), not the province's (1,174)."""
+    import io
+
+    from pptx import Presentation
+
+    from dashboard.briefing import slides as briefing
+
+    monkeypatch.setattr(briefing, "chart_browser", lambda: None)  # no pictures: quicker
+    at = signed_in(ANALYST, {"present": "1"})
+    assert not at.exception
+    deck = next(data for name, data in downloads.items() if name.endswith(".pptx"))
+    text = " ".join(shape.text_frame.text for slide in Presentation(io.BytesIO(deck)).slides
+                    for shape in slide.shapes if shape.has_text_frame)
+    assert "72" in text and "1,174" not in text

@@ -91,7 +91,7 @@ def _exported(ctx: PageContext, meta: briefing.Meta, files: dict[str, Any],
     """A file of every slide, made when its button is clicked, for the data of that moment:
     another session may have imported since this page was drawn."""
     with _DRAWING:
-        current = store.snapshot()
+        current = store.snapshot(ctx.viewer.area)  # the data of this moment, in the area
         if files.get("version") != current.version:
             same = current == ctx.data
             definitions = ctx.definitions if same else store.definitions()
