@@ -85,7 +85,8 @@ def _uptime() -> str:
 class Server:
     """One checkout's Streamlit server, with its own store and script-time log."""
 
-    def __init__(self, name: str, folder: Path, work: Path) -> None:
+    def __init__(self, name: str, folder: Path, work: Path,
+                 script: str = "dashboard/app.py") -> None:
         self.name, self.folder = name, folder.resolve()
         self.store_dir = work / f"store-{name}"
         self.store_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +100,7 @@ class Server:
                 "PYTHONPATH": str(self.folder)}
         self.output = open(work / f"server-{name}.log", "wb")  # noqa: SIM115 - kept open
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _LAUNCH, str(self.runs_log), "dashboard/app.py",
+            [sys.executable, "-c", _LAUNCH, str(self.runs_log), script,
              "--server.port", str(self.port), "--server.address", "127.0.0.1",
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=self.folder, env=env, stdout=self.output, stderr=subprocess.STDOUT,
@@ -213,6 +214,24 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+def floor_ratios(rounds: list[dict[str, Any]], summary: dict[str, Any],
+                 names: list[str]) -> dict[str, Any]:
+    """The floors' medians, and each page's (after) drawn and script time as a multiple of
+    the one-metric floor's."""
+    out: dict[str, Any] = {}
+    for name in names:
+        ok = [r["_floors"][name] for r in rounds if "error" not in r["_floors"][name]]
+        out[name] = {key: _median([m[key] for m in ok])
+                     for key in ("run_seen_ms", "drawn_ms", "script_ms")}
+    floor = out.get("floor_metric", {})
+    for page, row in summary.items():
+        after = row["after"]
+        out.setdefault("pages", {})[page] = {
+            key: round(after[key] / floor[key], 2) if after[key] and floor.get(key) else None
+            for key in ("drawn_ms", "script_ms")}
+    return out
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         "| page | before run-seen ms | before drawn ms | after run-seen ms | after drawn ms "
@@ -225,6 +244,17 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {page} | {b['run_seen_ms']} | {b['drawn_ms']} | {a['run_seen_ms']} "
             f"| {a['drawn_ms']} | {row['drawn_ms_ratio']} | {row['drawn_ms_paired_ratio']} "
             f"| {b['script_ms']} | {a['script_ms']} |")
+    floors = results.get("floors")
+    if floors:
+        lines += ["", "| floor or page (after) | drawn ms | script ms | drawn / one-metric floor "
+                  "| script / one-metric floor |", "|---|---:|---:|---:|---:|"]
+        for name in ("floor_metric", "floor_charts"):
+            f = floors[name]
+            lines.append(f"| {name} | {f['drawn_ms']} | {f['script_ms']} | | |")
+        for page, ratio in floors["pages"].items():
+            a = results["summary"][page]["after"]
+            lines.append(f"| {page} | {a['drawn_ms']} | {a['script_ms']} "
+                         f"| {ratio['drawn_ms']} | {ratio['script_ms']} |")
     return "\n".join(lines)
 
 
@@ -235,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--markdown", type=Path, help="write the table here")
+    parser.add_argument("--floors", action="store_true",
+                        help="also measure the floor apps (bench/floor/: one metric; six plain "
+                             "charts) of the after checkout, and each page's ratio to them")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"no {CHROMIUM}")
@@ -257,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     results["work"] = str(work)
     servers = {"before": Server("before", args.before, work),
                "after": Server("after", args.after, work)}
-    every = list(servers.values())
+    floors = {name: Server(name, args.after, work, f"bench/floor/{script}.py")
+              for name, script in (("floor_metric", "metric"), ("floor_charts", "charts"))
+              } if args.floors else {}
+    every = [*servers.values(), *floors.values()]
     rounds: list[dict[str, Any]] = []
     try:
         for server in every:
@@ -266,9 +302,9 @@ def main(argv: list[str] | None = None) -> int:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                         args=["--disable-gpu", "--disable-quic"])
             pages = {name: browser.new_context(viewport={"width": 1600, "height": 1000})
-                     .new_page() for name in servers}
+                     .new_page() for name in (*servers, *floors)}
             results["warm_s"] = {}
-            for name, server in servers.items():  # the first start builds the store
+            for name, server in {**servers, **floors}.items():  # the first start builds the store
                 at = time.perf_counter()
                 pages[name].goto(f"{server.base}/")
                 pages[name].wait_for_selector(DONE, timeout=600_000)
@@ -293,6 +329,10 @@ def main(argv: list[str] | None = None) -> int:
                                                   if "error" not in row[n]
                                                   else f"ERROR {row[n]['error'][:80]}")
                                       for n in ("before", "after")), flush=True)
+                for name, floor in floors.items():
+                    settle(every)
+                    this.setdefault("_floors", {})[name] = measure(pages[name], floor, "")
+                    print(f"round {index + 1} {name}: {this['_floors'][name]}", flush=True)
                 rounds.append(this)
             browser.close()
     finally:
@@ -302,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     results["total_s"] = round(time.perf_counter() - started, 1)
     results["by_round"] = rounds
     results["summary"] = summarise(rounds)
+    if floors:
+        results["floors"] = floor_ratios(rounds, results["summary"], list(floors))
     table = markdown(results)
     print(f"load at end: {results['load_end']}")
     print(table)
