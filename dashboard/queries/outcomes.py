@@ -142,10 +142,10 @@ def _compared(table: ibis.Table, by: str, level: int) -> ibis.Table:
     assessed = table.filter(_.level.notnull(), table[by].notnull())
     groups = assessed.group_by(by).aggregate(
         assessed=_.count(),
-        now=(_.level >= level).cast("int64").sum(),
-        baseline=(_.baseline_level >= level).fill_null(False).cast("int64").sum(),
-        fell_back=(_.level < _.baseline_level).fill_null(False).cast("int64").sum(),
-        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
+        now=(_.level >= level).sum(),
+        baseline=(_.baseline_level >= level).fill_null(False).sum(),
+        fell_back=(_.level < _.baseline_level).fill_null(False).sum(),
+        climbed=(_.level > _.baseline_level).fill_null(False).sum(),
     ).mutate(share_now=_.now / _.assessed, share_baseline=_.baseline / _.assessed)
     groups = groups.mutate(change_points=(_.share_now - _.share_baseline) * 100)
     return _numbered(groups, ibis.desc(groups.share_now), groups[by])
@@ -240,11 +240,14 @@ def _outcomes(con: BaseBackend, filters: Filters, bin_width: int, cap: int,
     parts.append(binned.filter(_.bin_start.notnull()).group_by("bin_start").aggregate(
         baseline=_.count(where=~_.now), latest=_.count(where=_.now)).mutate(seq=_.bin_start))
 
+    # ties in households go in the order the definitions list the gaps (their place in
+    # ``next_gaps``), then by code: an unordered row number gave each engine its own order
     codes = table.filter(surveyed, _.next_gaps != "").select(
-        "level", gap=_.next_gaps.split(";").unnest())
-    gaps = codes.group_by(["level", "gap"]).aggregate(households=_.count()).mutate(
-        counted=ibis.row_number())
-    parts.append(_numbered(gaps, gaps.level, ibis.desc(gaps.households), gaps.counted))
+        "level", gap=_.next_gaps.split(";")).unnest("gap", offset="place")
+    gaps = codes.group_by(["level", "gap"]).aggregate(households=_.count(),
+                                                      place=_.place.min())
+    parts.append(_numbered(gaps, gaps.level, ibis.desc(gaps.households), gaps.place,
+                           gaps.gap))
 
     parts.append(_compared(table, "amphoe_code", level))
     return parts
