@@ -120,9 +120,14 @@ def _round(value: ibis.expr.types.FloatingValue) -> ibis.expr.types.IntegerValue
 
 
 def _round_to(value: ibis.expr.types.FloatingValue, digits: int) -> ibis.expr.types.FloatingValue:
-    """``value`` rounded to ``digits`` decimals (see :func:`_round`)."""
-    scale = 10**digits
-    return _round(value * scale) / scale
+    """``value`` rounded to ``digits`` decimals as DuckDB rounds a double (halves away from
+    zero, judged on the double's exact value), on every engine. PostgreSQL rounds a double
+    through a 15-digit decimal, so 16.095 (really 16.09499...) became 16.10 there and 16.09
+    in DuckDB; here the double is first made an exact decimal (times 2^52 it is an integer
+    for 1 <= |value| < 2048, which holds for coordinates), then rounded."""
+    scale = 2**52
+    exact = (value * scale).cast("int64").cast("decimal(38, 20)") / scale
+    return exact.round(digits).cast("float64")
 
 
 def _cells(con: BaseBackend, filters: Filters, size: float) -> ibis.Table:

@@ -203,7 +203,7 @@ def _outcomes(con: BaseBackend, filters: Filters, bin_width: int, cap: int,
       per member at baseline and now (of every household in the filter);
     - the households per income bin at baseline and now;
     - the gaps to the next target: households per level now and gap code, the most missed
-      first (ties in the order the engine counted them, as when sorted in pandas);
+      first (ties in the order the household list meets them, as when sorted in pandas);
     - the comparison per amphoe at ``level`` (:func:`group_comparison`)."""
     quarter = selected_quarter(con, filters)
     table = status_at(con, filters, quarter)
@@ -240,14 +240,15 @@ def _outcomes(con: BaseBackend, filters: Filters, bin_width: int, cap: int,
     parts.append(binned.filter(_.bin_start.notnull()).group_by("bin_start").aggregate(
         baseline=_.count(where=~_.now), latest=_.count(where=_.now)).mutate(seq=_.bin_start))
 
-    # ties in households go in the order the definitions list the gaps (their place in
-    # ``next_gaps``), then by code: an unordered row number gave each engine its own order
-    codes = table.filter(surveyed, _.next_gaps != "").select(
-        "level", gap=_.next_gaps.split(";")).unnest("gap", offset="place")
-    gaps = codes.group_by(["level", "gap"]).aggregate(households=_.count(),
-                                                      place=_.place.min())
-    parts.append(_numbered(gaps, gaps.level, ibis.desc(gaps.households), gaps.place,
-                           gaps.gap))
+    # ties in households in the order the household list meets them (place, then household,
+    # then the gap's place in its ``next_gaps``), as pandas' groupby gave them; an unordered
+    # row number had left it to each engine's hash table
+    codes = table.filter(surveyed, _.next_gaps != "").mutate(seen=ibis.row_number().over(
+        order_by=["amphoe_code", "tambon_code", "household_id"])).select(
+        "level", "seen", gap=_.next_gaps.split(";")).unnest("gap", offset="place")
+    gaps = codes.group_by(["level", "gap"]).aggregate(
+        households=_.count(), first=(_.seen * 64 + _.place).min())
+    parts.append(_numbered(gaps, gaps.level, ibis.desc(gaps.households), gaps.first))
 
     parts.append(_compared(table, "amphoe_code", level))
     return parts
