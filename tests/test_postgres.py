@@ -356,7 +356,8 @@ def test_undo_on_postgres_puts_every_table_back(pg_tiny: Store, tmp_path: Path) 
 def two_connections(pg_database: Callable[[str], str], tmp_path: Path
                     ) -> Iterator[tuple[Store, Store]]:
     url = pg_database("locks")
-    first = _import_tiny(url, tmp_path / "a")
+    first = Store.open(url, store_dir=tmp_path / "a")
+    import_files(first, write_csvs(tiny_frames(), tmp_path / "files"), imported_by="test")
     second = Store.open(url, store_dir=tmp_path / "b")
     yield first, second
     first.close()
