@@ -497,3 +497,31 @@ def test_an_import_through_one_server_shows_on_the_other_at_its_next_rerun(
     finally:
         for server in servers:
             server.close()
+
+
+# --- a store that cannot be opened: a message, never a traceback ---------------------------
+
+
+@pytest.mark.parametrize("url", ["mysql://kusiao@dbhost/kusiao",
+                                 "postgresql://kusiao:secret@127.0.0.1:1/kusiao"])
+def test_a_store_that_cannot_be_opened_gives_a_message(url: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import store
+
+    monkeypatch.setenv("KUSIAO_STORE_URL", url)
+    monkeypatch.setenv("KUSIAO_STORE_DIR", str(tmp_path))
+    store.close()
+    try:
+        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+        assert not at.exception
+        assert len(at.error) == 1 and "KUSIAO_STORE_URL" in at.error[0].value
+        assert "secret" not in at.error[0].value  # the password is never shown
+    finally:
+        store.close()
+    cli = subprocess.run([sys.executable, "-m", "loaders", "--lang", "en", "undo"], cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                         text=True, timeout=60)
+    assert cli.returncode == 2 and "Traceback" not in cli.stderr
+    assert "cannot open the store" in cli.stderr and "secret" not in cli.stderr
