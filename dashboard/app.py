@@ -165,6 +165,9 @@ def main() -> None:
         st.error(t("app.definitions_error", lang, file=exc.path.name, item=exc.key,
                    problem=exc.problem), icon=":material/error:")
         st.stop()
+    except store.StoreUrlError as exc:
+        st.error(t("app.store_error", lang, problem=str(exc)), icon=":material/error:")
+        st.stop()
     except BootstrapError as exc:
         st.error(t("app.bootstrap_error", lang), icon=":material/error:")
         st.code(format_report(exc.report, lang))

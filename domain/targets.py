@@ -108,8 +108,11 @@ def with_levels(visits: Table, definitions: Definitions) -> Table:
     ladder, 0 = in crisis), ``next_gaps`` (what keeps it from the next target: gap codes
     separated by ``;``, empty at the top) and ``deprived_<n>`` per TPMAP dimension."""
     total = sum((visits[c].fill_null(0) for c in INCOME_COLUMNS), ibis.literal(0.0))
+    # int32, as stored: Ibis types the sum int64 and the ladder below int8, but writes their
+    # literals untyped, so DuckDB made INTEGER columns of both; PostgreSQL builds a table
+    # with the expression's own types, so they must say what both engines store
     sources = sum(((visits[c].fill_null(0) > 0).cast("int32") for c in INCOME_COLUMNS),
-                  ibis.literal(0))
+                  ibis.literal(0)).cast("int32")
     t = visits.mutate(income_total=total, income_sources=sources)
     t = t.mutate(income_per_member=_.income_total / _.members.nullif(0))
     meets = {f"meets_{tg.key}": target_conditions(t, tg, definitions.income_line)
@@ -120,7 +123,7 @@ def with_levels(visits: Table, definitions: Definitions) -> Table:
     for tg in definitions.targets:
         reached = reached & t[f"meets_{tg.key}"]
         level = reached.ifelse(tg.level, level)
-    t = t.mutate(level=level.cast("int8"))
+    t = t.mutate(level=level.cast("int32"))
     return t.mutate(next_gaps=next_target_gaps(t, definitions), **{
         deprived_column(i): deprived(t, dim.jpt)
         for i, dim in enumerate(definitions.dimensions, 1)})

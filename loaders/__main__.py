@@ -26,8 +26,18 @@ from loaders.contracts import DATASETS
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    from loaders.store import StoreBusyError, StoreUrlError
+
     try:
         return _command(args)
+    except StoreBusyError as exc:  # a shared store: another import or undo is being written
+        print(t("cli.busy", args.lang, detail=" ".join(str(exc).split())[:200]),
+              file=sys.stderr)
+        return 2
+    except StoreUrlError as exc:
+        print(t("cli.store_url", args.lang, detail=" ".join(str(exc).split())[:300]),
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(t("cli.interrupted", args.lang), file=sys.stderr)
         return 3

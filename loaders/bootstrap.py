@@ -57,7 +57,10 @@ def ensure_store(store: Store, folder: Path = DEMO_DIR) -> list[ImportReport]:
     clean_stale_staging(store.store_dir)
     if held_an_import(store):
         return []
-    reports = import_files(store, dict(demo_files(folder)), imported_by="demo")
+    with store.write_lock():  # several servers may start at once on one empty database
+        if held_an_import(store):
+            return []
+        reports = import_files(store, dict(demo_files(folder)), imported_by="demo")
     for report in reports:
         if not report.committed:
             raise BootstrapError(next((r for r in reports if r.errors), report))
@@ -70,5 +73,8 @@ def ensure_definitions_current(store: Store, definitions: Definitions) -> bool:
     if store.meta("definitions") in (None, definitions_fingerprint(definitions)):
         return False
     with store.memory_limit(ENGINE_MEMORY), store.transaction():
+        # another server may have rebuilt them while this one waited for the write lock
+        if store.meta("definitions") == definitions_fingerprint(definitions):
+            return False
         rebuild_derived(store, definitions)
     return True

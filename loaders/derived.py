@@ -45,11 +45,12 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
         rows.append({"q_idx": index, "q_start": start, "q_end": end, "as_of": min(end, last)})
     frame = pd.DataFrame(rows)
     for col in ("q_start", "q_end", "as_of"):
-        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[s]")
+        # microseconds: what PostgreSQL reads back, so a page sees the same type on both
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[us]")
     return frame
 
 
-DERIVED_LAYOUT = 3
+DERIVED_LAYOUT = 4
 """The derived tables' layout; raise it whenever their columns change, so that a store built
 by an earlier version is rebuilt when it is first opened (the fingerprint below changes)."""
 

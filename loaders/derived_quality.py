@@ -19,10 +19,12 @@ whole programme's income distribution (every visit in the data), not the filtere
 duplicates count matches anywhere in the programme. The filters choose which findings are
 shown (see :mod:`dashboard.queries.quality`).
 
-The steps are DuckDB SQL rather than Ibis: they lean on DuckDB's bit and list functions and on
-join shapes it runs quickly (a left join where NOT EXISTS with date ranges took ten times as
-long), which at a million households (11 million visits) is about 10 s against 45 s. A store on
-another engine would need its own version of this module.
+The steps are SQL rather than Ibis: they lean on bit and list functions and on join shapes
+DuckDB runs quickly (a left join where NOT EXISTS with date ranges took ten times as long),
+which at a million households (11 million visits) is about 10 s against 45 s. The few
+spellings that differ between DuckDB and PostgreSQL (median, integer division, a range of
+integers, bit counts, semi joins, lists of pairs) come from the store
+(:class:`loaders.store.Store`), so one text serves both engines.
 """
 
 from __future__ import annotations
@@ -43,9 +45,12 @@ FINDING_COLUMNS = """
     previous DOUBLE, income_per_member DOUBLE, robust_z DOUBLE, rounds_missed INTEGER,
     longest_gap INTEGER"""
 
-# the Thai fiscal quarter index of a visit (as loaders.derived.quarter_of)
-VISIT_QUARTER = """CAST((year(v.visit_date) + 543 + CAST(month(v.visit_date) >= 10 AS INTEGER)) * 10
-    + (month(v.visit_date) + 2) % 12 // 3 + 1 AS INTEGER)"""
+
+def visit_quarter(store: Store) -> str:
+    """The Thai fiscal quarter index of a visit ``v`` (as loaders.derived.quarter_of)."""
+    year, month = store.year("v.visit_date"), store.month("v.visit_date")
+    return (f"CAST(({year} + 543 + CAST({month} >= 10 AS INTEGER)) * 10\n"
+            f"    + {store.int_div(f'({month} + 2) % 12', '3')} + 1 AS INTEGER)")
 
 
 def rules_key(definitions: Definitions) -> str:
@@ -56,32 +61,30 @@ def rules_key(definitions: Definitions) -> str:
 def _programme_tables(store: Store, definitions: Definitions) -> None:
     """``quality_stats`` and ``quality_round``, and ``_q_reach``: the quarter from which each
     round counts (the first whose latest round, or the baseline, reaches it)."""
-    store.execute("""
-        CREATE OR REPLACE TABLE quality_stats AS
+    store.create_table_as("quality_stats", f"""
         WITH logs AS (
-            SELECT log10(income_per_member) AS x FROM visit_status
+            SELECT CAST(log10(income_per_member) AS DOUBLE PRECISION) AS x FROM visit_status
             WHERE income_per_member > 0),
-        centre AS (SELECT median(x) AS median_log FROM logs)
+        centre AS (SELECT {store.median("x")} AS median_log FROM logs)
         SELECT centre.median_log,
-               (SELECT median(abs(logs.x - centre.median_log)) FROM logs, centre) AS mad_log,
+               (SELECT {store.median("abs(logs.x - centre.median_log)")} FROM logs, centre)
+                   AS mad_log,
                CAST(? AS VARCHAR) AS rules
         FROM centre""", [rules_key(definitions)])
-    store.execute(f"""
-        CREATE OR REPLACE TABLE quality_round AS
+    store.create_table_as("quality_round", f"""
         WITH top AS (
-            SELECT {VISIT_QUARTER} AS q_idx, max(v."round") AS top FROM visit AS v
+            SELECT {visit_quarter(store)} AS q_idx, max(v."round") AS top FROM visit AS v
             GROUP BY 1)
         SELECT CAST(c.q_idx AS INTEGER) AS q_idx,
                CAST(max(top.top) OVER (ORDER BY c.q_idx ROWS BETWEEN UNBOUNDED PRECEDING
                                        AND CURRENT ROW) AS INTEGER) AS last_round
         FROM quarter_calendar AS c LEFT JOIN top ON top.q_idx = c.q_idx
         ORDER BY c.q_idx""")
-    store.execute("""
-        CREATE OR REPLACE TABLE _q_reach AS
+    store.create_table_as("_q_reach", f"""
         WITH bound AS (
             SELECT q_idx, greatest(coalesce(last_round, 0), 0) AS bound FROM quality_round)
         SELECT CAST(r.r AS INTEGER) AS "round", min(bound.q_idx) AS round_q
-        FROM range(0, 64) AS r(r) JOIN bound ON bound.bound >= r.r
+        FROM {store.integers(0, 64)} JOIN bound ON bound.bound >= r.r
         GROUP BY r.r""")
 
 
@@ -96,24 +99,20 @@ def _household_tables(store: Store) -> None:
     latest round recorded anywhere by A. Both only grow with the quarter, so each
     (household, round) counts from one quarter on: the programme's for a round done on time,
     the household's first visit of that round for one done late."""
-    store.execute(f"""
-        CREATE OR REPLACE TABLE _q_household AS
+    store.create_table_as("_q_household", f"""
         SELECT v.household_id,
                coalesce(bit_or(CAST(1 AS BIGINT) << v."round")
                         FILTER (WHERE v.q_idx <= v.round_q), 0) AS on_time,
-               list(struct_pack(r := v."round", q := v.q_idx))
-                   FILTER (WHERE v.q_idx > v.round_q) AS late,
+               {store.pairs_agg('v."round"', "v.q_idx", "v.q_idx > v.round_q", "late")},
                min(v.income_per_member) FILTER (WHERE v.income_per_member > 0) AS low,
                max(v.income_per_member) AS high
         FROM (SELECT v.household_id, v."round", v.income_per_member, r.round_q,
-                     {VISIT_QUARTER} AS q_idx
+                     {visit_quarter(store)} AS q_idx
               FROM visit_status AS v JOIN _q_reach AS r ON r."round" = v."round") AS v
         GROUP BY v.household_id""")
-    store.execute("""
-        CREATE OR REPLACE TABLE _q_late AS
+    store.create_table_as("_q_late", f"""
         SELECT household_id, late.r AS "round", min(late.q) AS first_q
-        FROM (SELECT household_id, on_time, unnest(late) AS late FROM _q_household
-              WHERE late IS NOT NULL)
+        FROM ({store.pairs_rows("_q_household", "late", "household_id, on_time")}) AS late
         WHERE on_time & (CAST(1 AS BIGINT) << late.r) = 0
         GROUP BY household_id, late.r""")
 
@@ -121,15 +120,15 @@ def _household_tables(store: Store) -> None:
 def _completeness(store: Store) -> None:
     """Households and rounds recorded (baseline up to the quarter's latest round), per
     quarter, amphoe, tambon, agency and level as of the quarter."""
-    store.execute("""
-        CREATE OR REPLACE TABLE quality_completeness AS
+    store.create_table_as("quality_completeness", f"""
         WITH bound AS (
             SELECT q_idx, greatest(coalesce(last_round, 0), 0) AS bound FROM quality_round),
         on_time AS (
             SELECT s.q_idx, s.amphoe_code, s.tambon_code, s.agency_code, s.level,
                    count(*) AS households,
-                   sum(bit_count(coalesce(h.on_time, 0)
-                                 & ((CAST(1 AS BIGINT) << (b.bound + 1)) - 1))) AS recorded
+                   sum({store.bit_count(
+                       "coalesce(h.on_time, 0) & ((CAST(1 AS BIGINT) << (b.bound + 1)) - 1)")})
+                       AS recorded
             FROM status_quarter AS s
             JOIN bound AS b ON b.q_idx = s.q_idx
             LEFT JOIN _q_household AS h ON h.household_id = s.household_id
@@ -158,24 +157,24 @@ def _missed_rounds(store: Store, in_a_row: int) -> None:
     missed, where the run is ``in_a_row`` or longer. Only a household with at least
     ``in_a_row`` follow-up rounds not done on time can have such a run at any quarter, so the
     per-quarter work is done for those alone."""
-    store.execute(f"""
-        CREATE OR REPLACE TABLE _q_missed AS
+    store.create_table_as("_q_missed", f"""
         WITH top AS (SELECT coalesce(max(last_round), 0) AS top FROM quality_round),
         candidates AS (
             SELECT hh.household_id, coalesce(h.on_time, 0) AS on_time
             FROM household AS hh
             LEFT JOIN _q_household AS h ON h.household_id = hh.household_id, top
-            WHERE top.top - bit_count(coalesce(h.on_time, 0)
-                                      & ((CAST(1 AS BIGINT) << (top.top + 1)) - 2))
+            WHERE top.top - {store.bit_count(
+                "coalesce(h.on_time, 0) & ((CAST(1 AS BIGINT) << (top.top + 1)) - 2)")}
                   >= {int(in_a_row)}),
         done AS (
             SELECT c.household_id, CAST(r.r AS INTEGER) AS "round", reach.round_q AS counts_from
-            FROM candidates AS c, top, range(1, 64) AS r(r)
+            FROM candidates AS c, top, {store.integers(1, 64)}
             JOIN _q_reach AS reach ON reach."round" = r.r
             WHERE r.r <= top.top AND c.on_time & (CAST(1 AS BIGINT) << r.r) <> 0
             UNION ALL
             SELECT l.household_id, l."round", l.first_q
-            FROM _q_late AS l SEMI JOIN candidates AS c ON c.household_id = l.household_id
+            FROM _q_late AS l {store.semi_join} candidates AS c
+                ON c.household_id = l.household_id
             WHERE l."round" >= 1),
         grid AS (
             SELECT c.household_id, r.q_idx, r.last_round
@@ -202,11 +201,11 @@ def _missed_rounds(store: Store, in_a_row: int) -> None:
 
 def _findings(store: Store, definitions: Definitions) -> None:
     rules = definitions.quality
-    store.execute(f"CREATE OR REPLACE TABLE quality_finding ({FINDING_COLUMNS})")
+    store.create_table("quality_finding", FINDING_COLUMNS)
 
     def insert(check: str, columns: str, select: str) -> None:
         store.execute(f'INSERT INTO quality_finding ("check", {columns}) '
-                      f"SELECT '{check}', {columns} FROM ({select})")
+                      f"SELECT '{check}', {columns} FROM ({select}) AS f")
 
     # household_id is the household table's key, so a value on two rows is two households
     for check, column in (("duplicate_citizen_id", "head_citizen_id"),
@@ -244,7 +243,7 @@ def _findings(store: Store, definitions: Definitions) -> None:
             SELECT v.household_id, v.visit_id, v.visit_date, v.income_per_member,
                    lag(v.income_per_member) OVER w AS previous,
                    lag(v.visit_id) OVER w AS previous_visit
-            FROM visit_status AS v SEMI JOIN _q_household AS c
+            FROM visit_status AS v {store.semi_join} _q_household AS c
                 ON c.household_id = v.household_id
                 AND c.high > c.low * {factor} AND c.high - c.low >= {min_baht}
             WINDOW w AS (PARTITION BY v.household_id ORDER BY v.visit_date, v.visit_id)

@@ -211,11 +211,6 @@ def rejected_rows(report: ImportReport, reason_of: Callable[[Issue], str]) -> pd
     return out.reset_index(drop=True)
 
 
-def _relation(path: Path) -> str:
-    """SQL for the staged rows of one file."""
-    return "read_parquet('" + path.as_posix().replace("'", "''") + "')"
-
-
 def _sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -320,6 +315,8 @@ class _Staged:
 
     report: ImportReport
     path: Path
+    relation: str
+    """SQL for the staged rows (:meth:`Store.stage`)."""
     dataset: Dataset
     header_of: dict[str, str]
     known: dict[str, list[str]]
@@ -329,13 +326,13 @@ class _Staged:
         """The row-level issues and those of the whole-file checks (keys repeated,
         references, shared citizen IDs) against the store on ``con``, by row."""
         self.report.issues = [*self.row_issues, *file_issues(
-            con, _relation(self.path), self.dataset, self.header_of, self.known)]
+            con, self.relation, self.dataset, self.header_of, self.known)]
         self.report.issues.sort(key=lambda i: (i.row or 0, i.severity != "error"))
 
 
 def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
               known: dict[str, list[str]], progress: Progress,
-              options: _Options) -> _Staged | None:
+              options: _Options, stage: Callable[[Path], str]) -> _Staged | None:
     """Read and validate ``source`` a chunk of rows at a time into ``report``; the typed rows
     go to the Parquet file ``staged``; the whole-file checks read the store on ``con``. The
     staged file when the rows were staged (the file could be read and its headers are
@@ -420,7 +417,8 @@ def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
         if (calendar := detect_calendar(pd.Series(list(distinct_dates[header]), dtype=object)))
         is not None
     }
-    result = _Staged(report, staged, dataset, {c: h for h, c in headers.mapping.items()},
+    result = _Staged(report, staged, stage(staged), dataset,
+                     {c: h for h, c in headers.mapping.items()},
                      {table: list(relations) for table, relations in known.items()},
                      list(report.issues))
     result.check_whole_file(con)
@@ -533,12 +531,16 @@ class CheckedImport:
     _staged: list[_Staged]
     _folder: Path
     _options: _Options
+    _unstage: Callable[[str], None] = lambda relation: None
 
     @property
     def refused(self) -> bool:
         return any(report.errors for report in self.reports)
 
     def close(self) -> None:
+        for staged in self._staged:
+            self._unstage(staged.relation)
+        self._staged = []
         shutil.rmtree(self._folder, ignore_errors=True)
         _MINE.discard(self._folder.name)
 
@@ -557,7 +559,8 @@ def _check(store: Store, sources: list[_Source], progress: Progress,
     sources = sorted(sources, key=lambda s: order.get(s.dataset, len(order)))
     con = options.reader if options.reader is not None else store.raw
     folder = _staging_folder(store.store_dir)
-    checked = CheckedImport([], _data_version(con), sources, [], folder, options)
+    checked = CheckedImport([], _data_version(con), sources, [], folder, options,
+                            store.unstage)
     try:
         known: dict[str, list[str]] = {}
         cancelled = False
@@ -572,7 +575,7 @@ def _check(store: Store, sources: list[_Source], progress: Progress,
 
             try:
                 staged = None if cancelled else _validate(con, source, report, path, known,
-                                                          step, options)
+                                                          step, options, store.stage)
             except ImportCancelled:
                 staged, cancelled = None, True
             if cancelled:
@@ -580,7 +583,7 @@ def _check(store: Store, sources: list[_Source], progress: Progress,
             if staged is not None:
                 checked._staged.append(staged)
                 table = DATASETS[source.dataset].table
-                known.setdefault(table, [f'"{table}"']).append(_relation(path))
+                known.setdefault(table, [f'"{table}"']).append(staged.relation)
             checked.reports.append(report)
     except BaseException:
         checked.close()
@@ -593,6 +596,12 @@ def _write(store: Store, checked: CheckedImport, imported_by: str,
     """Keep the raw files, write the checked files if none has an error (in one transaction
     with one rebuild of the derived tables), and journal every attempt. If the store changed
     since the check, the whole-file checks run again first."""
+    with store.write_lock():  # a shared store: another import waits here, or is refused
+        _write_locked(store, checked, imported_by, progress)
+
+
+def _write_locked(store: Store, checked: CheckedImport, imported_by: str,
+                  progress: Progress) -> None:
     options = checked._options
     if _data_version(store.raw) != checked.data_version:  # an import or undo came between
         for staged in checked._staged:
@@ -606,7 +615,7 @@ def _write(store: Store, checked: CheckedImport, imported_by: str,
                 _cancelled(report)
         else:
             progress(0.7, "write")
-            _commit(store, [(s.report, s.path) for s in checked._staged], imported_by,
+            _commit(store, [(s.report, s.relation) for s in checked._staged], imported_by,
                     options.definitions)
     for report in checked.reports:
         _journal(store, report, imported_by)
@@ -734,13 +743,13 @@ def import_files(store: Store, files: Mapping[str, Path], imported_by: str = "cl
     return _run(store, sources, imported_by, progress, options, write=True)
 
 
-def _commit(store: Store, staged: list[tuple[ImportReport, Path]], imported_by: str,
+def _commit(store: Store, staged: list[tuple[ImportReport, str]], imported_by: str,
             definitions: Definitions) -> None:
     done: list[tuple[ImportReport, int, int, int]] = []
     with store.transaction():
-        for report, path in staged:
+        for report, relation in staged:
             import_id = store.next_import_id()
-            inserted, updated = store.upsert_from(DATASETS[report.dataset], _relation(path),
+            inserted, updated = store.upsert_from(DATASETS[report.dataset], relation,
                                                   import_id)
             _log(store, report, import_id, imported_by, inserted, updated)
             done.append((report, import_id, inserted, updated))
@@ -796,7 +805,14 @@ def undo_last_import(store: Store, undone_by: str = "cli",
                      definitions: Definitions | None = None) -> UndoResult | None:
     """Take back the most recent import exactly: its rows go, the rows it replaced come back,
     its log lines go; the derived tables are rebuilt. ``None`` when there is nothing to undo.
-    The raw file stays kept and the journal records the undo."""
+    The raw file stays kept and the journal records the undo. On a shared store it waits
+    for an import being written (or is refused, see :meth:`Store.write_lock`)."""
+    with store.write_lock():
+        return _undo_last(store, undone_by, definitions)
+
+
+def _undo_last(store: Store, undone_by: str,
+               definitions: Definitions | None) -> UndoResult | None:
     rows = store.execute("SELECT import_id, dataset, file_name FROM import_log "
                          "ORDER BY import_id DESC LIMIT 1")
     if not rows:

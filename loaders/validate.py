@@ -571,8 +571,9 @@ def _check_rules(table: pa.Table, dataset: Dataset, header_of: dict[str, str]) -
 # --- whole-file checks, in SQL on the staged rows ------------------------------------------
 
 
-def _query(con: Any, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    return con.execute(sql, params or []).fetchall()
+def _query(con: Any, sql: str) -> list[tuple[Any, ...]]:
+    """All rows of ``sql`` on a DB-API connection (DuckDB's or psycopg's)."""
+    return con.execute(sql).fetchall()
 
 
 def file_issues(con: Any, staged: str, dataset: Dataset, header_of: dict[str, str],
@@ -583,16 +584,19 @@ def file_issues(con: Any, staged: str, dataset: Dataset, header_of: dict[str, st
 
     ``staged`` is a SQL relation over the file's normalised rows; ``known`` maps a referenced
     table to the relations that hold its keys (the store's table and the files of the batch).
+    The SQL is the same on every engine of :mod:`loaders.store` (``con`` is the engine's
+    DB-API connection).
     """
     issues: list[Issue] = []
     key = list(dataset.key)
     if all(k in header_of for k in key):
         cols = ", ".join(f's."{k}"' for k in key)
         present = " AND ".join(f'"{k}" IS NOT NULL' for k in key)
+        names = ", ".join(f'"{k}"' for k in key)
         rows = _query(con, f"""
-            WITH dup AS (SELECT {", ".join(f'"{k}"' for k in key)}, min(_row) AS first_row
-                         FROM {staged} WHERE {present}
-                         GROUP BY ALL HAVING count(*) > 1)
+            WITH dup AS (SELECT {names}, min(_row) AS first_row
+                         FROM {staged} AS d WHERE {present}
+                         GROUP BY {names} HAVING count(*) > 1)
             SELECT s._row, dup.first_row, {cols} FROM {staged} s
             JOIN dup USING ({", ".join(f'"{k}"' for k in key)})
             WHERE s._row <> dup.first_row ORDER BY s._row""")
@@ -626,9 +630,9 @@ def _citizen_id_issues(con: Any, staged: str, header: str) -> list[Issue]:
     household already in the store."""
     issues: list[Issue] = []
     rows = _query(con, f"""
-        WITH shared AS (SELECT head_citizen_id, list(_row ORDER BY _row) AS all_rows
-                        FROM {staged} WHERE head_citizen_id IS NOT NULL
-                        GROUP BY ALL HAVING count(*) > 1)
+        WITH shared AS (SELECT head_citizen_id, array_agg(_row ORDER BY _row) AS all_rows
+                        FROM {staged} AS d WHERE head_citizen_id IS NOT NULL
+                        GROUP BY head_citizen_id HAVING count(*) > 1)
         SELECT s._row, s.head_citizen_id, shared.all_rows FROM {staged} s
         JOIN shared USING (head_citizen_id) ORDER BY s._row""")
     for row, value, all_rows in rows:

@@ -110,9 +110,13 @@ else:
                    type="primary", disabled=not who.strip(), key="import_commit",
                    help=None if who.strip() else ctx.t("import.who_needed")):
         bar = st.progress(0.0, text=ctx.t("import.stage_read"))
-        saved = store.write_upload(
-            ctx.viewer, checked, who.strip(),
-            lambda share, stage: bar.progress(share, text=ctx.t(f"import.stage_{stage}")))
+        try:
+            saved = store.write_upload(
+                ctx.viewer, checked, who.strip(),
+                lambda share, stage: bar.progress(share, text=ctx.t(f"import.stage_{stage}")))
+        except store.StoreBusyError:  # a shared store: another server is writing
+            st.error(ctx.t("import.busy"), icon=":material/hourglass:")
+            st.stop()
         st.session_state["import_done"] = ctx.t(
             "report.committed", import_id=saved.import_id, inserted=saved.rows_inserted,
             updated=saved.rows_updated) if saved.committed else ctx.t("report.refused")

@@ -147,12 +147,12 @@ def _coverage_counts(con: BaseBackend, filters: Filters, window: int,
     counts = {
         "households": _.count(),
         "officials": _.official_id.nunique(),
-        "paired": _.paired.cast("int64").sum(),
-        "b1": (days <= first).fill_null(False).cast("int64").sum(),
-        "b2": ((days > first) & (days <= second)).fill_null(False).cast("int64").sum(),
-        "b3": ((days > second) & (days <= third)).fill_null(False).cast("int64").sum(),
-        "b4": (days > third).fill_null(False).cast("int64").sum(),
-        "never": days.isnull().cast("int64").sum(),
+        "paired": _.paired.sum(),
+        "b1": (days <= first).fill_null(False).sum(),
+        "b2": ((days > first) & (days <= second)).fill_null(False).sum(),
+        "b3": ((days > second) & (days <= third)).fill_null(False).sum(),
+        "b4": (days > third).fill_null(False).sum(),
+        "never": days.isnull().sum(),
     }
     cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(**counts).select(
         "amphoe_code", "agency_code", *_MEASURES).order_by(["amphoe_code", "agency_code"])
@@ -372,9 +372,9 @@ def _league_expr(con: BaseBackend, filters: Filters, definitions: Definitions,
     groups = paired.group_by("agency_code").aggregate(
         officials=_.official_id.nunique(),
         households=_.count(),
-        assessed=_.level.notnull().cast("int64").sum(),
-        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
-        **{f"at_{level}": (_.level >= level).fill_null(False).cast("int64").sum()
+        assessed=_.level.notnull().sum(),
+        climbed=(_.level > _.baseline_level).fill_null(False).sum(),
+        **{f"at_{level}": (_.level >= level).fill_null(False).sum()
            for level in TARGET_LEVELS},
         visits=_.visits_to_date.cast("int64").sum(),
     )
@@ -393,7 +393,7 @@ def _overdue_officials(con: BaseBackend, filters: Filters,
     overdue = table.days_overdue > 0
     per_official = table.group_by("official_id").aggregate(
         households=_.count(),
-        overdue_households=overdue.cast("int64").sum(),
+        overdue_households=overdue.sum(),
         overdue_household_ids=table.household_id.group_concat(
             "; ", where=overdue, order_by=table.household_id),
         oldest_visit=table.last_visit_date.min(where=overdue),

@@ -72,14 +72,14 @@ def _place_values(con: BaseBackend, filters: Filters, definitions: Definitions,
     days = definitions.visited_within_days
     agg: dict[str, Any] = {
         "households": _.count(),
-        "paired": _.paired.cast("int64").sum(),
-        "visited_recently": (_.days_since_visit <= days).fill_null(False).cast("int64").sum(),
-        "assessed": _.level.notnull().cast("int64").sum(),
+        "paired": _.paired.sum(),
+        "visited_recently": (_.days_since_visit <= days).fill_null(False).sum(),
+        "assessed": _.level.notnull().sum(),
         "income_n": _.income_per_member.count(),
         "income_mean": _.income_per_member.mean(),
     }
     for tg in definitions.targets:
-        agg[f"at_{tg.level}"] = (_.level >= tg.level).fill_null(False).cast("int64").sum()
+        agg[f"at_{tg.level}"] = (_.level >= tg.level).fill_null(False).sum()
     return status(con, filters).group_by(by).aggregate(**agg)
 
 
@@ -112,6 +112,24 @@ def map_cells(con: BaseBackend, filters: Filters, cell_m: int = 2000) -> pd.Data
     return frame.sort_values(["q", "r"], ignore_index=True)
 
 
+def _round(value: ibis.expr.types.FloatingValue) -> ibis.expr.types.IntegerValue:
+    """To the nearest integer, halves away from zero, by the same arithmetic in every engine:
+    a double's ``round`` is DuckDB's own (halves away from zero) but PostgreSQL's rounds
+    halves to even, or, with digits, rounds the decimal value, not the double."""
+    return ibis.ifelse(value >= 0, (value + 0.5).floor(), -((0.5 - value).floor()))
+
+
+def _round_to(value: ibis.expr.types.FloatingValue, digits: int) -> ibis.expr.types.FloatingValue:
+    """``value`` rounded to ``digits`` decimals as DuckDB rounds a double (halves away from
+    zero, judged on the double's exact value), on every engine. PostgreSQL rounds a double
+    through a 15-digit decimal, so 16.095 (really 16.09499...) became 16.10 there and 16.09
+    in DuckDB; here the double is first made an exact decimal (times 2^52 it is an integer
+    for 1 <= |value| < 2048, which holds for coordinates), then rounded."""
+    scale = 2**52
+    exact = (value * scale).cast("int64").cast("decimal(38, 20)") / scale
+    return exact.round(digits).cast("float64")
+
+
 def _cells(con: BaseBackend, filters: Filters, size: float) -> ibis.Table:
     table = _located(con, filters)
     x = (table.lon - PLANE_LON0) * KM_PER_DEG_LON
@@ -119,7 +137,7 @@ def _cells(con: BaseBackend, filters: Filters, size: float) -> ibis.Table:
     qf = (x * (2 / 3)) / size
     rf = (x * (-1 / 3) + y * (SQRT3 / 3)) / size
     sf = -qf - rf
-    q, r, s = qf.round(), rf.round(), sf.round()
+    q, r, s = _round(qf), _round(rf), _round(sf)
     dq, dr, ds = (q - qf).abs(), (r - rf).abs(), (s - sf).abs()
     fix_q = (dq > dr) & (dq > ds)
     fix_r = ~fix_q & (dr > ds)
@@ -140,7 +158,8 @@ def map_points(con: BaseBackend, filters: Filters) -> pd.DataFrame:
 def _points(con: BaseBackend, filters: Filters) -> ibis.Table:
     table = _located(con, filters)
     return table.mutate(
-        lat=table.lat.round(COORDINATE_DECIMALS), lon=table.lon.round(COORDINATE_DECIMALS),
+        lat=_round_to(table.lat, COORDINATE_DECIMALS),
+        lon=_round_to(table.lon, COORDINATE_DECIMALS),
         level=table.level.fill_null(-1),
     ).group_by(["lat", "lon", "level"]).aggregate(households=_.count())
 

@@ -142,10 +142,10 @@ def _compared(table: ibis.Table, by: str, level: int) -> ibis.Table:
     assessed = table.filter(_.level.notnull(), table[by].notnull())
     groups = assessed.group_by(by).aggregate(
         assessed=_.count(),
-        now=(_.level >= level).cast("int64").sum(),
-        baseline=(_.baseline_level >= level).fill_null(False).cast("int64").sum(),
-        fell_back=(_.level < _.baseline_level).fill_null(False).cast("int64").sum(),
-        climbed=(_.level > _.baseline_level).fill_null(False).cast("int64").sum(),
+        now=(_.level >= level).sum(),
+        baseline=(_.baseline_level >= level).fill_null(False).sum(),
+        fell_back=(_.level < _.baseline_level).fill_null(False).sum(),
+        climbed=(_.level > _.baseline_level).fill_null(False).sum(),
     ).mutate(share_now=_.now / _.assessed, share_baseline=_.baseline / _.assessed)
     groups = groups.mutate(change_points=(_.share_now - _.share_baseline) * 100)
     return _numbered(groups, ibis.desc(groups.share_now), groups[by])
@@ -203,7 +203,7 @@ def _outcomes(con: BaseBackend, filters: Filters, bin_width: int, cap: int,
       per member at baseline and now (of every household in the filter);
     - the households per income bin at baseline and now;
     - the gaps to the next target: households per level now and gap code, the most missed
-      first (ties in the order the engine counted them, as when sorted in pandas);
+      first (ties in the order the household list meets them, as when sorted in pandas);
     - the comparison per amphoe at ``level`` (:func:`group_comparison`)."""
     quarter = selected_quarter(con, filters)
     table = status_at(con, filters, quarter)
@@ -240,11 +240,15 @@ def _outcomes(con: BaseBackend, filters: Filters, bin_width: int, cap: int,
     parts.append(binned.filter(_.bin_start.notnull()).group_by("bin_start").aggregate(
         baseline=_.count(where=~_.now), latest=_.count(where=_.now)).mutate(seq=_.bin_start))
 
-    codes = table.filter(surveyed, _.next_gaps != "").select(
-        "level", gap=_.next_gaps.split(";").unnest())
-    gaps = codes.group_by(["level", "gap"]).aggregate(households=_.count()).mutate(
-        counted=ibis.row_number())
-    parts.append(_numbered(gaps, gaps.level, ibis.desc(gaps.households), gaps.counted))
+    # ties in households in the order the household list meets them (place, then household,
+    # then the gap's place in its ``next_gaps``), as pandas' groupby gave them; an unordered
+    # row number had left it to each engine's hash table
+    codes = table.filter(surveyed, _.next_gaps != "").mutate(seen=ibis.row_number().over(
+        order_by=["amphoe_code", "tambon_code", "household_id"])).select(
+        "level", "seen", gap=_.next_gaps.split(";")).unnest("gap", offset="place")
+    gaps = codes.group_by(["level", "gap"]).aggregate(
+        households=_.count(), first=(_.seen * 64 + _.place).min())
+    parts.append(_numbered(gaps, gaps.level, ibis.desc(gaps.households), gaps.first))
 
     parts.append(_compared(table, "amphoe_code", level))
     return parts

@@ -32,6 +32,7 @@ from domain.definitions import Definitions, definitions_path, load_definitions
 from domain.filters import EVERYWHERE, Area, Filters
 from loaders import importer, users
 from loaders.bootstrap import ensure_definitions_current, ensure_store
+from loaders.derived import definitions_fingerprint
 from loaders.importer import (
     CheckedImport,
     ImportReport,
@@ -41,6 +42,8 @@ from loaders.importer import (
     write_checked,
 )
 from loaders.store import Store
+from loaders.store import StoreBusyError as StoreBusyError  # for pages: a busy shared store
+from loaders.store import StoreUrlError as StoreUrlError  # for the entrypoint: a bad URL
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -65,6 +68,7 @@ class _Opened:
         self.store: Store | None = None
         self.definitions: tuple[tuple[str, int], Definitions] | None = None
         self.version: tuple[Definitions, str] | None = None
+        self.fingerprint: tuple[Definitions, str] | None = None
 
 
 _OPENED = _Opened()
@@ -77,7 +81,7 @@ def store() -> Store:
         if _OPENED.store is None:
             opened = Store.open()
             ensure_store(opened)
-            if opened.con.name == "duckdb":
+            if opened.engine == "duckdb":
                 opened.set_memory_limit(_memory_setting(
                     os.environ.get(ENGINE_MEMORY_ENV, ENGINE_MEMORY)))
             _OPENED.store = opened
@@ -120,16 +124,35 @@ def data_version() -> str:
     """The data version, after making sure the derived tables follow the definitions file.
     With DuckDB this process is the store's only writer (DuckDB locks the file) and every
     write goes through :func:`import_upload` or :func:`undo_last_import`, which forget it;
-    another engine is asked on every call (one small read)."""
+    another engine (PostgreSQL, shared by several servers) is asked on every call, in one
+    small read of its ``meta`` table, so an import through any server shows on the next
+    rerun of every other."""
     current, defs = store(), definitions()
     with _LOCK:
         known = _OPENED.version
-        if current.con.name == "duckdb" and known is not None and known[0] is defs:
+        if current.engine == "duckdb" and known is not None and known[0] is defs:
             return known[1]
-        ensure_definitions_current(current, defs)
-        version = current.data_version()
+        try:
+            version, built_under = current.version_state()
+        except Exception:
+            if not current.connection_lost():
+                raise
+            close()  # the server restarted or dropped us: open the store again, once
+            current = store()
+            version, built_under = current.version_state()
+        if built_under not in (None, _fingerprint(defs)):
+            ensure_definitions_current(current, defs)
+            version = current.data_version()
         _OPENED.version = (defs, version)
         return version
+
+
+def _fingerprint(defs: Definitions) -> str:
+    """The definitions' fingerprint, worked out once per definitions read."""
+    known = _OPENED.fingerprint
+    if known is None or known[0] is not defs:
+        known = _OPENED.fingerprint = (defs, definitions_fingerprint(defs))
+    return known[1]
 
 
 class _Results:

@@ -29,7 +29,11 @@ def history_section(ctx: PageContext, who: str) -> None:
             if st.button(ctx.t("import.undo"), disabled=not (sure and who.strip()),
                          key="import_undo",
                          help=None if who.strip() else ctx.t("import.who_needed")):
-                result = store.undo_last_import(ctx.viewer, who.strip())
+                try:
+                    result = store.undo_last_import(ctx.viewer, who.strip())
+                except store.StoreBusyError:  # a shared store: another server is writing
+                    st.error(ctx.t("import.busy"), icon=":material/hourglass:")
+                    st.stop()
                 st.session_state["import_done"] = ctx.t(
                     "import.undone", import_id=result.import_id, removed=result.rows_removed,
                     restored=result.rows_restored) if result else ctx.t("import.nothing_to_undo")

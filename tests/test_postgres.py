@@ -1,0 +1,527 @@
+"""The same figures on PostgreSQL as on DuckDB, and several servers on one PostgreSQL store.
+
+The tests use a real server: ``KUSIAO_TEST_PG_URL`` (default
+``postgresql://kusiao:kusiao@127.0.0.1:5432/kusiao_test``; the role needs CREATEDB). Each test
+session makes its own databases and drops them at the end. Without a reachable server the
+tests are skipped, except under CI (``CI`` set), where they fail: ``.ci/run`` starts one.
+
+- Parity of stores: the hand-made programme and the demo files imported into both engines
+  give the same tables: names, column types, values and rows.
+- Parity of pages: every query a page reads, under 24 filter sets, gives the same values,
+  dtypes and row order on both engines.
+- Undo, and two imports at once (one waits for the other; nothing is lost or mixed).
+- Two dashboard processes on one database: an import through one shows on the other's next
+  rerun, without a restart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.queries import coverage, geo, households, outcomes, overview, quality
+from dashboard.store.privacy import Viewer
+from domain.definitions import load_definitions
+from domain.filters import Filters
+from loaders.bootstrap import ensure_store
+from loaders.contracts import DATASETS, IMPORT_ORDER
+from loaders.importer import import_file, import_files, undo_last_import
+from loaders.store import Store, StoreBusyError
+from tests.factories import tiny_frames, write_csvs
+
+PG_URL_ENV = "KUSIAO_TEST_PG_URL"
+DEFAULT_PG_URL = "postgresql://kusiao:kusiao@127.0.0.1:5432/kusiao_test"
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.xdist_group("postgres")  # one worker: one set of databases
+
+
+# --- the server and a database per use --------------------------------------------------
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432),
+                                      timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[Callable[[str], str]]:
+    """Makes a fresh database on the test server and returns its URL; all are dropped when
+    the session ends. Skips only when no server listens (and never under CI)."""
+    url = os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
+    if not _reachable(url):
+        message = f"no PostgreSQL server reachable at {urlsplit(url).netloc.split('@')[-1]}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} ({PG_URL_ENV}); CI must start one (.ci/run)")
+        pytest.skip(message)
+    import psycopg
+    from psycopg import sql
+
+    admin = psycopg.connect(url, autocommit=True, connect_timeout=5)
+    made: list[str] = []
+
+    def make(label: str) -> str:
+        name = f"kusiao_t{os.getpid()}_{label}_{secrets.token_hex(3)}"
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        made.append(name)
+        return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+    yield make
+    for name in made:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+    admin.close()
+
+
+def _import_tiny(url: str, folder: Path) -> Store:
+    """The hand-made programme, one file at a time, as ``tests/conftest.py`` builds it."""
+    store = Store.open(url, store_dir=folder)
+    files = write_csvs(tiny_frames(), folder / "files")
+    for name in IMPORT_ORDER:
+        if name in files:
+            report = import_file(store, files[name], name, imported_by="test")
+            assert report.committed, [(i.row, i.column, i.reason_key) for i in report.errors]
+    return store
+
+
+@pytest.fixture(scope="session")
+def pg_tiny(pg_database: Callable[[str], str],
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = _import_tiny(pg_database("tiny"), tmp_path_factory.mktemp("pg_tiny"))
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def pg_demo(pg_database: Callable[[str], str],
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = Store.open(pg_database("demo"), store_dir=tmp_path_factory.mktemp("pg_demo"))
+    assert len(ensure_store(store)) == len(IMPORT_ORDER)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def duck_demo(demo_store_dir: Path) -> Iterator[Store]:
+    store = Store.open(f"duckdb://{demo_store_dir / 'store.duckdb'}", store_dir=demo_store_dir)
+    yield store
+    store.close()
+
+
+# --- comparing ---------------------------------------------------------------------------
+
+# the order every table is compared in: its key first, then every other column
+TABLE_KEYS: dict[str, list[str]] = {d.table: list(d.key) for d in DATASETS.values()} | {
+    "import_log": ["import_id"],
+    "import_warning": ["import_id", "file_row", "file_column"],
+    "meta": ["key"],
+    "visit_status": ["visit_id"],
+    "quarter_calendar": ["q_idx"],
+    "status_quarter": ["q_idx", "household_id"],
+    "official_quarter": ["q_idx", "official_id"],
+    "unpaired_quarter": ["q_idx", "household_id"],
+    "quality_finding": ["check", "household_id", "visit_id", "q_idx"],
+    "quality_completeness": ["q_idx", "amphoe_code", "tambon_code", "agency_code", "level"],
+    "quality_round": ["q_idx"],
+}
+# what differs by nature between two imports of the same files: when, and where the raw file
+# was kept (and in meta, the time of the first import and the random data version)
+NOT_COMPARED = {"import_log": {"imported_at", "raw_path"}}
+
+
+def _table_frame(store: Store, name: str) -> pd.DataFrame:
+    table = store.table(name)
+    if name == "meta":  # the same keys; of the values, only the definitions' fingerprint is
+        # not a time or a random version
+        table = table.mutate(value=(table.key == "definitions").ifelse(table.value, None))
+    keys = [k for k in TABLE_KEYS.get(name, []) if k in table.columns]
+    order = keys + [c for c in table.columns if c not in keys]
+    frame = table.order_by(order).execute()
+    return frame.drop(columns=sorted(NOT_COMPARED.get(name, set()) & set(frame.columns)))
+
+
+def _compare_stores(duck: Store, pg: Store) -> list[str]:
+    """Every table of both stores: the same names, types, rows and values."""
+    assert duck.table_names() == pg.table_names()
+    compared = []
+    for name in sorted(duck.table_names()):
+        left_schema, right_schema = duck.table(name).schema(), pg.table(name).schema()
+        assert left_schema == right_schema, (name, [
+            (c, t, right_schema.get(c)) for c, t in left_schema.items()
+            if right_schema.get(c) != t])
+        left, right = _table_frame(duck, name), _table_frame(pg, name)
+        pd.testing.assert_frame_equal(left, right, check_exact=False, rtol=1e-9,
+                                      obj=f"table {name}")
+        compared.append(name)
+    return compared
+
+
+def assert_same(left: Any, right: Any, where: str) -> None:
+    """Query results equal in values, dtypes and row order (frames), field by field
+    (dataclasses), item by item (tuples, lists, dicts); floats to 1e-9."""
+    if isinstance(left, pd.DataFrame):
+        assert isinstance(right, pd.DataFrame), where
+        pd.testing.assert_frame_equal(left, right, check_exact=False, rtol=1e-9, obj=where)
+    elif isinstance(left, pd.Series):
+        pd.testing.assert_series_equal(left, right, check_exact=False, rtol=1e-9, obj=where)
+    elif dataclasses.is_dataclass(left) and not isinstance(left, type):
+        assert type(left) is type(right), where
+        for f in dataclasses.fields(left):
+            assert_same(getattr(left, f.name), getattr(right, f.name), f"{where}.{f.name}")
+    elif isinstance(left, tuple | list):
+        assert type(left) is type(right) and len(left) == len(right), where
+        for i, (a, b) in enumerate(zip(left, right, strict=True)):
+            assert_same(a, b, f"{where}[{i}]")
+    elif isinstance(left, dict):
+        assert left.keys() == right.keys(), where
+        for key in left:
+            assert_same(left[key], right[key], f"{where}[{key!r}]")
+    elif isinstance(left, float | np.floating) and not pd.isna(left):
+        assert type(left) is type(right) and np.isclose(left, right, rtol=1e-9), (
+            where, left, right)
+    else:
+        assert type(left) is type(right), (where, type(left), type(right))
+        assert (pd.isna(left) and pd.isna(right)) if pd.api.types.is_scalar(left) and pd.isna(
+            left) else left == right, (where, left, right)
+
+
+# --- parity of stores --------------------------------------------------------------------
+
+
+def test_tiny_import_gives_the_same_tables(tiny_template: Path, pg_tiny: Store) -> None:
+    duck = Store.open(f"duckdb://{tiny_template / 'store.duckdb'}", store_dir=tiny_template)
+    try:
+        compared = _compare_stores(duck, pg_tiny)
+    finally:
+        duck.close()
+    assert {"household", "visit", "visit_status", "status_quarter", "quality_finding",
+            "import_log"} <= set(compared)
+    assert pg_tiny.count("visit") > 0 and pg_tiny.count("quality_finding") > 0
+
+
+def test_demo_import_gives_the_same_tables(duck_demo: Store, pg_demo: Store) -> None:
+    compared = _compare_stores(duck_demo, pg_demo)
+    assert len(compared) == len(duck_demo.table_names())
+    assert pg_demo.count("household") == duck_demo.count("household") > 1000
+
+
+# --- parity of pages ---------------------------------------------------------------------
+
+OFFICER = Viewer(role="officer")
+ANALYST = Viewer(role="analyst")
+
+
+def filter_sets(con: Any) -> list[Filters]:
+    """24 filter sets over the demo data: none, places, agencies, past quarters, levels,
+    combinations, and a set that matches no household."""
+    from dashboard.queries.status import choices
+
+    offered = choices(con)
+    quarters = offered.quarters
+    amphoes = ["4001", "4005", "4012", "4029"]
+    tambons = [offered.tambon_of[a][0] for a in ("4001", "4012")]
+    agencies = list(offered.agency[:3])
+    sets = [Filters()]
+    sets += [Filters(amphoe=a) for a in amphoes]
+    sets += [Filters(amphoe=a, tambon=t) for a, t in zip(("4001", "4012"), tambons,
+                                                          strict=True)]
+    sets += [Filters(agency=a) for a in agencies]
+    sets += [Filters(quarter=quarters[0]), Filters(quarter=quarters[len(quarters) // 2]),
+             Filters(quarter=quarters[-2])]
+    sets += [Filters(levels=(0,)), Filters(levels=(1, 2)), Filters(levels=(3,))]
+    sets += [Filters(amphoe="4001", agency=agencies[0]),
+             Filters(amphoe="4005", quarter=quarters[-3], levels=(2, 3)),
+             Filters(agency=agencies[1], quarter=quarters[len(quarters) // 2], levels=(1,)),
+             Filters(amphoe="4012", tambon=tambons[1], levels=(0, 1)),
+             Filters(amphoe="4029", agency=agencies[2], quarter=quarters[-2]),
+             Filters(amphoe="4001", tambon=offered.tambon_of["4005"][0])]  # matches nothing
+    return sets
+
+
+def page_queries(index: int, f: Filters, defs: Any) -> list[tuple[str, Callable[..., Any],
+                                                                   tuple, dict]]:
+    """Every query the pages read, with the arguments they pass; the choices a page offers
+    (periods, sorting, income and recency filters, comparison by) rotate over the sets."""
+    period = outcomes.PERIODS[index % len(outcomes.PERIODS)]
+    sort = households.SORTS[index % len(households.SORTS)]
+    income = households.INCOME_FILTERS[index % len(households.INCOME_FILTERS)]
+    recency = households.RECENCY_FILTERS[(index // 2) % len(households.RECENCY_FILTERS)]
+    by = ("amphoe_code", "agency_code")[index % 2]
+    place = "tambon_code" if f.amphoe else "amphoe_code"
+    return [
+        ("overview_kpis", overview.overview_kpis, (f, defs), {}),
+        ("target_trend", overview.target_trend, (f, defs), {}),
+        ("place_summary", overview.place_summary, (f, defs), {"by": place}),
+        ("coverage_matrix", coverage.coverage_matrix, (f, defs), {}),
+        ("caseload_check", coverage.caseload_check, (f,), {}),
+        ("recency_bands amphoe", coverage.recency_bands, (f, defs), {"by": "amphoe_code"}),
+        ("recency_bands agency", coverage.recency_bands, (f, defs), {"by": "agency_code"}),
+        ("league_and_overdue", coverage.league_and_overdue, (f, defs), {"level": 2}),
+        ("overdue_officials", coverage.overdue_officials, (f, defs), {}),
+        ("quality_report", quality.quality_report, (f, defs), {}),
+        ("household_table", households.household_table, (f, defs),
+         {"viewer": OFFICER if index % 2 else ANALYST, "sort": sort, "income": income,
+          "recency": recency, "search": "" if index % 3 else "40"}),
+        ("map_place_values", geo.map_place_values, (f, defs), {}),
+        ("map_place_values tambon", geo.map_place_values, (f, defs), {"by": "tambon_code"}),
+        ("map_points", geo.map_points, (f,), {}),
+        ("map_cells", geo.map_cells, (f,), {"cell_m": (2000, 5000)[index % 2]}),
+        ("level_trend", outcomes.level_trend, (f, defs), {"period": period}),
+        ("transitions", outcomes.transitions, (f,), {}),
+        ("income_medians", outcomes.income_medians, (f,), {}),
+        ("income_histogram", outcomes.income_histogram, (f,), {"cap": outcomes.INCOME_CAP}),
+        ("dimension_deprivation", outcomes.dimension_deprivation, (f, defs), {}),
+        ("gap_counts", outcomes.gap_counts, (f,), {}),
+        ("group_comparison", outcomes.group_comparison, (f, defs), {"by": by, "level": 2}),
+    ]
+
+
+def test_every_page_query_gives_the_same_results(duck_demo: Store, pg_demo: Store) -> None:
+    defs = load_definitions()
+    sets = filter_sets(duck_demo.con)
+    assert len(sets) >= 20
+    non_empty = 0
+    for index, f in enumerate(sets):
+        for name, query, args, kwargs in page_queries(index, f, defs):
+            left = query(duck_demo.con, *args, **kwargs)
+            right = query(pg_demo.con, *args, **kwargs)
+            assert_same(left, right, f"{name} under {f}")
+            non_empty += isinstance(left, pd.DataFrame) and not left.empty
+    assert non_empty > 200  # the sets reach data, not only empty frames
+    # a household's profile (the shared filters do not apply to it)
+    some = duck_demo.table("household").order_by("household_id").household_id.execute()
+    for household_id in some.iloc[[0, 7, 500, -1]]:
+        for viewer in (OFFICER, ANALYST):
+            left = households.household_profile(duck_demo.con, Filters(), defs,
+                                                household_id=household_id, viewer=viewer)
+            right = households.household_profile(pg_demo.con, Filters(), defs,
+                                                 household_id=household_id, viewer=viewer)
+            assert left is not None
+            assert_same(left, right, f"household_profile {household_id}")
+
+
+# --- undo, and two imports at once ------------------------------------------------------
+
+
+def _new_households(folder: Path, first: int, count: int) -> Path:
+    from tests.factories import household
+
+    frame = pd.DataFrame([household(f"H{n}", "4005", "400501")
+                          for n in range(first, first + count)])
+    return write_csvs({"households": frame}, folder)["households"]
+
+
+def _snapshot(store: Store) -> dict[str, pd.DataFrame]:
+    return {name: _table_frame(store, name) for name in sorted(store.table_names())}
+
+
+def test_undo_on_postgres_puts_every_table_back(pg_tiny: Store, tmp_path: Path) -> None:
+    before = _snapshot(pg_tiny)
+    changed = pd.DataFrame([{**tiny_frames()["households"].iloc[0].to_dict(), "members": 9}])
+    files = write_csvs({"households": pd.concat([
+        changed, pd.read_csv(_new_households(tmp_path / "new", 900, 2), dtype=str)])},
+        tmp_path / "files")
+    report = import_file(pg_tiny, files["households"], "households", imported_by="test")
+    assert report.committed and (report.rows_inserted, report.rows_updated) == (2, 1)
+    assert pg_tiny.count("household") == len(before["household"]) + 2
+    result = undo_last_import(pg_tiny, "test")
+    assert result is not None and (result.rows_removed, result.rows_restored) == (3, 1)
+    after = _snapshot(pg_tiny)
+    assert after.keys() == before.keys()
+    for name, frame in before.items():
+        pd.testing.assert_frame_equal(frame, after[name], obj=f"table {name} after undo")
+
+
+@pytest.fixture
+def two_connections(pg_database: Callable[[str], str], tmp_path: Path
+                    ) -> Iterator[tuple[Store, Store]]:
+    url = pg_database("locks")
+    first = Store.open(url, store_dir=tmp_path / "a")
+    import_files(first, write_csvs(tiny_frames(), tmp_path / "files"), imported_by="test")
+    second = Store.open(url, store_dir=tmp_path / "b")
+    yield first, second
+    first.close()
+    second.close()
+
+
+def test_a_second_import_waits_for_the_first_and_neither_is_lost(
+        two_connections: tuple[Store, Store], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = two_connections
+    log_before = first.count("import_log")
+    held, release = threading.Event(), threading.Event()
+    reports: dict[str, Any] = {}
+
+    def slow_import() -> None:
+        with first.write_lock():  # the first import holds the store ...
+            held.set()
+            release.wait(10)
+            reports["first"] = import_file(first, _new_households(tmp_path / "x", 910, 3),
+                                           "households", imported_by="first")
+
+    thread = threading.Thread(target=slow_import)
+    thread.start()
+    assert held.wait(10)
+    # ... a second one is refused after the wait it is allowed, and writes nothing
+    monkeypatch.setenv("KUSIAO_STORE_LOCK_WAIT", "0.3")
+    with pytest.raises(StoreBusyError, match="another import or undo"):
+        import_file(second, _new_households(tmp_path / "y", 920, 2), "households",
+                    imported_by="second")
+    assert second.count("import_log") == log_before
+    # with a longer wait it goes in after the first, whole
+    monkeypatch.setenv("KUSIAO_STORE_LOCK_WAIT", "30")
+    timer = threading.Timer(0.5, release.set)
+    timer.start()
+    started = time.perf_counter()
+    reports["second"] = import_file(second, _new_households(tmp_path / "y", 920, 2),
+                                    "households", imported_by="second")
+    waited = time.perf_counter() - started
+    thread.join(10)
+    assert reports["first"].committed and reports["second"].committed
+    assert waited >= 0.4
+    log = second.table("import_log").order_by("import_id").execute()
+    assert log["imported_by"].tolist()[-2:] == ["first", "second"]
+    first_id, second_id = log["import_id"].tolist()[-2:]
+    rows = second.table("household").filter(
+        second.table("household").household_id.isin(
+            [f"H{n}" for n in (910, 911, 912, 920, 921)])).execute()
+    by_import = rows.groupby("_import_id")["household_id"].apply(sorted).to_dict()
+    assert by_import == {first_id: ["H910", "H911", "H912"], second_id: ["H920", "H921"]}
+
+
+# --- several servers, one store ---------------------------------------------------------
+
+WORKER = """
+import json, sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(sys.argv[1], default_timeout=90)
+for line in sys.stdin:
+    command, _, argument = line.strip().partition(" ")
+    if command == "import":
+        from dashboard import store
+        from dashboard.store.privacy import Viewer
+        data, officer = open(argument, "rb").read(), Viewer(role="officer")
+        checked = store.check_upload(officer, data, "households.csv", "households",
+                                     lambda share, stage: None)
+        report = store.write_upload(officer, checked, "server-a", lambda share, stage: None)
+        print(json.dumps({"committed": report.committed}), flush=True)
+        continue
+    at.run()
+    from dashboard import store
+    print(json.dumps({"error": [e.value for e in at.exception],
+                      "metrics": {m.label: m.value for m in at.metric},
+                      "version": store.data_version()}, ensure_ascii=False), flush=True)
+"""
+
+
+class _Server:
+    """A dashboard process (the entrypoint run by Streamlit's AppTest), driven by lines on
+    its standard input: ``run`` reruns the page, ``import FILE`` imports through its store
+    door; each answers one JSON line."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(ROOT / "dashboard" / "app.py")], cwd=ROOT,
+            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, encoding="utf-8")
+
+    def send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.kill()
+            raise AssertionError(self.process.stderr.read() if self.process.stderr else "")
+        return json.loads(line)
+
+    def ask(self, line: str) -> dict[str, Any]:
+        self.send(line)
+        return self.answer()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(10)
+
+
+def test_an_import_through_one_server_shows_on_the_other_at_its_next_rerun(
+        pg_database: Callable[[str], str], tmp_path: Path) -> None:
+    url = pg_database("servers")
+    store = Store.open(url, store_dir=tmp_path / "store")
+    import_files(store, write_csvs(tiny_frames(), tmp_path / "files"), imported_by="test")
+    store.close()
+    env = {**os.environ, "KUSIAO_STORE_URL": url, "KUSIAO_STORE_DIR": str(tmp_path / "store"),
+           "PYTHONPATH": str(ROOT)}
+    env.pop("KUSIAO_ROLE", None)
+    servers = [_Server(env), _Server(env)]
+    try:
+        for server in servers:  # both start and draw the Overview at once
+            server.send("run")
+        first = [server.answer() for server in servers]
+        for seen in first:
+            assert not seen["error"], seen["error"]
+            assert seen["metrics"]["ครัวเรือนเป้าหมาย"] == "8"
+        assert first[0]["version"] == first[1]["version"]
+        new_file = _new_households(tmp_path / "new", 930, 3)
+        assert servers[0].ask(f"import {new_file}") == {"committed": True}
+        again = [server.ask("run") for server in servers]  # the other was not restarted
+        for seen in again:
+            assert not seen["error"], seen["error"]
+            assert seen["metrics"]["ครัวเรือนเป้าหมาย"] == "11"
+            assert seen["version"] != first[0]["version"]
+        assert again[0]["version"] == again[1]["version"]
+    finally:
+        for server in servers:
+            server.close()
+
+
+# --- a store that cannot be opened: a message, never a traceback ---------------------------
+
+
+@pytest.mark.parametrize("url", ["mysql://kusiao@dbhost/kusiao",
+                                 "postgresql://kusiao:secret@127.0.0.1:1/kusiao"])
+def test_a_store_that_cannot_be_opened_gives_a_message(url: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import store
+
+    monkeypatch.setenv("KUSIAO_STORE_URL", url)
+    monkeypatch.setenv("KUSIAO_STORE_DIR", str(tmp_path))
+    store.close()
+    try:
+        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+        assert not at.exception
+        assert len(at.error) == 1 and "KUSIAO_STORE_URL" in at.error[0].value
+        assert "secret" not in at.error[0].value  # the password is never shown
+    finally:
+        store.close()
+    cli = subprocess.run([sys.executable, "-m", "loaders", "--lang", "en", "undo"], cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                         text=True, timeout=60)
+    assert cli.returncode == 2 and "Traceback" not in cli.stderr
+    assert "cannot open the store" in cli.stderr and "secret" not in cli.stderr
