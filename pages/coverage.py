@@ -26,14 +26,14 @@ page_header(ctx, "coverage.title")
 days = ctx.definitions.visited_within_days
 
 
-matrix = ctx.data.read(q_coverage.coverage_matrix, ctx.filters, ctx.definitions)
+counts = ctx.data.read(q_coverage.coverage_counts, ctx.filters, ctx.definitions)  # one read
+matrix = q_coverage.matrix_of(counts)
 if matrix.households == 0:
     st.info(ctx.t("coverage.no_households"), icon=":material/search_off:")
     st.stop()
 check = ctx.data.read(q_coverage.caseload_check, ctx.filters)
 as_of = format_date(check.as_of, ctx.lang)  # the selected quarter's, not the latest
-bands = {by: ctx.data.read(q_coverage.recency_bands, ctx.filters, ctx.definitions, by=by)
-         for by in ("amphoe_code", "agency_code")}
+bands = {by: q_coverage.bands_of(counts, by) for by in ("amphoe_code", "agency_code")}
 places, agencies = amphoe_names(ctx.lang), coverage.short_agency_names(ctx.lang)
 st.info(coverage.coverage_sentence(bands["amphoe_code"], check, places, days, ctx.lang),
         icon=":material/campaign:")

@@ -92,11 +92,34 @@ class CoverageMatrix:
     officials: int
 
 
+@dataclass(frozen=True)
+class CoverageCounts:
+    """The one read the matrix and both recency charts come from (:func:`coverage_counts`):
+    the counts per amphoe × agency, per agency and per amphoe."""
+
+    cells: pd.DataFrame
+    by_agency: pd.DataFrame
+    by_amphoe: pd.DataFrame
+
+
+def coverage_counts(con: BaseBackend, filters: Filters,
+                    definitions: Definitions) -> CoverageCounts:
+    """Households, officials, paired households and households per recency band (the
+    ``definitions``' window) per amphoe × agency and on both margins: the Coverage page reads
+    this once and makes its matrix (:func:`matrix_of`) and recency bands (:func:`bands_of`)
+    from it."""
+    return CoverageCounts(*_coverage_frames(con, filters, definitions))
+
+
 def coverage_matrix(con: BaseBackend, filters: Filters,
                     definitions: Definitions) -> CoverageMatrix:
-    """The cells and both margins, from the one read the recency bands share
-    (:func:`_coverage_counts`; ``definitions`` give its recency window)."""
-    cells, by_agency, by_amphoe = _coverage_frames(con, filters, definitions)
+    """The cells and both margins (:func:`matrix_of` of :func:`coverage_counts`)."""
+    return matrix_of(coverage_counts(con, filters, definitions))
+
+
+def matrix_of(counts: CoverageCounts) -> CoverageMatrix:
+    """The coverage matrix from the counts."""
+    cells, by_agency, by_amphoe = counts.cells, counts.by_agency, counts.by_amphoe
     return CoverageMatrix(
         cells=cells[["amphoe_code", "agency_code", "households", "officials"]],
         by_amphoe=by_amphoe[["amphoe_code", "paired", "households", "officials"]],
@@ -308,11 +331,14 @@ def recency_bands(con: BaseBackend, filters: Filters, definitions: Definitions,
     by days since their last visit as of the selected quarter's as-of date. Columns: ``by``,
     households, b1 (≤ e1 days), b2 (e1 < d ≤ e2), b3 (e2 < d ≤ e3), b4 (> e3), never,
     recent (b1 + b2), not_recent_share; the least recently visited group first."""
+    return bands_of(coverage_counts(con, filters, definitions), by)
+
+
+def bands_of(counts: CoverageCounts, by: str = "amphoe_code") -> pd.DataFrame:
+    """:func:`recency_bands` from the counts."""
     if by not in ("amphoe_code", "agency_code"):
         raise ValueError(f"cannot group by {by!r}")
-    # the matrix's read and frames: the page asks for all three, and only the first reads
-    _cells, by_agency, by_amphoe = _coverage_frames(con, filters, definitions)
-    groups = by_agency if by == "agency_code" else by_amphoe  # ordered by code
+    groups = counts.by_agency if by == "agency_code" else counts.by_amphoe  # ordered by code
     counts = {c: groups[c].to_numpy() for c in ("households", *BANDS)}
     recent = counts["b1"] + counts["b2"]
     share = 1 - recent / counts["households"]

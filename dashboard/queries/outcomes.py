@@ -8,7 +8,7 @@ households in the filter; a share of nothing is ``None``, never 0.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import ibis
@@ -180,7 +180,7 @@ def _outcome_parts(con: BaseBackend, filters: Filters, parts: Sequence[int], *,
                    level: int = COMPARE_LEVEL) -> list[pd.DataFrame]:
     """The given parts of the Outcomes page's figures (:func:`_outcomes`), each read with
     its columns as :data:`_PARTS` types them, in its own order."""
-    expressions = _outcomes(con, filters, bin_width, cap, level)
+    expressions = _outcomes(con, filters, bin_width, cap, level, parts)
     out = []
     for part in parts:
         table, schema = expressions[part], _PARTS[part]
@@ -190,9 +190,11 @@ def _outcome_parts(con: BaseBackend, filters: Filters, parts: Sequence[int], *,
     return out
 
 
-def _outcomes(con: BaseBackend, filters: Filters, bin_width: int, cap: int,
-              level: int) -> list[ibis.Table]:
-    """The Outcomes page's figures in parts (:data:`_PARTS`), each with ``seq``, its order:
+def _outcomes(con: BaseBackend, filters: Filters, bin_width: int, cap: int, level: int,
+              wanted: Collection[int]) -> dict[int, ibis.Table]:
+    """The ``wanted`` parts of the Outcomes page's figures (:data:`_PARTS`), each with
+    ``seq``, its order (only those are built: building an expression costs more than the
+    engine's answer on the provincial data):
 
     - the trend: per fiscal quarter up to the selected one, the assessed households and
       those at or above each target, and their shares (with a level filter, the households
@@ -207,50 +209,57 @@ def _outcomes(con: BaseBackend, filters: Filters, bin_width: int, cap: int,
     - the comparison per amphoe at ``level`` (:func:`group_comparison`)."""
     quarter = selected_quarter(con, filters)
     table = status_at(con, filters, quarter)
-    parts: list[ibis.Table] = []
+    parts: dict[int, ibis.Table] = {}
 
-    trend = quarterly(con, filters, quarter, table, TARGET_LEVELS).rename(period="q_idx")
-    parts.append(trend.mutate(seq=_.period))
+    if _TREND in wanted:
+        trend = quarterly(con, filters, quarter, table, TARGET_LEVELS).rename(period="q_idx")
+        parts[_TREND] = trend.mutate(seq=_.period)
 
-    moves = table.filter(_.level.notnull(), _.baseline_level.notnull()).group_by(
-        baseline_level=_.baseline_level.cast("int64"), level=_.level.cast("int64"),
-    ).aggregate(households=_.count())
-    parts.append(_numbered(moves, moves.baseline_level, moves.level))
+    if _MOVES in wanted:
+        moves = table.filter(_.level.notnull(), _.baseline_level.notnull()).group_by(
+            baseline_level=_.baseline_level.cast("int64"), level=_.level.cast("int64"),
+        ).aggregate(households=_.count())
+        parts[_MOVES] = _numbered(moves, moves.baseline_level, moves.level)
 
     surveyed = table.last_visit_id.notnull()
-    dimensions = range(1, sum(1 for c in table.columns if re.fullmatch(r"deprived_\d+", c)) + 1)
-    summary = table.aggregate(
-        baseline_median=table.baseline_income_per_member.median(),
-        latest_median=table.income_per_member.median(),
-        surveyed=table.last_visit_id.count(),
-        **{f"baseline_{i}": table.count(where=surveyed & table[f"baseline_{deprived_column(i)}"])
-           for i in dimensions},
-        **{f"latest_{i}": table.count(where=surveyed & table[deprived_column(i)])
-           for i in dimensions})
-    parts.append(summary.select(
-        "baseline_median", "latest_median", seq=ibis.array([0, *dimensions]).unnest(),
-        **{label: ibis.array([summary.surveyed,
-                              *(summary[f"{label}_{i}"] for i in dimensions)]).unnest()
-           for label in ("baseline", "latest")}))
+    if _SUMMARY in wanted:
+        dimensions = range(1, sum(1 for c in table.columns
+                                  if re.fullmatch(r"deprived_\d+", c)) + 1)
+        summary = table.aggregate(
+            baseline_median=table.baseline_income_per_member.median(),
+            latest_median=table.income_per_member.median(),
+            surveyed=table.last_visit_id.count(),
+            **{f"baseline_{i}": table.count(
+                where=surveyed & table[f"baseline_{deprived_column(i)}"]) for i in dimensions},
+            **{f"latest_{i}": table.count(where=surveyed & table[deprived_column(i)])
+               for i in dimensions})
+        parts[_SUMMARY] = summary.select(
+            "baseline_median", "latest_median", seq=ibis.array([0, *dimensions]).unnest(),
+            **{label: ibis.array([summary.surveyed,
+                                  *(summary[f"{label}_{i}"] for i in dimensions)]).unnest()
+               for label in ("baseline", "latest")})
 
-    # both incomes of each household, binned, counted in one pass
-    binned = table.select(now=ibis.array([False, True]).unnest(), bin_start=ibis.array([
-        (table[column].clip(upper=cap) / bin_width).floor().cast("int64") * bin_width
-        for column in ("baseline_income_per_member", "income_per_member")]).unnest())
-    parts.append(binned.filter(_.bin_start.notnull()).group_by("bin_start").aggregate(
-        baseline=_.count(where=~_.now), latest=_.count(where=_.now)).mutate(seq=_.bin_start))
+    if _BINS in wanted:
+        # both incomes of each household, binned, counted in one pass
+        binned = table.select(now=ibis.array([False, True]).unnest(), bin_start=ibis.array([
+            (table[column].clip(upper=cap) / bin_width).floor().cast("int64") * bin_width
+            for column in ("baseline_income_per_member", "income_per_member")]).unnest())
+        parts[_BINS] = binned.filter(_.bin_start.notnull()).group_by("bin_start").aggregate(
+            baseline=_.count(where=~_.now), latest=_.count(where=_.now)).mutate(seq=_.bin_start)
 
-    # ties in households in the order the household list meets them (place, then household,
-    # then the gap's place in its ``next_gaps``), as pandas' groupby gave them; an unordered
-    # row number had left it to each engine's hash table
-    codes = table.filter(surveyed, _.next_gaps != "").mutate(seen=ibis.row_number().over(
-        order_by=["amphoe_code", "tambon_code", "household_id"])).select(
-        "level", "seen", gap=_.next_gaps.split(";")).unnest("gap", offset="place")
-    gaps = codes.group_by(["level", "gap"]).aggregate(
-        households=_.count(), first=(_.seen * 64 + _.place).min())
-    parts.append(_numbered(gaps, gaps.level, ibis.desc(gaps.households), gaps.first))
+    if _GAPS in wanted:
+        # ties in households in the order the household list meets them (place, then
+        # household, then the gap's place in its ``next_gaps``), as pandas' groupby gave
+        # them; an unordered row number had left it to each engine's hash table
+        codes = table.filter(surveyed, _.next_gaps != "").mutate(seen=ibis.row_number().over(
+            order_by=["amphoe_code", "tambon_code", "household_id"])).select(
+            "level", "seen", gap=_.next_gaps.split(";")).unnest("gap", offset="place")
+        gaps = codes.group_by(["level", "gap"]).aggregate(
+            households=_.count(), first=(_.seen * 64 + _.place).min())
+        parts[_GAPS] = _numbered(gaps, gaps.level, ibis.desc(gaps.households), gaps.first)
 
-    parts.append(_compared(table, "amphoe_code", level))
+    if _BY_AMPHOE in wanted:
+        parts[_BY_AMPHOE] = _compared(table, "amphoe_code", level)
     return parts
 
 
