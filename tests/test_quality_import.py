@@ -17,7 +17,7 @@ from loaders.store import Store
 from tests.conftest import build_store
 from tests.factories import household, synthetic_citizen_id, tiny_frames, visit, write_csvs
 from tests.test_app import copy_of, run_app
-from tests.test_importer import thai_csv, thai_household_rows
+from tests.test_importer import THAI_HEADERS, thai_csv, thai_household_rows
 
 DEFS = load_definitions()
 
@@ -148,6 +148,24 @@ def test_a_cancelled_check_writes_nothing_until_asked_again(
     store = Store.open(f"duckdb://{store_dir / 'store.duckdb'}", store_dir=store_dir)
     assert store.count("household") == 8  # nothing saved by any of it
     store.close()
+
+
+def test_the_import_page_shows_headers_and_file_names_as_text(
+        tmp_path: Path, tiny_template, use_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A header written as a Markdown image and a file name with Markdown in it reach the
+    page as text: nothing a browser would fetch or render as markup."""
+    use_store(copy_of(tiny_template, tmp_path))
+    at = upload_app(monkeypatch, tmp_path)
+    frame = pd.DataFrame(thai_household_rows(), columns=THAI_HEADERS)
+    frame["![x](http://127.0.0.1:9/pixel.png)"] = ""  # a header no column has
+    at.file_uploader[0].set_value(("**bold** [link](http://127.0.0.1:9).csv",
+                                   frame.to_csv(index=False).encode("utf-8"),
+                                   "text/csv")).run()
+    assert not at.exception
+    shown = [c.value for c in at.caption] + [m.value for m in at.markdown]
+    unknown = next(text for text in shown if "pixel" in text)
+    assert "![x](" not in unknown and r"\!\[x\]\(" in unknown
+    assert not any("](http" in text for text in shown)
 
 
 def test_import_page_refuses_a_bad_file_and_offers_the_rejected_rows(
