@@ -88,6 +88,20 @@ def page_header(ctx: PageContext, title_key: str) -> None:
                f":material/event: {ctx.t('app.data_as_of', date=format_date(ctx.as_of, ctx.lang))}")
 
 
+def today() -> dt.date:
+    """Today's date where the server runs (a test replaces it)."""
+    return dt.date.today()
+
+
+def stale_warning(ctx: PageContext) -> None:
+    """A warning when the data end longer ago than the definitions file allows."""
+    days = ctx.definitions.days_stale(ctx.as_of, today())
+    if days is not None:
+        st.warning(ctx.t("overview.stale", date=format_date(ctx.as_of, ctx.lang),
+                         days=format_number(days), limit=ctx.definitions.stale_after_days),
+                   icon=":material/history:")
+
+
 def counts_config(frame: pd.DataFrame) -> dict[str, Any]:
     """Whole-number columns shown with thousands separators (186,588, not 186588), still
     sorting as numbers."""

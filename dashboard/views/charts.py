@@ -134,8 +134,18 @@ def place_ranking_chart(summary: pd.DataFrame, names: Mapping[str, str], level_n
     """Horizontal bars: share of assessed households at or above a target per place (amphoe
     or tambon), best on top; places with fewer than ``min_households`` assessed households are
     drawn empty and labelled, never shown as a share."""
-    order = sort_positions(summary["level_share"].to_numpy(), na_first=True)
-    codes = summary[by].to_numpy()[order].tolist()
+    # suppressed places sort as if they had no value, and among themselves by name (they sit
+    # at the bottom in a block of their own), so their hidden share cannot be read from their
+    # neighbours
+    small_all = summary["assessed"].to_numpy() < min_households
+    values = np.where(small_all, np.nan, summary["level_share"].to_numpy(dtype=float))
+    all_codes = summary[by].tolist()
+    named = [names.get(c, c) for c in all_codes]
+    present = sort_positions(values)[: int((~np.isnan(values)).sum())]
+    absent = sorted(np.flatnonzero(np.isnan(values)).tolist(), key=lambda i: named[i],
+                    reverse=True)  # drawn bottom up: the first name ends up on top
+    order = np.concatenate([np.asarray(absent, dtype=int), present]).astype(int)
+    codes = [all_codes[i] for i in order]
     assessed = summary["assessed"].to_numpy()[order]
     small = assessed < min_households
     shares = np.where(small, np.nan, summary["level_share"].to_numpy()[order])

@@ -31,8 +31,9 @@ def comparison_table(frame: pd.DataFrame, by: str, names: Mapping[str, str],
     change in points, climbed, fell back, note. Suppressed groups show no figure but n.
     Built from numpy columns: pandas' assign, sort and per-column casts took 2 ms on 26 rows."""
     assessed = frame["assessed"].to_numpy()
-    # suppressed groups go last, the rest keep their order
-    order = np.argsort(assessed < MIN_GROUP, kind="stable")
+    # suppressed groups go last, by name; the rest keep their order
+    order = suppressed_last([names.get(c, c) for c in frame[by].tolist()],
+                            assessed < MIN_GROUP)
     assessed = assessed[order]
     hidden = assessed < MIN_GROUP
 
@@ -50,6 +51,15 @@ def comparison_table(frame: pd.DataFrame, by: str, names: Mapping[str, str],
         t("table.fell_back", lang): masked("fell_back").astype("Int64"),
         t("table.note", lang): [group_note(int(n), lang) for n in assessed.tolist()],
     }, index=frame.index.take(order))
+
+
+def suppressed_last(names: list[str], hidden: np.ndarray) -> np.ndarray:
+    """Positions that keep the shown groups in their order and put the suppressed ones after
+    them in a block of their own, by name: never where their hidden value would sort them,
+    which would let a reader place it between its neighbours."""
+    shown = np.flatnonzero(~hidden)
+    held = sorted(np.flatnonzero(hidden).tolist(), key=lambda i: (names[i], i))
+    return np.concatenate([shown, np.asarray(held, dtype=int)]).astype(int)
 
 
 def shown_floats(values: np.ndarray, hidden: np.ndarray) -> pd.arrays.FloatingArray:
