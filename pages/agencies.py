@@ -24,7 +24,7 @@ from domain.filters import ALL, KEY_AGENCY
 from domain.i18n import format_number, format_percent
 from domain.thai_dates import format_date
 
-KEY_PICK, KEY_CHART = "agencies_pick", "agencies_chart"
+KEY_PICK, KEY_CHART, KEY_MEASURE = "agencies_pick", "agencies_chart", "agencies_measure"
 ctx = context()
 page_header(ctx, "agencies.title")
 target = ctx.definitions.targets[1]
@@ -34,7 +34,9 @@ days = ctx.definitions.visited_within_days
 # the league and its overdue officials come from one read
 league, listed = ctx.data.read(q_coverage.league_and_overdue, ctx.filters, ctx.definitions,
                                     level=target.level)
-st.info(coverage.agencies_sentence(league, names, ctx.lang), icon=":material/campaign:")
+league = coverage.with_need(league)
+measure = st.session_state.get(KEY_MEASURE, coverage.MEASURES[0])
+st.info(coverage.agencies_sentence(league, names, ctx.lang, measure), icon=":material/campaign:")
 
 
 def pick_from_chart() -> None:
@@ -62,11 +64,15 @@ else:
                  width="stretch")
 
 st.subheader(ctx.t("agencies.league"))
+st.segmented_control(ctx.t("agencies.pick_measure"), coverage.MEASURES, key=KEY_MEASURE,
+                     default=coverage.MEASURES[0], required=True,
+                     format_func=lambda m: ctx.t(f"agencies.measure_{m}"),
+                     help=ctx.t("agencies.pick_measure_help"))
 left, right = st.columns([2, 3])
-left.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang), key=KEY_CHART,
+left.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang, measure), key=KEY_CHART,
                   on_select=pick_from_chart, selection_mode="points",
                   config={"displaylogo": False, "doubleClickDelay": 200})
-table = coverage.league_table(league, names, level_name, ctx.lang)
+table = coverage.league_table(league, names, level_name, ctx.lang, measure)
 with right:
     st.dataframe(grid(coverage.for_screen(table)), hide_index=True,
                  height=min(36 * (len(table) + 1), 580))

@@ -376,7 +376,7 @@ def overdue_officials(con: BaseBackend, filters: Filters,
 
 
 _LEAGUE_GROUPS = ("agency_code", "officials", "households", "assessed", "climbed", "at_1",
-                  "at_2", "at_3", "visits")
+                  "at_2", "at_3", "visits", "visited")
 _OVERDUE_COLUMNS = ("official_id", "official_name", "agency_code", "amphoe_code", "households",
                     "overdue_households", "overdue_household_ids", "oldest_visit",
                     "days_overdue")
@@ -403,6 +403,8 @@ def _league_expr(con: BaseBackend, filters: Filters, definitions: Definitions,
         **{f"at_{level}": (_.level >= level).fill_null(False).sum()
            for level in TARGET_LEVELS},
         visits=_.visits_to_date.cast("int64").sum(),
+        visited=(_.days_since_visit <= definitions.visited_within_days).fill_null(False)
+        .cast("int64").sum(),
     )
     late = _overdue_officials(con, filters, definitions)
     if with_list:
@@ -472,7 +474,8 @@ def _league_frame(con: BaseBackend, filters: Filters, groups: pd.DataFrame,
         values = np.nan_to_num(groups[column].to_numpy(dtype="float64"))
         return np.append(values, 0.0)[rows].astype("int64")
 
-    counts = {c: aligned(c) for c in ("officials", "households", "assessed", "climbed")}
+    counts = {c: aligned(c) for c in ("officials", "households", "assessed", "climbed",
+                                      "visited")}
     counts["at_level"], counts["visits"] = aligned(f"at_{level}"), aligned("visits")
     quarters = quarters_up_to(con, filters)
     exposure, assessed = counts["households"] * quarters, counts["assessed"]
@@ -483,6 +486,10 @@ def _league_frame(con: BaseBackend, filters: Filters, groups: pd.DataFrame,
         "as_of": np.array([as_of] * len(codes), dtype=object),
         "visits_per_household_quarter": _ratio(counts["visits"], exposure),
         "climbed_share": _ratio(counts["climbed"], assessed),
+        "visited_share": _ratio(counts["visited"], counts["households"]),
+        "overdue_per_100": _ratio(
+            np.array([late.get(code, 0) for code in codes], dtype="float64") * 100,
+            counts["households"]),
         "level_share": _ratio(counts["at_level"], assessed),
     })
 

@@ -30,7 +30,7 @@ from dashboard.views.charts import (
     figure,
 )
 from dashboard.views.tables import MIN_GROUP, for_display, group_note, shown_floats
-from domain.i18n import format_number, t
+from domain.i18n import format_number, format_percent, t
 from domain.reference import agency_table
 from domain.thai_dates import format_date
 
@@ -214,17 +214,64 @@ def recency_table(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: 
     return out
 
 
+MEASURES = ("need", "overdue_per_100", "visited_share", "climbed_share")
+"""What the league ranks agencies by; :data:`MEASURE_WORSE_HIGH` says which way is worse."""
+MEASURE_WORSE_HIGH = {"need": True, "overdue_per_100": True, "visited_share": False,
+                      "climbed_share": False}
+NEED_PARTS = ("overdue_per_100", "visited_share", "climbed_share")
+
+
+def with_need(league: pd.DataFrame) -> pd.DataFrame:
+    """The league with ``need``: the mean of three parts, each scaled 0 (the best agency) to 1
+    (the worst) among the agencies with at least :data:`MIN_GROUP` households and surveyed
+    households: officials overdue per 100 households (more is worse), the share of households
+    visited within the recency window, and the share that climbed at least one level (less is
+    worse). NaN for the smaller agencies; 0 for a part on which all agencies are equal. See
+    docs/agencies.md."""
+    out = league.copy()
+    ranked = ((out["households"] >= MIN_GROUP) & (out["assessed"] >= MIN_GROUP)).to_numpy()
+    parts = []
+    for part in NEED_PARTS:
+        values = out[part].to_numpy(dtype="float64")
+        badness = values if MEASURE_WORSE_HIGH[part] else -values
+        known = ranked & ~np.isnan(badness)
+        low = badness[known].min() if known.any() else 0.0
+        span = (badness[known].max() - low) if known.any() else 0.0
+        scaled = np.zeros_like(badness) if span == 0 else (badness - low) / span
+        parts.append(np.where(known, scaled, np.nan))
+    stacked = np.vstack(parts) if parts else np.empty((0, len(out)))
+    known_parts = (~np.isnan(stacked)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(known_parts > 0, np.nansum(stacked, axis=0) / known_parts, np.nan)
+    out["need"] = np.where(ranked, mean, np.nan)
+    return out
+
+
+def league_order(league: pd.DataFrame, measure: str) -> np.ndarray:
+    """Positions of the league's rows, worst by ``measure`` first, then by code; agencies
+    under :data:`MIN_GROUP` households (or without the measure) after them, by code."""
+    values = league[measure].to_numpy(dtype="float64")
+    small = (league["households"].to_numpy() < MIN_GROUP) | np.isnan(values)
+    sign = -1.0 if MEASURE_WORSE_HIGH[measure] else 1.0
+    keys = list(zip(small.tolist(), np.where(small, 0.0, sign * values).tolist(),
+                    league["agency_code"].tolist(), strict=True))
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.intp)
+
+
+def measure_text(value: float, measure: str) -> str:
+    if measure == "need":
+        return f"{value:.2f}"
+    if measure == "overdue_per_100":
+        return f"{value:.1f}"
+    return f"{value * 100:.1f}%"
+
+
 def league_table(league: pd.DataFrame, names: Mapping[str, str], level_name: str,
-                 lang: str) -> pd.DataFrame:
-    """The agencies ranked by visits per household per quarter (follow-through), groups of
-    fewer than :data:`MIN_GROUP` households last and without their rates. Built from numpy
-    columns and a Python sort of the few rows: pandas' assign, sort and casts took 3 ms."""
-    rates = league["visits_per_household_quarter"].to_numpy()
-    keys = list(zip((league["households"].to_numpy() < MIN_GROUP).tolist(),  # small ones last,
-                    np.isnan(rates).tolist(),  # then those without a rate,
-                    np.where(np.isnan(rates), 0.0, -rates).tolist(),  # the highest rate first,
-                    league["agency_code"].tolist(), strict=True))  # then by code
-    order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.intp)
+                 lang: str, measure: str = "need") -> pd.DataFrame:
+    """The agencies ranked by ``measure``, the one most in need of a push first; groups of
+    fewer than :data:`MIN_GROUP` households last, by code, and without their rates."""
+    league = league if "need" in league else with_need(league)
+    order = league_order(league, measure)
 
     def column(name: str) -> np.ndarray:
         return league[name].to_numpy()[order]
@@ -237,21 +284,24 @@ def league_table(league: pd.DataFrame, names: Mapping[str, str], level_name: str
 
     # households per official, none without officials (and no division by zero)
     per_official = shown_floats(households / np.maximum(officials, 1), officials <= 0)
-    ratio, rate = t("agencies.col_per_official", lang), t("agencies.col_visit_rate", lang)
-    climbed = t("agencies.col_climbed", lang)
+    ratio, need = t("agencies.col_per_official", lang), t("agencies.col_need", lang)
+    climbed, visited = t("agencies.col_climbed", lang), t("agencies.col_visited", lang)
+    per_100 = t("agencies.col_overdue_per_100", lang)
     level = t("agencies.col_level", lang, level=level_name)
     out = pd.DataFrame({
         t("table.agency_code", lang): [names.get(c, c) for c in column("agency_code").tolist()],
+        need: masked(column("need"), 2),
+        t("agencies.col_overdue", lang): column("officials_overdue").astype("int64"),
+        per_100: masked(column("overdue_per_100"), 1),
+        visited: masked(column("visited_share") * 100, 1),
+        climbed: masked(column("climbed_share") * 100, 1),
+        level: masked(column("level_share") * 100, 1),
         t("agencies.col_officials", lang): officials.astype("int64"),
         t("coverage.col_households", lang): households.astype("int64"),
         ratio: per_official.round(2),
-        rate: masked(column("visits_per_household_quarter"), 2),
-        climbed: masked(column("climbed_share") * 100, 1),
-        level: masked(column("level_share") * 100, 1),
-        t("agencies.col_overdue", lang): column("officials_overdue").astype("int64"),
         t("table.note", lang): [group_note(int(n), lang) for n in households.tolist()],
     }, index=league.index.take(order))
-    out.attrs["decimals"] = {ratio: 2, rate: 2, climbed: 1, level: 1}
+    out.attrs["decimals"] = {ratio: 2, need: 2, per_100: 1, visited: 1, climbed: 1, level: 1}
     return out
 
 
@@ -310,31 +360,33 @@ def coverage_sentence(bands: pd.DataFrame, check: CaseloadCheck,
     return " ".join(parts)
 
 
-def agencies_sentence(league: pd.DataFrame, names: Mapping[str, str], lang: str) -> str:
-    rows = _records(league, ("agency_code", "households", "assessed", "officials_overdue",
-                             "visits_per_household_quarter", "climbed_share"))
-    slow = _worst(rows, "visits_per_household_quarter", "households", 3, ascending=True)
-    stuck = _worst([r for r in rows if r["assessed"] >= MIN_GROUP], "climbed_share",
-                   "households", 3, ascending=True)
-    if not slow:
+def agencies_sentence(league: pd.DataFrame, names: Mapping[str, str], lang: str,
+                      measure: str = "need", count: int = 3) -> str:
+    """The ``count`` agencies most in need of a push by ``measure``, named with their figures
+    on every part of the composite; one agency's own figures when only one is shown."""
+    league = league if "need" in league else with_need(league)
+    order = [i for i in league_order(league, measure).tolist()
+             if league["households"].iloc[i] >= MIN_GROUP
+             and not pd.isna(league[measure].iloc[i])]
+    if not order:
         return t("agencies.sentence_none", lang, min=MIN_GROUP)
-    if len(league) == 1:  # one agency (the shared filter): its figures, not a ranking
-        row = slow[0]
-        return t("agencies.sentence_one", lang,
+
+    def figures(i: int) -> str:
+        row = league.iloc[i]
+        return t("agencies.sentence_figures", lang,
                  name=names.get(row["agency_code"], row["agency_code"]),
-                 rate=f"{row['visits_per_household_quarter']:.2f}",
                  overdue=format_number(int(row["officials_overdue"])),
-                 share="–" if pd.isna(row["climbed_share"]) else f"{row['climbed_share']:.0%}")
-    visits = ", ".join(
-        t("agencies.sentence_rate", lang, name=names.get(r["agency_code"], r["agency_code"]),
-          rate=f"{r['visits_per_household_quarter']:.2f}",
-          overdue=format_number(int(r["officials_overdue"])))
-        for r in slow)
-    climbed = ", ".join(
-        t("agencies.sentence_share", lang, name=names.get(r["agency_code"], r["agency_code"]),
-          share=f"{r['climbed_share']:.0%}")
-        for r in stuck)
-    return t("agencies.sentence", lang, n=len(slow), visits=visits, climbed=climbed)
+                 per_100=f"{row['overdue_per_100']:.1f}",
+                 visited=format_percent(row["visited_share"]),
+                 climbed=format_percent(None if pd.isna(row["climbed_share"])
+                                        else row["climbed_share"]))
+
+    if len(league) == 1:  # one agency (the shared filter): its figures, not a ranking
+        return figures(order[0])
+    worst = order[:count]
+    return t("agencies.sentence", lang, n=len(worst),
+             measure=t(f"agencies.measure_{measure}", lang),
+             agencies="; ".join(figures(i) for i in worst))
 
 
 BAND_COLOURS = {"b1": LEVEL_COLOURS[3], "b2": "#8CCFB8", "b3": LEVEL_COLOURS[1],
@@ -447,37 +499,39 @@ def recency_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: 
 
 
 def league_chart(league: pd.DataFrame, names: Mapping[str, str], picked: str | None,
-                 lang: str) -> go.Figure:
-    """Dots: visits per household per quarter by agency, highest on top, against the
-    one-visit-a-quarter line. A dot plot, not bars, so the axis may start near the values
-    without misleading. Groups under :data:`MIN_GROUP` households are left out. Clicking a
-    dot selects its agency (``customdata[0]`` is the code)."""
-    rates = league["visits_per_household_quarter"].to_numpy()
-    households = league["households"].to_numpy()
-    codes = league["agency_code"].to_numpy()
-    shown = np.flatnonzero((households >= MIN_GROUP) & ~np.isnan(rates)).tolist()
-    # lowest rate first (at the bottom), then by code from Z: two stable sorts, as pandas' sort
-    shown.sort(key=codes.__getitem__, reverse=True)
-    shown.sort(key=rates.__getitem__)
-    rates, codes = rates[shown], codes[shown]
-    colours = [LEVEL_COLOURS[2] if picked in (None, c) else "#b8c4ce" for c in codes.tolist()]
-    low = float(rates.min()) if len(rates) else 1.0
-    high = float(rates.max()) if len(rates) else 1.0
+                 lang: str, measure: str = "need", flagged: int = 3) -> go.Figure:
+    """Dots: each agency's ``measure``, the one most in need of a push on top; the ``flagged``
+    worst drawn in the warning colour. A dot plot, not bars, so the axis may start near the
+    values without misleading. Groups under :data:`MIN_GROUP` households are left out.
+    Clicking a dot selects its agency (``customdata[0]`` is the code)."""
+    league = league if "need" in league else with_need(league)
+    order = [i for i in league_order(league, measure).tolist()
+             if league["households"].iloc[i] >= MIN_GROUP
+             and not pd.isna(league[measure].iloc[i])]
+    worst = set(order[:flagged]) if len(order) > 1 else set()
+    shown = list(reversed(order))  # drawn bottom up: the worst ends on top
+    values = league[measure].to_numpy(dtype="float64")[shown]
+    codes = league["agency_code"].to_numpy()[shown]
+    households = league["households"].to_numpy()[shown]
+    colours = [(LEVEL_COLOURS[0] if i in worst else LEVEL_COLOURS[2])
+               if picked in (None, c) else "#b8c4ce"
+               for i, c in zip(shown, codes.tolist(), strict=True)]
+    share = measure in ("visited_share", "climbed_share")
+    low = float(values.min()) if len(values) else 0.0
+    high = float(values.max()) if len(values) else 1.0
+    pad = max((high - low) * 0.12, 0.02 if share else 0.1)
     return figure(
-        [{"type": "scatter", "x": rates,
+        [{"type": "scatter", "x": values,
           "y": [names.get(c, c) for c in codes.tolist()], "mode": "markers+text",
           "marker": {"color": colours, "size": 16, "line": {"color": "white", "width": 1}},
-          "text": [f"{v:.2f}" for v in rates.tolist()], "textposition": "middle right",
-          "customdata": np.column_stack([codes, households[shown]]),
-          "hovertemplate": "%{y}: %{x:.2f} (n=%{customdata[1]})<extra></extra>"}],
+          "text": [measure_text(v, measure) for v in values.tolist()],
+          "textposition": "middle right",
+          "customdata": np.column_stack([codes, households]),
+          "hovertemplate": "%{y}: %{text} (n=%{customdata[1]})<extra></extra>"}],
         height=max(320, 30 * len(shown) + 110),
         margin={**BASE_LAYOUT["margin"], "b": 40},
-        xaxis={"range": [min(low, 1.0) - 0.06, max(high, 1.0) + 0.08], "zeroline": False,
-               "title": {"text": t("agencies.col_visit_rate", lang)}, "showgrid": True,
+        xaxis={"range": [low - pad, high + 2.5 * pad], "zeroline": False,
+               "tickformat": ".0%" if share else None,
+               "title": {"text": t(f"agencies.measure_{measure}", lang)}, "showgrid": True,
                "gridcolor": "#eeeeee"},
-        yaxis={"automargin": True, "showgrid": False},
-        shapes=[{"type": "line", "x0": 1, "x1": 1, "xref": "x", "y0": 0, "y1": 1,
-                 "yref": "y domain", "line": {"color": NEUTRAL, "dash": "dot"}}],
-        annotations=[{"x": 1, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom",
-                      "showarrow": False, "text": t("agencies.one_a_quarter", lang),
-                      "font": {"color": NEUTRAL}}])
+        yaxis={"automargin": True, "showgrid": False})
