@@ -313,8 +313,9 @@ def _coverage(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
         Kpi(t("coverage.kpi_off", lang), format_number(check.officials_off),
             t("coverage.kpi_off_of", lang, n=format_number(check.officials_checked))),
         Kpi(t("coverage.kpi_unpaired", lang), format_number(len(check.unpaired))),
-    ), figure=coverage.recency_chart(data.bands.head(RECENCY_ROWS), "amphoe_code", places, days,
-                                     lang),
+    ), figure=coverage.recency_chart(
+        coverage.small_groups_last(data.bands, "amphoe_code", places, lang).head(RECENCY_ROWS),
+        "amphoe_code", places, days, lang),
         points=(coverage.coverage_sentence(data.bands, check, places, days, lang),
                 *((t("presenter.recency_rows", lang, n=RECENCY_ROWS, of=len(data.bands)),)
                   if len(data.bands) > RECENCY_ROWS else ())))

@@ -29,7 +29,14 @@ from dashboard.views.charts import (
     NEUTRAL,
     figure,
 )
-from dashboard.views.tables import MIN_GROUP, for_display, group_note, shown_floats
+from dashboard.views.tables import (
+    MIN_GROUP,
+    for_display,
+    group_note,
+    shown_floats,
+    suppressed_last,
+    with_secondary,
+)
 from domain.i18n import format_number, format_percent, t
 from domain.reference import agency_table
 from domain.thai_dates import format_date
@@ -195,20 +202,31 @@ def band_labels(days: int, lang: str) -> dict[str, str]:
     }
 
 
+def small_groups_last(frame: pd.DataFrame, by: str, names: Mapping[str, str],
+                      lang: str) -> pd.DataFrame:
+    """``frame`` with its groups under :data:`MIN_GROUP` households moved after the others,
+    in a block of their own by name: placed by their hidden share, they would give it away."""
+    labels = [_agency_label(c, names, lang) for c in frame[by].tolist()]
+    return frame.take(suppressed_last(labels, frame["households"].to_numpy() < MIN_GROUP))
+
+
 def recency_table(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: int,
                   lang: str) -> pd.DataFrame:
     """Households per recency band (counts) and the share not visited within ``days``
-    (suppressed under :data:`MIN_GROUP` households); least recently visited first."""
+    (suppressed under :data:`MIN_GROUP` households); least recently visited first, the
+    suppressed groups after the others by name."""
+    frame = small_groups_last(frame, by, names, lang)
     labels = band_labels(days, lang)
     households = frame["households"].to_numpy()
+    hidden = with_secondary(households < MIN_GROUP, households)
     share = t("coverage.col_not_recent", lang, days=days)
     out = pd.DataFrame({
         t(f"table.{by}", lang): [_agency_label(c, names, lang) for c in frame[by].tolist()],
         t("coverage.col_households", lang): households.astype("int64"),
         **{labels[b]: frame[b].to_numpy().astype("int64") for b in BANDS},
-        share: shown_floats(frame["not_recent_share"].to_numpy() * 100,
-                            households < MIN_GROUP).round(1),
-        t("table.note", lang): [group_note(int(n), lang) for n in households.tolist()],
+        share: shown_floats(frame["not_recent_share"].to_numpy() * 100, hidden).round(1),
+        t("table.note", lang): [group_note(int(n), lang, bool(h)) for n, h
+                                in zip(households.tolist(), hidden.tolist(), strict=True)],
     }, index=frame.index)
     out.attrs["decimals"] = {share: 1}
     return out
@@ -277,7 +295,8 @@ def league_table(league: pd.DataFrame, names: Mapping[str, str], level_name: str
         return league[name].to_numpy()[order]
 
     households, officials = column("households"), column("officials")
-    hidden = (households < MIN_GROUP) | (column("assessed") < MIN_GROUP)
+    hidden = with_secondary((households < MIN_GROUP) | (column("assessed") < MIN_GROUP),
+                            column("assessed"))
 
     def masked(values: np.ndarray, digits: int) -> pd.arrays.FloatingArray:
         return shown_floats(values, hidden).round(digits)
@@ -299,7 +318,8 @@ def league_table(league: pd.DataFrame, names: Mapping[str, str], level_name: str
         t("agencies.col_officials", lang): officials.astype("int64"),
         t("coverage.col_households", lang): households.astype("int64"),
         ratio: per_official.round(2),
-        t("table.note", lang): [group_note(int(n), lang) for n in households.tolist()],
+        t("table.note", lang): [group_note(int(n), lang, bool(h)) for n, h
+                                in zip(households.tolist(), hidden.tolist(), strict=True)],
     }, index=league.index.take(order))
     out.attrs["decimals"] = {ratio: 2, need: 2, per_100: 1, visited: 1, climbed: 1, level: 1}
     return out
@@ -473,7 +493,9 @@ def recency_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: 
                   lang: str) -> go.Figure:
     """Stacked bars: each group's households by days since the last visit, the least recently
     visited group on top. Shares (100% bars) when every group has at least
-    :data:`MIN_GROUP` households; otherwise counts, so that no small group shows a share."""
+    :data:`MIN_GROUP` households; otherwise counts, so that no small group shows a share.
+    Groups under :data:`MIN_GROUP` households sit at the bottom, by name."""
+    frame = small_groups_last(frame, by, names, lang)
     households = frame["households"].to_numpy()[::-1]  # the frame's last group at the bottom
     as_share = bool(len(households)) and bool((households >= MIN_GROUP).all())
     y = [_agency_label(c, names, lang) for c in frame[by].tolist()[::-1]]

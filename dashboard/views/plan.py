@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.store.privacy import MIN_GROUP
+from dashboard.views.tables import with_secondary
 from domain.i18n import format_percent, t
 
 
@@ -62,7 +63,7 @@ def places_to_push(summary: pd.DataFrame, planned: float | None, by: str,
     listed apart, never placed among the ranked ones. Columns: code, name, share, gap,
     assessed."""
     assessed = summary["assessed"].to_numpy()
-    hidden = assessed < MIN_GROUP
+    hidden = with_secondary(assessed < MIN_GROUP, assessed)
     frame = pd.DataFrame({
         "code": summary[by].to_numpy(),
         "name": [names.get(c, c) for c in summary[by].tolist()],

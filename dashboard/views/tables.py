@@ -17,9 +17,11 @@ from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
 from domain.i18n import t
 
 
-def group_note(n: int, lang: str) -> str:
+def group_note(n: int, lang: str, hidden: bool = False) -> str:
     if n < MIN_GROUP:
         return t("table.suppressed", lang, n=MIN_GROUP)
+    if hidden:  # shown groups' figures would give a smaller hidden group away
+        return t("table.secondary", lang)
     if n < SMALL_GROUP:
         return t("table.small_group", lang, n=SMALL_GROUP)
     return ""
@@ -32,10 +34,10 @@ def comparison_table(frame: pd.DataFrame, by: str, names: Mapping[str, str],
     Built from numpy columns: pandas' assign, sort and per-column casts took 2 ms on 26 rows."""
     assessed = frame["assessed"].to_numpy()
     # suppressed groups go last, by name; the rest keep their order
-    order = suppressed_last([names.get(c, c) for c in frame[by].tolist()],
-                            assessed < MIN_GROUP)
+    hidden_all = with_secondary(assessed < MIN_GROUP, assessed)
+    order = suppressed_last([names.get(c, c) for c in frame[by].tolist()], hidden_all)
     assessed = assessed[order]
-    hidden = assessed < MIN_GROUP
+    hidden = hidden_all[order]
 
     def masked(column: str, scale: int = 1) -> pd.arrays.FloatingArray:
         return shown_floats(frame[column].to_numpy()[order] * scale, hidden)
@@ -49,8 +51,20 @@ def comparison_table(frame: pd.DataFrame, by: str, names: Mapping[str, str],
         t("table.change_points", lang): masked("change_points").round(1),
         t("table.climbed", lang): masked("climbed").astype("Int64"),
         t("table.fell_back", lang): masked("fell_back").astype("Int64"),
-        t("table.note", lang): [group_note(int(n), lang) for n in assessed.tolist()],
+        t("table.note", lang): [group_note(int(n), lang, bool(h)) for n, h
+                                in zip(assessed.tolist(), hidden.tolist(), strict=True)],
     }, index=frame.index.take(order))
+
+
+def with_secondary(hidden: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """``hidden`` plus, when exactly one group is hidden and others are shown, the smallest
+    shown group (secondary suppression): the page's total minus the shown groups would
+    otherwise give the one hidden group's figure away. See docs/suppression.md."""
+    hidden = np.asarray(hidden, dtype=bool).copy()
+    if hidden.sum() == 1 and (~hidden).sum() >= 1:
+        shown = np.flatnonzero(~hidden)
+        hidden[shown[np.argsort(np.asarray(sizes)[shown], kind="stable")[0]]] = True
+    return hidden
 
 
 def suppressed_last(names: list[str], hidden: np.ndarray) -> np.ndarray:
