@@ -16,6 +16,7 @@ from dashboard.ui import (
     grid,
     level_names,
     page_header,
+    place_names,
     protected_rows,
     table_box,
 )
@@ -108,11 +109,12 @@ protected_rows(ctx, overdue, lambda rows: coverage.overdue_table(rows, places, n
 st.caption(ctx.t("agencies.overdue_note", days=days))
 
 st.markdown(f"**{ctx.t('agencies.recency')}**")
-bands = ctx.data.read(q_coverage.recency_bands, narrowed, ctx.definitions, by="amphoe_code")
-st.plotly_chart(coverage.recency_chart(bands, "amphoe_code", places, days, ctx.lang),
+place = ctx.filters.place_column  # the chosen amphoe's tambon, as on the Overview
+bands = ctx.data.read(q_coverage.recency_bands, narrowed, ctx.definitions, by=place)
+st.plotly_chart(coverage.recency_chart(bands, place, place_names(ctx), days, ctx.lang),
                 key="agencies_recency", config={"displaylogo": False})
 st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang), days=days,
                  min=tables.MIN_GROUP))
 table_box(ctx, "agencies_recency_table",
-          lambda: coverage.recency_table(bands, "amphoe_code", places, days, ctx.lang),
+          lambda: coverage.recency_table(bands, place, place_names(ctx), days, ctx.lang),
           coverage.for_screen, "agencies_recency", "agencies_recency_dl")

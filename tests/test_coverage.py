@@ -326,7 +326,7 @@ def test_matrix_cells_and_margins(repairing: Store) -> None:
 
 
 FILTERS = [Filters(), Filters(agency="CDD", levels=(0,)), Filters(quarter=TRANSFER_QUARTER),
-           Filters(amphoe="4001", tambon="400101")]
+           Filters(amphoe="4001", tambon="400101"), Filters(amphoe="4001")]
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=repr)
@@ -338,7 +338,7 @@ def test_figures_agree_with_the_overview(repairing: Store, tiny_store: Store,
         assert (matrix.households, matrix.paired, matrix.officials) == (
             kpis.households, kpis.paired, kpis.officials)
         assert matrix.cells["households"].sum() == kpis.households
-        for by in ("amphoe_code", "agency_code"):
+        for by in (filters.place_column, "agency_code"):
             bands = coverage.recency_bands(store.con, filters, DEFS, by=by)
             assert bands["recent"].sum() == kpis.visited_recently
             assert bands[["b1", "b2", "b3", "b4", "never"]].to_numpy().sum() == kpis.households

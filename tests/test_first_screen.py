@@ -4,6 +4,7 @@ push, the data's age, and definitions that show values, through AppTest on the d
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -117,3 +118,50 @@ def test_the_english_definitions_page_has_values_and_an_english_source(
     assert "at most 90 days" in text and "38,000 baht per person per year" in text
     assert "Community Development Department" in text
     assert not any("กรมการพัฒนาชุมชน" in c.value for c in at.caption)
+
+
+CHUM_PHAE = "4005"
+
+
+def chum_phae_tambon(lang: str = "th") -> set[str]:
+    from domain.reference import tambon_names, tambon_table
+
+    table = tambon_table()
+    names = tambon_names(lang)
+    return {names[c] for c in table.loc[table["amphoe_code"] == CHUM_PHAE, "tambon_code"]}
+
+
+def test_choosing_an_amphoe_narrows_coverage_to_its_tambon(demo_store_dir: Path,
+                                                           use_store) -> None:
+    use_store(demo_store_dir)
+    at = run_app({"amphoe": CHUM_PHAE})
+    at.switch_page("../pages/coverage.py").run()
+    assert not at.exception
+    tambon = chum_phae_tambon()
+    matrix = at.dataframe[0].value
+    assert matrix.columns[0] == "ตำบล"
+    assert set(matrix.iloc[:-1, 0]) <= tambon and len(matrix) > 3
+    # agency columns are names, not codes
+    assert not {"CDD", "DOPA", "AGRI"} & set(matrix.columns)
+    assert "พัฒนาชุมชน" in matrix.columns
+    sentence = at.info[0].value
+    assert "ตำบลที่ควรเร่งเยี่ยม" in sentence
+    recency = [df.value for df in at.dataframe if df.value.columns[0] == "ตำบล"]
+    assert len(recency) >= 1
+
+
+def test_choosing_an_amphoe_narrows_agencies_and_data_quality_to_its_tambon(
+        demo_store_dir: Path, use_store) -> None:
+    use_store(demo_store_dir)
+    at = run_app({"amphoe": CHUM_PHAE})
+    at.switch_page("../pages/agencies.py").run()
+    assert not at.exception
+    tambon = chum_phae_tambon()
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    bars = specs[-1]["data"][0]  # the recency chart, by place
+    assert set(bars["y"]) <= tambon and len(bars["y"]) > 3
+    at.switch_page("../pages/data_quality.py").run()
+    assert not at.exception
+    assert "คะแนนคุณภาพรายตำบล" in [s.value for s in at.subheader]
+    scores = [df.value for df in at.dataframe if df.value.columns[0] == "ตำบล"]
+    assert scores and set(scores[0].iloc[:, 0]) <= tambon and len(scores[0]) > 3

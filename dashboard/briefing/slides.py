@@ -85,7 +85,7 @@ class BriefingData:
     trend: pd.DataFrame | None = None  # target_trend
     places: pd.DataFrame | None = None  # map_place_values of the whole province (place
     # filters lifted)
-    bands: pd.DataFrame | None = None  # recency_bands by amphoe
+    bands: pd.DataFrame | None = None  # recency_bands by place (amphoe, or its tambon)
     caseload: q_coverage.CaseloadCheck | None = None  # counts only: its frames keep their rows,
     # no columns
     league: pd.DataFrame | None = None  # agency_league at target 2
@@ -132,7 +132,8 @@ def collect(data_source: Reader, filters: Filters, definitions: Definitions,
     if "places" in needs:
         found["places"] = read(q_geo.map_place_values, province, definitions)
     if "bands" in needs:
-        found["bands"] = read(q_coverage.recency_bands, filters, definitions, by="amphoe_code")
+        found["bands"] = read(q_coverage.recency_bands, filters, definitions,
+                              by=filters.place_column)
     if "caseload" in needs:
         found["caseload"] = read(q_coverage.caseload_counts, filters)
     if "league" in needs:
@@ -305,7 +306,8 @@ def _amphoe(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
 
 def _coverage(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
     k, check, days = data.kpis, data.caseload, definitions.visited_within_days
-    places = _names(amphoe_table(), "amphoe_code", lang)
+    place = data.filters.place_column  # the chosen amphoe's tambon, as on the pages
+    places = _names(tambon_table() if data.filters.amphoe else amphoe_table(), place, lang)
     return Slide("coverage", t("presenter.slide_coverage", lang), kpis=(
         Kpi(t("coverage.kpi_paired", lang), format_percent(k.paired_share),
             t("coverage.kpi_of", lang, n=format_number(k.households))),
@@ -314,8 +316,8 @@ def _coverage(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
             t("coverage.kpi_off_of", lang, n=format_number(check.officials_checked))),
         Kpi(t("coverage.kpi_unpaired", lang), format_number(len(check.unpaired))),
     ), figure=coverage.recency_chart(
-        coverage.small_groups_last(data.bands, "amphoe_code", places, lang).head(RECENCY_ROWS),
-        "amphoe_code", places, days, lang),
+        coverage.small_groups_last(data.bands, place, places, lang).head(RECENCY_ROWS),
+        place, places, days, lang),
         points=(coverage.coverage_sentence(data.bands, check, places, days, lang),
                 *((t("presenter.recency_rows", lang, n=RECENCY_ROWS, of=len(data.bands)),)
                   if len(data.bands) > RECENCY_ROWS else ())))

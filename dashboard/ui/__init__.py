@@ -60,6 +60,11 @@ def every_label(kind: str, offered: int, lang: str) -> str:
     return t(f"filters.{key[0] if offered == whole else key[1]}", lang, n=offered)
 
 
+def place_names(ctx: PageContext) -> dict[str, str]:
+    """Names of the places the pages compare: amphoe, or the chosen amphoe's tambon."""
+    return tambon_names(ctx.lang) if ctx.filters.amphoe else amphoe_names(ctx.lang)
+
+
 def level_names(ctx: PageContext) -> dict[int, str]:
     return ctx.definitions.level_names(ctx.lang)
 

@@ -122,30 +122,33 @@ def matrix_columns(matrix: CoverageMatrix, agency_order: Sequence[str],
     return columns
 
 
-def matrix_table(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str, str],
-                 agency_order: Sequence[str], lang: str) -> pd.DataFrame:
-    """Amphoe (rows, DOPA order) × agency (columns: codes) of ``measure`` (households or
+def matrix_table(matrix: CoverageMatrix, measure: str, place_names: Mapping[str, str],
+                 agency_order: Sequence[str], lang: str,
+                 agency_labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Places (rows: amphoe, or the chosen amphoe's tambon, in DOPA order) × agency (columns:
+    ``agency_labels`` of the codes, the codes without them) of ``measure`` (households or
     officials), with a total column and a total row taken from the margins."""
     if measure not in ("households", "officials"):
         raise ValueError(f"unknown measure {measure!r}")
     columns = matrix_columns(matrix, agency_order, measure)
-    amphoe = list(matrix.by_amphoe["amphoe_code"])
-    row_of = {code: i for i, code in enumerate(amphoe)}
+    places = list(matrix.by_place[matrix.place])
+    row_of = {code: i for i, code in enumerate(places)}
     column_of = {code: j for j, code in enumerate(columns)}
-    body = np.zeros((len(amphoe), len(columns)), dtype="int64")  # filled directly: pandas'
-    for place, agency, n in zip(matrix.cells["amphoe_code"], matrix.cells["agency_code"],
+    body = np.zeros((len(places), len(columns)), dtype="int64")  # filled directly: pandas'
+    for place, agency, n in zip(matrix.cells[matrix.place], matrix.cells["agency_code"],
                                 matrix.cells[measure], strict=True):  # pivot is 5x slower
         if place in row_of and agency in column_of:
             body[row_of[place], column_of[agency]] += int(n)
-    sides = matrix.by_amphoe[measure].to_numpy(dtype="int64")
+    sides = matrix.by_place[measure].to_numpy(dtype="int64")
     margin = matrix.by_agency.set_index("agency_code")[measure].reindex(columns).fillna(0)
     bottom = np.append(margin.to_numpy(dtype="int64"), getattr(matrix, measure))
     total = t("table.total", lang)
-    labels = [t("coverage.no_buddy", lang) if c == NO_BUDDY else c for c in columns]
+    labels = [t("coverage.no_buddy", lang) if c == NO_BUDDY else (agency_labels or {}).get(c, c)
+              for c in columns]
     grid = pd.DataFrame(np.vstack([np.column_stack([body, sides]), bottom]),
                         columns=[*labels, total])
-    grid.insert(0, t("table.amphoe_code", lang),
-                [amphoe_names.get(c, c) for c in amphoe] + [total])
+    grid.insert(0, t(f"table.{matrix.place}", lang),
+                [place_names.get(c, c) for c in places] + [total])
     return grid
 
 
@@ -356,20 +359,24 @@ def _worst(rows: list[dict[str, Any]], value: str, size: str, n: int,
 
 
 def coverage_sentence(bands: pd.DataFrame, check: CaseloadCheck,
-                      amphoe_names: Mapping[str, str], days: int, lang: str) -> str:
-    rows = _records(bands, ("amphoe_code", "not_recent_share", "households", "recent"))
+                      place_names: Mapping[str, str], days: int, lang: str) -> str:
+    """The places to push on visits (amphoe, or tambon when ``bands`` are by tambon), and
+    the caseload in one line."""
+    by = "tambon_code" if "tambon_code" in bands else "amphoe_code"
+    rows = _records(bands, (by, "not_recent_share", "households", "recent"))
     worst = [r for r in _worst(rows, "not_recent_share", "households", 3, ascending=False)
              if r["not_recent_share"] > 0]
     parts = []
     if worst:
         places = ", ".join(
             t("coverage.sentence_place", lang,
-              name=amphoe_names.get(r["amphoe_code"], r["amphoe_code"]),
+              name=place_names.get(r[by], r[by]),
               share=f"{r['not_recent_share']:.0%}",
               n=format_number(int(r["households"] - r["recent"])),
               of=format_number(int(r["households"])))
             for r in worst)
-        parts.append(t("coverage.sentence_recency", lang, n=len(worst), days=days,
+        parts.append(t("coverage.sentence_recency" if by == "amphoe_code"
+                       else "coverage.sentence_recency_tambon", lang, n=len(worst), days=days,
                        places=places))
     else:
         parts.append(t("coverage.sentence_all_recent", lang, days=days))
@@ -421,12 +428,12 @@ def matrix_height(amphoe: int) -> int:
     return max(420, 24 * amphoe + 160)
 
 
-def matrix_chart(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str, str],
+def matrix_chart(matrix: CoverageMatrix, measure: str, place_names: Mapping[str, str],
                  agency_names: Mapping[str, str], agency_order: Sequence[str],
                  lang: str) -> go.Figure:
     """Heatmap of amphoe (rows) × agency (columns) with the totals as bars on both margins:
     agencies on top, amphoe on the right."""
-    table = matrix_table(matrix, measure, amphoe_names, agency_order, lang)
+    table = matrix_table(matrix, measure, place_names, agency_order, lang)
     total = t("table.total", lang)
     body = table.iloc[:-1].set_index(table.columns[0])
     codes = matrix_columns(matrix, agency_order, measure)
