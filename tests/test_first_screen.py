@@ -38,11 +38,11 @@ def test_the_target_cards_lead_with_the_gap_to_this_years_plan(demo_store_dir: P
     survive, sufficient, sustainable = (cards[f"ขั้น {n} {name} ขึ้นไป"] for n, name in
                                         ((1, "อยู่รอด"), (2, "พอเพียง"), (3, "ยั่งยืน")))
     # the demo ends in FY 2565, whose plan is 95%, 60% and 25%
-    assert survive.value == "91.0%" and survive.proto.delta.startswith("-4.0 จุด เทียบแผนปี 2565")
-    assert sufficient.proto.delta.startswith("-10.3 จุด เทียบแผนปี 2565 (60.0%)")
-    assert sustainable.proto.delta.startswith("-4.8 จุด")
-    # the change since baseline stays, as the card's second line
-    assert any("+36.5 จุด เทียบกับข้อมูลฐาน" in c.value for c in at.caption)
+    assert survive.value == "91.0%" and survive.proto.delta == "-4.0 จุด จากแผน 95.0%"
+    assert sufficient.proto.delta == "-10.3 จุด จากแผน 60.0%"
+    assert sustainable.proto.delta == "-4.8 จุด จากแผน 25.0%"
+    # the plan year and the change since baseline stay, as the card's second line
+    assert "แผนปีงบ 2565 · +36.5 จุด เทียบกับข้อมูลฐาน" in [c.value for c in at.caption]
     push = at.get("flexible_container")  # the box: three amphoe, most behind first
     text = "\n".join(m.value for m in at.markdown)
     assert "อำเภอที่ต้องเร่ง" in text and re.search(r"1\. \*\*\S+\*\* \d+\.\d% \(-\d+\.\d จุด\)", text)

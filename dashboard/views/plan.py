@@ -40,8 +40,8 @@ def format_share(share: float | None) -> str:
 
 
 def gap_delta(gap: Gap, lang: str) -> str | None:
-    """The card's main delta: points to the plan year's share, e.g. ``-4.0 จุด จากแผนปี 2565
-    (95.0%)``; the sign leads, so the card colours it."""
+    """The card's main delta: points to the plan year's share, e.g. ``-4.0 จุด จากแผน 95.0%``;
+    the sign leads, so the card colours it."""
     if gap.points is None:
         return None
     return t("kpi.vs_plan", lang, points=f"{gap.points:+.1f}", year=gap.plan_year,
@@ -49,10 +49,13 @@ def gap_delta(gap: Gap, lang: str) -> str | None:
 
 
 def baseline_note(gap: Gap, lang: str) -> str:
-    """The card's second line: the change since baseline, in points."""
-    if gap.since_baseline is None:
-        return t("kpi.no_baseline", lang)
-    return t("kpi.vs_baseline", lang, points=f"{gap.since_baseline:+.1f}")
+    """The card's second line: the plan year compared with, and the change since baseline,
+    in points."""
+    baseline = (t("kpi.no_baseline", lang) if gap.since_baseline is None
+                else t("kpi.vs_baseline", lang, points=f"{gap.since_baseline:+.1f}"))
+    if gap.plan_year is None:
+        return baseline
+    return t("kpi.plan_year_note", lang, year=gap.plan_year, baseline=baseline)
 
 
 def places_to_push(summary: pd.DataFrame, planned: float | None, by: str,
