@@ -165,3 +165,30 @@ def test_choosing_an_amphoe_narrows_agencies_and_data_quality_to_its_tambon(
     assert "คะแนนคุณภาพรายตำบล" in [s.value for s in at.subheader]
     scores = [df.value for df in at.dataframe if df.value.columns[0] == "ตำบล"]
     assert scores and set(scores[0].iloc[:, 0]) <= tambon and len(scores[0]) > 3
+
+
+def test_the_map_opens_on_progress_with_the_three_lowest_outlined(demo_store_dir: Path,
+                                                                  use_store) -> None:
+    use_store(demo_store_dir)
+    at = run_app()
+    at.switch_page("../pages/map.py").run()
+    assert not at.exception
+    assert at.selectbox(key="map_indicator").value == "share_2"
+    tile_map = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = [trace.get("name", "") for trace in tile_map["data"]]
+    assert "ต่ำสุด 3 อำเภอ" in names
+    table = at.dataframe[0].value
+    assert list(table.columns).count("n") <= 1
+
+
+def test_the_cover_slide_warns_when_the_data_are_old(demo_store_dir: Path, use_store,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import dashboard.ui as ui
+
+    use_store(demo_store_dir)
+    monkeypatch.setattr(ui, "today", lambda: dt.date(2026, 12, 6))
+    at = run_app()
+    at.switch_page("../pages/presenter.py").run()
+    assert not at.exception
+    cover = "\n".join(m.value for m in at.markdown)
+    assert "เก่ากว่าเกณฑ์ 120 วัน" in cover and "1,533 วัน" in cover

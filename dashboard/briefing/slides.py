@@ -362,9 +362,13 @@ def build_slide(key: str, data: BriefingData, definitions: Definitions, meta: Me
     """The slide ``key`` of :func:`slide_keys` from ``data`` (collected for it)."""
     lang = meta.lang
     if key == "cover":
+        stale = definitions.days_stale(meta.as_of, meta.produced)
+        warning = () if stale is None else (
+            "⚠ " + t("overview.stale", lang, date=meta.date, days=format_number(stale),
+                     limit=definitions.stale_after_days),)
         return Slide("cover", t("presenter.programme", lang), points=(
             t("presenter.subtitle", lang), t("presenter.scope", lang, filters=meta.filters_text),
-            t("app.data_as_of", lang, date=meta.date), t("presenter.secretariat", lang),
+            t("app.data_as_of", lang, date=meta.date), *warning, t("presenter.secretariat", lang),
             t("presenter.produced", lang, date=format_date(meta.produced, lang))))
     if key == "sources":
         return Slide("sources", t("presenter.slide_sources", lang), points=tuple(sources))

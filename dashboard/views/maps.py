@@ -272,6 +272,8 @@ def place_table(colouring: Colouring, names: Mapping[str, str], label: str,
         t("map.col_n", lang): frame["n"],
         t("map.col_class", lang): [class_label(k, scheme, lang) for k in frame["klass"]],
     })
+    if colouring.indicator == "households":  # the value is the count: no second column of it
+        out = out.drop(columns=t("map.col_n", lang))
     lowest_first = colouring.indicator in HIGHER_IS_BETTER
     rank = frame["klass"].map({HIDDEN: 1, NO_DATA: 2}).fillna(0)  # shown, hidden, empty
     order = frame.assign(_rank=rank, _value=frame[colouring.column].where(shown))
