@@ -485,14 +485,15 @@ def test_the_page_without_a_boundary_file_shows_the_tile_map(
     tiles = json.loads(at.get("plotly_chart")[0].proto.spec)
     labels = tiles["data"][-1]
     text = dict(zip([c[0] for c in labels["customdata"]], labels["text"], strict=True))
-    assert text["4001"] == "<b>เมืองขอนแก่น</b><br>6" and text["4005"] == "<b>ชุมแพ</b><br>n < 5"
-    at.selectbox(key="map_indicator").set_value("share_2").run()
-    labels = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][-1]
-    text = dict(zip([c[0] for c in labels["customdata"]], labels["text"], strict=True))
+    # the map opens on progress: the share at target 2
     assert text["4001"].endswith("50.0%")  # classes 1 point wide: one decimal
     shown = at.dataframe[0].value
     assert list(shown.iloc[0, :3]) == ["เมืองขอนแก่น", "50.0", 6]
     assert shown.iloc[1, 0] == "ชุมแพ" and shown.iloc[1, 1] == "–"  # hidden: n = 1 surveyed
+    at.selectbox(key="map_indicator").set_value("households").run()
+    labels = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][-1]
+    text = dict(zip([c[0] for c in labels["customdata"]], labels["text"], strict=True))
+    assert text["4001"] == "<b>เมืองขอนแก่น</b><br>6" and text["4005"] == "<b>ชุมแพ</b><br>n < 5"
 
 
 def test_the_page_with_boundary_files_draws_true_boundaries(
