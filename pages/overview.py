@@ -14,7 +14,7 @@ from dashboard.ui import (
     stale_warning,
     tambon_names,
 )
-from dashboard.ui.overview import push_box, target_cards, target_gaps
+from dashboard.ui.overview import funnel_section, push_box, target_cards, target_gaps
 from dashboard.views import charts
 from domain.i18n import format_number, format_percent
 
@@ -70,6 +70,8 @@ with right:
     st.plotly_chart(charts.place_ranking_chart(summary, place_names,
                              names[target_two.level], ctx.lang, by=by),
                     key="overview_ranking", config={"displaylogo": False})
+
+funnel_section(ctx, ctx.data.read(q_overview.process_funnel, ctx.filters, ctx.definitions))
 
 figures = pd.DataFrame({
     ctx.t("download.figure"): [

@@ -192,3 +192,47 @@ def test_the_cover_slide_warns_when_the_data_are_old(demo_store_dir: Path, use_s
     assert not at.exception
     cover = "\n".join(m.value for m in at.markdown)
     assert "เก่ากว่าเกณฑ์ 120 วัน" in cover and "1,533 วัน" in cover
+
+
+def test_the_overview_shows_the_four_processes_with_their_losses(demo_store_dir: Path,
+                                                                 use_store) -> None:
+    use_store(demo_store_dir)
+    at = run_app()
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    funnel = next(s["data"][0] for s in specs if s["data"][0]["type"] == "funnel")
+    from tests.test_app import plotly_array
+
+    counts = plotly_array(funnel["x"])
+    assert counts == sorted(counts, reverse=True) and counts[0] == 1174
+    assert funnel["text"][1].startswith(f"{counts[1]:,} (หายไป {counts[0] - counts[1]:,})")
+    table = next(df.value for df in at.dataframe if "หายไประหว่างทาง" in df.value.columns)
+    assert table.iloc[-1, 0] == "รวม" and len(table) == 27  # 26 amphoe and the total
+
+
+def test_the_funnel_nests_each_step_in_the_one_before(tiny_store) -> None:
+    from dashboard.queries.overview import FUNNEL_STEPS, process_funnel
+    from domain.filters import Filters
+
+    frame = process_funnel(tiny_store.con, Filters(), load_definitions())
+    for before, after in zip(FUNNEL_STEPS, FUNNEL_STEPS[1:], strict=False):
+        assert (frame[before] >= frame[after]).all()
+    assert int(frame["screened"].sum()) == 8  # the tiny programme's households
+    assert int(frame["paired"].sum()) == 5  # H5's pairing ended; H6 and H8 never had one
+
+
+def test_the_presenter_has_a_funnel_slide(demo_store_dir: Path, use_store) -> None:
+    from dashboard.briefing import slides as briefing
+    from dashboard.store import Direct
+    from domain.filters import Filters
+    from loaders.store import Store
+
+    store = Store.open(f"duckdb://{demo_store_dir / 'store.duckdb'}", store_dir=demo_store_dir)
+    try:
+        defs = load_definitions()
+        data = briefing.collect(Direct(store.con), Filters(), defs)
+        assert "funnel" in briefing.slide_keys(data)
+        meta = briefing.Meta("en", "all", dt.date(2022, 9, 25), dt.date(2022, 9, 30))
+        slide = briefing.build_slide("funnel", data, defs, meta, ())
+        assert slide.kpis[0].value == "1,174" and "lost" in slide.figure.data[0].text[1]
+    finally:
+        store.close()

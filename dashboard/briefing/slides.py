@@ -48,7 +48,7 @@ from dashboard.queries import outcomes, overview
 from dashboard.queries.overview import OverviewKpis
 from dashboard.store import Reader
 from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
-from dashboard.views import charts, coverage, geo
+from dashboard.views import charts, coverage, funnel, geo
 from dashboard.views import maps as map_charts
 from domain.definitions import Definitions
 from domain.filters import Filters
@@ -90,6 +90,7 @@ class BriefingData:
     # no columns
     league: pd.DataFrame | None = None  # agency_league at target 2
     moves: pd.DataFrame | None = None  # transitions
+    funnel: pd.DataFrame | None = None  # process_funnel by place
     tambon: pd.DataFrame | None = None  # place_summary by tambon of the chosen amphoe
     province: OverviewKpis | None = None  # the province's KPIs, beside the chosen amphoe's
 
@@ -97,7 +98,8 @@ class BriefingData:
 NEEDS: dict[str, tuple[str, ...]] = {
     "cover": (), "empty": (), "sources": (), "headline": (), "trend": ("trend",),
     "map": ("places",), "amphoe": ("places", "tambon", "province"),
-    "coverage": ("bands", "caseload"), "agencies": ("league",), "transitions": ("moves",)}
+    "coverage": ("bands", "caseload"), "agencies": ("league",), "transitions": ("moves",),
+    "funnel": ("funnel",)}
 """The figures each slide shows besides the filters' KPIs, which every slide has (they tell
 whether there is anything to show)."""
 
@@ -110,7 +112,7 @@ def slide_keys(data: BriefingData) -> list[str]:
     if data.kpis.households == 0:
         return ["cover", "empty", "sources"]
     return ["cover", "headline", "trend", "map", *(("amphoe",) if data.filters.amphoe else ()),
-            "coverage", "agencies", "transitions", "sources"]
+            "funnel", "coverage", "agencies", "transitions", "sources"]
 
 
 def collect(data_source: Reader, filters: Filters, definitions: Definitions,
@@ -140,6 +142,8 @@ def collect(data_source: Reader, filters: Filters, definitions: Definitions,
         found["league"] = read(q_coverage.agency_league, filters, definitions, level=level)
     if "moves" in needs:
         found["moves"] = read(outcomes.transitions, filters)
+    if "funnel" in needs:
+        found["funnel"] = read(overview.process_funnel, filters, definitions)
     if "tambon" in needs and filters.amphoe:
         found["tambon"] = read(overview.place_summary, dataclasses.replace(filters, tambon=None),
                                definitions, level=level, by="tambon_code")
@@ -352,9 +356,21 @@ def _transitions(data: BriefingData, definitions: Definitions, lang: str) -> Sli
     ), figure=charts.transition_sankey(moves, definitions.level_names(lang), lang))
 
 
+def _funnel(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
+    frame = data.funnel
+    totals = funnel.funnel_totals(frame)
+    return Slide("funnel", t("presenter.slide_funnel", lang), kpis=(
+        Kpi(t("funnel.step_screened", lang), format_number(totals[0])),
+        Kpi(t("funnel.step_followed_up", lang), format_number(totals[-1]),
+            format_percent(totals[-1] / totals[0] if totals[0] else None)),
+    ), figure=funnel.funnel_chart(frame, lang, height=420),
+        points=(funnel.funnel_sentence(frame, lang),))
+
+
 _SLIDES: dict[str, Callable[[BriefingData, Definitions, str], Slide]] = {
     "headline": _headline, "trend": _trend, "map": _map, "amphoe": _amphoe,
-    "coverage": _coverage, "agencies": _agencies, "transitions": _transitions}
+    "coverage": _coverage, "agencies": _agencies, "transitions": _transitions,
+    "funnel": _funnel}
 
 
 def build_slide(key: str, data: BriefingData, definitions: Definitions, meta: Meta,

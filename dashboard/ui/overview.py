@@ -7,8 +7,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.queries.overview import OverviewKpis
-from dashboard.ui import PageContext, amphoe_names, level_names, tambon_names
-from dashboard.views import charts, plan
+from dashboard.ui import (
+    PageContext,
+    amphoe_names,
+    download_buttons,
+    level_names,
+    place_names,
+    tambon_names,
+)
+from dashboard.views import charts, funnel, plan
+from dashboard.views.tables import for_display
 
 
 def target_gaps(ctx: PageContext, kpis: OverviewKpis) -> list[plan.Gap]:
@@ -55,3 +63,19 @@ def push_box(ctx: PageContext, column: object, summary: pd.DataFrame, gap: plan.
                    else ctx.t("overview.push_caption_noplan", name=level_name))
         lines = plan.push_lines(top, held, gap.planned, ctx.lang)
         st.markdown("\n".join(lines) if lines else ctx.t("overview.push_none"))
+
+
+def funnel_section(ctx: PageContext, frame: pd.DataFrame) -> None:
+    """The four work processes: the funnel with its losses, and the table by place behind
+    it (in an expander, with its download)."""
+    st.subheader(ctx.t("funnel.title"))
+    left, right = st.columns([3, 2])
+    left.plotly_chart(funnel.funnel_chart(frame, ctx.lang), key="overview_funnel",
+                      config={"displaylogo": False})
+    right.markdown(funnel.funnel_sentence(frame, ctx.lang))
+    right.caption(ctx.t("funnel.note", days=ctx.definitions.visited_within_days))
+    table = funnel.funnel_table(frame, place_names(ctx), ctx.lang)
+    with st.expander(ctx.t("funnel.by_place"), icon=":material/table_rows:"):
+        st.dataframe(for_display(table, table.attrs["decimals"]), hide_index=True,
+                     key="overview_funnel_table")
+        download_buttons(ctx, table, "overview_funnel", key="overview_funnel_dl")
