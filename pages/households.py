@@ -49,6 +49,8 @@ try:
 except NotAllowedError:  # the data layer's own check: it holds whatever the page does
     aggregates_only()
 
+if search.strip() and result.total == 0:
+    st.info(ctx.t("households.no_match", q=search.strip()), icon=":material/search_off:")
 table = households.table_for_display(result.rows, ctx.lang, names, line)
 ids = list(result.rows["household_id"])
 

@@ -236,3 +236,13 @@ def test_the_presenter_has_a_funnel_slide(demo_store_dir: Path, use_store) -> No
         assert slide.kpis[0].value == "1,174" and "lost" in slide.figure.data[0].text[1]
     finally:
         store.close()
+
+
+def test_an_empty_search_says_so_with_what_to_try(demo_store_dir: Path, use_store) -> None:
+    use_store(demo_store_dir)
+    at = run_app({"lang": "en"})
+    at.switch_page("../pages/households.py").run()
+    at.text_input(key="households_search").set_value("zzqq").run()
+    assert not at.exception
+    assert any("No household matches “zzqq”" in i.value and "without its title" in i.value
+               for i in at.info)
