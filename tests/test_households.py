@@ -354,4 +354,4 @@ def test_the_download_is_the_table_as_shown(tiny_store: Store) -> None:
     h2 = shown.set_index("Household ID").loc["H2"]
     assert h2["Level"] == "2 พอเพียง" and h2["Steps since baseline"] == 2
     assert h2["Income/member/year (baht)"] == 40_000 and h2["Against the จปฐ. line"] == 1.053
-    assert h2["Last visit (BE)"] == "2563-09-15" and h2["Needs with no help yet"] == "land to farm"
+    assert h2["Last visit"] == "15 Sep 2020" and h2["Needs with no help yet"] == "land to farm"

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from dashboard.queries.households import TABLE_COLUMNS, HouseholdProfile, be_iso, need_codes
+from dashboard.queries.households import TABLE_COLUMNS, HouseholdProfile, need_codes
 from domain.definitions import Definitions
 from domain.i18n import DEFAULT_LANGUAGE, t
 from domain.reference import agency_table, amphoe_table, tambon_table
@@ -65,7 +65,9 @@ def table_for_display(rows: pd.DataFrame, lang: str, level_names: Mapping[int, s
         heads["level_change"]: change.round().astype("Int64"),
         heads["income_per_member"]: rows["income_per_member"].round().astype("Int64"),
         heads["income_vs_line"]: (rows["income_per_member"] / income_line).round(3),
-        heads["last_visit_date"]: rows["last_visit_date"].map(be_iso),
+        heads["last_visit_date"]: [
+            format_date(pd.Timestamp(d).date(), lang) if d is not None and not pd.isna(d)
+            else None for d in rows["last_visit_date"]],
         heads["days_since_visit"]: rows["days_since_visit"].astype("Int64"),
         heads["agency_code"]: rows["agency_code"].map(
             lambda c: agency.get(c, c) if isinstance(c, str) else None),

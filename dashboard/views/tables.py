@@ -15,6 +15,12 @@ import pandas as pd
 
 from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
 from domain.i18n import t
+from domain.thai_dates import format_datetime
+
+HASH_SHOWN = 12  # hex digits of a file's SHA-256 on screen: enough to tell files apart
+IMPORT_HISTORY_COLUMNS = ("import_id", "imported_at", "imported_by", "dataset", "file_name",
+                          "file_sha256", "rows_read", "rows_accepted", "rows_rejected",
+                          "rows_inserted", "rows_updated", "warnings")
 
 
 def group_note(n: int, lang: str, hidden: bool = False) -> str:
@@ -132,3 +138,16 @@ def grid(frame: pd.DataFrame, rows: int | None = None) -> pd.DataFrame:
     ``st.dataframe``: a sorted frame's own row labels mean nothing to a reader."""
     shown = frame if rows is None else frame.head(rows)
     return shown.reset_index(drop=True)
+
+
+def history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The import history for the screen: times as dates are written everywhere (พ.ศ. in
+    Thai) to the minute, and each file's SHA-256 cut to its first :data:`HASH_SHOWN` digits
+    so the counts after it stay in view (the full hash is in the store and the log)."""
+    out = history[list(IMPORT_HISTORY_COLUMNS)].copy()
+    out["imported_at"] = [None if pd.isna(v) else format_datetime(pd.Timestamp(v).to_pydatetime(),
+                                                                   lang)
+                          for v in out["imported_at"]]
+    out["file_sha256"] = [None if pd.isna(v) else str(v)[:HASH_SHOWN] + "…"
+                          for v in out["file_sha256"]]
+    return out
