@@ -190,8 +190,8 @@ def test_the_recency_chart_writes_each_bands_share_where_it_has_room() -> None:
     written = {trace.name: list(trace.text) for trace in fig.data}
     labels = coverage_views.band_labels(90, "th")
     assert list(fig.data[0].y) == ["เมือง", "ชุมแพ"]  # the frame's last group at the bottom
-    assert written[labels["b1"]] == ["10%", "40%"]
-    assert written[labels["b2"]] == ["90%", "55%"]
+    assert written[labels["b1"]] == ["10.0%", "40.0%"]
+    assert written[labels["b2"]] == ["90.0%", "55.0%"]
     assert written[labels["b3"]] == ["", ""]  # 5% of ชุมแพ: too narrow to write in
     small = frame.assign(households=[4, 50], b2=[0, 45], b1=[2, 5], b3=[2, 0])
     fig = coverage_views.recency_chart(small, "amphoe_code", {}, 90, "th")
@@ -375,7 +375,8 @@ def test_demo_figures_agree_with_the_overview_and_the_readme(demo_store_dir: Pat
     names = {"4024": "a", "4029": "b", "4020": "c"}
     assert list(share.index[:3]) == list(names)
     sentence = coverage_views.coverage_sentence(bands, check, names, 90, "en")
-    assert "a 21%" in sentence and "b 15%" in sentence and "c 14%" in sentence
+    assert "a 20.8%" in sentence and "c 13.9%" in sentence, sentence
+    assert "b 14.7% (5 of 34 households)" in sentence
     assert "Households without a buddy: 8." in sentence
 
 
@@ -478,7 +479,7 @@ def test_coverage_page_on_the_re_pairing(tmp_path: Path, repairing_template: Pat
     assert (values["เจ้าหน้าที่คู่เสี่ยว"], values["ไม่ได้ดูแล 2 ครัวเรือนพอดี"],
             values["ไม่มีคู่เสี่ยว"]) == ("3", "5", "2")
     assert "ชุมแพ 100% (2 จาก 2 ครัวเรือน)" not in at.info[0].value  # n < 5 is not ranked
-    assert "เมืองขอนแก่น 60% (3 จาก 5 ครัวเรือน)" in at.info[0].value
+    assert "เมืองขอนแก่น 60.0% (3 จาก 5 ครัวเรือน)" in at.info[0].value
     tables = [d.value for d in at.dataframe]
     matrix, officials, unpaired = tables[0], tables[1], tables[2]
     assert matrix.iloc[-1].tolist()[-1] == 7

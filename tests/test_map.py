@@ -203,7 +203,7 @@ def test_hexagon_cells_under_five_surveyed_households_give_no_shares() -> None:
                           "n_0": [1, 1], "n_1": [1, 2], "n_2": [1, 4], "n_3": [1, 1]})
     frame = map_charts.cells_layer_frame(cells, LEVELS, "th", 2000)
     assert "%" not in frame.loc[0, "tip"] and "น้อยกว่า 5" in frame.loc[0, "tip"]
-    assert "พอเพียง 50%" in frame.loc[1, "tip"]
+    assert "พอเพียง 50.0%" in frame.loc[1, "tip"]
     assert "ครัวเรือนลำดับกลาง: พอเพียง" in frame.loc[1, "tip"]  # 8 surveyed: 4th-5th at 2
     assert len(frame.loc[1, "polygon"]) == 6
 

@@ -246,7 +246,7 @@ def _trend(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
     cards = []
     for tg in definitions.targets:
         plan = definitions.plan.get(tg.key, {}).get(year) if year else None
-        note = (t("presenter.plan_for", lang, year=year, share=f"{plan:.0%}") if plan is not None
+        note = (t("presenter.plan_for", lang, year=year, share=f"{plan:.1%}") if plan is not None
                 else t("presenter.no_plan", lang, year=year or "–"))
         cards.append(Kpi(t("kpi.at_target", lang, n=tg.level, name=names[tg.level]),
                          format_percent(data.kpis.share_at_least(tg.level)), note))

@@ -120,7 +120,7 @@ def target_trend_chart(
                 "y": [s for _, s in points], "name": t("chart.plan_of", lang, target=name),
                 "mode": "lines+markers", "line": {"color": colour, "width": 2, "dash": "dot"},
                 "marker": {"symbol": "diamond-open", "size": 10},
-                "hovertemplate": "%{x}: %{y:.0%}<extra>" + t("chart.plan", lang) + "</extra>",
+                "hovertemplate": "%{x}: %{y:.1%}<extra>" + t("chart.plan", lang) + "</extra>",
             })
     return figure(
         traces,
@@ -245,7 +245,7 @@ def dimension_chart(frame: pd.DataFrame, names: Mapping[str, str], lang: str) ->
     y = [names[k] for k in frame["dimension"]]
     traces = [{"type": "bar", "y": y, "x": frame[column].to_numpy(), "name": t(key, lang),
                "orientation": "h", "marker": {"color": colour},
-               "text": [f"{v:.0%}" for v in frame[column]], "textposition": "outside",
+               "text": [f"{v:.1%}" for v in frame[column]], "textposition": "outside",
                "hovertemplate": "%{y}: %{x:.1%}<extra>" + t(key, lang) + "</extra>"}
               for column, colour, key in (("baseline_share", NEUTRAL, "chart.baseline"),
                                           ("latest_share", LEVEL_COLOURS[2], "chart.latest"))]

@@ -371,7 +371,7 @@ def coverage_sentence(bands: pd.DataFrame, check: CaseloadCheck,
         places = ", ".join(
             t("coverage.sentence_place", lang,
               name=place_names.get(r[by], r[by]),
-              share=f"{r['not_recent_share']:.0%}",
+              share=f"{r['not_recent_share']:.1%}",
               n=format_number(int(r["households"] - r["recent"])),
               of=format_number(int(r["households"])))
             for r in worst)
@@ -516,7 +516,7 @@ def recency_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: 
             "type": "bar", "y": y, "x": x, "orientation": "h", "name": labels[band],
             "marker": {"color": BAND_COLOURS[band]}, "customdata": counts,
             # each band's share written in its segment where it has room (a tenth of the bar)
-            "text": ([f"{v:.0%}" if v >= 0.1 else "" for v in x.tolist()] if as_share
+            "text": ([f"{v:.1%}" if v >= 0.1 else "" for v in x.tolist()] if as_share
                      else None),
             "textposition": "inside", "insidetextanchor": "middle",
             "hovertemplate": "%{y}: " + value + "<extra>" + labels[band] + "</extra>"})

@@ -30,7 +30,7 @@ def build(definitions: Definitions, lang: str) -> Glossary:
     names = definitions.level_names(lang)
     years = sorted({year for shares in definitions.plan.values() for year in shares})
     plan = pd.DataFrame({t("definitions.fiscal_year", lang): years} | {
-        names[target.level]: [f"{definitions.plan.get(target.key, {}).get(y, float('nan')):.0%}"
+        names[target.level]: [f"{definitions.plan.get(target.key, {}).get(y, float('nan')):.1%}"
                               for y in years]
         for target in definitions.targets})
     fill = definitions.fill

@@ -312,7 +312,7 @@ def cell_size_m(households: int, area_km2: float) -> int:
 
 def level_shares_text(counts: Mapping[int, int], assessed: int,
                       level_names: Mapping[int, str]) -> str:
-    return " · ".join(f"{level_names[lv]} {counts.get(lv, 0) / assessed:.0%}"
+    return " · ".join(f"{level_names[lv]} {counts.get(lv, 0) / assessed:.1%}"
                       for lv in sorted(level_names)) if assessed else ""
 
 
