@@ -4,11 +4,11 @@ push, the data's age, and definitions that show values, through AppTest on the d
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -214,7 +214,7 @@ def test_the_funnel_nests_each_step_in_the_one_before(tiny_store) -> None:
     from domain.filters import Filters
 
     frame = process_funnel(tiny_store.con, Filters(), load_definitions())
-    for before, after in zip(FUNNEL_STEPS, FUNNEL_STEPS[1:], strict=False):
+    for before, after in itertools.pairwise(FUNNEL_STEPS):
         assert (frame[before] >= frame[after]).all()
     assert int(frame["screened"].sum()) == 8  # the tiny programme's households
     assert int(frame["paired"].sum()) == 5  # H5's pairing ended; H6 and H8 never had one
@@ -246,3 +246,25 @@ def test_an_empty_search_says_so_with_what_to_try(demo_store_dir: Path, use_stor
     assert not at.exception
     assert any("No household matches “zzqq”" in i.value and "without its title" in i.value
                for i in at.info)
+
+
+def test_thai_labels_break_between_words_never_inside_one() -> None:
+    from dashboard.views.maps import _tile_name
+    from domain.thai_text import wrap_words
+
+    assert wrap_words("สำรวจแล้ว 1,174 ครัวเรือน", 12) == ["สำรวจแล้ว", "1,174", "ครัวเรือน"]
+    assert wrap_words("ครัวเรือนที่ขาดแคลนรายได้", 10) == ["ครัวเรือน", "ที่ขาดแคลน", "รายได้"]
+    assert _tile_name("เมืองขอนแก่น") == "เมือง<br>ขอนแก่น"
+    assert _tile_name("Mueang Khon Kaen") == "Mueang<br>Khon Kaen"
+
+
+def test_the_coverage_page_names_agencies_not_codes(demo_store_dir: Path, use_store) -> None:
+    use_store(demo_store_dir)
+    at = run_app()
+    at.switch_page("../pages/coverage.py").run()
+    codes = {"CDD", "DOPA", "AGRI", "HEALTH", "LABOUR", "POLICE"}
+    for frame in at.dataframe:
+        assert not codes & set(frame.value.columns)
+        for column in frame.value.columns:
+            if frame.value[column].dtype == object:
+                assert not codes & set(frame.value[column].dropna().astype(str)), column

@@ -35,7 +35,7 @@ def test_the_places_to_push_box() -> None:
 
 def test_one_hidden_group_takes_the_smallest_shown_one_with_it() -> None:
     one = places().assign(assessed=[10, 3, 12, 40, 20])  # only ข is under 5
-    top, held = plan.places_to_push(one, 0.6, "amphoe_code", NAMES)
+    _top, held = plan.places_to_push(one, 0.6, "amphoe_code", NAMES)
     assert held == ["ก", "ข"]  # ก (10) is the smallest shown: hidden too
     spec = charts.place_ranking_chart(one, NAMES, "x", "en").to_plotly_json()["data"][0]
     labels = dict(zip(spec["y"], spec["text"], strict=True))

@@ -55,8 +55,9 @@ def push_box(ctx: PageContext, column: object, summary: pd.DataFrame, gap: plan.
     level_name = level_names(ctx)[target.level]
     top, held = plan.places_to_push(summary, gap.planned, by, names)
     with column.container(border=True, key="overview_push"):
-        st.markdown(f"**:material/priority_high: "
-                    f"{ctx.t('overview.push_title_tambon' if ctx.filters.amphoe else 'overview.push_title')}**")
+        title = ctx.t("overview.push_title_tambon" if ctx.filters.amphoe
+                      else "overview.push_title")
+        st.markdown(f"**:material/priority_high: {title}**")
         st.caption(ctx.t("overview.push_caption", year=gap.plan_year, name=level_name,
                          plan=plan.format_share(gap.planned))
                    if gap.planned is not None

@@ -187,7 +187,9 @@ def unpaired_table(unpaired: pd.DataFrame, amphoe_names: Mapping[str, str],
         t("table.amphoe_code", lang): [amphoe_names.get(c, c) for c in unpaired["amphoe_code"]],
         t("coverage.col_tambon", lang): [tambon_names.get(c, c) for c in unpaired["tambon_code"]],
         t("coverage.col_previous_buddy", lang): unpaired["previous_official_id"].fillna(""),
-        t("coverage.col_previous_agency", lang): unpaired["previous_agency_code"].fillna(""),
+        t("coverage.col_previous_agency", lang): [
+            "" if pd.isna(c) else short_agency_names(lang).get(c, c)
+            for c in unpaired["previous_agency_code"]],
         t("coverage.col_buddy_ended", lang): _dates(unpaired["buddy_ended"], lang),
         t("coverage.col_days_without", lang): unpaired["days_without_buddy"].astype("Int64"),
         t("coverage.col_last_visit", lang): _dates(unpaired["last_visit_date"], lang),

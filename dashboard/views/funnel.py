@@ -3,6 +3,7 @@ followed up, with what each step lost, as a figure and as a table by place. Pure
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
 import numpy as np
@@ -13,6 +14,7 @@ from dashboard.queries.overview import FUNNEL_STEPS
 from dashboard.views.charts import LEVEL_COLOURS, figure
 from dashboard.views.tables import MIN_GROUP, shown_floats, suppressed_last, with_secondary
 from domain.i18n import t
+from domain.thai_text import wrap_label
 
 STEP_COLOURS = ("#5B6770", LEVEL_COLOURS[2], LEVEL_COLOURS[2], LEVEL_COLOURS[3], LEVEL_COLOURS[3])
 
@@ -24,7 +26,7 @@ def funnel_totals(frame: pd.DataFrame) -> list[int]:
 
 def losses(totals: list[int]) -> list[int]:
     """What each step lost from the one before (0 for the first)."""
-    return [0, *(before - after for before, after in zip(totals, totals[1:], strict=False))]
+    return [0, *(before - after for before, after in itertools.pairwise(totals))]
 
 
 def step_labels(lang: str) -> list[str]:
@@ -39,7 +41,8 @@ def funnel_chart(frame: pd.DataFrame, lang: str, height: int = 300) -> go.Figure
     text = [f"{n:,}" if i == 0 else t("funnel.bar_text", lang, n=f"{n:,}", lost=f"{d:,}")
             for i, (n, d) in enumerate(zip(totals, lost, strict=True))]
     return figure(
-        [{"type": "funnel", "y": step_labels(lang), "x": totals, "text": text,
+        [{"type": "funnel", "y": [wrap_label(label, 16) for label in step_labels(lang)],
+          "x": totals, "text": text,
           "textinfo": "text", "textposition": "inside", "insidetextanchor": "middle",
           "marker": {"color": list(STEP_COLOURS)}, "connector": {"fillcolor": "#e8ecef"},
           "hovertemplate": "%{y}: %{x:,}<extra></extra>"}],
