@@ -7,13 +7,13 @@ from dashboard.queries import quality as q_quality
 from dashboard.queries.quality import CHECK_COLUMNS, CHECKS, SEVERITY
 from dashboard.store.privacy import NotAllowedError
 from dashboard.ui import (
-    agency_names,
     amphoe_names,
     context,
     download_buttons,
     page_header,
     place_names,
 )
+from dashboard.views.coverage import short_agency_names as agency_short
 from dashboard.views.quality import named_table, shown_rows
 from dashboard.views.tables import for_display
 from domain.i18n import format_number
@@ -65,7 +65,9 @@ with left:
 with right:
     st.subheader(ctx.t("quality.completeness_agency"))
     agency = named_table(report.completeness_agency, "agency_code",
-                           agency_names(ctx.lang), labels, None, ctx.t("quality.no_buddy"))
+                           agency_short(ctx.lang), labels,
+                           ("agency_code", "completeness", "recorded", "expected", "households"),
+                           ctx.t("quality.no_buddy"))
     st.dataframe(agency, hide_index=True, key="quality_agency", column_config={
         **localized,
         ctx.t("quality.col_completeness"): st.column_config.NumberColumn(format="percent")})

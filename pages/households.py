@@ -8,7 +8,14 @@ import streamlit as st
 
 from dashboard.queries import households as q_households
 from dashboard.store.privacy import NotAllowedError
-from dashboard.ui import context, download_buttons, grid, level_names, page_header
+from dashboard.ui import (
+    chosen_columns,
+    context,
+    download_buttons,
+    grid,
+    level_names,
+    page_header,
+)
 from dashboard.ui.households import on_record, profile_section
 from dashboard.views import households
 from domain.filters import Filters
@@ -61,7 +68,9 @@ def open_selected() -> None:
 
 
 heads = households.table_columns(ctx.lang)
-st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected,
+shown = chosen_columns(ctx, "households_columns", list(table.columns),
+                       [heads[c] for c in households.DEFAULT_COLUMNS])
+st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected, column_order=shown,
              selection_mode="single-row", hide_index=True, height=460, column_config={
                  heads["income_vs_line"]: st.column_config.ProgressColumn(
                      format="percent", min_value=0, max_value=1,

@@ -268,3 +268,19 @@ def test_the_coverage_page_names_agencies_not_codes(demo_store_dir: Path, use_st
         for column in frame.value.columns:
             if frame.value[column].dtype == object:
                 assert not codes & set(frame.value[column].dropna().astype(str)), column
+
+
+def test_the_household_table_opens_on_its_key_columns(demo_store_dir: Path,
+                                                      use_store) -> None:
+    use_store(demo_store_dir)
+    at = run_app({"lang": "en"})
+    at.switch_page("../pages/households.py").run()
+    assert not at.exception
+    table = at.dataframe[0]
+    shown = list(table.proto.column_order)
+    assert shown == ["Household ID", "Head of household", "Tambon", "Level",
+                     "Against the จปฐ. line", "Days since last visit", "Buddy's agency",
+                     "Needs with no help yet"] or (
+        "Days since last visit" in shown and "Needs with no help yet" in shown
+        and len(shown) <= 8), shown
+    assert len(table.value.columns) > len(shown)  # the rest a click away, all downloaded

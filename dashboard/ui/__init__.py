@@ -114,6 +114,17 @@ def counts_config(frame: pd.DataFrame) -> dict[str, Any]:
             if pd.api.types.is_integer_dtype(frame[c])}
 
 
+def chosen_columns(ctx: PageContext, key: str, columns: list[str], default: list[str]
+                   ) -> list[str]:
+    """The columns a wide table shows: ``default`` (the key columns, which fit at 1,280 px)
+    until the user picks others in the "Columns" chooser beside it. The download keeps
+    every column."""
+    with st.popover(ctx.t("table.columns"), icon=":material/view_column:"):
+        picked = st.multiselect(ctx.t("table.columns_help"), columns, default=default,
+                                key=key)
+    return [c for c in columns if c in picked] or default
+
+
 SHOWN_ROWS = 500
 """Rows of a list (officials, households) sent to the browser at most; the downloads hold
 every row. At a million households a list can run to thousands of rows."""

@@ -166,12 +166,17 @@ def _official_columns(rows: pd.DataFrame, amphoe_names: Mapping[str, str],
 def caseload_table(officials: pd.DataFrame, amphoe_names: Mapping[str, str],
                    agency_names: Mapping[str, str], lang: str) -> pd.DataFrame:
     """Officials without exactly two households (rows already through :func:`protect`)."""
+    who = _official_columns(officials, amphoe_names, agency_names, lang)
+    official_id = t("coverage.col_official_id", lang)
+    # the key columns first (who, where, how many, why), so they fit at 1,280 px; the IDs
+    # after them
     return pd.DataFrame({
-        **_official_columns(officials, amphoe_names, agency_names, lang),
+        **{k: v for k, v in who.items() if k != official_id},
         t("coverage.col_caseload", lang): officials["households"].astype("int64"),
-        t("coverage.col_household_ids", lang): officials["household_ids"].fillna(""),
         t("coverage.col_reason", lang): [t(f"coverage.reason_{r}", lang)
                                          for r in officials["reason"]],
+        official_id: who[official_id],
+        t("coverage.col_household_ids", lang): officials["household_ids"].fillna(""),
     })
 
 
