@@ -16,7 +16,7 @@ from dashboard.ui import (
     level_names,
     page_header,
 )
-from dashboard.ui.households import on_record, profile_section
+from dashboard.ui.households import on_record, profile_section, table_config
 from dashboard.views import households
 from domain.filters import Filters
 from domain.i18n import format_number
@@ -71,12 +71,8 @@ heads = households.table_columns(ctx.lang)
 shown = chosen_columns(ctx, "households_columns", list(table.columns),
                        [heads[c] for c in households.DEFAULT_COLUMNS])
 st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected, column_order=shown,
-             selection_mode="single-row", hide_index=True, height=460, column_config={
-                 heads["income_vs_line"]: st.column_config.ProgressColumn(
-                     format="percent", min_value=0, max_value=1,
-                     help=ctx.t("households.income_vs_line_help", line=f"{line:,.0f}")),
-                 heads["income_per_member"]: st.column_config.NumberColumn(format="localized"),
-                 heads["level_change"]: st.column_config.NumberColumn(format="%+d")})
+             selection_mode="single-row", hide_index=True, height=460,
+             column_config=table_config(ctx, heads, line))
 st.caption(ctx.t("households.truncated", shown=format_number(len(table)),
                  total=format_number(result.total)) if result.truncated else
            ctx.t("households.count", n=format_number(result.total)))
