@@ -67,7 +67,7 @@ else:
 st.subheader(ctx.t("agencies.league"))
 st.segmented_control(ctx.t("agencies.pick_measure"), coverage.MEASURES, key=KEY_MEASURE,
                      default=coverage.MEASURES[0], required=True,
-                     format_func=lambda m: ctx.t(f"agencies.measure_{m}"),
+                     format_func=lambda m: ctx.t(f"agencies.measure_short_{m}"),
                      help=ctx.t("agencies.pick_measure_help"))
 left, right = st.columns([2, 3])
 left.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang, measure), key=KEY_CHART,

@@ -561,7 +561,7 @@ def league_chart(league: pd.DataFrame, names: Mapping[str, str], picked: str | N
           "y": [names.get(c, c) for c in codes.tolist()], "mode": "markers+text",
           "marker": {"color": colours, "size": 16, "line": {"color": "white", "width": 1}},
           "text": [measure_text(v, measure) for v in values.tolist()],
-          "textposition": "middle right",
+          "textposition": "middle right", "cliponaxis": False,
           "customdata": np.column_stack([codes, households]),
           "hovertemplate": "%{y}: %{text} (n=%{customdata[1]})<extra></extra>"}],
         height=max(320, 30 * len(shown) + 110),
