@@ -91,6 +91,6 @@ def push_lines(top: pd.DataFrame, held: list[str], planned: float | None, lang: 
         else:
             lines.append(t("overview.push_line", lang, rank=rank, name=row.name,
                            share=format_percent(row.share), points=f"{row.gap:+.1f}"))
-    if held:
-        lines.append(t("overview.push_held", lang, n=MIN_GROUP, names=", ".join(held)))
+    if held:  # a paragraph of its own, not a continuation of the last ranked place
+        lines.append("\n" + t("overview.push_held", lang, n=MIN_GROUP, names=", ".join(held)))
     return lines
