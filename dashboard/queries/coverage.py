@@ -411,8 +411,8 @@ def _league_expr(con: BaseBackend, filters: Filters, definitions: Definitions,
         **{f"at_{level}": (_.level >= level).fill_null(False).sum()
            for level in TARGET_LEVELS},
         visits=_.visits_to_date.cast("int64").sum(),
-        visited=(_.days_since_visit <= definitions.visited_within_days).fill_null(False)
-        .cast("int64").sum(),
+        # a boolean summed, not cast: PostgreSQL cannot cast a boolean to bigint
+        visited=(_.days_since_visit <= definitions.visited_within_days).fill_null(False).sum(),
     )
     late = _overdue_officials(con, filters, definitions)
     if with_list:

@@ -163,9 +163,9 @@ def _process_funnel(con: BaseBackend, filters: Filters, definitions: Definitions
     followed = (helped_ & (table.last_visit_id != table.baseline_visit_id).fill_null(False)
                 & (table.days_since_visit <= definitions.visited_within_days).fill_null(False))
     return table.group_by(place).aggregate(
-        screened=_.count(),
-        paired=paired.cast("int64").sum(),
-        interviewed=interviewed.cast("int64").sum(),
-        helped=helped_.cast("int64").sum(),
-        followed_up=followed.cast("int64").sum(),
+        screened=_.count(),  # booleans summed, not cast: PostgreSQL cannot cast them
+        paired=paired.sum(),
+        interviewed=interviewed.sum(),
+        helped=helped_.sum(),
+        followed_up=followed.sum(),
     )
