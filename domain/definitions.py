@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from domain.i18n import t
+from domain.thai_dates import fiscal_year_be
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "data" / "definitions.toml"
@@ -22,6 +24,7 @@ TARGET_LEVELS = (1, 2, 3)
 """The ladder's levels, one target each, in order (the definitions file must keep them)."""
 INCOME_SOURCES = ("main", "secondary", "remittance", "welfare", "own_food")
 """Income by source, as named in the definitions file (columns ``income_<source>``)."""
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class DefinitionsError(ValueError):
@@ -114,12 +117,47 @@ class Definitions:
     indicators: tuple[Indicator, ...] = ()
     quality: QualityRules = QualityRules()
     dates: DateRules = DateRules()
+    income_line_source_en: str = ""
+    stale_after_days: int | None = None  # warn when the data are older than this; None: never
 
     def target(self, key: str) -> Target:
         return next(t for t in self.targets if t.key == key)
 
     def indicator(self, key: str) -> Indicator:
         return next(i for i in self.indicators if i.key == key)
+
+    def plan_in_force(self, key: str, day: dt.date | None) -> tuple[int, float] | None:
+        """The plan year that applies on ``day`` for target ``key``: the fiscal year (BE) that
+        ``day`` falls in, or, past the plan's last year, that last year (its share still
+        stands). ``None`` before the plan's first year, with no plan, or with no date."""
+        years = self.plan.get(key, {})
+        if day is None or not years:
+            return None
+        fiscal_year = fiscal_year_be(day)
+        known = [year for year in years if year <= fiscal_year]
+        return (max(known), years[max(known)]) if known else None
+
+    def days_stale(self, as_of: dt.date | None, today: dt.date) -> int | None:
+        """How many days before ``today`` the data end, when that is more than the file's
+        ``freshness.warn_after_days``; ``None`` when fresh enough, with no data or no limit."""
+        if as_of is None or self.stale_after_days is None:
+            return None
+        days = (today - as_of).days
+        return days if days > self.stale_after_days else None
+
+    def income_source(self, lang: str) -> str:
+        """The income line's source in ``lang`` (the Thai one where no English is given)."""
+        return self.income_line_source_en if lang == "en" and self.income_line_source_en \
+            else self.income_line_source
+
+    def fill(self, text: str, lang: str) -> str:
+        """``text`` with the file's own values put in place of ``{visited_within_days}``,
+        ``{income_line}`` and ``{stale_after_days}``: a definition names the value in force,
+        not the key that holds it."""
+        values = {"visited_within_days": f"{self.visited_within_days:,}",
+                  "income_line": f"{self.income_line:,.0f}",
+                  "stale_after_days": f"{self.stale_after_days or 0:,}"}
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
     def level_names(self, lang: str) -> dict[int, str]:
         """Each level's name in ``lang``: 0 (in crisis, below the first target), then each
@@ -242,7 +280,14 @@ def load_definitions(path: Path | None = None) -> Definitions:
         missed_rounds_in_a_row=_get(quality_table, "missed_rounds_in_a_row", int, path,
                                     "quality", default=3),
     )
+    freshness = _get(data, "freshness", dict, path, "", default={})
+    stale = _get(freshness, "warn_after_days", int, path, "freshness", default=None)
+    if stale is not None and stale <= 0:
+        raise DefinitionsError(path, "freshness.warn_after_days", "must be positive")
     return Definitions(
+        income_line_source_en=_get(line_table, "source_en", str, path, "income_line",
+                                   default=""),
+        stale_after_days=stale,
         quality=quality,
         dates=_date_rules(data, path),
         income_line=line,

@@ -48,6 +48,11 @@ class Filters:
         """No filter but the quarter (and no area): every household."""
         return self == Filters(quarter=self.quarter)
 
+    @property
+    def place_column(self) -> str:
+        """The places a page compares: amphoe, or the chosen amphoe's tambon."""
+        return "tambon_code" if self.amphoe else "amphoe_code"
+
 
 @dataclass(frozen=True)
 class Area:

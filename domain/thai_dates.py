@@ -45,12 +45,20 @@ def quarter_bounds(index: int) -> tuple[dt.date, dt.date]:
 
 
 def format_date(day: dt.date | None, lang: str = "th") -> str:
-    """18 ส.ค. 2563 in Thai; 18 Aug 2563 BE in English (the programme reports in BE)."""
+    """The one way a date is written: 18 ส.ค. 2563 in Thai (Buddhist Era), 18 Aug 2020 in
+    English (Common Era, as an English reader writes it)."""
     if day is None:
         return "–"
     if lang == "th":
         return f"{day.day} {MONTHS_TH[day.month - 1]} {day.year + BE_OFFSET}"
-    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year + BE_OFFSET} BE"
+    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def format_datetime(moment: dt.datetime | None, lang: str = "th") -> str:
+    """:func:`format_date` and the time to the minute: 6 ธ.ค. 2569 14:05."""
+    if moment is None:
+        return "–"
+    return f"{format_date(moment.date(), lang)} {moment:%H:%M}"
 
 
 def format_quarter(index: int, lang: str = "th") -> str:

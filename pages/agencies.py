@@ -16,6 +16,7 @@ from dashboard.ui import (
     grid,
     level_names,
     page_header,
+    place_names,
     protected_rows,
     table_box,
 )
@@ -24,7 +25,7 @@ from domain.filters import ALL, KEY_AGENCY
 from domain.i18n import format_number, format_percent
 from domain.thai_dates import format_date
 
-KEY_PICK, KEY_CHART = "agencies_pick", "agencies_chart"
+KEY_PICK, KEY_CHART, KEY_MEASURE = "agencies_pick", "agencies_chart", "agencies_measure"
 ctx = context()
 page_header(ctx, "agencies.title")
 target = ctx.definitions.targets[1]
@@ -34,7 +35,9 @@ days = ctx.definitions.visited_within_days
 # the league and its overdue officials come from one read
 league, listed = ctx.data.read(q_coverage.league_and_overdue, ctx.filters, ctx.definitions,
                                     level=target.level)
-st.info(coverage.agencies_sentence(league, names, ctx.lang), icon=":material/campaign:")
+league = coverage.with_need(league)
+measure = st.session_state.get(KEY_MEASURE, coverage.MEASURES[0])
+st.info(coverage.agencies_sentence(league, names, ctx.lang, measure), icon=":material/campaign:")
 
 
 def pick_from_chart() -> None:
@@ -62,11 +65,15 @@ else:
                  width="stretch")
 
 st.subheader(ctx.t("agencies.league"))
+st.segmented_control(ctx.t("agencies.pick_measure"), coverage.MEASURES, key=KEY_MEASURE,
+                     default=coverage.MEASURES[0], required=True,
+                     format_func=lambda m: ctx.t(f"agencies.measure_short_{m}"),
+                     help=ctx.t("agencies.pick_measure_help"))
 left, right = st.columns([2, 3])
-left.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang), key=KEY_CHART,
+left.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang, measure), key=KEY_CHART,
                   on_select=pick_from_chart, selection_mode="points",
                   config={"displaylogo": False, "doubleClickDelay": 200})
-table = coverage.league_table(league, names, level_name, ctx.lang)
+table = coverage.league_table(league, names, level_name, ctx.lang, measure)
 with right:
     st.dataframe(grid(coverage.for_screen(table)), hide_index=True,
                  height=min(36 * (len(table) + 1), 580))
@@ -102,11 +109,12 @@ protected_rows(ctx, overdue, lambda rows: coverage.overdue_table(rows, places, n
 st.caption(ctx.t("agencies.overdue_note", days=days))
 
 st.markdown(f"**{ctx.t('agencies.recency')}**")
-bands = ctx.data.read(q_coverage.recency_bands, narrowed, ctx.definitions, by="amphoe_code")
-st.plotly_chart(coverage.recency_chart(bands, "amphoe_code", places, days, ctx.lang),
+place = ctx.filters.place_column  # the chosen amphoe's tambon, as on the Overview
+bands = ctx.data.read(q_coverage.recency_bands, narrowed, ctx.definitions, by=place)
+st.plotly_chart(coverage.recency_chart(bands, place, place_names(ctx), days, ctx.lang),
                 key="agencies_recency", config={"displaylogo": False})
 st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang), days=days,
                  min=tables.MIN_GROUP))
 table_box(ctx, "agencies_recency_table",
-          lambda: coverage.recency_table(bands, "amphoe_code", places, days, ctx.lang),
+          lambda: coverage.recency_table(bands, place, place_names(ctx), days, ctx.lang),
           coverage.for_screen, "agencies_recency", "agencies_recency_dl")

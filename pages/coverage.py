@@ -12,6 +12,7 @@ from dashboard.ui import (
     download_buttons,
     grid,
     page_header,
+    place_names,
     protected_rows,
     table_box,
     tambon_names,
@@ -33,9 +34,10 @@ if matrix.households == 0:
     st.stop()
 check = ctx.data.read(q_coverage.caseload_check, ctx.filters)
 as_of = format_date(check.as_of, ctx.lang)  # the selected quarter's, not the latest
-bands = {by: q_coverage.bands_of(counts, by) for by in ("amphoe_code", "agency_code")}
-places, agencies = amphoe_names(ctx.lang), coverage.short_agency_names(ctx.lang)
-st.info(coverage.coverage_sentence(bands["amphoe_code"], check, places, days, ctx.lang),
+place = ctx.filters.place_column  # the chosen amphoe's tambon, as on the Overview
+bands = {by: q_coverage.bands_of(counts, by) for by in (place, "agency_code")}
+places, agencies = place_names(ctx), coverage.short_agency_names(ctx.lang)
+st.info(coverage.coverage_sentence(bands[place], check, places, days, ctx.lang),
         icon=":material/campaign:")
 
 c1, c2, c3, c4 = st.columns(4)
@@ -61,13 +63,13 @@ def matrix_section() -> None:
     full_names = agency_names(ctx.lang)
     left.plotly_chart(coverage.matrix_chart(matrix, measure, places, full_names, order, ctx.lang),
                       key="coverage_matrix", config={"displaylogo": False})
-    table = coverage.matrix_table(matrix, measure, places, order, ctx.lang)
+    table = coverage.matrix_table(matrix, measure, places, order, ctx.lang, agencies)
     right.dataframe(grid(table), hide_index=True,
                     height=min(coverage.matrix_height(len(table) - 1),
                                35 * (len(table) + 1) + 3),
                     column_config=counts_config(table) | {
-                        c: st.column_config.NumberColumn(c, help=full_names[c],
-                                                         format="localized")
+                        agencies.get(c, c): st.column_config.NumberColumn(
+                            agencies.get(c, c), help=full_names[c], format="localized")
                         for c in order})
     with right:
         download_buttons(ctx, table, f"coverage_{measure}", key="matrix_dl")
@@ -87,13 +89,14 @@ left, right = st.columns([4, 3])
 with left:
     st.markdown(f"**{ctx.t('coverage.officials_off')}**")
     protected_rows(ctx, coverage.protected(check.officials, ctx.viewer),
-                   lambda rows: coverage.caseload_table(rows, places, agencies, ctx.lang),
+                   lambda rows: coverage.caseload_table(rows, amphoe_names(ctx.lang), agencies,
+                                                        ctx.lang),
                    "coverage.none_off", "coverage_caseload", key="coverage_caseload_dl")
 with right:
     st.markdown(f"**{ctx.t('coverage.unpaired')}**")
     protected_rows(ctx, coverage.protected(check.unpaired, ctx.viewer),
-                   lambda rows: coverage.unpaired_table(rows, places, tambon_names(ctx.lang),
-                                                        ctx.lang),
+                   lambda rows: coverage.unpaired_table(rows, amphoe_names(ctx.lang),
+                                                        tambon_names(ctx.lang), ctx.lang),
                    "coverage.none_unpaired", "coverage_unpaired", key="coverage_unpaired_dl")
 
 st.subheader(ctx.t("coverage.recency"))

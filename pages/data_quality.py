@@ -6,7 +6,14 @@ import streamlit as st
 from dashboard.queries import quality as q_quality
 from dashboard.queries.quality import CHECK_COLUMNS, CHECKS, SEVERITY
 from dashboard.store.privacy import NotAllowedError
-from dashboard.ui import agency_names, amphoe_names, context, download_buttons, page_header
+from dashboard.ui import (
+    amphoe_names,
+    context,
+    download_buttons,
+    page_header,
+    place_names,
+)
+from dashboard.views.coverage import short_agency_names as agency_short
 from dashboard.views.quality import named_table, shown_rows
 from dashboard.views.tables import for_display
 from domain.i18n import format_number
@@ -46,9 +53,10 @@ download_buttons(ctx, summary, "quality_summary", key="quality_summary_dl")
 
 left, right = st.columns(2)
 with left:
-    st.subheader(ctx.t("quality.scores"))
-    scores = named_table(report.scores, "amphoe_code", amphoe, labels,
-                           ("amphoe_code", "score", "completeness", "affected", "households"))
+    st.subheader(ctx.t("quality.scores_tambon" if ctx.filters.amphoe else "quality.scores"))
+    scores = named_table(report.scores, report.place, place_names(ctx),
+                         labels | {report.place: ctx.t(f"table.{report.place}")},
+                         (report.place, "score", "completeness", "affected", "households"))
     st.dataframe(scores, hide_index=True, key="quality_scores", column_config={
         **localized, ctx.t("quality.col_score"): st.column_config.ProgressColumn(
             min_value=0, max_value=100, format="%.1f"),
@@ -57,7 +65,9 @@ with left:
 with right:
     st.subheader(ctx.t("quality.completeness_agency"))
     agency = named_table(report.completeness_agency, "agency_code",
-                           agency_names(ctx.lang), labels, None, ctx.t("quality.no_buddy"))
+                           agency_short(ctx.lang), labels,
+                           ("agency_code", "completeness", "recorded", "expected", "households"),
+                           ctx.t("quality.no_buddy"))
     st.dataframe(agency, hide_index=True, key="quality_agency", column_config={
         **localized,
         ctx.t("quality.col_completeness"): st.column_config.NumberColumn(format="percent")})

@@ -25,8 +25,8 @@ left, right = st.columns(2)
 with left:
     st.subheader(ctx.t("definitions.income_line"))
     st.metric(ctx.t("definitions.income_line_value"), f"{defs.income_line:,.0f}",
-              help=defs.income_line_source)
-    st.caption(defs.income_line_source)
+              help=defs.income_source(ctx.lang))
+    st.caption(defs.income_source(ctx.lang))
     st.caption(ctx.t("definitions.recency", days=defs.visited_within_days))
 with right:
     st.subheader(ctx.t("definitions.plan"))

@@ -8,8 +8,15 @@ import streamlit as st
 
 from dashboard.queries import households as q_households
 from dashboard.store.privacy import NotAllowedError
-from dashboard.ui import context, download_buttons, grid, level_names, page_header
-from dashboard.ui.households import on_record, profile_section
+from dashboard.ui import (
+    chosen_columns,
+    context,
+    download_buttons,
+    grid,
+    level_names,
+    page_header,
+)
+from dashboard.ui.households import on_record, profile_section, table_config
 from dashboard.views import households
 from domain.filters import Filters
 from domain.i18n import format_number
@@ -49,6 +56,8 @@ try:
 except NotAllowedError:  # the data layer's own check: it holds whatever the page does
     aggregates_only()
 
+if search.strip() and result.total == 0:
+    st.info(ctx.t("households.no_match", q=search.strip()), icon=":material/search_off:")
 table = households.table_for_display(result.rows, ctx.lang, names, line)
 ids = list(result.rows["household_id"])
 
@@ -59,13 +68,11 @@ def open_selected() -> None:
 
 
 heads = households.table_columns(ctx.lang)
-st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected,
-             selection_mode="single-row", hide_index=True, height=460, column_config={
-                 heads["income_vs_line"]: st.column_config.ProgressColumn(
-                     format="percent", min_value=0, max_value=1,
-                     help=ctx.t("households.income_vs_line_help", line=f"{line:,.0f}")),
-                 heads["income_per_member"]: st.column_config.NumberColumn(format="localized"),
-                 heads["level_change"]: st.column_config.NumberColumn(format="%+d")})
+shown = chosen_columns(ctx, "households_columns", list(table.columns),
+                       [heads[c] for c in households.DEFAULT_COLUMNS])
+st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected, column_order=shown,
+             selection_mode="single-row", hide_index=True, height=460,
+             column_config=table_config(ctx, heads, line))
 st.caption(ctx.t("households.truncated", shown=format_number(len(table)),
                  total=format_number(result.total)) if result.truncated else
            ctx.t("households.count", n=format_number(result.total)))

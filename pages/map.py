@@ -19,7 +19,9 @@ f, levels, days = ctx.filters, level_names(ctx), ctx.definitions.visited_within_
 
 
 amphoe_file, tambon_file = boundaries(ctx, "amphoe"), boundaries(ctx, "tambon")
+# opens on progress (the share at target 2), with the three lowest amphoe outlined
 indicator = st.selectbox(ctx.t("map.indicator"), geo.INDICATORS, key="map_indicator",
+                         index=geo.INDICATORS.index(geo.DEFAULT_INDICATOR),
                          format_func=lambda i: map_charts.indicator_label(i, ctx.lang, levels,
                                                                           days))
 label = map_charts.indicator_label(indicator, ctx.lang, levels, days)

@@ -11,8 +11,10 @@ from dashboard.ui import (
     filters_summary,
     level_names,
     page_header,
+    stale_warning,
     tambon_names,
 )
+from dashboard.ui.overview import funnel_section, push_box, target_cards, target_gaps
 from dashboard.views import charts
 from domain.i18n import format_number, format_percent
 
@@ -24,6 +26,18 @@ trend = ctx.data.read(q_overview.target_trend, ctx.filters, ctx.definitions)
 if kpis.households == 0:
     st.info(ctx.t("overview.no_households"), icon=":material/search_off:")
     st.stop()
+stale_warning(ctx)
+
+# first what the deputy governor asks: each target against this year's plan, and where to push
+names = level_names(ctx)
+target_two = ctx.definitions.targets[1]
+by = "tambon_code" if ctx.filters.amphoe else "amphoe_code"
+summary = ctx.data.read(q_overview.place_summary, ctx.filters, ctx.definitions,
+                        level=target_two.level, by=by)
+gaps = target_gaps(ctx, kpis)
+*target_columns, push_column = st.columns([1, 1, 1, 1.15])
+target_cards(ctx, target_columns, gaps, trend)
+push_box(ctx, push_column, summary, gaps[1])
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(ctx.t("kpi.households"), format_number(kpis.households), border=True,
@@ -42,20 +56,6 @@ c4.metric(ctx.t("kpi.visited", days=ctx.definitions.visited_within_days),
           delta_color="off", delta_arrow="off",
           help=ctx.t("kpi.visited_help", days=ctx.definitions.visited_within_days))
 
-names = level_names(ctx)
-st.subheader(ctx.t("overview.targets"))
-for column, target in zip(st.columns(3), ctx.definitions.targets, strict=True):
-    now, base = kpis.share_at_least(target.level), kpis.baseline_share_at_least(target.level)
-    delta = None if now is None or base is None else (now - base) * 100
-    column.metric(
-        ctx.t("kpi.at_target", n=target.level, name=names[target.level]),
-        format_percent(now),
-        delta=None if delta is None else ctx.t("kpi.vs_baseline", points=f"{delta:+.1f}"),
-        delta_color="normal" if delta is None or delta >= 0 else "inverse",
-        chart_data=charts.sparkline_values(trend, target.level), chart_type="area",
-        border=True, help=ctx.t("kpi.at_target_help", name=names[target.level]),
-    )
-
 left, right = st.columns([3, 2])
 with left:
     st.subheader(ctx.t("overview.trend"))
@@ -64,16 +64,14 @@ with left:
                     key="overview_trend", config={"displaylogo": False})
     st.caption(ctx.t("overview.trend_note"))
 with right:
-    target_two = ctx.definitions.targets[1]
-    by = "tambon_code" if ctx.filters.amphoe else "amphoe_code"
     st.subheader(ctx.t("overview.ranking_tambon" if ctx.filters.amphoe else "overview.ranking",
                        name=names[target_two.level]))
-    summary = ctx.data.read(q_overview.place_summary, ctx.filters, ctx.definitions,
-                                 level=target_two.level, by=by)
     place_names = tambon_names(ctx.lang) if ctx.filters.amphoe else amphoe_names(ctx.lang)
     st.plotly_chart(charts.place_ranking_chart(summary, place_names,
                              names[target_two.level], ctx.lang, by=by),
                     key="overview_ranking", config={"displaylogo": False})
+
+funnel_section(ctx, ctx.data.read(q_overview.process_funnel, ctx.filters, ctx.definitions))
 
 figures = pd.DataFrame({
     ctx.t("download.figure"): [

@@ -6,14 +6,13 @@ Up/Down as sent by presentation clickers, Home); the slide number lives in the U
 (``?present=1&slide=3``). Clicking an amphoe on the map filters to it and adds its slide.
 """
 
-import datetime as dt
 from pathlib import Path
 
 import streamlit as st
 
 from dashboard.briefing import slides as briefing
 from dashboard.queries import overview
-from dashboard.ui import context, filters_summary
+from dashboard.ui import context, filters_summary, today
 from dashboard.ui.presenter import draw_slide, export_menu, sources_of
 from dashboard.ui.registry import PAGES
 from dashboard.ui.window import slide_scale, window_size
@@ -27,7 +26,7 @@ st.html(STYLE)
 scale = slide_scale(window_size("present_window"))  # the charts' share of the CSS's scaling
 
 
-meta = briefing.Meta(ctx.lang, filters_summary(ctx), ctx.as_of, dt.date.today())
+meta = briefing.Meta(ctx.lang, filters_summary(ctx), ctx.as_of, today())
 sources = sources_of(ctx, ctx.data, ctx.definitions)
 keys = briefing.slide_keys(briefing.BriefingData(
     ctx.filters, ctx.data.read(overview.overview_kpis, ctx.filters, ctx.definitions)))

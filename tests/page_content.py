@@ -73,7 +73,8 @@ def _alternatives(forms: set[str]) -> str:
 
 
 class Volatile:
-    """Today's date, and a time stamp of about now (the store's import times): the only
+    """Today's date, and a time stamp of about now (the store's import times, ISO or as the
+    pages write a date and a time): the only
     values on the pages that change from one recording to the next. The day before and after
     count too: a recording may run across midnight, and a time stamp may be in UTC."""
 
@@ -87,7 +88,9 @@ class Volatile:
                                rf"(?!\d)")
 
     def __call__(self, text: str) -> str:
-        return self.date.sub(TODAY, self.stamp.sub(TIMESTAMP, text))
+        # a date written as the pages write it ("6 ธ.ค. 2569 14:05") and a time: a time stamp
+        dated = self.date.sub(TODAY, self.stamp.sub(TIMESTAMP, text))
+        return re.sub(rf"{re.escape(TODAY)} \d{{2}}:\d{{2}}(?!\d)", TIMESTAMP, dated)
 
 
 def round_float(value: float) -> float | None:

@@ -190,8 +190,8 @@ def test_the_recency_chart_writes_each_bands_share_where_it_has_room() -> None:
     written = {trace.name: list(trace.text) for trace in fig.data}
     labels = coverage_views.band_labels(90, "th")
     assert list(fig.data[0].y) == ["เมือง", "ชุมแพ"]  # the frame's last group at the bottom
-    assert written[labels["b1"]] == ["10%", "40%"]
-    assert written[labels["b2"]] == ["90%", "55%"]
+    assert written[labels["b1"]] == ["10.0%", "40.0%"]
+    assert written[labels["b2"]] == ["90.0%", "55.0%"]
     assert written[labels["b3"]] == ["", ""]  # 5% of ชุมแพ: too narrow to write in
     small = frame.assign(households=[4, 50], b2=[0, 45], b1=[2, 5], b3=[2, 0])
     fig = coverage_views.recency_chart(small, "amphoe_code", {}, 90, "th")
@@ -285,12 +285,16 @@ def test_league_table_suppresses_groups_under_five() -> None:
         "agency_code": ["CDD", "DOPA"], "officials": [10, 2], "households": [20, 4],
         "assessed": [20, 4], "visits": [40, 8], "climbed": [5, 4], "at_level": [10, 4],
         "officials_overdue": [3, 0], "quarters": [2, 2], "visits_per_household_quarter": [1.0, 1.0],
-        "climbed_share": [0.25, 1.0], "level_share": [0.5, 1.0], "as_of": [AS_OF, AS_OF]})
+        "climbed_share": [0.25, 1.0], "level_share": [0.5, 1.0], "as_of": [AS_OF, AS_OF],
+        "visited_share": [0.9, 1.0], "overdue_per_100": [15.0, 0.0]})
     table = coverage_views.league_table(league, {"CDD": "C", "DOPA": "D"}, "L2", "en")
     shown = table.set_index("Buddy's agency")
-    assert shown.loc["C", "Climbed ≥ 1 level (%)"] == 25.0
+    # one group hidden: the other would give it away against the total, so it goes too
+    assert pd.isna(shown.loc["C", "Climbed ≥ 1 level (%)"])
+    assert shown.loc["C", "Note"] == "hidden too: with the total it would give a smaller group away"
     assert pd.isna(shown.loc["D", "Climbed ≥ 1 level (%)"])
-    assert pd.isna(shown.loc["D", "Visits/household/quarter"])
+    assert pd.isna(shown.loc["D", "Visited within window (%)"])
+    assert pd.isna(shown.loc["D", "Overdue per 100 households"])
     assert shown.loc["D", "Households"] == 4  # the count stays
     assert shown.loc["D", "Note"] == "n < 5: not shown"
     summary = coverage_views.league_summary(league.iloc[[1]])
@@ -322,7 +326,7 @@ def test_matrix_cells_and_margins(repairing: Store) -> None:
 
 
 FILTERS = [Filters(), Filters(agency="CDD", levels=(0,)), Filters(quarter=TRANSFER_QUARTER),
-           Filters(amphoe="4001", tambon="400101")]
+           Filters(amphoe="4001", tambon="400101"), Filters(amphoe="4001")]
 
 
 @pytest.mark.parametrize("filters", FILTERS, ids=repr)
@@ -334,7 +338,7 @@ def test_figures_agree_with_the_overview(repairing: Store, tiny_store: Store,
         assert (matrix.households, matrix.paired, matrix.officials) == (
             kpis.households, kpis.paired, kpis.officials)
         assert matrix.cells["households"].sum() == kpis.households
-        for by in ("amphoe_code", "agency_code"):
+        for by in (filters.place_column, "agency_code"):
             bands = coverage.recency_bands(store.con, filters, DEFS, by=by)
             assert bands["recent"].sum() == kpis.visited_recently
             assert bands[["b1", "b2", "b3", "b4", "never"]].to_numpy().sum() == kpis.households
@@ -371,21 +375,61 @@ def test_demo_figures_agree_with_the_overview_and_the_readme(demo_store_dir: Pat
     names = {"4024": "a", "4029": "b", "4020": "c"}
     assert list(share.index[:3]) == list(names)
     sentence = coverage_views.coverage_sentence(bands, check, names, 90, "en")
-    assert "a 21%" in sentence and "b 15%" in sentence and "c 14%" in sentence
+    assert "a 20.8%" in sentence and "c 13.9%" in sentence, sentence
+    assert "b 14.7% (5 of 34 households)" in sentence
     assert "Households without a buddy: 8." in sentence
 
 
-def test_sentences_name_the_laggards() -> None:
-    league = pd.DataFrame({
-        "agency_code": list("ABCDE"), "officials": [5] * 5, "households": [10, 10, 10, 10, 3],
-        "assessed": [10, 10, 10, 10, 3], "officials_overdue": [0, 1, 2, 3, 0],
-        "visits_per_household_quarter": [1.0, 0.9, 0.8, 0.7, 0.1],
-        "climbed_share": [0.1, 0.2, 0.3, 0.4, 0.0]})
-    text = coverage_views.agencies_sentence(league, {}, "en")
-    assert "D 0.70 (officials overdue: 3), C 0.80" in text  # E is too small to rank
-    assert "climbed: A 10%, B 20%, C 30%." in text
+def known_league() -> pd.DataFrame:
+    """Five agencies whose answer is known: D is worst on every part, A best on every part,
+    B is bad only on overdue officials, C only on climbing, E is too small to rank (and would
+    be the worst of all)."""
+    return pd.DataFrame({
+        "agency_code": list("ABCDE"), "officials": [5] * 5,
+        "households": [100, 100, 100, 100, 4], "assessed": [100, 100, 100, 100, 4],
+        "officials_overdue": [0, 10, 1, 12, 4],
+        "overdue_per_100": [0.0, 10.0, 1.0, 12.0, 100.0],
+        "visited_share": [1.0, 0.95, 0.95, 0.80, 0.0],
+        "climbed_share": [0.8, 0.7, 0.2, 0.1, 0.0],
+        "visits_per_household_quarter": [0.94, 0.95, 0.93, 0.94, 0.1]})
+
+
+def test_the_need_for_a_push_ranks_the_known_worst_first() -> None:
+    league = coverage_views.with_need(known_league())
+    need = dict(zip(league["agency_code"], league["need"], strict=True))
+    assert need["D"] == pytest.approx(1.0) and need["A"] == pytest.approx(0.0)
+    # B: overdue 10/12, visited (1-0.95)/0.2, climbed 0.1/0.7 -> mean
+    assert need["B"] == pytest.approx((10 / 12 + 0.25 + 0.1 / 0.7) / 3)
+    assert pd.isna(need["E"])  # too small to rank
+    order = [league["agency_code"].iloc[i] for i in coverage_views.league_order(league, "need")]
+    assert order == ["D", "B", "C", "A", "E"]
+    by_climbed = [league["agency_code"].iloc[i]
+                  for i in coverage_views.league_order(league, "climbed_share")]
+    assert by_climbed[:2] == ["D", "C"]
+    by_overdue = [league["agency_code"].iloc[i]
+                  for i in coverage_views.league_order(league, "overdue_per_100")]
+    assert by_overdue[:2] == ["D", "B"]
+
+
+def test_sentences_name_the_agencies_to_push_by_the_stated_measure() -> None:
+    league = known_league()
+    text = coverage_views.agencies_sentence(league, {}, "en", count=2)
+    assert text.startswith("The 2 agencies to push, by need for a push")
+    assert "D (12 officials overdue = 12.0 per 100 households, 80.0% visited" in text
+    assert "; B (10 officials overdue" in text and "E (" not in text
+    text = coverage_views.agencies_sentence(league, {}, "en", "climbed_share", count=2)
+    assert "by share of households that climbed" in text and ": D (" in text and "; C (" in text
     one = coverage_views.agencies_sentence(league.iloc[[0]], {}, "en")  # the shared agency filter
-    assert one.startswith("A: 1.00 visits per household per quarter")
+    assert one.startswith("A (0 officials overdue")
+
+
+def test_the_league_chart_flags_the_three_worst_on_top() -> None:
+    spec = coverage_views.league_chart(known_league(), {}, None, "en").to_plotly_json()
+    dots = spec["data"][0]
+    assert list(reversed(dots["y"])) == ["D", "B", "C", "A"]  # E too small: not drawn
+    flagged = [y for y, c in zip(dots["y"], dots["marker"]["color"], strict=True)
+               if c == "#D55E00"]
+    assert sorted(flagged) == ["B", "C", "D"]
 
 
 # --- the pages ----------------------------------------------------------------------------------
@@ -435,7 +479,7 @@ def test_coverage_page_on_the_re_pairing(tmp_path: Path, repairing_template: Pat
     assert (values["เจ้าหน้าที่คู่เสี่ยว"], values["ไม่ได้ดูแล 2 ครัวเรือนพอดี"],
             values["ไม่มีคู่เสี่ยว"]) == ("3", "5", "2")
     assert "ชุมแพ 100% (2 จาก 2 ครัวเรือน)" not in at.info[0].value  # n < 5 is not ranked
-    assert "เมืองขอนแก่น 60% (3 จาก 5 ครัวเรือน)" in at.info[0].value
+    assert "เมืองขอนแก่น 60.0% (3 จาก 5 ครัวเรือน)" in at.info[0].value
     tables = [d.value for d in at.dataframe]
     matrix, officials, unpaired = tables[0], tables[1], tables[2]
     assert matrix.iloc[-1].tolist()[-1] == 7

@@ -60,7 +60,10 @@ def test_markdown_text_disarms_links_and_formatting() -> None:
 # --- search -------------------------------------------------------------------------------------
 
 def test_parse_search_reads_ids_codes_villages_and_places() -> None:
-    assert hh.parse_search(" KK-4001-0001 ") == hh.Search(text="KK-4001-0001")
+    assert hh.parse_search(" KK-4001-0001 ") == hh.Search(text="KK-4001-0001",
+                                                          name="kk-4001-0001")
+    assert hh.parse_search("นาย สมชาย  ทองดี").name == "สมชายทองดี"  # no title, no spaces
+    assert hh.parse_search("4001-xxxxxx-x").masked_house_code == "4001"
     assert hh.parse_search("๔๐๐๑๙๙๐๑๔๐๒").digits == "40019901402"  # Thai digits
     assert hh.parse_search("ม.5").moo == 5 and hh.parse_search("ม.5").text == ""
     sila = hh.parse_search("ต.ศิลา หมู่ที่ 12")
@@ -119,6 +122,29 @@ def test_names_and_partial_house_codes_are_searchable_only_by_who_sees_them(
     for viewer in (Viewer("analyst"), Viewer("officer", presenter=True)):
         assert ids(hh.household_table(con, Filters(), DEFS, viewer,
                                       search="40010100002")) == []
+
+
+def test_a_name_is_found_as_the_role_sees_it_ignoring_titles_and_spaces(
+        tiny_store: Store) -> None:
+    tiny_store.execute("UPDATE household SET head_name = 'นางสาว มาลี  เพ็ญศรี' "
+                       "WHERE household_id = 'H3'")
+    con = tiny_store.con
+    officer, analyst = Viewer("officer"), Viewer("analyst")
+    for search in ("มาลี", "มาลีเพ็ญ", "นางสาวมาลี เพ็ญศรี", " มาลี   เพ็ญศรี ", "ลี เพ็"):
+        assert ids(hh.household_table(con, Filters(), DEFS, officer, search=search)) == ["H3"]
+    # an analyst sees "มาลี พ." and finds it by what is shown, never by more of the surname
+    for search in ("มาลี", "มาลี พ.", "มาลีพ", "นางสาว มาลี พ."):
+        found = hh.household_table(con, Filters(), DEFS, analyst, search=search)
+        assert ids(found) == ["H3"] and found.rows.loc[0, "head_name"] == "มาลี พ."
+    for search in ("มาลี เพ็ญ", "เพ็ญศรี"):
+        assert ids(hh.household_table(con, Filters(), DEFS, analyst, search=search)) == []
+
+
+def test_a_house_code_is_found_in_its_masked_form(tiny_store: Store) -> None:
+    tiny_store.execute("UPDATE household SET house_code = '40050100007' WHERE household_id = 'H7'")
+    found = hh.household_table(tiny_store.con, Filters(), DEFS, Viewer("analyst"),
+                               search="4005-xxxxxx-x")
+    assert ids(found) == ["H7"]
 
 
 def test_unmet_needs_in_the_table(tiny_store: Store) -> None:
@@ -328,4 +354,4 @@ def test_the_download_is_the_table_as_shown(tiny_store: Store) -> None:
     h2 = shown.set_index("Household ID").loc["H2"]
     assert h2["Level"] == "2 พอเพียง" and h2["Steps since baseline"] == 2
     assert h2["Income/member/year (baht)"] == 40_000 and h2["Against the จปฐ. line"] == 1.053
-    assert h2["Last visit (BE)"] == "2563-09-15" and h2["Needs with no help yet"] == "land to farm"
+    assert h2["Last visit"] == "15 Sep 2020" and h2["Needs with no help yet"] == "land to farm"

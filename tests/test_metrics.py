@@ -53,7 +53,9 @@ def test_group_comparison_and_small_groups(tiny_store: Store) -> None:
     assert small["Surveyed (households)"] == 1
     assert pd.isna(small["L2+ now (%)"]) and pd.isna(small["Fell back"])
     assert small["Note"] == "n < 5: not shown"
-    assert table.set_index("Amphoe").loc["A", "Note"] == "small group (n < 20): read with care"
+    # A alone would give B away against the total: hidden too (secondary suppression)
+    assert table.set_index("Amphoe").loc["A", "Note"] == (
+        "hidden too: with the total it would give a smaller group away")
     by_agency = outcomes.group_comparison(tiny_store.con, Filters(), DEFS, by="agency_code")
     assert by_agency.set_index("agency_code")["assessed"].to_dict() == {"CDD": 3, "DOPA": 2}
 

@@ -49,7 +49,8 @@ PERSONAL = re.compile(
     r"ทดสอบ|นาย หนึ่ง|หนึ่ง…|นาย สอง|สอง…|นาง สาม|สาม…|09999|0-xxxx|\b[HO]\d\b|•••")
 """Head names (masked: "ทดสอบ H."), official names (masked: "หนึ่ง…"), citizen IDs (masked:
 "0-xxxx-..."), household and official ids, hidden free text."""
-SLIDES = ["cover", "headline", "trend", "map", "coverage", "agencies", "transitions", "sources"]
+SLIDES = ["cover", "headline", "trend", "map", "funnel", "coverage", "agencies", "transitions",
+          "sources"]
 
 
 def needs_chromium() -> None:
@@ -131,7 +132,7 @@ def test_presenter_mode_shows_no_personal_data_even_to_an_officer(
     assert titles[0] == PROGRAMME
     assert titles[-1] == t("presenter.slide_sources")
     assert len(titles) == len(SLIDES)
-    assert (charts, tables) == (4, 1)  # trend, map, coverage, transitions; the agency league
+    assert (charts, tables) == (5, 1)  # trend, map, funnel, coverage, transitions; the league
 
 
 def test_the_same_check_finds_names_on_a_page_that_shows_them(
@@ -198,13 +199,13 @@ def test_the_files_are_made_on_click_once_for_both_and_follow_the_data_of_that_m
         time.sleep(0.05)
     for click in clicks:
         click.join()
-    assert drawn == [9]  # once, for both
-    assert len(Presentation(io.BytesIO(files["pptx"])).slides) == 9
-    assert len(PdfReader(io.BytesIO(files["pdf"])).pages) == 9
+    assert drawn == [10]  # once, for both
+    assert len(Presentation(io.BytesIO(files["pptx"])).slides) == 10
+    assert len(PdfReader(io.BytesIO(files["pdf"])).pages) == 10
     for _ in range(2):  # another session takes back the assistance, then the visits
         assert store_access.undo_last_import(Viewer("officer"), "another session") is not None
     deck = Presentation(io.BytesIO(made["pptx"]()))
-    assert drawn == [9, 3]
+    assert drawn == [10, 3]
     assert t("presenter.slide_empty") in slide_texts(deck)[1]
 
 
@@ -338,8 +339,8 @@ def test_without_chromium_there_are_no_chart_images_and_the_deck_says_why(
     deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images={})))
     texts = slide_texts(deck)
     assert [k for k, text in zip(SLIDES, texts, strict=True)
-            if t("presenter.chart_missing") in text] == ["trend", "map", "coverage",
-                                                         "transitions"]
+            if t("presenter.chart_missing") in text] == ["trend", "map", "funnel",
+                                                         "coverage", "transitions"]
 
 
 def test_the_agency_league_is_a_real_table(tiny_con) -> None:
@@ -410,14 +411,15 @@ def test_a_projected_slide_asks_only_for_its_own_figures_and_equals_the_exported
 
     run = Noting(tiny_con)
     everything = briefing.collect(run, filters, definitions)
-    assert len(asked) == (9 if amphoe else 7)
+    assert len(asked) == (10 if amphoe else 8)
     keys = briefing.slide_keys(everything)
     assert keys == [s.key for s in slides]
     expected = {"cover": set(), "headline": set(), "sources": set(),
                 "trend": {"target_trend"}, "map": {"map_place_values"},
                 "amphoe": {"map_place_values", "place_summary", "overview_kpis"},
                 "coverage": {"recency_bands", "caseload_counts"},
-                "agencies": {"agency_league"}, "transitions": {"transitions"}}
+                "agencies": {"agency_league"}, "transitions": {"transitions"},
+                "funnel": {"process_funnel"}}
     for key, slide in zip(keys, slides, strict=True):
         asked.clear()
         data = briefing.collect(run, filters, definitions, [key])
@@ -471,7 +473,8 @@ def test_every_chart_becomes_a_picture_on_its_slide(rendered) -> None:
     slides, meta, images = rendered
     charted = [i for i, s in enumerate(slides) if s.figure is not None]
     assert sorted(images) == charted == [SLIDES.index(k) for k in
-                                         ("trend", "map", "coverage", "transitions")]
+                                         ("trend", "map", "funnel", "coverage",
+                                          "transitions")]
     assert all(png.startswith(b"\x89PNG") for png in images.values())
     deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images)))
     pictures = [sum(shape.shape_type == MSO_SHAPE_TYPE.PICTURE for shape in slide.shapes)

@@ -72,7 +72,13 @@ def test_analyst_sees_rows_with_personal_data_masked() -> None:
 
 
 def test_officer_sees_everything_but_not_in_presenter_mode() -> None:
-    pd.testing.assert_frame_equal(protect(ROWS, Viewer("officer")), ROWS)
+    seen = protect(ROWS, Viewer("officer"))
+    # everything, the citizen ID written as on the card (1-2345-67890-12-3)
+    pd.testing.assert_frame_equal(seen.drop(columns="head_citizen_id"),
+                                  ROWS.drop(columns="head_citizen_id"))
+    digits = ROWS.loc[0, "head_citizen_id"]
+    assert seen.loc[0, "head_citizen_id"] == (
+        f"{digits[0]}-{digits[1:5]}-{digits[5:10]}-{digits[10:12]}-{digits[12]}")
     assert protect(ROWS, Viewer("officer", presenter=True)).loc[0, "head_name"] == "สมชาย ท."
 
 

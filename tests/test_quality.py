@@ -57,7 +57,9 @@ def test_the_report_is_its_definition(demo: Store, filters: Filters) -> None:
     calendar = demo.table("quarter_calendar").execute()
     q_idx = filters.quarter or int(calendar["q_idx"].max())
     rounds = 0 if report.last_round is None else report.last_round + 1
-    for by, frame in (("amphoe_code", report.completeness_amphoe),
+    place = report.place  # an amphoe's tambon once one is chosen, as on every page
+    assert place == filters.place_column
+    for by, frame in ((place, report.completeness_place),
                       ("agency_code", report.completeness_agency)):
         pd.testing.assert_frame_equal(frame, _completeness(demo, filters, q_idx, by, rounds))
 
@@ -65,10 +67,14 @@ def test_the_report_is_its_definition(demo: Store, filters: Filters) -> None:
     pairs = pairs.drop_duplicates()
     assert report.affected == pairs["household_id"].nunique() == len(
         report.affected_households())
-    affected = pairs.groupby("amphoe_code").size().rename("affected")
-    scores = report.completeness_amphoe.set_index("amphoe_code").join(affected)
+    if place == "tambon_code":
+        tambon = demo.table("household").select("household_id", "tambon_code").execute()
+        pairs = pairs.merge(tambon, on="household_id").drop_duplicates(
+            ["household_id", "tambon_code"])
+    affected = pairs.groupby(place).size().rename("affected")
+    scores = report.completeness_place.set_index(place).join(affected)
     scores = scores.fillna({"affected": 0}).astype({"affected": "int64"})
     scores["score"] = (100 * scores["completeness"].fillna(0)
                        * (1 - scores["affected"] / scores["households"])).round(1)
-    scores = scores.reset_index().sort_values(["score", "amphoe_code"], ignore_index=True)
+    scores = scores.reset_index().sort_values(["score", place], ignore_index=True)
     pd.testing.assert_frame_equal(report.scores, scores)

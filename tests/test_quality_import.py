@@ -65,7 +65,7 @@ def test_a_clean_dataset_has_no_findings(tmp_path: Path) -> None:
     finally:
         store.close()
     assert {check: len(report.checks[check]) for check in CHECKS} == dict.fromkeys(CHECKS, 0)
-    assert report.completeness_amphoe["completeness"].tolist() == [1.0]
+    assert report.completeness_place["completeness"].tolist() == [1.0]
     assert report.scores["score"].tolist() == [100.0]
 
 

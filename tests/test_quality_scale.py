@@ -103,7 +103,7 @@ def test_missed_rounds_and_completeness_follow_the_definitions_in_every_quarter(
             rounds = 0 if last is None else last + 1
             expect = households.assign(recorded=households["household_id"].map(recorded))
             expect = expect.groupby("amphoe_code")["recorded"].agg(["size", "sum"])
-            got = report.completeness_amphoe.set_index("amphoe_code")
+            got = report.completeness_place.set_index("amphoe_code")
             assert got["households"].to_dict() == expect["size"].to_dict()
             assert got["recorded"].to_dict() == expect["sum"].to_dict()
             assert (got["expected"] == got["households"] * rounds).all()

@@ -48,7 +48,7 @@ from dashboard.queries import outcomes, overview
 from dashboard.queries.overview import OverviewKpis
 from dashboard.store import Reader
 from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
-from dashboard.views import charts, coverage, geo
+from dashboard.views import charts, coverage, funnel, geo
 from dashboard.views import maps as map_charts
 from domain.definitions import Definitions
 from domain.filters import Filters
@@ -85,11 +85,12 @@ class BriefingData:
     trend: pd.DataFrame | None = None  # target_trend
     places: pd.DataFrame | None = None  # map_place_values of the whole province (place
     # filters lifted)
-    bands: pd.DataFrame | None = None  # recency_bands by amphoe
+    bands: pd.DataFrame | None = None  # recency_bands by place (amphoe, or its tambon)
     caseload: q_coverage.CaseloadCheck | None = None  # counts only: its frames keep their rows,
     # no columns
     league: pd.DataFrame | None = None  # agency_league at target 2
     moves: pd.DataFrame | None = None  # transitions
+    funnel: pd.DataFrame | None = None  # process_funnel by place
     tambon: pd.DataFrame | None = None  # place_summary by tambon of the chosen amphoe
     province: OverviewKpis | None = None  # the province's KPIs, beside the chosen amphoe's
 
@@ -97,7 +98,8 @@ class BriefingData:
 NEEDS: dict[str, tuple[str, ...]] = {
     "cover": (), "empty": (), "sources": (), "headline": (), "trend": ("trend",),
     "map": ("places",), "amphoe": ("places", "tambon", "province"),
-    "coverage": ("bands", "caseload"), "agencies": ("league",), "transitions": ("moves",)}
+    "coverage": ("bands", "caseload"), "agencies": ("league",), "transitions": ("moves",),
+    "funnel": ("funnel",)}
 """The figures each slide shows besides the filters' KPIs, which every slide has (they tell
 whether there is anything to show)."""
 
@@ -110,7 +112,7 @@ def slide_keys(data: BriefingData) -> list[str]:
     if data.kpis.households == 0:
         return ["cover", "empty", "sources"]
     return ["cover", "headline", "trend", "map", *(("amphoe",) if data.filters.amphoe else ()),
-            "coverage", "agencies", "transitions", "sources"]
+            "funnel", "coverage", "agencies", "transitions", "sources"]
 
 
 def collect(data_source: Reader, filters: Filters, definitions: Definitions,
@@ -132,13 +134,16 @@ def collect(data_source: Reader, filters: Filters, definitions: Definitions,
     if "places" in needs:
         found["places"] = read(q_geo.map_place_values, province, definitions)
     if "bands" in needs:
-        found["bands"] = read(q_coverage.recency_bands, filters, definitions, by="amphoe_code")
+        found["bands"] = read(q_coverage.recency_bands, filters, definitions,
+                              by=filters.place_column)
     if "caseload" in needs:
         found["caseload"] = read(q_coverage.caseload_counts, filters)
     if "league" in needs:
         found["league"] = read(q_coverage.agency_league, filters, definitions, level=level)
     if "moves" in needs:
         found["moves"] = read(outcomes.transitions, filters)
+    if "funnel" in needs:
+        found["funnel"] = read(overview.process_funnel, filters, definitions)
     if "tambon" in needs and filters.amphoe:
         found["tambon"] = read(overview.place_summary, dataclasses.replace(filters, tambon=None),
                                definitions, level=level, by="tambon_code")
@@ -241,7 +246,7 @@ def _trend(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
     cards = []
     for tg in definitions.targets:
         plan = definitions.plan.get(tg.key, {}).get(year) if year else None
-        note = (t("presenter.plan_for", lang, year=year, share=f"{plan:.0%}") if plan is not None
+        note = (t("presenter.plan_for", lang, year=year, share=f"{plan:.1%}") if plan is not None
                 else t("presenter.no_plan", lang, year=year or "–"))
         cards.append(Kpi(t("kpi.at_target", lang, n=tg.level, name=names[tg.level]),
                          format_percent(data.kpis.share_at_least(tg.level)), note))
@@ -305,7 +310,8 @@ def _amphoe(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
 
 def _coverage(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
     k, check, days = data.kpis, data.caseload, definitions.visited_within_days
-    places = _names(amphoe_table(), "amphoe_code", lang)
+    place = data.filters.place_column  # the chosen amphoe's tambon, as on the pages
+    places = _names(tambon_table() if data.filters.amphoe else amphoe_table(), place, lang)
     return Slide("coverage", t("presenter.slide_coverage", lang), kpis=(
         Kpi(t("coverage.kpi_paired", lang), format_percent(k.paired_share),
             t("coverage.kpi_of", lang, n=format_number(k.households))),
@@ -313,8 +319,9 @@ def _coverage(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
         Kpi(t("coverage.kpi_off", lang), format_number(check.officials_off),
             t("coverage.kpi_off_of", lang, n=format_number(check.officials_checked))),
         Kpi(t("coverage.kpi_unpaired", lang), format_number(len(check.unpaired))),
-    ), figure=coverage.recency_chart(data.bands.head(RECENCY_ROWS), "amphoe_code", places, days,
-                                     lang),
+    ), figure=coverage.recency_chart(
+        coverage.small_groups_last(data.bands, place, places, lang).head(RECENCY_ROWS),
+        place, places, days, lang),
         points=(coverage.coverage_sentence(data.bands, check, places, days, lang),
                 *((t("presenter.recency_rows", lang, n=RECENCY_ROWS, of=len(data.bands)),)
                   if len(data.bands) > RECENCY_ROWS else ())))
@@ -349,9 +356,21 @@ def _transitions(data: BriefingData, definitions: Definitions, lang: str) -> Sli
     ), figure=charts.transition_sankey(moves, definitions.level_names(lang), lang))
 
 
+def _funnel(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
+    frame = data.funnel
+    totals = funnel.funnel_totals(frame)
+    return Slide("funnel", t("presenter.slide_funnel", lang), kpis=(
+        Kpi(t("funnel.step_screened", lang), format_number(totals[0])),
+        Kpi(t("funnel.step_followed_up", lang), format_number(totals[-1]),
+            format_percent(totals[-1] / totals[0] if totals[0] else None)),
+    ), figure=funnel.funnel_chart(frame, lang, height=420),
+        points=(funnel.funnel_sentence(frame, lang),))
+
+
 _SLIDES: dict[str, Callable[[BriefingData, Definitions, str], Slide]] = {
     "headline": _headline, "trend": _trend, "map": _map, "amphoe": _amphoe,
-    "coverage": _coverage, "agencies": _agencies, "transitions": _transitions}
+    "coverage": _coverage, "agencies": _agencies, "transitions": _transitions,
+    "funnel": _funnel}
 
 
 def build_slide(key: str, data: BriefingData, definitions: Definitions, meta: Meta,
@@ -359,9 +378,13 @@ def build_slide(key: str, data: BriefingData, definitions: Definitions, meta: Me
     """The slide ``key`` of :func:`slide_keys` from ``data`` (collected for it)."""
     lang = meta.lang
     if key == "cover":
+        stale = definitions.days_stale(meta.as_of, meta.produced)
+        warning = () if stale is None else (
+            "⚠ " + t("overview.stale", lang, date=meta.date, days=format_number(stale),
+                     limit=definitions.stale_after_days),)
         return Slide("cover", t("presenter.programme", lang), points=(
             t("presenter.subtitle", lang), t("presenter.scope", lang, filters=meta.filters_text),
-            t("app.data_as_of", lang, date=meta.date), t("presenter.secretariat", lang),
+            t("app.data_as_of", lang, date=meta.date), *warning, t("presenter.secretariat", lang),
             t("presenter.produced", lang, date=format_date(meta.produced, lang))))
     if key == "sources":
         return Slide("sources", t("presenter.slide_sources", lang), points=tuple(sources))

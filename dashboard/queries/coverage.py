@@ -80,26 +80,30 @@ def _quarter_span(con: BaseBackend, filters: Filters,
 
 @dataclass(frozen=True)
 class CoverageMatrix:
-    """Households and distinct officials per amphoe × agency (long form) and on both margins.
+    """Households and distinct officials per place × agency (long form) and on both margins;
+    the places are amphoe, or the chosen amphoe's tambon.
     Margins count officials once each, so they are not the sums of the cells when an official
     looks after households in two amphoe."""
 
-    cells: pd.DataFrame  # amphoe_code, agency_code, households, officials
-    by_amphoe: pd.DataFrame  # amphoe_code, households, paired, officials
+    cells: pd.DataFrame  # <place>, agency_code, households, officials
+    by_place: pd.DataFrame  # <place>, households, paired, officials
     by_agency: pd.DataFrame  # agency_code, households, officials
     households: int
     paired: int
     officials: int
+    place: str = "amphoe_code"  # the rows: amphoe, or the chosen amphoe's tambon
 
 
 @dataclass(frozen=True)
 class CoverageCounts:
     """The one read the matrix and both recency charts come from (:func:`coverage_counts`):
-    the counts per amphoe × agency, per agency and per amphoe."""
+    the counts per place × agency, per agency and per place (amphoe, or the chosen amphoe's
+    tambon)."""
 
     cells: pd.DataFrame
     by_agency: pd.DataFrame
-    by_amphoe: pd.DataFrame
+    by_place: pd.DataFrame
+    place: str = "amphoe_code"  # the places: amphoe, or the chosen amphoe's tambon
 
 
 def coverage_counts(con: BaseBackend, filters: Filters,
@@ -108,7 +112,8 @@ def coverage_counts(con: BaseBackend, filters: Filters,
     ``definitions``' window) per amphoe × agency and on both margins: the Coverage page reads
     this once and makes its matrix (:func:`matrix_of`) and recency bands (:func:`bands_of`)
     from it."""
-    return CoverageCounts(*_coverage_frames(con, filters, definitions))
+    return CoverageCounts(*_coverage_frames(con, filters, definitions),
+                          place=filters.place_column)
 
 
 def coverage_matrix(con: BaseBackend, filters: Filters,
@@ -119,10 +124,12 @@ def coverage_matrix(con: BaseBackend, filters: Filters,
 
 def matrix_of(counts: CoverageCounts) -> CoverageMatrix:
     """The coverage matrix from the counts."""
-    cells, by_agency, by_amphoe = counts.cells, counts.by_agency, counts.by_amphoe
+    cells, by_agency, by_place = counts.cells, counts.by_agency, counts.by_place
+    place = counts.place
     return CoverageMatrix(
-        cells=cells[["amphoe_code", "agency_code", "households", "officials"]],
-        by_amphoe=by_amphoe[["amphoe_code", "paired", "households", "officials"]],
+        cells=cells[[place, "agency_code", "households", "officials"]],
+        by_place=by_place[[place, "paired", "households", "officials"]],
+        place=place,
         by_agency=by_agency[["agency_code", "households", "officials"]],
         households=int(by_agency["households"].sum()),
         paired=int(by_agency["paired"].sum()),
@@ -143,9 +150,9 @@ def _coverage_frames(con: BaseBackend, filters: Filters, definitions: Definition
     margin's officials anew; within one amphoe (or tambon) the margin is the cells."""
     cells, agencies = _coverage_counts(con, filters, definitions.visited_within_days)
     cells = cells.execute()
-    by_agency = (cells.drop(columns="amphoe_code") if agencies is None
-                 else agencies.execute())
-    return cells, by_agency, _added_up(cells, "amphoe_code", _MEASURES)
+    place = filters.place_column
+    by_agency = cells.drop(columns=place) if agencies is None else agencies.execute()
+    return cells, by_agency, _added_up(cells, place, _MEASURES)
 
 
 def _added_up(frame: pd.DataFrame, by: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -177,9 +184,10 @@ def _coverage_counts(con: BaseBackend, filters: Filters, window: int,
         "b4": (days > third).fill_null(False).sum(),
         "never": days.isnull().sum(),
     }
-    cells = table.group_by(["amphoe_code", "agency_code"]).aggregate(**counts).select(
-        "amphoe_code", "agency_code", *_MEASURES).order_by(["amphoe_code", "agency_code"])
-    if filters.amphoe or filters.tambon:
+    place = filters.place_column
+    cells = table.group_by([place, "agency_code"]).aggregate(**counts).select(
+        place, "agency_code", *_MEASURES).order_by([place, "agency_code"])
+    if filters.tambon:  # one place: its cells are the agencies
         return cells, None
     agencies = table.group_by("agency_code").aggregate(**counts).select(
         "agency_code", *_MEASURES).order_by("agency_code")
@@ -336,9 +344,9 @@ def recency_bands(con: BaseBackend, filters: Filters, definitions: Definitions,
 
 def bands_of(counts: CoverageCounts, by: str = "amphoe_code") -> pd.DataFrame:
     """:func:`recency_bands` from the counts."""
-    if by not in ("amphoe_code", "agency_code"):
-        raise ValueError(f"cannot group by {by!r}")
-    groups = counts.by_agency if by == "agency_code" else counts.by_amphoe  # ordered by code
+    if by not in (counts.place, "agency_code"):
+        raise ValueError(f"cannot group by {by!r} (the places here are {counts.place})")
+    groups = counts.by_agency if by == "agency_code" else counts.by_place  # ordered by code
     counts = {c: groups[c].to_numpy() for c in ("households", *BANDS)}
     recent = counts["b1"] + counts["b2"]
     share = 1 - recent / counts["households"]
@@ -376,7 +384,7 @@ def overdue_officials(con: BaseBackend, filters: Filters,
 
 
 _LEAGUE_GROUPS = ("agency_code", "officials", "households", "assessed", "climbed", "at_1",
-                  "at_2", "at_3", "visits")
+                  "at_2", "at_3", "visits", "visited")
 _OVERDUE_COLUMNS = ("official_id", "official_name", "agency_code", "amphoe_code", "households",
                     "overdue_households", "overdue_household_ids", "oldest_visit",
                     "days_overdue")
@@ -403,6 +411,8 @@ def _league_expr(con: BaseBackend, filters: Filters, definitions: Definitions,
         **{f"at_{level}": (_.level >= level).fill_null(False).sum()
            for level in TARGET_LEVELS},
         visits=_.visits_to_date.cast("int64").sum(),
+        # a boolean summed, not cast: PostgreSQL cannot cast a boolean to bigint
+        visited=(_.days_since_visit <= definitions.visited_within_days).fill_null(False).sum(),
     )
     late = _overdue_officials(con, filters, definitions)
     if with_list:
@@ -472,7 +482,8 @@ def _league_frame(con: BaseBackend, filters: Filters, groups: pd.DataFrame,
         values = np.nan_to_num(groups[column].to_numpy(dtype="float64"))
         return np.append(values, 0.0)[rows].astype("int64")
 
-    counts = {c: aligned(c) for c in ("officials", "households", "assessed", "climbed")}
+    counts = {c: aligned(c) for c in ("officials", "households", "assessed", "climbed",
+                                      "visited")}
     counts["at_level"], counts["visits"] = aligned(f"at_{level}"), aligned("visits")
     quarters = quarters_up_to(con, filters)
     exposure, assessed = counts["households"] * quarters, counts["assessed"]
@@ -483,6 +494,10 @@ def _league_frame(con: BaseBackend, filters: Filters, groups: pd.DataFrame,
         "as_of": np.array([as_of] * len(codes), dtype=object),
         "visits_per_household_quarter": _ratio(counts["visits"], exposure),
         "climbed_share": _ratio(counts["climbed"], assessed),
+        "visited_share": _ratio(counts["visited"], counts["households"]),
+        "overdue_per_100": _ratio(
+            np.array([late.get(code, 0) for code in codes], dtype="float64") * 100,
+            counts["households"]),
         "level_share": _ratio(counts["at_level"], assessed),
     })
 

@@ -27,7 +27,13 @@ from ibis import _
 from ibis.backends import BaseBackend
 
 from dashboard.queries.status import status
-from dashboard.store.privacy import NotAllowedError, Viewer, protect
+from dashboard.store.privacy import (
+    THAI_LEADING_VOWELS,
+    THAI_TITLES,
+    NotAllowedError,
+    Viewer,
+    protect,
+)
 from domain.definitions import INCOME_SOURCES, Definitions
 from domain.filters import Filters
 from domain.reference import amphoe_table, indicator_table, tambon_table
@@ -52,6 +58,10 @@ TABLE_COLUMNS = ("household_id", "head_name", "house_code", "amphoe_code", "tamb
 _MOO = re.compile(r"(?:หมู่(?:ที่)?|ม\.|moo|village)\s*(\d{1,2})\b", re.IGNORECASE)
 _PLACE_PREFIX = re.compile(r"^(?:ตำบล|ต\.|อำเภอ|อ\.|tambon|amphoe)\s*", re.IGNORECASE)
 _CODE_LIKE = re.compile(r"[\d\s-]+")
+_MASKED_HOUSE_CODE = re.compile(r"(\d{4})-?x{6}-?x", re.IGNORECASE)
+# a title at the start of a name ("นางสาว" before "นาง"), as a regular expression
+_TITLE = "^(?:" + "|".join(re.escape(title) for title in THAI_TITLES) + r")\s*"
+_SPACES = r"\s+"
 
 
 def _require_rows(viewer: Viewer) -> None:
@@ -70,6 +80,14 @@ class Search:
     digits: str = ""  # the text's digits, when it looks like a code (digits, spaces, dashes)
     tambon_codes: tuple[str, ...] = ()
     amphoe_codes: tuple[str, ...] = ()
+    name: str = ""  # the text as a name: title and spaces taken out
+    masked_house_code: str = ""  # the 4 digits of a house code written as a role sees it
+
+
+def name_key(text: str) -> str:
+    """A name as search compares it: no title (นาย, นาง, นางสาว, ...), no spaces, lower case:
+    "นาย สุวิทย์  นาคสุข" and "สุวิทย์นาคสุข" are the same."""
+    return re.sub(_SPACES, "", re.sub(_TITLE, "", text.strip())).lower()
 
 
 def parse_search(raw: str) -> Search:
@@ -90,8 +108,27 @@ def parse_search(raw: str) -> Search:
         tambon_codes = _names_matching(tambon_table(), "tambon_code", place)
         amphoe_codes = _names_matching(amphoe_table(), "amphoe_code", place)
     digits = re.sub(r"\D", "", text) if text and _CODE_LIKE.fullmatch(text) else ""
+    masked = _MASKED_HOUSE_CODE.fullmatch(re.sub(_SPACES, "", text))
     return Search(text=text, moo=moo, digits=digits, tambon_codes=tambon_codes,
-                  amphoe_codes=amphoe_codes)
+                  amphoe_codes=amphoe_codes, name="" if digits else name_key(text),
+                  masked_house_code=masked.group(1) if masked else "")
+
+
+def _name_key_expr(name: ibis.expr.types.StringValue) -> ibis.expr.types.StringValue:
+    """:func:`name_key` in the engine."""
+    return name.re_replace(_TITLE, "").re_replace(_SPACES, "").lower()
+
+
+def _masked_name_key_expr(name: ibis.expr.types.StringValue) -> ibis.expr.types.StringValue:
+    """The name as :func:`~dashboard.store.privacy.mask_name` shows it ("สุวิทย์ น."), as
+    :func:`name_key` compares it ("สุวิทย์น."), in the engine: a search by a role that sees
+    masked names matches only what it is shown, so it reveals nothing more."""
+    bare = name.strip().re_replace(_TITLE, "")
+    first = bare.re_extract(r"^(\S+)", 1)
+    surname = bare.re_extract(r"\s(\S+)$", 1)
+    initial = surname.re_replace(f"^[{THAI_LEADING_VOWELS}]+", "").substr(0, 1)
+    one_word = first.substr(0, 1) + "…"
+    return ibis.ifelse(surname == "", one_word, first + initial + ".").lower()
 
 
 def _names_matching(table: pd.DataFrame, code: str, needle: str) -> tuple[str, ...]:
@@ -114,7 +151,12 @@ def search_condition(table: ibis.Table, search: Search,
                 any_of.append(table.house_code == search.digits)
             if len(search.digits) >= 4:
                 any_of.append(table.house_code.contains(search.digits))
-            any_of.append(table.head_name.lower().contains(search.text.lower()))
+            if search.name:
+                any_of.append(_name_key_expr(table.head_name).contains(search.name))
+        elif search.name:  # only what the role is shown: first name and surname initial
+            any_of.append(_masked_name_key_expr(table.head_name).contains(search.name))
+        if search.masked_house_code:  # "4001-xxxxxx-x": the digits the role is shown
+            any_of.append(table.house_code.startswith(search.masked_house_code))
         if search.tambon_codes:
             any_of.append(table.tambon_code.isin(list(search.tambon_codes)))
         if search.amphoe_codes:

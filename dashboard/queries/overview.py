@@ -124,3 +124,48 @@ def _place_summary(con: BaseBackend, filters: Filters, definitions: Definitions,
 
 
 
+
+
+FUNNEL_STEPS = ("screened", "paired", "interviewed", "helped", "followed_up")
+"""The programme's four work processes as a funnel; each step keeps the households of the
+step before that also meet its own condition."""
+
+
+def process_funnel(con: BaseBackend, filters: Filters, definitions: Definitions
+                   ) -> pd.DataFrame:
+    """Per place (amphoe, or the chosen amphoe's tambon: ``filters.place_column``), the
+    households at each step of the four work processes, as of the selected quarter:
+
+    - screened: in the programme (chosen by the จปฐ. income screening) and in the filters;
+    - paired: and with a buddy now;
+    - interviewed: and with a baseline deep interview;
+    - helped: and with at least one assistance delivered by the as-of date;
+    - followed_up: and visited again after the baseline, the last visit within the recency
+      window (``recency.visited_within_days``).
+
+    Columns: the place column, then one count per step (:data:`FUNNEL_STEPS`)."""
+    place = filters.place_column
+    return _process_funnel(con, filters, definitions, place).order_by(place).execute()
+
+
+def _process_funnel(con: BaseBackend, filters: Filters, definitions: Definitions,
+                    place: str) -> ibis.Table:
+    table = status(con, filters)
+    help_ = con.table("assistance")
+    delivered = help_.filter(help_.status == "delivered").select("household_id", "date")
+    as_of = table.select("as_of").distinct()
+    helped = (delivered.cross_join(as_of).filter(_.date <= _.as_of)
+              .select("household_id").distinct().mutate(delivered=ibis.literal(True)))
+    table = table.left_join(helped, "household_id").select(table, helped.delivered)
+    paired = table.paired.fill_null(False)
+    interviewed = paired & table.baseline_visit_id.notnull()
+    helped_ = interviewed & table.delivered.fill_null(False)
+    followed = (helped_ & (table.last_visit_id != table.baseline_visit_id).fill_null(False)
+                & (table.days_since_visit <= definitions.visited_within_days).fill_null(False))
+    return table.group_by(place).aggregate(
+        screened=_.count(),  # booleans summed, not cast: PostgreSQL cannot cast them
+        paired=paired.sum(),
+        interviewed=interviewed.sum(),
+        helped=helped_.sum(),
+        followed_up=followed.sum(),
+    )

@@ -74,13 +74,14 @@ ORDER: dict[str, tuple[tuple[str, bool], ...]] = {  # (column, ascending)
 @dataclass(frozen=True)
 class QualityReport:
     checks: dict[str, pd.DataFrame]  # check -> rows behind it (household_id, amphoe_code, ...)
-    completeness_amphoe: pd.DataFrame
+    completeness_place: pd.DataFrame  # per place (see ``place``)
     completeness_agency: pd.DataFrame
-    scores: pd.DataFrame  # per amphoe: households, completeness, affected, score
+    scores: pd.DataFrame  # per place: households, completeness, affected, score
     last_round: int | None
     notes: dict[str, str] = field(default_factory=dict)
     households: dict[str, int] = field(default_factory=dict)  # check -> households it names
     affected: int = 0  # households with at least one finding
+    place: str = "amphoe_code"  # the places compared: amphoe, or the chosen amphoe's tambon
 
     def affected_households(self) -> set[str]:
         return {h for frame in self.checks.values() for h in frame["household_id"]}
@@ -160,14 +161,19 @@ def _checks(rows: pd.DataFrame, bounds: np.ndarray) -> dict[str, pd.DataFrame]:
             for check, start, stop in zip(CHECKS, bounds[:-1], bounds[1:], strict=True)}
 
 
-def _affected(rows: pd.DataFrame, bounds: np.ndarray) -> tuple[dict[str, int], int,
-                                                                dict[str, int]]:
+def _affected(rows: pd.DataFrame, bounds: np.ndarray,
+              place_of: Mapping[str, str] | None = None) -> tuple[dict[str, int], int,
+                                                                   dict[str, int]]:
     """Households named by each check, households with at least one finding, and those per
-    amphoe (each household counted in every amphoe it is found in): distinct codes counted in
-    numpy, as quick at a hundred thousand findings as at a hundred."""
+    amphoe (each household counted in every amphoe it is found in), or per tambon by
+    ``place_of`` (household -> tambon): distinct codes counted in numpy, as quick at a
+    hundred thousand findings as at a hundred."""
     end = bounds[-1]  # the rows of listed checks come first
     ids, named = pd.factorize(rows["household_id"].array[:end])  # no household: -1
-    places, codes = pd.factorize(rows["amphoe_code"].array[:end])
+    where = (rows["amphoe_code"].array[:end] if place_of is None
+             else pd.array([place_of.get(h) for h in rows["household_id"].array[:end]],
+                           dtype=object))
+    places, codes = pd.factorize(where)
     width = len(named) + 1
     check = np.repeat(np.arange(len(CHECKS)), np.diff(bounds))
     by_check = np.unique(check * width + ids + 1)
@@ -181,17 +187,18 @@ def _affected(rows: pd.DataFrame, bounds: np.ndarray) -> tuple[dict[str, int], i
 
 
 def _completeness_groups(con: BaseBackend, filters: Filters, q_idx: int | None) -> ibis.Table:
-    """Households and visits recorded in the filter as of the quarter, by amphoe and agency."""
+    """Households and visits recorded in the filter as of the quarter, by place (amphoe, or
+    the chosen amphoe's tambon) and agency."""
     table = con.table("quality_completeness")
     table = apply_place_agency(table.filter(table.q_idx == q_idx), filters)
     if filters.levels:
         table = table.filter(table.level.fill_null(-1).isin(list(filters.levels)))
-    return table.group_by("amphoe_code", "agency_code").aggregate(
+    return table.group_by(filters.place_column, "agency_code").aggregate(
         households=_.households.sum(), recorded=_.recorded.sum())
 
 
-def _completeness(groups: pd.DataFrame, last_round: int | None) -> tuple[pd.DataFrame,
-                                                                         pd.DataFrame]:
+def _completeness(groups: pd.DataFrame, last_round: int | None,
+                  place: str = "amphoe_code") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Visits expected (one per household per round, baseline included) against recorded, by
     amphoe and by agency (the buddy's as of the quarter; no agency is a group of its own):
     least complete first (no figure, before the first round, before any), then by code (no
@@ -203,7 +210,7 @@ def _completeness(groups: pd.DataFrame, last_round: int | None) -> tuple[pd.Data
     counts = {name: groups[name].to_numpy(dtype="int64", na_value=0)  # null: 0, as pandas sums
               for name in ("households", "recorded")}
     frames = []
-    for by in ("amphoe_code", "agency_code"):
+    for by in (place, "agency_code"):
         group, codes = pd.factorize(groups[by].array)  # no code: -1
         size = len(codes) + int((group < 0).any())
         group = np.where(group < 0, len(codes), group)  # no code: the group after the codes
@@ -224,10 +231,11 @@ def _completeness(groups: pd.DataFrame, last_round: int | None) -> tuple[pd.Data
     return frames[0], frames[1]
 
 
-def _scores(by_amphoe: pd.DataFrame, affected: Mapping[str, int]) -> pd.DataFrame:
-    """Per amphoe: completeness, households with a finding and the score (completeness times
-    the share of households without one), lowest first, then by amphoe code."""
-    names = by_amphoe["amphoe_code"].array
+def _scores(by_amphoe: pd.DataFrame, affected: Mapping[str, int],
+            place: str = "amphoe_code") -> pd.DataFrame:
+    """Per place: completeness, households with a finding and the score (completeness times
+    the share of households without one), lowest first, then by code."""
+    names = by_amphoe[place].array
     hit = np.array([affected.get(name, 0) for name in names], dtype="int64")
     households = by_amphoe["households"].to_numpy()
     completeness = by_amphoe["completeness"].to_numpy()
@@ -266,13 +274,17 @@ def quality_report(con: BaseBackend, filters: Filters,
     rows = _finding_rows(con, filters, q_idx, as_of).execute()
     bounds = np.searchsorted(rows[_RANK].to_numpy(), np.arange(len(CHECKS) + 1))
     checks = _checks(rows, bounds)
-    households, n_affected, affected = _affected(rows, bounds)
-    by_amphoe, by_agency = _completeness(
-        _completeness_groups(con, filters, q_idx).execute(), last_round)
-    scores = _scores(by_amphoe, affected)
+    place = filters.place_column
+    place_of = None if place == "amphoe_code" else dict(
+        status(con, filters).select("household_id", "tambon_code").execute()
+        .itertuples(index=False, name=None))
+    households, n_affected, affected = _affected(rows, bounds, place_of)
+    by_place, by_agency = _completeness(
+        _completeness_groups(con, filters, q_idx).execute(), last_round, place)
+    scores = _scores(by_place, affected, place)
     median = stats["median_log"]
     typical = "" if pd.isna(median) else f"{10 ** median:,.0f}"
-    return QualityReport(checks=checks, completeness_amphoe=by_amphoe,
+    return QualityReport(checks=checks, completeness_place=by_place, place=place,
                          completeness_agency=by_agency, scores=scores, last_round=last_round,
                          households=households, affected=n_affected,
                          notes={"typical_income": typical})

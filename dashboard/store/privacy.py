@@ -106,6 +106,16 @@ def mask_citizen_id(value: object) -> str | None:
     return f"{digits[0]}-xxxx-xxxxx-xx-{digits[-1]}"
 
 
+def format_citizen_id(value: object) -> str | None:
+    """13 digits as written on the card: 1-2345-67890-12-3 (anything else as it is)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    digits = re.sub(r"\D", "", str(value))
+    if len(digits) != 13:
+        return str(value)
+    return f"{digits[0]}-{digits[1:5]}-{digits[5:10]}-{digits[10:12]}-{digits[12]}"
+
+
 def mask_phone(value: object) -> str | None:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
@@ -152,7 +162,8 @@ PII_MASKERS: dict[str, Callable[[object], object]] = {
     for dataset in DATASETS.values() for col in dataset.columns if col.pii
 }
 """Canonical personal column -> its masking function (``name`` and ``head_name`` included)."""
-OFFICIAL_NAME_COLUMNS = ("official_name",)  # how queries name an official's name beside others
+OFFICIAL_NAME_COLUMNS = ("official_name",)
+CITIZEN_ID_COLUMNS = ("head_citizen_id",)  # how queries name an official's name beside others
 
 
 def protect(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
@@ -161,7 +172,10 @@ def protect(frame: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
     if not viewer.sees_rows:
         raise NotAllowedError(viewer.role)
     out = frame.copy()
-    if viewer.sees_personal_data:
+    if viewer.sees_personal_data:  # shown in full, written as on the card
+        for column in CITIZEN_ID_COLUMNS:
+            if column in out.columns:
+                out[column] = out[column].map(format_citizen_id)
         return out
     for column in out.columns:
         masker = PII_MASKERS.get(column) or (

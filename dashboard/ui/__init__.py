@@ -60,6 +60,11 @@ def every_label(kind: str, offered: int, lang: str) -> str:
     return t(f"filters.{key[0] if offered == whole else key[1]}", lang, n=offered)
 
 
+def place_names(ctx: PageContext) -> dict[str, str]:
+    """Names of the places the pages compare: amphoe, or the chosen amphoe's tambon."""
+    return tambon_names(ctx.lang) if ctx.filters.amphoe else amphoe_names(ctx.lang)
+
+
 def level_names(ctx: PageContext) -> dict[int, str]:
     return ctx.definitions.level_names(ctx.lang)
 
@@ -88,11 +93,36 @@ def page_header(ctx: PageContext, title_key: str) -> None:
                f":material/event: {ctx.t('app.data_as_of', date=format_date(ctx.as_of, ctx.lang))}")
 
 
+def today() -> dt.date:
+    """Today's date where the server runs (a test replaces it)."""
+    return dt.date.today()
+
+
+def stale_warning(ctx: PageContext) -> None:
+    """A warning when the data end longer ago than the definitions file allows."""
+    days = ctx.definitions.days_stale(ctx.as_of, today())
+    if days is not None:
+        st.warning(ctx.t("overview.stale", date=format_date(ctx.as_of, ctx.lang),
+                         days=format_number(days), limit=ctx.definitions.stale_after_days),
+                   icon=":material/history:")
+
+
 def counts_config(frame: pd.DataFrame) -> dict[str, Any]:
     """Whole-number columns shown with thousands separators (186,588, not 186588), still
     sorting as numbers."""
     return {c: st.column_config.NumberColumn(format="localized") for c in frame.columns
             if pd.api.types.is_integer_dtype(frame[c])}
+
+
+def chosen_columns(ctx: PageContext, key: str, columns: list[str], default: list[str]
+                   ) -> list[str]:
+    """The columns a wide table shows: ``default`` (the key columns, which fit at 1,280 px)
+    until the user picks others in the "Columns" chooser beside it. The download keeps
+    every column."""
+    with st.popover(ctx.t("table.columns"), icon=":material/view_column:"):
+        picked = st.multiselect(ctx.t("table.columns_help"), columns, default=default,
+                                key=key)
+    return [c for c in columns if c in picked] or default
 
 
 SHOWN_ROWS = 500

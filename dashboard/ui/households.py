@@ -82,3 +82,21 @@ def profile_section(ctx: PageContext, profile: HouseholdProfile, household_id: s
     with st.expander(ctx.t("households.visits"), icon=":material/history:"):
         st.dataframe(households.visits_for_display(profile.visits, ctx.lang, names),
                      hide_index=True)
+
+
+def table_config(ctx: PageContext, heads: dict[str, str], line: float) -> dict[str, object]:
+    """The household table's columns: widths that keep its key columns within 1,280 px (the
+    default ones add up to about 780 px beside the selection box), percent and thousands."""
+    widths = {"household_id": 105, "head_name": 125, "tambon_code": 95, "level": 85,
+              "income_vs_line": 95, "days_since_visit": 70, "agency_code": 90,
+              "unmet_needs": 140}
+    config: dict[str, object] = {heads[c]: st.column_config.Column(width=w)
+                                 for c, w in widths.items()}
+    config[heads["income_vs_line"]] = st.column_config.ProgressColumn(
+        format="percent", min_value=0, max_value=1, width=widths["income_vs_line"],
+        help=ctx.t("households.income_vs_line_help", line=f"{line:,.0f}"))
+    config[heads["days_since_visit"]] = st.column_config.NumberColumn(
+        width=widths["days_since_visit"], help=heads["days_since_visit"])
+    config[heads["income_per_member"]] = st.column_config.NumberColumn(format="localized")
+    config[heads["level_change"]] = st.column_config.NumberColumn(format="%+d")
+    return config

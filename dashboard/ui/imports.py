@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import store
 from dashboard.ui import PageContext
+from dashboard.views.tables import history_table
 from loaders.contracts import DATASETS
 from loaders.report import markdown_safe
 
@@ -16,10 +17,10 @@ def history_section(ctx: PageContext, who: str) -> None:
     history = store.import_history(ctx.data)
     history["dataset"] = history["dataset"].map(
         lambda d: getattr(DATASETS[d], f"title_{ctx.lang}") if d in DATASETS else d)
-    shown = history[["import_id", "imported_at", "imported_by", "dataset", "file_name",
-                     "file_sha256", "rows_read", "rows_accepted", "rows_rejected", "rows_inserted",
-                     "rows_updated", "warnings"]].rename(columns=lambda c: ctx.t(f"import.col_{c}"))
-    st.dataframe(shown, hide_index=True, key="import_history")
+    shown = history_table(history, ctx.lang).rename(columns=lambda c: ctx.t(f"import.col_{c}"))
+    st.dataframe(shown, hide_index=True, key="import_history", column_config={
+        ctx.t("import.col_file_sha256"): st.column_config.TextColumn(
+            width="small", help=ctx.t("import.sha_help"))})
     if not history.empty:
         last = history.iloc[0]
         with st.expander(ctx.t("import.undo_title"), icon=":material/undo:"):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.views.tables import with_secondary
 from domain.definitions import Target
 from domain.i18n import t
 from domain.thai_dates import BE_OFFSET, MONTHS_EN, MONTHS_TH
@@ -119,7 +120,7 @@ def target_trend_chart(
                 "y": [s for _, s in points], "name": t("chart.plan_of", lang, target=name),
                 "mode": "lines+markers", "line": {"color": colour, "width": 2, "dash": "dot"},
                 "marker": {"symbol": "diamond-open", "size": 10},
-                "hovertemplate": "%{x}: %{y:.0%}<extra>" + t("chart.plan", lang) + "</extra>",
+                "hovertemplate": "%{x}: %{y:.1%}<extra>" + t("chart.plan", lang) + "</extra>",
             })
     return figure(
         traces,
@@ -134,13 +135,25 @@ def place_ranking_chart(summary: pd.DataFrame, names: Mapping[str, str], level_n
     """Horizontal bars: share of assessed households at or above a target per place (amphoe
     or tambon), best on top; places with fewer than ``min_households`` assessed households are
     drawn empty and labelled, never shown as a share."""
-    order = sort_positions(summary["level_share"].to_numpy(), na_first=True)
-    codes = summary[by].to_numpy()[order].tolist()
+    # suppressed places sort as if they had no value, and among themselves by name (they sit
+    # at the bottom in a block of their own), so their hidden share cannot be read from their
+    # neighbours
+    small_all = with_secondary(summary["assessed"].to_numpy() < min_households,
+                               summary["assessed"].to_numpy())
+    values = np.where(small_all, np.nan, summary["level_share"].to_numpy(dtype=float))
+    all_codes = summary[by].tolist()
+    named = [names.get(c, c) for c in all_codes]
+    present = sort_positions(values)[: int((~np.isnan(values)).sum())]
+    absent = sorted(np.flatnonzero(np.isnan(values)).tolist(), key=lambda i: named[i],
+                    reverse=True)  # drawn bottom up: the first name ends up on top
+    order = np.concatenate([np.asarray(absent, dtype=int), present]).astype(int)
+    codes = [all_codes[i] for i in order]
     assessed = summary["assessed"].to_numpy()[order]
-    small = assessed < min_households
+    small = small_all[order]
     shares = np.where(small, np.nan, summary["level_share"].to_numpy()[order])
-    labels = [t("chart.suppressed", lang) if s else f"{0 if np.isnan(v) else v:.0%}"
-              for s, v in zip(small.tolist(), shares.tolist(), strict=True)]
+    labels = [(t("chart.suppressed", lang) if n < min_households else t("chart.secondary", lang))
+              if s else f"{0 if np.isnan(v) else v:.1%}"
+              for s, v, n in zip(small.tolist(), shares.tolist(), assessed.tolist(), strict=True)]
     return figure(
         [{"type": "bar", "x": shares, "y": [names.get(c, c) for c in codes],
           "orientation": "h", "marker": {"color": LEVEL_COLOURS[2]}, "text": labels,
@@ -232,7 +245,7 @@ def dimension_chart(frame: pd.DataFrame, names: Mapping[str, str], lang: str) ->
     y = [names[k] for k in frame["dimension"]]
     traces = [{"type": "bar", "y": y, "x": frame[column].to_numpy(), "name": t(key, lang),
                "orientation": "h", "marker": {"color": colour},
-               "text": [f"{v:.0%}" for v in frame[column]], "textposition": "outside",
+               "text": [f"{v:.1%}" for v in frame[column]], "textposition": "outside",
                "hovertemplate": "%{y}: %{x:.1%}<extra>" + t(key, lang) + "</extra>"}
               for column, colour, key in (("baseline_share", NEUTRAL, "chart.baseline"),
                                           ("latest_share", LEVEL_COLOURS[2], "chart.latest"))]
@@ -248,7 +261,8 @@ def comparison_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], lev
     """Dumbbells: share at or above a target at baseline (grey) and now (blue) per group;
     groups under ``min_households`` are left out of the chart (they stay in the table,
     suppressed)."""
-    shown = np.flatnonzero(frame["assessed"].to_numpy() >= min_households)
+    assessed = frame["assessed"].to_numpy()
+    shown = np.flatnonzero(~with_secondary(assessed < min_households, assessed))
     shown = shown[sort_positions(frame["share_now"].to_numpy()[shown])]
     codes = frame[by].to_numpy()[shown].tolist()
     baselines = frame["share_baseline"].to_numpy()[shown]

@@ -29,8 +29,15 @@ from dashboard.views.charts import (
     NEUTRAL,
     figure,
 )
-from dashboard.views.tables import MIN_GROUP, for_display, group_note, shown_floats
-from domain.i18n import format_number, t
+from dashboard.views.tables import (
+    MIN_GROUP,
+    for_display,
+    group_note,
+    shown_floats,
+    suppressed_last,
+    with_secondary,
+)
+from domain.i18n import format_number, format_percent, t
 from domain.reference import agency_table
 from domain.thai_dates import format_date
 
@@ -115,30 +122,33 @@ def matrix_columns(matrix: CoverageMatrix, agency_order: Sequence[str],
     return columns
 
 
-def matrix_table(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str, str],
-                 agency_order: Sequence[str], lang: str) -> pd.DataFrame:
-    """Amphoe (rows, DOPA order) × agency (columns: codes) of ``measure`` (households or
+def matrix_table(matrix: CoverageMatrix, measure: str, place_names: Mapping[str, str],
+                 agency_order: Sequence[str], lang: str,
+                 agency_labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Places (rows: amphoe, or the chosen amphoe's tambon, in DOPA order) × agency (columns:
+    ``agency_labels`` of the codes, the codes without them) of ``measure`` (households or
     officials), with a total column and a total row taken from the margins."""
     if measure not in ("households", "officials"):
         raise ValueError(f"unknown measure {measure!r}")
     columns = matrix_columns(matrix, agency_order, measure)
-    amphoe = list(matrix.by_amphoe["amphoe_code"])
-    row_of = {code: i for i, code in enumerate(amphoe)}
+    places = list(matrix.by_place[matrix.place])
+    row_of = {code: i for i, code in enumerate(places)}
     column_of = {code: j for j, code in enumerate(columns)}
-    body = np.zeros((len(amphoe), len(columns)), dtype="int64")  # filled directly: pandas'
-    for place, agency, n in zip(matrix.cells["amphoe_code"], matrix.cells["agency_code"],
+    body = np.zeros((len(places), len(columns)), dtype="int64")  # filled directly: pandas'
+    for place, agency, n in zip(matrix.cells[matrix.place], matrix.cells["agency_code"],
                                 matrix.cells[measure], strict=True):  # pivot is 5x slower
         if place in row_of and agency in column_of:
             body[row_of[place], column_of[agency]] += int(n)
-    sides = matrix.by_amphoe[measure].to_numpy(dtype="int64")
+    sides = matrix.by_place[measure].to_numpy(dtype="int64")
     margin = matrix.by_agency.set_index("agency_code")[measure].reindex(columns).fillna(0)
     bottom = np.append(margin.to_numpy(dtype="int64"), getattr(matrix, measure))
     total = t("table.total", lang)
-    labels = [t("coverage.no_buddy", lang) if c == NO_BUDDY else c for c in columns]
+    labels = [t("coverage.no_buddy", lang) if c == NO_BUDDY else (agency_labels or {}).get(c, c)
+              for c in columns]
     grid = pd.DataFrame(np.vstack([np.column_stack([body, sides]), bottom]),
                         columns=[*labels, total])
-    grid.insert(0, t("table.amphoe_code", lang),
-                [amphoe_names.get(c, c) for c in amphoe] + [total])
+    grid.insert(0, t(f"table.{matrix.place}", lang),
+                [place_names.get(c, c) for c in places] + [total])
     return grid
 
 
@@ -156,12 +166,17 @@ def _official_columns(rows: pd.DataFrame, amphoe_names: Mapping[str, str],
 def caseload_table(officials: pd.DataFrame, amphoe_names: Mapping[str, str],
                    agency_names: Mapping[str, str], lang: str) -> pd.DataFrame:
     """Officials without exactly two households (rows already through :func:`protect`)."""
+    who = _official_columns(officials, amphoe_names, agency_names, lang)
+    official_id = t("coverage.col_official_id", lang)
+    # the key columns first (who, where, how many, why), so they fit at 1,280 px; the IDs
+    # after them
     return pd.DataFrame({
-        **_official_columns(officials, amphoe_names, agency_names, lang),
+        **{k: v for k, v in who.items() if k != official_id},
         t("coverage.col_caseload", lang): officials["households"].astype("int64"),
-        t("coverage.col_household_ids", lang): officials["household_ids"].fillna(""),
         t("coverage.col_reason", lang): [t(f"coverage.reason_{r}", lang)
                                          for r in officials["reason"]],
+        official_id: who[official_id],
+        t("coverage.col_household_ids", lang): officials["household_ids"].fillna(""),
     })
 
 
@@ -177,7 +192,9 @@ def unpaired_table(unpaired: pd.DataFrame, amphoe_names: Mapping[str, str],
         t("table.amphoe_code", lang): [amphoe_names.get(c, c) for c in unpaired["amphoe_code"]],
         t("coverage.col_tambon", lang): [tambon_names.get(c, c) for c in unpaired["tambon_code"]],
         t("coverage.col_previous_buddy", lang): unpaired["previous_official_id"].fillna(""),
-        t("coverage.col_previous_agency", lang): unpaired["previous_agency_code"].fillna(""),
+        t("coverage.col_previous_agency", lang): [
+            "" if pd.isna(c) else short_agency_names(lang).get(c, c)
+            for c in unpaired["previous_agency_code"]],
         t("coverage.col_buddy_ended", lang): _dates(unpaired["buddy_ended"], lang),
         t("coverage.col_days_without", lang): unpaired["days_without_buddy"].astype("Int64"),
         t("coverage.col_last_visit", lang): _dates(unpaired["last_visit_date"], lang),
@@ -195,63 +212,126 @@ def band_labels(days: int, lang: str) -> dict[str, str]:
     }
 
 
+def small_groups_last(frame: pd.DataFrame, by: str, names: Mapping[str, str],
+                      lang: str) -> pd.DataFrame:
+    """``frame`` with its groups under :data:`MIN_GROUP` households moved after the others,
+    in a block of their own by name: placed by their hidden share, they would give it away."""
+    labels = [_agency_label(c, names, lang) for c in frame[by].tolist()]
+    return frame.take(suppressed_last(labels, frame["households"].to_numpy() < MIN_GROUP))
+
+
 def recency_table(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: int,
                   lang: str) -> pd.DataFrame:
     """Households per recency band (counts) and the share not visited within ``days``
-    (suppressed under :data:`MIN_GROUP` households); least recently visited first."""
+    (suppressed under :data:`MIN_GROUP` households); least recently visited first, the
+    suppressed groups after the others by name."""
+    frame = small_groups_last(frame, by, names, lang)
     labels = band_labels(days, lang)
     households = frame["households"].to_numpy()
+    hidden = with_secondary(households < MIN_GROUP, households)
     share = t("coverage.col_not_recent", lang, days=days)
     out = pd.DataFrame({
         t(f"table.{by}", lang): [_agency_label(c, names, lang) for c in frame[by].tolist()],
         t("coverage.col_households", lang): households.astype("int64"),
         **{labels[b]: frame[b].to_numpy().astype("int64") for b in BANDS},
-        share: shown_floats(frame["not_recent_share"].to_numpy() * 100,
-                            households < MIN_GROUP).round(1),
-        t("table.note", lang): [group_note(int(n), lang) for n in households.tolist()],
+        share: shown_floats(frame["not_recent_share"].to_numpy() * 100, hidden).round(1),
+        t("table.note", lang): [group_note(int(n), lang, bool(h)) for n, h
+                                in zip(households.tolist(), hidden.tolist(), strict=True)],
     }, index=frame.index)
     out.attrs["decimals"] = {share: 1}
     return out
 
 
+MEASURES = ("need", "overdue_per_100", "visited_share", "climbed_share")
+"""What the league ranks agencies by; :data:`MEASURE_WORSE_HIGH` says which way is worse."""
+MEASURE_WORSE_HIGH = {"need": True, "overdue_per_100": True, "visited_share": False,
+                      "climbed_share": False}
+NEED_PARTS = ("overdue_per_100", "visited_share", "climbed_share")
+
+
+def with_need(league: pd.DataFrame) -> pd.DataFrame:
+    """The league with ``need``: the mean of three parts, each scaled 0 (the best agency) to 1
+    (the worst) among the agencies with at least :data:`MIN_GROUP` households and surveyed
+    households: officials overdue per 100 households (more is worse), the share of households
+    visited within the recency window, and the share that climbed at least one level (less is
+    worse). NaN for the smaller agencies; 0 for a part on which all agencies are equal. See
+    docs/agencies.md."""
+    out = league.copy()
+    ranked = ((out["households"] >= MIN_GROUP) & (out["assessed"] >= MIN_GROUP)).to_numpy()
+    parts = []
+    for part in NEED_PARTS:
+        values = out[part].to_numpy(dtype="float64")
+        badness = values if MEASURE_WORSE_HIGH[part] else -values
+        known = ranked & ~np.isnan(badness)
+        low = badness[known].min() if known.any() else 0.0
+        span = (badness[known].max() - low) if known.any() else 0.0
+        scaled = np.zeros_like(badness) if span == 0 else (badness - low) / span
+        parts.append(np.where(known, scaled, np.nan))
+    stacked = np.vstack(parts) if parts else np.empty((0, len(out)))
+    known_parts = (~np.isnan(stacked)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(known_parts > 0, np.nansum(stacked, axis=0) / known_parts, np.nan)
+    out["need"] = np.where(ranked, mean, np.nan)
+    return out
+
+
+def league_order(league: pd.DataFrame, measure: str) -> np.ndarray:
+    """Positions of the league's rows, worst by ``measure`` first, then by code; agencies
+    under :data:`MIN_GROUP` households (or without the measure) after them, by code."""
+    values = league[measure].to_numpy(dtype="float64")
+    small = (league["households"].to_numpy() < MIN_GROUP) | np.isnan(values)
+    sign = -1.0 if MEASURE_WORSE_HIGH[measure] else 1.0
+    keys = list(zip(small.tolist(), np.where(small, 0.0, sign * values).tolist(),
+                    league["agency_code"].tolist(), strict=True))
+    return np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.intp)
+
+
+def measure_text(value: float, measure: str) -> str:
+    if measure == "need":
+        return f"{value:.2f}"
+    if measure == "overdue_per_100":
+        return f"{value:.1f}"
+    return f"{value * 100:.1f}%"
+
+
 def league_table(league: pd.DataFrame, names: Mapping[str, str], level_name: str,
-                 lang: str) -> pd.DataFrame:
-    """The agencies ranked by visits per household per quarter (follow-through), groups of
-    fewer than :data:`MIN_GROUP` households last and without their rates. Built from numpy
-    columns and a Python sort of the few rows: pandas' assign, sort and casts took 3 ms."""
-    rates = league["visits_per_household_quarter"].to_numpy()
-    keys = list(zip((league["households"].to_numpy() < MIN_GROUP).tolist(),  # small ones last,
-                    np.isnan(rates).tolist(),  # then those without a rate,
-                    np.where(np.isnan(rates), 0.0, -rates).tolist(),  # the highest rate first,
-                    league["agency_code"].tolist(), strict=True))  # then by code
-    order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.intp)
+                 lang: str, measure: str = "need") -> pd.DataFrame:
+    """The agencies ranked by ``measure``, the one most in need of a push first; groups of
+    fewer than :data:`MIN_GROUP` households last, by code, and without their rates."""
+    league = league if "need" in league else with_need(league)
+    order = league_order(league, measure)
 
     def column(name: str) -> np.ndarray:
         return league[name].to_numpy()[order]
 
     households, officials = column("households"), column("officials")
-    hidden = (households < MIN_GROUP) | (column("assessed") < MIN_GROUP)
+    hidden = with_secondary((households < MIN_GROUP) | (column("assessed") < MIN_GROUP),
+                            column("assessed"))
 
     def masked(values: np.ndarray, digits: int) -> pd.arrays.FloatingArray:
         return shown_floats(values, hidden).round(digits)
 
     # households per official, none without officials (and no division by zero)
     per_official = shown_floats(households / np.maximum(officials, 1), officials <= 0)
-    ratio, rate = t("agencies.col_per_official", lang), t("agencies.col_visit_rate", lang)
-    climbed = t("agencies.col_climbed", lang)
+    ratio, need = t("agencies.col_per_official", lang), t("agencies.col_need", lang)
+    climbed, visited = t("agencies.col_climbed", lang), t("agencies.col_visited", lang)
+    per_100 = t("agencies.col_overdue_per_100", lang)
     level = t("agencies.col_level", lang, level=level_name)
     out = pd.DataFrame({
         t("table.agency_code", lang): [names.get(c, c) for c in column("agency_code").tolist()],
+        need: masked(column("need"), 2),
+        t("agencies.col_overdue", lang): column("officials_overdue").astype("int64"),
+        per_100: masked(column("overdue_per_100"), 1),
+        visited: masked(column("visited_share") * 100, 1),
+        climbed: masked(column("climbed_share") * 100, 1),
+        level: masked(column("level_share") * 100, 1),
         t("agencies.col_officials", lang): officials.astype("int64"),
         t("coverage.col_households", lang): households.astype("int64"),
         ratio: per_official.round(2),
-        rate: masked(column("visits_per_household_quarter"), 2),
-        climbed: masked(column("climbed_share") * 100, 1),
-        level: masked(column("level_share") * 100, 1),
-        t("agencies.col_overdue", lang): column("officials_overdue").astype("int64"),
-        t("table.note", lang): [group_note(int(n), lang) for n in households.tolist()],
+        t("table.note", lang): [group_note(int(n), lang, bool(h)) for n, h
+                                in zip(households.tolist(), hidden.tolist(), strict=True)],
     }, index=league.index.take(order))
-    out.attrs["decimals"] = {ratio: 2, rate: 2, climbed: 1, level: 1}
+    out.attrs["decimals"] = {ratio: 2, need: 2, per_100: 1, visited: 1, climbed: 1, level: 1}
     return out
 
 
@@ -286,20 +366,24 @@ def _worst(rows: list[dict[str, Any]], value: str, size: str, n: int,
 
 
 def coverage_sentence(bands: pd.DataFrame, check: CaseloadCheck,
-                      amphoe_names: Mapping[str, str], days: int, lang: str) -> str:
-    rows = _records(bands, ("amphoe_code", "not_recent_share", "households", "recent"))
+                      place_names: Mapping[str, str], days: int, lang: str) -> str:
+    """The places to push on visits (amphoe, or tambon when ``bands`` are by tambon), and
+    the caseload in one line."""
+    by = "tambon_code" if "tambon_code" in bands else "amphoe_code"
+    rows = _records(bands, (by, "not_recent_share", "households", "recent"))
     worst = [r for r in _worst(rows, "not_recent_share", "households", 3, ascending=False)
              if r["not_recent_share"] > 0]
     parts = []
     if worst:
         places = ", ".join(
             t("coverage.sentence_place", lang,
-              name=amphoe_names.get(r["amphoe_code"], r["amphoe_code"]),
-              share=f"{r['not_recent_share']:.0%}",
+              name=place_names.get(r[by], r[by]),
+              share=f"{r['not_recent_share']:.1%}",
               n=format_number(int(r["households"] - r["recent"])),
               of=format_number(int(r["households"])))
             for r in worst)
-        parts.append(t("coverage.sentence_recency", lang, n=len(worst), days=days,
+        parts.append(t("coverage.sentence_recency" if by == "amphoe_code"
+                       else "coverage.sentence_recency_tambon", lang, n=len(worst), days=days,
                        places=places))
     else:
         parts.append(t("coverage.sentence_all_recent", lang, days=days))
@@ -310,31 +394,33 @@ def coverage_sentence(bands: pd.DataFrame, check: CaseloadCheck,
     return " ".join(parts)
 
 
-def agencies_sentence(league: pd.DataFrame, names: Mapping[str, str], lang: str) -> str:
-    rows = _records(league, ("agency_code", "households", "assessed", "officials_overdue",
-                             "visits_per_household_quarter", "climbed_share"))
-    slow = _worst(rows, "visits_per_household_quarter", "households", 3, ascending=True)
-    stuck = _worst([r for r in rows if r["assessed"] >= MIN_GROUP], "climbed_share",
-                   "households", 3, ascending=True)
-    if not slow:
+def agencies_sentence(league: pd.DataFrame, names: Mapping[str, str], lang: str,
+                      measure: str = "need", count: int = 3) -> str:
+    """The ``count`` agencies most in need of a push by ``measure``, named with their figures
+    on every part of the composite; one agency's own figures when only one is shown."""
+    league = league if "need" in league else with_need(league)
+    order = [i for i in league_order(league, measure).tolist()
+             if league["households"].iloc[i] >= MIN_GROUP
+             and not pd.isna(league[measure].iloc[i])]
+    if not order:
         return t("agencies.sentence_none", lang, min=MIN_GROUP)
-    if len(league) == 1:  # one agency (the shared filter): its figures, not a ranking
-        row = slow[0]
-        return t("agencies.sentence_one", lang,
+
+    def figures(i: int) -> str:
+        row = league.iloc[i]
+        return t("agencies.sentence_figures", lang,
                  name=names.get(row["agency_code"], row["agency_code"]),
-                 rate=f"{row['visits_per_household_quarter']:.2f}",
                  overdue=format_number(int(row["officials_overdue"])),
-                 share="–" if pd.isna(row["climbed_share"]) else f"{row['climbed_share']:.0%}")
-    visits = ", ".join(
-        t("agencies.sentence_rate", lang, name=names.get(r["agency_code"], r["agency_code"]),
-          rate=f"{r['visits_per_household_quarter']:.2f}",
-          overdue=format_number(int(r["officials_overdue"])))
-        for r in slow)
-    climbed = ", ".join(
-        t("agencies.sentence_share", lang, name=names.get(r["agency_code"], r["agency_code"]),
-          share=f"{r['climbed_share']:.0%}")
-        for r in stuck)
-    return t("agencies.sentence", lang, n=len(slow), visits=visits, climbed=climbed)
+                 per_100=f"{row['overdue_per_100']:.1f}",
+                 visited=format_percent(row["visited_share"]),
+                 climbed=format_percent(None if pd.isna(row["climbed_share"])
+                                        else row["climbed_share"]))
+
+    if len(league) == 1:  # one agency (the shared filter): its figures, not a ranking
+        return figures(order[0])
+    worst = order[:count]
+    return t("agencies.sentence", lang, n=len(worst),
+             measure=t(f"agencies.measure_{measure}", lang),
+             agencies="; ".join(figures(i) for i in worst))
 
 
 BAND_COLOURS = {"b1": LEVEL_COLOURS[3], "b2": "#8CCFB8", "b3": LEVEL_COLOURS[1],
@@ -349,12 +435,12 @@ def matrix_height(amphoe: int) -> int:
     return max(420, 24 * amphoe + 160)
 
 
-def matrix_chart(matrix: CoverageMatrix, measure: str, amphoe_names: Mapping[str, str],
+def matrix_chart(matrix: CoverageMatrix, measure: str, place_names: Mapping[str, str],
                  agency_names: Mapping[str, str], agency_order: Sequence[str],
                  lang: str) -> go.Figure:
     """Heatmap of amphoe (rows) × agency (columns) with the totals as bars on both margins:
     agencies on top, amphoe on the right."""
-    table = matrix_table(matrix, measure, amphoe_names, agency_order, lang)
+    table = matrix_table(matrix, measure, place_names, agency_order, lang)
     total = t("table.total", lang)
     body = table.iloc[:-1].set_index(table.columns[0])
     codes = matrix_columns(matrix, agency_order, measure)
@@ -421,7 +507,9 @@ def recency_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: 
                   lang: str) -> go.Figure:
     """Stacked bars: each group's households by days since the last visit, the least recently
     visited group on top. Shares (100% bars) when every group has at least
-    :data:`MIN_GROUP` households; otherwise counts, so that no small group shows a share."""
+    :data:`MIN_GROUP` households; otherwise counts, so that no small group shows a share.
+    Groups under :data:`MIN_GROUP` households sit at the bottom, by name."""
+    frame = small_groups_last(frame, by, names, lang)
     households = frame["households"].to_numpy()[::-1]  # the frame's last group at the bottom
     as_share = bool(len(households)) and bool((households >= MIN_GROUP).all())
     y = [_agency_label(c, names, lang) for c in frame[by].tolist()[::-1]]
@@ -435,7 +523,7 @@ def recency_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: 
             "type": "bar", "y": y, "x": x, "orientation": "h", "name": labels[band],
             "marker": {"color": BAND_COLOURS[band]}, "customdata": counts,
             # each band's share written in its segment where it has room (a tenth of the bar)
-            "text": ([f"{v:.0%}" if v >= 0.1 else "" for v in x.tolist()] if as_share
+            "text": ([f"{v:.1%}" if v >= 0.1 else "" for v in x.tolist()] if as_share
                      else None),
             "textposition": "inside", "insidetextanchor": "middle",
             "hovertemplate": "%{y}: " + value + "<extra>" + labels[band] + "</extra>"})
@@ -447,37 +535,39 @@ def recency_chart(frame: pd.DataFrame, by: str, names: Mapping[str, str], days: 
 
 
 def league_chart(league: pd.DataFrame, names: Mapping[str, str], picked: str | None,
-                 lang: str) -> go.Figure:
-    """Dots: visits per household per quarter by agency, highest on top, against the
-    one-visit-a-quarter line. A dot plot, not bars, so the axis may start near the values
-    without misleading. Groups under :data:`MIN_GROUP` households are left out. Clicking a
-    dot selects its agency (``customdata[0]`` is the code)."""
-    rates = league["visits_per_household_quarter"].to_numpy()
-    households = league["households"].to_numpy()
-    codes = league["agency_code"].to_numpy()
-    shown = np.flatnonzero((households >= MIN_GROUP) & ~np.isnan(rates)).tolist()
-    # lowest rate first (at the bottom), then by code from Z: two stable sorts, as pandas' sort
-    shown.sort(key=codes.__getitem__, reverse=True)
-    shown.sort(key=rates.__getitem__)
-    rates, codes = rates[shown], codes[shown]
-    colours = [LEVEL_COLOURS[2] if picked in (None, c) else "#b8c4ce" for c in codes.tolist()]
-    low = float(rates.min()) if len(rates) else 1.0
-    high = float(rates.max()) if len(rates) else 1.0
+                 lang: str, measure: str = "need", flagged: int = 3) -> go.Figure:
+    """Dots: each agency's ``measure``, the one most in need of a push on top; the ``flagged``
+    worst drawn in the warning colour. A dot plot, not bars, so the axis may start near the
+    values without misleading. Groups under :data:`MIN_GROUP` households are left out.
+    Clicking a dot selects its agency (``customdata[0]`` is the code)."""
+    league = league if "need" in league else with_need(league)
+    order = [i for i in league_order(league, measure).tolist()
+             if league["households"].iloc[i] >= MIN_GROUP
+             and not pd.isna(league[measure].iloc[i])]
+    worst = set(order[:flagged]) if len(order) > 1 else set()
+    shown = list(reversed(order))  # drawn bottom up: the worst ends on top
+    values = league[measure].to_numpy(dtype="float64")[shown]
+    codes = league["agency_code"].to_numpy()[shown]
+    households = league["households"].to_numpy()[shown]
+    colours = [(LEVEL_COLOURS[0] if i in worst else LEVEL_COLOURS[2])
+               if picked in (None, c) else "#b8c4ce"
+               for i, c in zip(shown, codes.tolist(), strict=True)]
+    share = measure in ("visited_share", "climbed_share")
+    low = float(values.min()) if len(values) else 0.0
+    high = float(values.max()) if len(values) else 1.0
+    pad = max((high - low) * 0.12, 0.02 if share else 0.1)
     return figure(
-        [{"type": "scatter", "x": rates,
+        [{"type": "scatter", "x": values,
           "y": [names.get(c, c) for c in codes.tolist()], "mode": "markers+text",
           "marker": {"color": colours, "size": 16, "line": {"color": "white", "width": 1}},
-          "text": [f"{v:.2f}" for v in rates.tolist()], "textposition": "middle right",
-          "customdata": np.column_stack([codes, households[shown]]),
-          "hovertemplate": "%{y}: %{x:.2f} (n=%{customdata[1]})<extra></extra>"}],
+          "text": [measure_text(v, measure) for v in values.tolist()],
+          "textposition": "middle right", "cliponaxis": False,
+          "customdata": np.column_stack([codes, households]),
+          "hovertemplate": "%{y}: %{text} (n=%{customdata[1]})<extra></extra>"}],
         height=max(320, 30 * len(shown) + 110),
         margin={**BASE_LAYOUT["margin"], "b": 40},
-        xaxis={"range": [min(low, 1.0) - 0.06, max(high, 1.0) + 0.08], "zeroline": False,
-               "title": {"text": t("agencies.col_visit_rate", lang)}, "showgrid": True,
+        xaxis={"range": [low - pad, high + 2.5 * pad], "zeroline": False,
+               "tickformat": ".0%" if share else None,
+               "title": {"text": t(f"agencies.measure_{measure}", lang)}, "showgrid": True,
                "gridcolor": "#eeeeee"},
-        yaxis={"automargin": True, "showgrid": False},
-        shapes=[{"type": "line", "x0": 1, "x1": 1, "xref": "x", "y0": 0, "y1": 1,
-                 "yref": "y domain", "line": {"color": NEUTRAL, "dash": "dot"}}],
-        annotations=[{"x": 1, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom",
-                      "showarrow": False, "text": t("agencies.one_a_quarter", lang),
-                      "font": {"color": NEUTRAL}}])
+        yaxis={"automargin": True, "showgrid": False})

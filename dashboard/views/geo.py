@@ -270,6 +270,8 @@ INDICATORS = ("households", "paired_share", "visited_share", "share_1", "share_2
 above; ``income_mean``: mean income per member, baht/person/year, of the surveyed households."""
 
 
+DEFAULT_INDICATOR = "share_2"
+"""What the map opens on: progress, the share at target 2 (sufficient) or above."""
 HIGHER_IS_BETTER = frozenset(INDICATORS) - {"households"}
 
 

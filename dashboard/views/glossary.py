@@ -30,13 +30,14 @@ def build(definitions: Definitions, lang: str) -> Glossary:
     names = definitions.level_names(lang)
     years = sorted({year for shares in definitions.plan.values() for year in shares})
     plan = pd.DataFrame({t("definitions.fiscal_year", lang): years} | {
-        names[target.level]: [f"{definitions.plan.get(target.key, {}).get(y, float('nan')):.0%}"
+        names[target.level]: [f"{definitions.plan.get(target.key, {}).get(y, float('nan')):.1%}"
                               for y in years]
         for target in definitions.targets})
+    fill = definitions.fill
     indicators = pd.DataFrame([{
-        t("definitions.col_name", lang): getattr(i, f"name_{lang}"),
-        t("definitions.col_numerator", lang): getattr(i, f"numerator_{lang}"),
-        t("definitions.col_denominator", lang): getattr(i, f"denominator_{lang}"),
+        t("definitions.col_name", lang): fill(getattr(i, f"name_{lang}"), lang),
+        t("definitions.col_numerator", lang): fill(getattr(i, f"numerator_{lang}"), lang),
+        t("definitions.col_denominator", lang): fill(getattr(i, f"denominator_{lang}"), lang),
         t("definitions.col_unit", lang): t("unit." + re.sub(r"\W+", "_", i.unit), lang),
     } for i in definitions.indicators]).set_index(t("definitions.col_name", lang))
     table = indicator_table()

@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from dashboard.queries.households import TABLE_COLUMNS, HouseholdProfile, be_iso, need_codes
+from dashboard.queries.households import TABLE_COLUMNS, HouseholdProfile, need_codes
+from dashboard.views.coverage import short_agency_names
 from domain.definitions import Definitions
 from domain.i18n import DEFAULT_LANGUAGE, t
 from domain.reference import agency_table, amphoe_table, tambon_table
@@ -46,13 +47,19 @@ def table_columns(lang: str) -> dict[str, str]:
                                                        "level_change")}
 
 
+DEFAULT_COLUMNS = ("household_id", "head_name", "tambon_code", "level", "income_vs_line",
+                   "days_since_visit", "agency_code", "unmet_needs")
+"""The table's columns shown at first: who, where, how they stand, when last seen, by whom,
+what they still need; they fit at 1,280 px. The others are a click away."""
+
+
 def table_for_display(rows: pd.DataFrame, lang: str, level_names: Mapping[int, str],
                       income_line: float) -> pd.DataFrame:
     """The table as shown and downloaded: names for codes, levels as ``2 พอเพียง``, the
     change since baseline, income against the line (1.0 = on the line), dates in BE."""
     amphoe = dict(zip(amphoe_table()["amphoe_code"], amphoe_table()[_name(lang)], strict=True))
     tambon = dict(zip(tambon_table()["tambon_code"], tambon_table()[_name(lang)], strict=True))
-    agency = dict(zip(agency_table()["agency_code"], agency_table()[_name(lang)], strict=True))
+    agency = short_agency_names(lang)  # the short form: the column stays narrow
     heads = table_columns(lang)
     change = (rows["level"].astype("Float64") - rows["baseline_level"].astype("Float64"))
     out = pd.DataFrame({
@@ -65,7 +72,9 @@ def table_for_display(rows: pd.DataFrame, lang: str, level_names: Mapping[int, s
         heads["level_change"]: change.round().astype("Int64"),
         heads["income_per_member"]: rows["income_per_member"].round().astype("Int64"),
         heads["income_vs_line"]: (rows["income_per_member"] / income_line).round(3),
-        heads["last_visit_date"]: rows["last_visit_date"].map(be_iso),
+        heads["last_visit_date"]: [
+            format_date(pd.Timestamp(d).date(), lang) if d is not None and not pd.isna(d)
+            else None for d in rows["last_visit_date"]],
         heads["days_since_visit"]: rows["days_since_visit"].astype("Int64"),
         heads["agency_code"]: rows["agency_code"].map(
             lambda c: agency.get(c, c) if isinstance(c, str) else None),

@@ -35,6 +35,7 @@ from dashboard.views.geo import (
     format_value,
 )
 from domain.i18n import format_number, t
+from domain.thai_text import words
 
 SELECTED_COLOUR = "#1F2933"
 LAGGING_COLOUR = LEVEL_COLOURS[0]  # vermillion: the amphoe that lag
@@ -102,14 +103,18 @@ def _outline(frame: pd.DataFrame) -> tuple[list, list]:
 
 
 def _tile_name(name: str, width: int = 10) -> str:
-    """A name that fits a tile: a long name with spaces (English) breaks at the space nearest
-    its middle; Thai names, written without spaces, are short enough as they are."""
+    """A name that fits a tile: a long name breaks between two words, at the break nearest
+    its middle (Thai words found by the segmenter: "เมือง|ขอนแก่น", never "ขอน|แก่น" inside
+    a word)."""
     text = html.escape(name)
-    if len(name) <= width or " " not in name:
+    if len(name) <= width:
         return text
-    middle = len(name) / 2
-    cut = min((i for i, ch in enumerate(name) if ch == " "), key=lambda i: abs(i - middle))
-    return html.escape(name[:cut]) + "<br>" + html.escape(name[cut + 1:])
+    pieces = words(name)
+    if len(pieces) < 2:
+        return text
+    ends = [sum(len(p) for p in pieces[:i]) for i in range(1, len(pieces))]
+    cut = min(ends, key=lambda i: abs(i - len(name) / 2))
+    return html.escape(name[:cut].rstrip()) + "<br>" + html.escape(name[cut:].lstrip())
 
 
 def _class_keys(scheme: ClassScheme) -> list[str]:
@@ -272,6 +277,8 @@ def place_table(colouring: Colouring, names: Mapping[str, str], label: str,
         t("map.col_n", lang): frame["n"],
         t("map.col_class", lang): [class_label(k, scheme, lang) for k in frame["klass"]],
     })
+    if colouring.indicator == "households":  # the value is the count: no second column of it
+        out = out.drop(columns=t("map.col_n", lang))
     lowest_first = colouring.indicator in HIGHER_IS_BETTER
     rank = frame["klass"].map({HIDDEN: 1, NO_DATA: 2}).fillna(0)  # shown, hidden, empty
     order = frame.assign(_rank=rank, _value=frame[colouring.column].where(shown))
@@ -310,7 +317,7 @@ def cell_size_m(households: int, area_km2: float) -> int:
 
 def level_shares_text(counts: Mapping[int, int], assessed: int,
                       level_names: Mapping[int, str]) -> str:
-    return " · ".join(f"{level_names[lv]} {counts.get(lv, 0) / assessed:.0%}"
+    return " · ".join(f"{level_names[lv]} {counts.get(lv, 0) / assessed:.1%}"
                       for lv in sorted(level_names)) if assessed else ""
 
 

@@ -15,11 +15,19 @@ import pandas as pd
 
 from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
 from domain.i18n import t
+from domain.thai_dates import format_datetime
+
+HASH_SHOWN = 12  # hex digits of a file's SHA-256 on screen: enough to tell files apart
+IMPORT_HISTORY_COLUMNS = ("import_id", "imported_at", "imported_by", "dataset", "file_name",
+                          "file_sha256", "rows_read", "rows_accepted", "rows_rejected",
+                          "rows_inserted", "rows_updated", "warnings")
 
 
-def group_note(n: int, lang: str) -> str:
+def group_note(n: int, lang: str, hidden: bool = False) -> str:
     if n < MIN_GROUP:
         return t("table.suppressed", lang, n=MIN_GROUP)
+    if hidden:  # shown groups' figures would give a smaller hidden group away
+        return t("table.secondary", lang)
     if n < SMALL_GROUP:
         return t("table.small_group", lang, n=SMALL_GROUP)
     return ""
@@ -31,10 +39,11 @@ def comparison_table(frame: pd.DataFrame, by: str, names: Mapping[str, str],
     change in points, climbed, fell back, note. Suppressed groups show no figure but n.
     Built from numpy columns: pandas' assign, sort and per-column casts took 2 ms on 26 rows."""
     assessed = frame["assessed"].to_numpy()
-    # suppressed groups go last, the rest keep their order
-    order = np.argsort(assessed < MIN_GROUP, kind="stable")
+    # suppressed groups go last, by name; the rest keep their order
+    hidden_all = with_secondary(assessed < MIN_GROUP, assessed)
+    order = suppressed_last([names.get(c, c) for c in frame[by].tolist()], hidden_all)
     assessed = assessed[order]
-    hidden = assessed < MIN_GROUP
+    hidden = hidden_all[order]
 
     def masked(column: str, scale: int = 1) -> pd.arrays.FloatingArray:
         return shown_floats(frame[column].to_numpy()[order] * scale, hidden)
@@ -48,8 +57,29 @@ def comparison_table(frame: pd.DataFrame, by: str, names: Mapping[str, str],
         t("table.change_points", lang): masked("change_points").round(1),
         t("table.climbed", lang): masked("climbed").astype("Int64"),
         t("table.fell_back", lang): masked("fell_back").astype("Int64"),
-        t("table.note", lang): [group_note(int(n), lang) for n in assessed.tolist()],
+        t("table.note", lang): [group_note(int(n), lang, bool(h)) for n, h
+                                in zip(assessed.tolist(), hidden.tolist(), strict=True)],
     }, index=frame.index.take(order))
+
+
+def with_secondary(hidden: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """``hidden`` plus, when exactly one group is hidden and others are shown, the smallest
+    shown group (secondary suppression): the page's total minus the shown groups would
+    otherwise give the one hidden group's figure away. See docs/suppression.md."""
+    hidden = np.asarray(hidden, dtype=bool).copy()
+    if hidden.sum() == 1 and (~hidden).sum() >= 1:
+        shown = np.flatnonzero(~hidden)
+        hidden[shown[np.argsort(np.asarray(sizes)[shown], kind="stable")[0]]] = True
+    return hidden
+
+
+def suppressed_last(names: list[str], hidden: np.ndarray) -> np.ndarray:
+    """Positions that keep the shown groups in their order and put the suppressed ones after
+    them in a block of their own, by name: never where their hidden value would sort them,
+    which would let a reader place it between its neighbours."""
+    shown = np.flatnonzero(~hidden)
+    held = sorted(np.flatnonzero(hidden).tolist(), key=lambda i: (names[i], i))
+    return np.concatenate([shown, np.asarray(held, dtype=int)]).astype(int)
 
 
 def shown_floats(values: np.ndarray, hidden: np.ndarray) -> pd.arrays.FloatingArray:
@@ -108,3 +138,16 @@ def grid(frame: pd.DataFrame, rows: int | None = None) -> pd.DataFrame:
     ``st.dataframe``: a sorted frame's own row labels mean nothing to a reader."""
     shown = frame if rows is None else frame.head(rows)
     return shown.reset_index(drop=True)
+
+
+def history_table(history: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The import history for the screen: times as dates are written everywhere (พ.ศ. in
+    Thai) to the minute, and each file's SHA-256 cut to its first :data:`HASH_SHOWN` digits
+    so the counts after it stay in view (the full hash is in the store and the log)."""
+    out = history[list(IMPORT_HISTORY_COLUMNS)].copy()
+    out["imported_at"] = [None if pd.isna(v) else format_datetime(pd.Timestamp(v).to_pydatetime(),
+                                                                   lang)
+                          for v in out["imported_at"]]
+    out["file_sha256"] = [None if pd.isna(v) else str(v)[:HASH_SHOWN] + "…"
+                          for v in out["file_sha256"]]
+    return out

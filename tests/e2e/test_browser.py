@@ -288,10 +288,11 @@ def test_the_presenter_downloads_every_slide_while_it_shows_one(tab: Tab) -> Non
     deck = Presentation(download.value.path())
     texts = ["\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
              for slide in deck.slides]
-    assert len(texts) == 9  # cover, headline, trend, map, the amphoe, coverage, agencies,
-    # transitions, sources
+    assert len(texts) == 10  # cover, headline, trend, map, the amphoe, the four processes,
+    # coverage, agencies, transitions, sources
     assert th("presenter.slide_amphoe", name=amphoe_name(AMPHOE)) in texts[4]
-    assert th("presenter.slide_transitions") in texts[7]
+    assert th("presenter.slide_funnel") in texts[5]
+    assert th("presenter.slide_transitions") in texts[8]
     assert sum(1 for slide in deck.slides for shape in slide.shapes
                if shape.shape_type == MSO_SHAPE_TYPE.PICTURE) >= 4  # the charts as pictures
     tab.assert_clean()
@@ -327,7 +328,7 @@ def test_a_slide_fits_the_projectors_window_and_follows_its_size(tab: Tab) -> No
     figure is cut short ("100.0%" was, beside a chart); the chart follows the size the browser
     reports as the window changes."""
     tab.page.set_viewport_size({"width": 1280, "height": 800})
-    tab.open(f"/present?slide=6&{PARAM_AMPHOE}={AMPHOE}")  # the coverage slide: KPIs, chart
+    tab.open(f"/present?slide=7&{PARAM_AMPHOE}={AMPHOE}")  # the coverage slide: KPIs, chart
     expect(tab.page.locator("h1").first).to_have_text(th("presenter.slide_coverage"))
     full = 700  # the chart's height on a full-HD slide beside a sentence (pages/presenter.py)
     for width, height in ((1280, 800), (1024, 768), (1920, 1080)):

@@ -1,0 +1,82 @@
+"""The Overview's first screen: each target's card with its gap to the plan year in force,
+and the box naming the places furthest behind that plan."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.queries.overview import OverviewKpis
+from dashboard.ui import (
+    PageContext,
+    amphoe_names,
+    download_buttons,
+    level_names,
+    place_names,
+    tambon_names,
+)
+from dashboard.views import charts, funnel, plan
+from dashboard.views.tables import for_display
+
+
+def target_gaps(ctx: PageContext, kpis: OverviewKpis) -> list[plan.Gap]:
+    """Each target's share now, its plan in force on the data date, and its baseline."""
+    gaps = []
+    for target in ctx.definitions.targets:
+        in_force = ctx.definitions.plan_in_force(target.key, kpis.as_of)
+        gaps.append(plan.Gap(share=kpis.share_at_least(target.level),
+                             plan_year=in_force[0] if in_force else None,
+                             planned=in_force[1] if in_force else None,
+                             baseline=kpis.baseline_share_at_least(target.level)))
+    return gaps
+
+
+def target_cards(ctx: PageContext, columns: list, gaps: list[plan.Gap],
+                 trend: pd.DataFrame) -> None:
+    """One card per target: the share, the gap to plan as the delta (red when behind), the
+    change since baseline below it, and the quarterly trend."""
+    names = level_names(ctx)
+    for column, target, gap in zip(columns, ctx.definitions.targets, gaps, strict=True):
+        with column.container(border=True, key=f"overview_target_{target.level}"):
+            st.metric(
+                ctx.t("kpi.at_target", n=target.level, name=names[target.level]),
+                plan.format_share(gap.share), delta=plan.gap_delta(gap, ctx.lang),
+                delta_color="normal",  # behind the plan: red, pointing down
+                chart_data=charts.sparkline_values(trend, target.level), chart_type="area",
+                help=ctx.t("kpi.at_target_help", name=names[target.level]))
+            st.caption(plan.baseline_note(gap, ctx.lang))
+
+
+def push_box(ctx: PageContext, column: object, summary: pd.DataFrame, gap: plan.Gap) -> None:
+    """The places furthest behind the plan at target 2 (tambon once an amphoe is chosen)."""
+    by = "tambon_code" if ctx.filters.amphoe else "amphoe_code"
+    names = tambon_names(ctx.lang) if ctx.filters.amphoe else amphoe_names(ctx.lang)
+    target = ctx.definitions.targets[1]
+    level_name = level_names(ctx)[target.level]
+    top, held = plan.places_to_push(summary, gap.planned, by, names)
+    with column.container(border=True, key="overview_push"):
+        title = ctx.t("overview.push_title_tambon" if ctx.filters.amphoe
+                      else "overview.push_title")
+        st.markdown(f"**:material/priority_high: {title}**")
+        st.caption(ctx.t("overview.push_caption", year=gap.plan_year, name=level_name,
+                         plan=plan.format_share(gap.planned))
+                   if gap.planned is not None
+                   else ctx.t("overview.push_caption_noplan", name=level_name))
+        lines = plan.push_lines(top, held, gap.planned, ctx.lang)
+        st.markdown("\n".join(lines) if lines else ctx.t("overview.push_none"))
+
+
+def funnel_section(ctx: PageContext, frame: pd.DataFrame) -> None:
+    """The four work processes: the funnel with its losses, and the table by place behind
+    it (in an expander, with its download)."""
+    st.subheader(ctx.t("funnel.title"))
+    left, right = st.columns([3, 2])
+    left.plotly_chart(funnel.funnel_chart(frame, ctx.lang), key="overview_funnel",
+                      config={"displaylogo": False})
+    right.markdown(funnel.funnel_sentence(frame, ctx.lang))
+    right.caption(ctx.t("funnel.note", days=ctx.definitions.visited_within_days))
+    table = funnel.funnel_table(frame, place_names(ctx), ctx.lang)
+    with st.expander(ctx.t("funnel.by_place"), icon=":material/table_rows:"):
+        st.dataframe(for_display(table, table.attrs["decimals"]), hide_index=True,
+                     key="overview_funnel_table")
+        download_buttons(ctx, table, "overview_funnel", key="overview_funnel_dl")
