@@ -59,8 +59,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.e2e)
-            # one worker runs every browser test: one server, one Chromium
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            # a file's browser tests run in one worker (its servers and Chromium are made once
+            # there); the files are shared out between the workers
+            item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
 
 
 def unavailable(reason: str) -> None:
