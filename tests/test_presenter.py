@@ -32,6 +32,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from dashboard import store as store_access
+from dashboard.briefing import images
 from dashboard.briefing import slides as briefing
 from dashboard.queries import status
 from dashboard.store import Direct, Snapshot
@@ -467,6 +468,25 @@ def rendered(tiny_con) -> tuple[list, briefing.Meta, dict[int, bytes]]:
     needs_chromium()
     slides, meta = make_slides(tiny_con, Filters())
     return slides, meta, briefing.chart_images(slides)
+
+
+def test_a_picture_that_takes_too_long_closes_its_browser_and_the_next_starts_afresh(
+        tiny_con) -> None:
+    """A Chromium that hangs costs one picture's wait, not every later export: the renderer
+    gives up after its timeout, closes that browser and starts a new one for the next."""
+    needs_chromium()
+    slides, _meta = make_slides(tiny_con, Filters())
+    figure = next(s.figure for s in slides if s.figure is not None)
+    renderer = images.ChartRenderer(timeout_s=0.05)  # less than any browser takes to start
+    try:
+        with pytest.raises(TimeoutError):
+            renderer.render(figure, 600, 400, 1.0)
+        renderer.timeout_s = images.RENDER_TIMEOUT_S
+        picture = renderer.render(figure, 600, 400, 1.0)
+        assert picture.startswith(b"\x89PNG")
+        assert renderer.render(figure, 300, 200, 1.0).startswith(b"\x89PNG")  # kept open
+    finally:
+        renderer.close()
 
 
 def test_every_chart_becomes_a_picture_on_its_slide(rendered) -> None:

@@ -29,10 +29,7 @@ import datetime as dt
 import io
 import logging
 import math
-import os
 import re
-import shutil
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +39,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from dashboard.briefing.images import RENDERER, chart_browser
 from dashboard.queries import coverage as q_coverage
 from dashboard.queries import geo as q_geo
 from dashboard.queries import outcomes, overview
@@ -599,78 +597,31 @@ def arrange(slide: Slide) -> Arrangement:
     return Arrangement(points=body)
 
 
-# --- chart images (kaleido + Chromium) -------------------------------------------------------
-
-_RENDER_LOCK = threading.Lock()  # kaleido's sync server shares one reply queue
-_RENDER_TIMEOUT_S = 90
-_server: dict[str, Any] = {"started": False, "broken": False}
-
-
-def chart_browser() -> str | None:
-    """The Chromium that kaleido will drive, or None: chart images then cannot be made."""
-    for name in (os.environ.get("BROWSER_PATH"), "chromium", "chromium-browser",
-                 "google-chrome"):
-        found = shutil.which(name) if name else None
-        if found:
-            return found
-    return None
-
-
-def _render(fig: go.Figure, width: int, height: int) -> bytes:
-    import kaleido
-
-    with _RENDER_LOCK:
-        if _server["broken"]:
-            raise RuntimeError("chart rendering failed earlier in this process")
-        if not _server["started"]:
-            # the project's fonts for Chromium; set before the browser starts
-            os.environ.setdefault("FONTCONFIG_FILE", str(FONTS_CONF))
-            os.environ.setdefault("BROWSER_PATH", chart_browser() or "")
-            kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-            _server["started"] = True
-        spec = {"format": "png", "width": width, "height": height, "scale": IMAGE_SCALE}
-        outcome: dict[str, Any] = {}
-
-        def work() -> None:
-            try:
-                outcome["png"] = kaleido.calc_fig_sync(fig.to_dict(), opts=spec)
-            except Exception as exc:  # handed to the caller below
-                outcome["error"] = exc
-
-        # a browser that hangs must not hang the page (nor, as a daemon, the process's exit)
-        worker = threading.Thread(target=work, daemon=True)
-        worker.start()
-        worker.join(_RENDER_TIMEOUT_S)
-        if worker.is_alive():
-            _server["broken"] = True
-            raise TimeoutError(f"no chart image after {_RENDER_TIMEOUT_S} s")
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["png"]
+# --- chart images (kaleido + Chromium: :mod:`dashboard.briefing.images`) ----------------------
 
 
 def chart_images(slides: Sequence[Slide]) -> dict[int, bytes]:
     """PNG of each slide's figure (by slide index), sized to its place on the slide at the
-    projector's scale; empty when there is no Chromium. A figure that fails is left out (its
-    slide then says so) and the failure logged."""
+    projector's scale; empty when there is no Chromium. A figure that fails twice is left out
+    (its slide then says so), with the figures after it, and the failure logged."""
     if chart_browser() is None:
         return {}
-    images = {}
+    images: dict[int, bytes] = {}
     for index, slide in enumerate(slides):
         box = arrange(slide).figure
         if slide.figure is None or box is None:
             continue
         width, height = round(box.w * PX_PER_INCH), round(box.h * PX_PER_INCH)
         figure = projector(slide.figure, height, width=width)
-        for attempt in (1, 2):  # once in a while the browser's reply arrives garbled
+        for attempt in (1, 2):  # a failed picture closes its browser: the retry starts one
             try:
-                images[index] = _render(figure, width, height)
+                images[index] = RENDERER.render(figure, width, height, IMAGE_SCALE)
                 break
             except Exception:  # a chart must not cost the whole deck
                 LOG.warning("chart image of slide %s failed (attempt %d)", slide.key, attempt,
                             exc_info=attempt == 2)
-                if _server["broken"]:
-                    break
+        else:  # two fresh browsers failed: the rest would too, each after a long wait
+            break
     return images
 
 

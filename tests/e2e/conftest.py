@@ -53,6 +53,8 @@ NOT_INHERITED = (STORE_URL_ENV, STORE_DIR_ENV, ROLE_ENV, "KUSIAO_DEFINITIONS",
 # 404 for each (logged to the console by the browser), and then finds the server at the root.
 # Exactly those two are expected; any other console error fails a test.
 BASE_PATH_PROBE = re.compile(r"/[^/?#]+/_stcore/(?:health|host-config)")
+SERVER_LOGS: list[Path] = []  # the running servers' logs, shown beside a failed test
+LOG_TAIL_CHARS = 4000
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,6 +64,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             # a file's browser tests run in one worker (its servers and Chromium are made once
             # there); the files are shared out between the workers
             item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Iterator[None]:
+    """A failed browser test shows the end of each running server's log: a page that waits
+    for ever in the browser has often said why on the server."""
+    report = yield
+    if report.failed and HERE in item.path.parents:
+        for log in SERVER_LOGS:
+            if log.exists():
+                report.sections.append((f"server log {log.name}",
+                                        log.read_text(errors="replace")[-LOG_TAIL_CHARS:]))
+    return report
 
 
 def unavailable(reason: str) -> None:
@@ -127,6 +143,7 @@ def dashboard_server(store_dir: Path, role: str | None, store_url: str | None = 
              "--server.headless", "true", *options],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=die_with_parent)
+    SERVER_LOGS.append(log_path)
     try:
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
         while not healthy(base):
@@ -138,6 +155,7 @@ def dashboard_server(store_dir: Path, role: str | None, store_url: str | None = 
         yield base
     finally:
         stop(process)
+        SERVER_LOGS.remove(log_path)
 
 
 @pytest.fixture(scope="session")
