@@ -35,6 +35,8 @@ HERE = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic"]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"  # git-ignored: something to look at
+SCREENSHOTS_ENV = "KUSIAO_SCREENSHOTS"  # set (to anything) to take them: they cost the suite
+# a second or more each and assert nothing
 VIEWPORT = {"width": 1600, "height": 2400}
 # set by the frontend when a script run has finished (states: initial -> running -> notRunning)
 SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -62,8 +64,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.e2e)
             # a file's browser tests run in one worker (its servers and Chromium are made once
-            # there); the files are shared out between the workers
-            item.add_marker(pytest.mark.xdist_group(f"browser-{item.path.stem}"))
+            # there), or a group of them marked ``browser_group``; the groups are shared out
+            # between the workers
+            group = item.get_closest_marker("browser_group")
+            name = group.args[0] if group else item.path.stem
+            item.add_marker(pytest.mark.xdist_group(f"browser-{name}"))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -239,9 +244,12 @@ class Tab:
         assert not self.console_errors, self.console_errors
         assert not self.outside_requests, self.outside_requests
 
-    def screenshot(self, name: str) -> Path:
-        """A full-page PNG under artifacts/screenshots/: to look at, not an assertion. The main
-        area scrolls inside the window, so the window is made as tall as its content first."""
+    def screenshot(self, name: str) -> None:
+        """A full-page PNG under artifacts/screenshots/ when ``KUSIAO_SCREENSHOTS`` is set: to
+        look at, not an assertion. The main area scrolls inside the window, so the window is
+        made as tall as its content first."""
+        if not os.environ.get(SCREENSHOTS_ENV):
+            return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         height = self.page.locator('[data-testid="stMain"]').evaluate("e => e.scrollHeight")
         taller = height > VIEWPORT["height"]
@@ -252,7 +260,6 @@ class Tab:
         self.page.screenshot(path=path, full_page=True)
         if taller:
             self.page.set_viewport_size(VIEWPORT)
-        return path
 
 
 def new_tab(chromium: Any, base: str) -> Iterator[Tab]:
