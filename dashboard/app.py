@@ -50,6 +50,7 @@ from loaders.report import format_report
 KEY_SEEDED = "_seeded_from_url"
 PARAM_PRESENT = "present"  # ?present=1: a prepared link opens in presenter mode
 PRESENTER_URL = "present"  # the presenter page's url_path (dashboard/registry.py)
+STYLE = Path(__file__).resolve().parent / "static" / "app.css"  # every page's
 
 # A local icon: a Material icon as favicon would be fetched from the internet.
 st.set_page_config(page_title="คู่เสี่ยว แดชบอร์ด",
@@ -193,6 +194,7 @@ def main() -> None:
     sidebar(choices, lang, filters, levels)
     write_url(lang, filters, choices)
     with st.sidebar:
+        st.html(STYLE)  # a style only: it takes no room
         st.caption(t("app.data_as_of", lang, date=format_date(as_of, lang)))
         who_is_signed_in(viewer, lang)
     set_context(PageContext(lang=lang, filters=filters, choices=choices, data=data,

@@ -64,12 +64,19 @@ def matrix_section() -> None:
     left.plotly_chart(coverage.matrix_chart(matrix, measure, places, full_names, order, ctx.lang),
                       key="coverage_matrix", config={"displaylogo": False})
     table = coverage.matrix_table(matrix, measure, places, order, ctx.lang, agencies)
+    # the key columns in view at 1,280 px: the place (kept as the rest scroll) and its total
+    # next to it; the agencies after them, narrow, each named in full on hover
+    place_column, total = table.columns[0], table.columns[-1]
     right.dataframe(grid(table), hide_index=True,
                     height=min(coverage.matrix_height(len(table) - 1),
                                35 * (len(table) + 1) + 3),
+                    column_order=[place_column, total, *table.columns[1:-1]],
                     column_config=counts_config(table) | {
+                        place_column: st.column_config.TextColumn(pinned=True),
+                        total: st.column_config.NumberColumn(format="localized", width=70)} | {
                         agencies.get(c, c): st.column_config.NumberColumn(
-                            agencies.get(c, c), help=full_names[c], format="localized")
+                            agencies.get(c, c), help=full_names[c], format="localized",
+                            width="small")
                         for c in order})
     with right:
         download_buttons(ctx, table, f"coverage_{measure}", key="matrix_dl")

@@ -12,9 +12,10 @@ from dashboard.ui import (
     download_buttons,
     page_header,
     place_names,
+    rows_or_note,
 )
 from dashboard.views.coverage import short_agency_names as agency_short
-from dashboard.views.quality import named_table, shown_rows
+from dashboard.views.quality import named_table, percent_points, shown_rows
 from dashboard.views.tables import for_display
 from domain.i18n import format_number
 
@@ -36,6 +37,9 @@ labels = {c: ctx.t(f"quality.col_{c}") for c in COLUMNS}
 # counts and baht as 12,780 (as on every page); a column a table lacks is passed over
 localized = {labels[c]: st.column_config.NumberColumn(format="localized") for c in (
     "households", "affected", "recorded", "expected", "income_per_member", "previous")}
+# completeness is a share: in percent with one decimal, as every share is written
+completeness = labels["completeness"]
+as_percent = {completeness: st.column_config.NumberColumn(format="%.1f%%")}
 
 summary = pd.DataFrame({
     ctx.t("quality.col_check"): [ctx.t(f"quality.check_{c}") for c in CHECKS],
@@ -57,10 +61,10 @@ with left:
     scores = named_table(report.scores, report.place, place_names(ctx),
                          labels | {report.place: ctx.t(f"table.{report.place}")},
                          (report.place, "score", "completeness", "affected", "households"))
-    st.dataframe(scores, hide_index=True, key="quality_scores", column_config={
-        **localized, ctx.t("quality.col_score"): st.column_config.ProgressColumn(
-            min_value=0, max_value=100, format="%.1f"),
-        ctx.t("quality.col_completeness"): st.column_config.NumberColumn(format="percent")})
+    rows_or_note(ctx, percent_points(scores, completeness), hide_index=True,
+                 key="quality_scores", column_config={
+                     **localized, **as_percent, ctx.t("quality.col_score"):
+                     st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f")})
     st.caption(ctx.t("quality.scores_note", last=report.last_round or 0))
 with right:
     st.subheader(ctx.t("quality.completeness_agency"))
@@ -68,9 +72,8 @@ with right:
                            agency_short(ctx.lang), labels,
                            ("agency_code", "completeness", "recorded", "expected", "households"),
                            ctx.t("quality.no_buddy"))
-    st.dataframe(agency, hide_index=True, key="quality_agency", column_config={
-        **localized,
-        ctx.t("quality.col_completeness"): st.column_config.NumberColumn(format="percent")})
+    rows_or_note(ctx, percent_points(agency, completeness), hide_index=True,
+                 key="quality_agency", column_config=localized | as_percent)
 
 st.subheader(ctx.t("quality.details"))
 st.caption(ctx.t("quality.filters_note"))

@@ -70,9 +70,10 @@ def open_selected() -> None:
 heads = households.table_columns(ctx.lang)
 shown = chosen_columns(ctx, "households_columns", list(table.columns),
                        [heads[c] for c in households.DEFAULT_COLUMNS])
-st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected, column_order=shown,
-             selection_mode="single-row", hide_index=True, height=460,
-             column_config=table_config(ctx, heads, line))
+if len(table):  # none: the count below says so (an empty grid writes "empty" in English)
+    st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected, column_order=shown,
+                 selection_mode="single-row", hide_index=True, height=460,
+                 column_config=table_config(ctx, heads, line))
 st.caption(ctx.t("households.truncated", shown=format_number(len(table)),
                  total=format_number(result.total)) if result.truncated else
            ctx.t("households.count", n=format_number(result.total)))

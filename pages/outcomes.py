@@ -56,9 +56,10 @@ m3.metric(ctx.t("outcomes.fell_back"), format_number(fell), border=True)
 left, right = st.columns([3, 2])
 left.plotly_chart(charts.transition_sankey(moves, names, ctx.lang), key="outcomes_sankey")
 transition_table = tables.transition_table(moves, names, ctx.lang)
-right.dataframe(transition_table, hide_index=True, column_config={
-    column: st.column_config.NumberColumn(format="localized")
-    for column in transition_table.columns[1:]})
+# a static table: its headers wrap, so the total stays in view beside the flow at 1,280 px
+# (a data grid there scrolled sideways to reach it)
+with right.container(key="outcomes_transitions"):
+    st.table(transition_table.set_index(transition_table.columns[0]).style.format("{:,}"))
 right.caption(ctx.t("outcomes.transitions_note"))
 
 left, right = st.columns(2)

@@ -15,7 +15,7 @@ from dashboard.queries import overview
 from dashboard.ui import context, filters_summary, today
 from dashboard.ui.presenter import draw_slide, export_menu, sources_of
 from dashboard.ui.registry import PAGES
-from dashboard.ui.window import slide_scale, window_size
+from dashboard.ui.window import slide_scale, spare_height, window_size
 from domain.filters import ALL, KEY_AMPHOE
 
 KEY_SLIDE, PARAM_SLIDE = "present_slide", "slide"
@@ -23,7 +23,8 @@ PARAM_PRESENT = "present"  # dashboard/app.py opens this page for ?present=1
 STYLE = Path(__file__).resolve().parent.parent / "dashboard" / "static" / "presenter.css"
 ctx = context()
 st.html(STYLE)
-scale = slide_scale(window_size("present_window"))  # the charts' share of the CSS's scaling
+window = window_size("present_window")
+scale = slide_scale(window)  # the charts' share of the CSS's scaling
 
 
 meta = briefing.Meta(ctx.lang, filters_summary(ctx), ctx.as_of, today())
@@ -53,7 +54,7 @@ def pick_amphoe() -> None:
         st.session_state[KEY_AMPHOE] = ALL if st.session_state.get(KEY_AMPHOE) == code else code
 
 
-draw_slide(ctx, slide, meta, inputs, scale, pick_amphoe)
+draw_slide(ctx, slide, meta, inputs, (scale, spare_height(window)), pick_amphoe)
 
 # widths that fit each Thai label with its key badge on the slide (drawn for 1,920 px wide and
 # scaled to the window), the help on two lines at most

@@ -4,6 +4,7 @@ the deck's privacy, and the page through AppTest with and without a boundary fil
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -187,7 +188,10 @@ def test_the_tile_map_hides_small_groups_and_shows_every_class() -> None:
     text = dict(zip([c[0] for c in labels["customdata"]], labels["text"], strict=True))
     hover = dict(zip([c[0] for c in labels["customdata"]], labels["hovertext"], strict=True))
     assert text["4002"].endswith("n < 5") and "75" not in text["4002"] + hover["4002"]
-    assert text["4001"].endswith("25%") and text["4010"].endswith("–")
+    assert text["4001"].endswith("25.0%") and text["4010"].endswith("–")
+    # every share shown is written with one decimal, as everywhere else
+    shown = [v for v in text.values() if v.endswith("%")]
+    assert len(shown) >= 3 and all(re.search(r"<br>\d{1,3}\.\d%$", v) for v in shown), shown
     outlines = {t["name"] for t in spec["data"] if t.get("mode") == "lines" and not t.get("fill")}
     assert outlines == {"ต่ำสุด 3 อำเภอ", "ที่เลือกอยู่"}
     table = map_charts.place_table(colouring, names, "ขั้น 2", "th")
@@ -486,7 +490,7 @@ def test_the_page_without_a_boundary_file_shows_the_tile_map(
     labels = tiles["data"][-1]
     text = dict(zip([c[0] for c in labels["customdata"]], labels["text"], strict=True))
     # the map opens on progress: the share at target 2
-    assert text["4001"].endswith("50.0%")  # classes 1 point wide: one decimal
+    assert text["4001"].endswith("50.0%")  # one decimal, as every share
     shown = at.dataframe[0].value
     assert list(shown.iloc[0, :3]) == ["เมืองขอนแก่น", "50.0", 6]
     assert shown.iloc[1, 0] == "ชุมแพ" and shown.iloc[1, 1] == "–"  # hidden: n = 1 surveyed
@@ -535,3 +539,15 @@ def test_a_broken_boundary_file_falls_back_to_the_tile_map(
     assert json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["type"] == "scatter"
 
 
+
+
+def test_a_tile_outline_starts_halfway_along_an_edge() -> None:
+    """A thick outline's two ends meet where the line is straight: started at the top corner
+    they left a notch in it on a projector."""
+    xs, ys = map_charts._hexagon(2.0, 3.0)
+    assert (xs[0], ys[0]) == (xs[-1], ys[-1])  # closed
+    corners = set(zip(xs[1:-1], ys[1:-1], strict=True))
+    assert len(corners) == 6 and (xs[0], ys[0]) not in corners
+    # the start is the middle of the edge between the top corner and the next one
+    top = max(corners, key=lambda c: c[1])
+    assert math.dist((xs[0], ys[0]), top) == pytest.approx(map_charts.TILE_RADIUS / 2)

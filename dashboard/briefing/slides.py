@@ -66,6 +66,11 @@ ACCENT = "#0072B2"
 CARD = "#F2F5F8"
 HEADER_FILL = "#1F2933"
 PROJECTOR_FONT = 22  # px: readable from the back of a hall at 1920 x 1080
+TILE_TYPE_GROWTH = 1.4
+"""The tile map's names on a slide are this much larger, against the hexagons, than on the
+page (13 px in a 700-px map): 16 px in the map of a 1,280 × 800 projector, 22 px at full
+HD, and, measured in Chromium, still inside their hexagons in Thai and English (in regular
+weight: "Ubolratana" in bold did not fit)."""
 RECENCY_ROWS = 12  # amphoe on the coverage slide, least recently visited first: 26 rows
 # would need type too small to read from the back of a hall
 THAI = re.compile(r"[\u0E00-\u0E7F]")
@@ -263,7 +268,7 @@ def _map(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
     values = colouring.frame.set_index("amphoe_code")[colouring.column]
     lagging = ", ".join(
         t("presenter.lagging_place", lang, name=places[code],
-          value=geo.format_value(float(values[code]), "share", colouring.scheme.decimals))
+          value=geo.format_value(float(values[code]), "share"))
         for code in colouring.lagging)
     points = [t("presenter.lagging", lang, n=len(colouring.lagging), places=lagging)
               ] if colouring.lagging else []
@@ -450,8 +455,10 @@ def projector(fig: go.Figure, height: int, font_size: int = PROJECTOR_FONT,
         kind = trace["type"]
         in_tiles = kind == "scatter" and marker.get("symbol") == "hexagon"
         if size:
-            grown = growth * 1.15 if in_tiles else font_size / 15
+            grown = growth * TILE_TYPE_GROWTH if in_tiles else font_size / 15
             textfont["size"] = round(size * grown)
+        if in_tiles and trace.get("text") is not None:  # names in regular weight: bold
+            trace["text"] = [re.sub("</?b>", "", v) for v in trace["text"]]  # is too wide
         if kind == "scatter" and "lines" in (trace.get("mode") or "") and not trace.get("fill"):
             trace["line"] = {**line, "width": (line.get("width") or 2) * 1.6}
             if marker.get("size"):

@@ -125,6 +125,16 @@ def chosen_columns(ctx: PageContext, key: str, columns: list[str], default: list
     return [c for c in columns if c in picked] or default
 
 
+def rows_or_note(ctx: PageContext, frame: pd.DataFrame, where: Any = st,
+                 **dataframe_options: Any) -> None:
+    """A data grid of ``frame``, or, when it has no rows, a line saying so in the user's
+    language: an empty grid writes "empty" across itself, in English on a Thai page."""
+    if frame.empty:
+        where.caption(ctx.t("table.no_rows"))
+    else:
+        where.dataframe(frame, **dataframe_options)
+
+
 SHOWN_ROWS = 500
 """Rows of a list (officials, households) sent to the browser at most; the downloads hold
 every row. At a million households a list can run to thousands of rows."""

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import store
 from dashboard.queries.households import HouseholdProfile
-from dashboard.ui import PageContext, level_names
+from dashboard.ui import PageContext, level_names, rows_or_note
 from dashboard.views import household_charts, households
 
 KEY_RECORDED = "_profile_on_record"
@@ -66,21 +66,21 @@ def profile_section(ctx: PageContext, profile: HouseholdProfile, household_id: s
             st.warning(ctx.t("households.unmet", needs=households.need_labels(
                 ";".join(profile.unmet), ctx.lang)), icon=":material/report:")
         baht = st.column_config.NumberColumn(format="localized")  # 23,100 as on every page
-        st.dataframe(households.needs_for_display(profile.needs, ctx.lang), hide_index=True,
-                     column_config={ctx.t("households.delivered_baht"): baht})
+        rows_or_note(ctx, households.needs_for_display(profile.needs, ctx.lang),
+                     hide_index=True, column_config={ctx.t("households.delivered_baht"): baht})
         st.markdown(f"**{ctx.t('households.assistance')}**")
-        st.dataframe(households.assistance_for_display(profile.assistance, ctx.lang),
+        rows_or_note(ctx, households.assistance_for_display(profile.assistance, ctx.lang),
                      hide_index=True, column_config={ctx.t("households.value"): baht})
 
     indicators, pairings = st.columns([4, 3])
     indicators.markdown(f"**{ctx.t('households.indicators')}**")
-    indicators.dataframe(households.indicators_for_display(profile.indicators, ctx.lang),
-                         hide_index=True, height=430)
+    rows_or_note(ctx, households.indicators_for_display(profile.indicators, ctx.lang),
+                 indicators, hide_index=True, height=430)
     pairings.markdown(f"**{ctx.t('households.pairings')}**")
-    pairings.dataframe(households.pairings_for_display(profile.pairings, ctx.lang),
-                       hide_index=True)
+    rows_or_note(ctx, households.pairings_for_display(profile.pairings, ctx.lang), pairings,
+                 hide_index=True)
     with st.expander(ctx.t("households.visits"), icon=":material/history:"):
-        st.dataframe(households.visits_for_display(profile.visits, ctx.lang, names),
+        rows_or_note(ctx, households.visits_for_display(profile.visits, ctx.lang, names),
                      hide_index=True)
 
 

@@ -16,6 +16,11 @@ from dashboard.ui import PageContext
 from domain.definitions import Definitions
 
 FIGURE_HEIGHT = 800
+MAP_HEIGHT = 840
+"""The map's height on a full-HD slide (its click hint beside it, not below): the hexagons,
+and the type in them, grow with it. In a window taller than the slide (1,280 × 800) the map
+also takes the height left free below the slide, so that its names are 16 px or more and
+still fit their hexagons."""
 _DRAWING = threading.Lock()  # a second click waits for the first one's drawing
 
 
@@ -36,9 +41,12 @@ def metric(where: Any, kpi: briefing.Kpi) -> None:
 
 
 def draw_slide(ctx: PageContext, slide: briefing.Slide, meta: briefing.Meta,
-               inputs: tuple[Any, ...], scale: float, pick_amphoe: Callable[[], None]) -> None:
-    """The slide on the page, in the places the exported slide has them; the map's clicks
-    go to ``pick_amphoe``."""
+               inputs: tuple[Any, ...], fit: tuple[float, int],
+               pick_amphoe: Callable[[], None]) -> None:
+    """The slide on the page, in the places the exported slide has them, its chart drawn to
+    ``fit`` (the scale of the window, the pixels it has free below the slide); the map's
+    clicks go to ``pick_amphoe``."""
+    scale, spare = fit
     if slide.key == "cover":
         with st.container(key="present_cover"):
             st.title(slide.title)
@@ -63,16 +71,20 @@ def draw_slide(ctx: PageContext, slide: briefing.Slide, meta: briefing.Meta,
                     metric(row[i % across], kpi)
                 if not slide.kpis:
                     points(side, slide)
-            height = FIGURE_HEIGHT - (100 if where.points is not None and slide.kpis else 0)
-            main.plotly_chart(briefing.slide_figure(*inputs, round(height * scale),
-                                       round(briefing.PROJECTOR_FONT * scale)),
+                if slide.key == "map":
+                    side.caption(ctx.t("presenter.map_click"))
+            if slide.key == "map":
+                height = round(MAP_HEIGHT * scale) + spare
+            else:
+                height = round((FIGURE_HEIGHT - (100 if where.points is not None and slide.kpis
+                                                 else 0)) * scale)
+            main.plotly_chart(briefing.slide_figure(*inputs, height,
+                                                    round(briefing.PROJECTOR_FONT * scale)),
                               key=f"present_{slide.key}",
                               theme=None,
                               config={"displayModeBar": False, "doubleClickDelay": 200},
                               **({"on_select": pick_amphoe, "selection_mode": "points"}
                                  if slide.key == "map" else {}))
-            if slide.key == "map":
-                main.caption(ctx.t("presenter.map_click"))
         elif slide.table is not None:
             points(st, slide)
             st.table(slide.table.set_index(slide.table.columns[0]))  # figures right-aligned (css)

@@ -76,6 +76,17 @@ def window_size(key: str) -> tuple[int, int] | None:
     return size[0], size[1]
 
 
+def spare_height(size: tuple[int, int] | None, step: int = 20) -> int:
+    """Pixels of the window's height a slide drawn to its scale leaves free below it (a
+    16:10 window, such as 1,280 × 800, is taller than the 16:9 slide; the charts' scale is
+    also rounded down from the type's), in steps of ``step`` (each size is a figure kept)."""
+    if size is None:
+        return 0
+    drawn = min(1.0, size[0] / SLIDE_WIDTH, size[1] / SLIDE_HEIGHT)  # the CSS's scale
+    free = size[1] - SLIDE_HEIGHT * drawn
+    return max(0, int(free // step) * step)
+
+
 def slide_scale(size: tuple[int, int] | None) -> float:
     """How much smaller than :data:`SLIDE_WIDTH` × :data:`SLIDE_HEIGHT` a slide's charts are
     drawn in a window of ``size``: its share of the full slide, rounded down to a

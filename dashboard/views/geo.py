@@ -29,7 +29,7 @@ import pandas as pd
 
 from dashboard.queries.geo import KM_PER_DEG_LAT, SQRT3
 from dashboard.store.privacy import MIN_GROUP
-from domain.i18n import t
+from domain.i18n import format_number, format_percent, t
 from domain.reference import (
     LEGACY_AMPHOE_CODES,
     PROVINCE_CODE,
@@ -320,13 +320,6 @@ class ClassScheme:
     colours: tuple[str, ...] = SEQUENTIAL
 
     @property
-    def decimals(self) -> int:
-        """Decimals of a shown value: one when classes are narrower than 5 points."""
-        finite = [e for e in self.edges if not math.isinf(e)]
-        narrow = self.kind == "share" and finite[1] - finite[0] < 0.05 - 1e-9
-        return 1 if narrow else 0
-
-    @property
     def keys(self) -> tuple[str, ...]:
         return tuple(f"c{i}" for i in range(len(self.edges) - 1))
 
@@ -409,11 +402,12 @@ def classify(values: pd.Series, denominators: pd.Series, scheme: ClassScheme) ->
     return pd.Series(out, index=values.index, dtype=object)
 
 
-def format_value(value: float, kind: str, decimals: int = 0) -> str:
-    """A value as shown on the map: ``93%``/``93.5%`` for a share, ``47,500`` otherwise."""
+def format_value(value: float, kind: str) -> str:
+    """A value as shown on the map: ``93.5%`` for a share (one decimal, as everywhere),
+    ``47,500`` otherwise."""
     if kind == "share":
-        return f"{value * 100:.{decimals}f}%"
-    return f"{value:,.0f}"
+        return format_percent(value)
+    return format_number(value)
 
 
 def _edge_text(value: float, kind: str) -> str:

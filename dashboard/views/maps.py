@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -44,6 +45,8 @@ ONLINE_STYLE = pdk.map_styles.CARTO_LIGHT
 UNSURVEYED_COLOUR = "#9AA5AD"
 HIDDEN_CELL_COLOUR = "#C9CED2"  # opaque: translucent fills show their triangle seams
 LEGEND_ONLY = "legend-only"
+# Thai vowel and tone marks written above or below a letter: they take no room on a line
+_MARKS = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
 
 POINTS_MAX_HOUSEHOLDS = 10_000
 """Above this many households in the filters the geographic view draws hexagon cells instead
@@ -74,7 +77,7 @@ def _value_text(row: Mapping[str, Any], colouring: Colouring, lang: str) -> str:
     if row["klass"] == HIDDEN:
         return t("map.hidden_short", lang, n=MIN_GROUP)
     scheme = colouring.scheme
-    return format_value(float(row[colouring.column]), scheme.kind, scheme.decimals)
+    return format_value(float(row[colouring.column]), scheme.kind)
 
 
 def _hover(colouring: Colouring, names: Mapping[str, str], label: str,
@@ -85,11 +88,23 @@ def _hover(colouring: Colouring, names: Mapping[str, str], label: str,
             for row in colouring.frame.to_dict("records")]  # records: iterrows is slow
 
 
-def _hexagon(x: float, y: float, radius: float = 1 / SQRT3 * 0.96) -> tuple[list, list]:
-    """A pointy-top hexagon's outline (closed) around a tile centre; a small gap between
-    tiles keeps them apart on a projector."""
-    angles = [math.radians(90 + 60 * i) for i in range(7)]
-    return ([x + radius * math.cos(a) for a in angles], [y + radius * math.sin(a) for a in angles])
+TILE_RADIUS = 1 / SQRT3 * 0.98
+"""A tile's centre to corner, in the layout's units (tiles 1 apart): a small gap between
+tiles (and their white outlines) keeps them apart on a projector."""
+TILE_MARGIN_Y = 0.62
+"""Room above the top tiles and below the bottom ones: a corner (:data:`TILE_RADIUS`) and half
+of the thickest outline on a projector."""
+
+
+def _hexagon(x: float, y: float, radius: float = TILE_RADIUS) -> tuple[list, list]:
+    """A pointy-top hexagon's outline (closed) around a tile centre. The line starts and ends
+    halfway along an edge, so every corner is drawn as a join: started at the top corner, a
+    thick outline's two ends left a notch in it."""
+    corners = [(x + radius * math.cos(math.radians(90 + 60 * i)),
+                y + radius * math.sin(math.radians(90 + 60 * i))) for i in range(6)]
+    start = ((corners[0][0] + corners[1][0]) / 2, (corners[0][1] + corners[1][1]) / 2)
+    points = [start, *corners[1:], corners[0], start]
+    return [p[0] for p in points], [p[1] for p in points]
 
 
 def _outline(frame: pd.DataFrame) -> tuple[list, list]:
@@ -102,18 +117,24 @@ def _outline(frame: pd.DataFrame) -> tuple[list, list]:
     return xs, ys
 
 
-def _tile_name(name: str, width: int = 10) -> str:
-    """A name that fits a tile: a long name breaks between two words, at the break nearest
-    its middle (Thai words found by the segmenter: "เมือง|ขอนแก่น", never "ขอน|แก่น" inside
-    a word)."""
+def _letters(text: str) -> int:
+    """Letters of ``text`` that take room on a line (Thai vowel and tone marks written above
+    or below a letter take none)."""
+    return len(_MARKS.sub("", text.strip()))
+
+
+def _tile_name(name: str, width: int = 8) -> str:
+    """A name that fits a tile: one longer than ``width`` letters breaks between two words,
+    where its longer line is shortest (Thai words found by the segmenter: "เมือง|ขอนแก่น",
+    never "ขอน|แก่น" inside a word; "Khao Suan|Kwang", not "Khao|Suan Kwang")."""
     text = html.escape(name)
-    if len(name) <= width:
+    if _letters(name) <= width:
         return text
     pieces = words(name)
     if len(pieces) < 2:
         return text
     ends = [sum(len(p) for p in pieces[:i]) for i in range(1, len(pieces))]
-    cut = min(ends, key=lambda i: abs(i - len(name) / 2))
+    cut = min(ends, key=lambda i: (max(_letters(name[:i]), _letters(name[i:])), i))
     return html.escape(name[:cut].rstrip()) + "<br>" + html.escape(name[cut:].lstrip())
 
 
@@ -205,10 +226,11 @@ def _tile_map_parts(colouring: Colouring, names: Mapping[str, str], label: str, 
     }]
     layout = {
         "height": 700, "legend": _legend(label), "dragmode": False,
-        "clickmode": "event+select", "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
+        "clickmode": "event+select", "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
         "xaxis": {"visible": False, "range": [frame["x"].min() - 0.7, frame["x"].max() + 0.7],
                   "fixedrange": True},
-        "yaxis": {"visible": False, "range": [frame["y"].min() - 0.75, frame["y"].max() + 0.75],
+        "yaxis": {"visible": False, "range": [frame["y"].min() - TILE_MARGIN_Y,
+                                               frame["y"].max() + TILE_MARGIN_Y],
                   "scaleanchor": "x", "scaleratio": 1, "fixedrange": True}}
     return traces, above, layout
 

@@ -23,6 +23,12 @@ def named_table(frame: pd.DataFrame, column: str, names: Mapping[str, str],
     return out.rename(columns=labels)
 
 
+def percent_points(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``frame`` with the share in ``column`` (0-1) as percent (0-100), for a grid that writes
+    it with one decimal and a % sign (its own "percent" format gives up to two decimals)."""
+    return frame.assign(**{column: frame[column] * 100})
+
+
 def shown_rows(rows: pd.DataFrame, viewer: Viewer, amphoe: Mapping[str, str],
                labels: Mapping[str, str]) -> pd.DataFrame:
     """A check's rows as this viewer may see them (:func:`protect`), amphoe codes as names and

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from dashboard.views.coverage import short_agency_names
+from dashboard.views.maps import TILE_RADIUS
 from domain.i18n import t
 from tests.e2e.conftest import Tab
 from tests.e2e.test_browser import GRID, grid_rows, widget_input
@@ -133,6 +134,8 @@ def test_the_coverage_matrix_names_agencies_not_codes(tab: Tab) -> None:
         "g => [...g.querySelectorAll('[role=\"columnheader\"]')].map(h => h.innerText)")
     assert not {"CDD", "DOPA", "AGRI", "LIVESTOCK"} & set(headers), headers
     assert short_agency_names("th")["CDD"] in headers
+    # the key columns first, in view at 1,280 px: the amphoe and its total
+    assert headers[:2] == [t("table.amphoe_code", "th"), t("table.total", "th")], headers
     tab.assert_clean()
 
 
@@ -156,3 +159,106 @@ def test_search_finds_a_name_the_table_shows(analyst_tab: Tab) -> None:
     expect(analyst_tab.page.locator('[data-testid="stAlertContentInfo"]').filter(
         has_text="zzqq")).to_have_count(1)
     analyst_tab.assert_clean()
+
+
+def test_the_tile_map_writes_shares_with_one_decimal(tab: Tab) -> None:
+    open_at(tab, SIZES[0].values[0], "/map", "th")
+    tiles = tab.page.locator(".st-key-map_amphoe_tiles g.textpoint text")
+    expect(tiles).to_have_count(26)
+    values = [text for text in tiles.all_text_contents() if "%" in text]
+    assert len(values) >= 20, values  # the map opens on a share: most amphoe show one
+    assert all(re.search(r"\d\.\d%$", text) for text in values), values
+    tab.assert_clean()
+
+
+# every KPI card's label and note that is cut short (ends in "…" or overflows its box)
+CUT_JS = """() => [...document.querySelectorAll(
+    '[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,'
+    + ' [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] *')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("path", ["/", "/coverage"])
+def test_kpi_labels_and_notes_are_not_cut(tab: Tab, size: dict[str, int], path: str) -> None:
+    open_at(tab, size, path, "th")
+    expect(tab.page.locator('[data-testid="stMetricDelta"]').first).to_be_visible()
+    assert tab.page.evaluate(CUT_JS) == []
+    tab.assert_clean()
+
+
+@pytest.mark.parametrize("path", ["/quality", "/households"])
+def test_an_empty_table_says_so_in_thai(tab: Tab, path: str) -> None:
+    """With filters no household matches, a table with no rows is a line in the user's
+    language, not a grid that writes "empty" across itself."""
+    open_at(tab, SIZES[0].values[0], path + "?amphoe=4011&agency=POLICE&level=3", "th")
+    main = tab.page.locator('[data-testid="stMain"]')
+    expect(main.locator("h1")).to_be_visible()
+    if path == "/quality":
+        expect(main.get_by_text(t("table.no_rows", "th"), exact=True)).to_have_count(2)
+    else:
+        expect(main).to_contain_text(t("households.count", "th", n="0"))
+    expect(main.locator(GRID)).to_have_count(0)
+    tab.assert_clean()
+
+
+def test_the_transition_tables_total_is_in_view(tab: Tab) -> None:
+    open_at(tab, SIZES[0].values[0], "/outcomes", "th")
+    box = tab.page.locator(".st-key-outcomes_transitions")
+    table = box.locator("table")
+    expect(table).to_be_visible()
+    total = table.locator("th", has_text=t("table.total", "th")).first
+    expect(total).to_be_visible()
+    assert table.evaluate("t => t.scrollWidth <= t.clientWidth + 1")
+    assert box.evaluate("b => b.scrollWidth <= b.clientWidth + 1")
+    right = box.bounding_box()["x"] + box.bounding_box()["width"]
+    assert total.bounding_box()["x"] + total.bounding_box()["width"] <= right + 1
+    tab.assert_clean()
+
+
+# The presenter's tile map: each label's font size; each label line whose middle reaches
+# outside its hexagon; each hexagon with a corner outside the plot area (clipped)
+TILES_JS = """(gd, radius) => {
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const area = gd.querySelector('.nsewdrag').getBoundingClientRect();
+  const trace = gd._fullData.find(t => t.customdata && t.mode === 'markers+text');
+  const corners = (x, y) => [...Array(6).keys()].map(i => {
+    const a = Math.PI / 180 * (90 + 60 * i);
+    return [area.left + xa.d2p(x + radius * Math.cos(a)),
+            area.top + ya.d2p(y + radius * Math.sin(a))];
+  });
+  const inside = (poly, p) => poly.every((a, i) => {
+    const b = poly[(i + 1) % poly.length];
+    return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) <= 0;
+  });  // the corners run counter-clockwise in the data, clockwise on screen (y down)
+  const sizes = [], outside = [], clipped = [];
+  [...gd.querySelectorAll('g.textpoint text')].forEach((el, i) => {
+    sizes.push(parseFloat(getComputedStyle(el).fontSize));
+    const poly = corners(trace.x[i], trace.y[i]);
+    const lines = el.querySelectorAll('tspan.line');
+    for (const line of lines.length ? lines : [el]) {
+      const r = line.getBoundingClientRect(), middle = (r.top + r.bottom) / 2;
+      if (!inside(poly, [r.left, middle]) || !inside(poly, [r.right, middle]))
+        outside.push(`${line.textContent} ${Math.round(r.width)} px`);
+    }
+    if (poly.some(([x, y]) => x < area.left - 0.5 || x > area.right + 0.5
+                              || y < area.top - 0.5 || y > area.bottom + 0.5))
+      clipped.push(el.textContent);
+  });
+  return {sizes, outside, clipped};
+}"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_presenters_map_labels_fit_their_hexagons_at_1280(tab: Tab, lang: str) -> None:
+    open_at(tab, SIZES[0].values[0], "/present?slide=4", lang)
+    expect(tab.page.locator("h1").first).to_contain_text(
+        t("presenter.slide_map", lang, indicator="").strip())
+    chart = tab.page.locator(".st-key-present_map .js-plotly-plot")
+    expect(chart.locator("g.textpoint text")).to_have_count(26)
+    tab.wait_for_script()  # the window's size reported: the chart drawn to fit it
+    fit = chart.evaluate(TILES_JS, TILE_RADIUS)
+    assert min(fit["sizes"]) >= 16, fit["sizes"]
+    assert fit["outside"] == fit["clipped"] == [], fit
+    tab.screenshot(f"presenter_map_{lang}_1280x800")
+    tab.assert_clean()
