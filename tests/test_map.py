@@ -3,6 +3,7 @@ the deck's privacy, and the page through AppTest with and without a boundary fil
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -194,6 +195,14 @@ def test_the_tile_map_hides_small_groups_and_shows_every_class() -> None:
     assert len(shown) >= 3 and all(re.search(r"<br>\d{1,3}\.\d%$", v) for v in shown), shown
     outlines = {t["name"] for t in spec["data"] if t.get("mode") == "lines" and not t.get("fill")}
     assert outlines == {"ต่ำสุด 3 อำเภอ", "ที่เลือกอยู่"}
+    # a page's map keeps its lower left tiles clear: its legend is HTML under it, the same
+    # entries in the same order
+    bare = map_charts.tile_map_figure(colouring, names, "ขั้น 2", "th", legend=False)
+    assert bare.layout.showlegend is False
+    under = map_charts.tile_legend_html(colouring, "ขั้น 2", "th")
+    entries = [*legend, "ต่ำสุด 3 อำเภอ"]
+    assert all(html.escape(e) in under for e in entries)
+    assert sorted(entries, key=lambda e: under.index(html.escape(e))) == entries
     table = map_charts.place_table(colouring, names, "ขั้น 2", "th")
     assert len(table) == 26
     assert list(table.iloc[:3, 0]) == ["หนองเรือ", "เมืองขอนแก่น", "พระยืน"]  # lowest first

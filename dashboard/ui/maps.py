@@ -50,13 +50,15 @@ def place_map(ctx: PageContext, indicator: str, label: str, values: pd.DataFrame
     """Map (tiles or true boundaries) and table of one indicator; a click filters the app."""
     colouring = geo.colour_places(values, places, indicator, ctx.definitions.income_line, by)
     chosen = ctx.filters.amphoe if by == "amphoe_code" else ctx.filters.tambon
-    fig = (map_charts.tile_map_figure(colouring, names, label, ctx.lang, chosen)
+    fig = (map_charts.tile_map_figure(colouring, names, label, ctx.lang, chosen, legend=False)
            if features is None else
            map_charts.choropleth_figure(colouring, features, names, label, ctx.lang,
                                         geo.fit_view(bounds), chosen))
     left, right = st.columns([3, 2])
     left.plotly_chart(fig, key=key, selection_mode="points", config=PLOTLY_CONFIG,
                       on_select=lambda: clicked(key, filter_key))
+    if features is None:
+        left.html(map_charts.tile_legend_html(colouring, label, ctx.lang))
     table = map_charts.place_table(colouring, names, label, ctx.lang)
     shown = map_charts.table_for_display(table)
     right.dataframe(shown, hide_index=True, height=min(560, 35 * (len(table) + 1) + 3),

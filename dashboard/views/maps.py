@@ -169,14 +169,18 @@ def _legend(label: str) -> dict[str, Any]:
 
 
 def tile_map_figure(colouring: Colouring, names: Mapping[str, str], label: str, lang: str,
-                    selected: str | None = None) -> go.Figure:
+                    selected: str | None = None, legend: bool = True) -> go.Figure:
     """The amphoe tile map: ``colouring`` made from the tile layout (``amphoe_tiles.csv``,
     which gives each tile's x and y). Tiles carry the name and the value, hidden ones
     "n < 5". Clicking returns the amphoe code as ``customdata[0]``. Choosing another amphoe
-    changes only its outline: the rest is made once per colouring (:func:`_tile_map_parts`)."""
+    changes only its outline: the rest is made once per colouring (:func:`_tile_map_parts`).
+    Without ``legend`` the figure has none: a page's narrow column puts
+    :func:`tile_legend_html` under it, as the legend's corner there holds tiles."""
     below, above, layout = _tile_map_parts(colouring, names, label, lang)
     chosen = [_emphasis_trace(part, colour, key, lang)
               for part, colour, key in _emphasis(colouring, selected) if key == "map.selected"]
+    if not legend:
+        layout = {**layout, "showlegend": False}
     return figure([*below, *chosen, *above], **layout)
 
 
@@ -533,6 +537,25 @@ def legend_html(items: Sequence[tuple[str, str]]) -> str:
               'display:inline-block;margin-right:0.35em"></span>{label}</span>')
     return "<div>" + "".join(swatch.format(c=html.escape(colour), label=html.escape(label))
                              for colour, label in items) + "</div>"
+
+
+def tile_legend_html(colouring: Colouring, label: str, lang: str) -> str:
+    """The tile map's legend as HTML rows under it: the indicator, a hexagon swatch per
+    class (hidden and no data included) and the lowest places' outline."""
+    scheme = colouring.scheme
+    hexagon = "clip-path:polygon(25% 5%,75% 5%,100% 50%,75% 95%,25% 95%,0 50%)"
+    item = ('<span style="display:inline-flex;align-items:center;margin:0 1.1em 0.2em 0;'
+            'white-space:nowrap"><span style="width:1em;height:1em;display:inline-block;'
+            'margin-right:0.4em;{style}"></span>{label}</span>')
+    fills = [item.format(style=f"background:{html.escape(scheme.colour(key))};{hexagon}",
+                         label=html.escape(class_label(key, scheme, lang)))
+             for key in _class_keys(scheme)]
+    rings = [item.format(style=f"border:3px solid {colour};border-radius:50%;"
+                               "box-sizing:border-box",
+                         label=html.escape(t(key, lang, n=len(part))))
+             for part, colour, key in _emphasis(colouring, None)]
+    return (f'<div style="font-size:0.85rem;line-height:1.5"><div style="color:#4A5560">'
+            f"{html.escape(label)}</div>{''.join(fills + rings)}</div>")
 
 
 def mode_note(points_mode: bool, shown: int, cell_m: int, centres: bool, lang: str) -> str:
