@@ -1,6 +1,11 @@
-"""Breaking labels into lines between words. Thai is written without spaces between words,
-so a break at a character count can fall inside a word ("ครัว|เรือน"); the word segmenter of
-``pythainlp`` (its bundled dictionary, offline) finds where words end."""
+"""Thai text: breaking labels into lines between words, and names in dictionary order.
+
+Thai is written without spaces between words, so a break at a character count can fall inside
+a word ("ครัว|เรือน"); the word segmenter of ``pythainlp`` (its bundled dictionary, offline)
+finds where words end. Sorted by code point, every name that begins with a leading vowel
+("เมือง", "แวง", "ไผ่") would come after every other; :func:`sort_key` orders them as a Thai
+dictionary does. It is applied in Python, after the engine: no query orders by Thai text, so
+DuckDB and PostgreSQL (whose collations differ) never decide an order a reader sees."""
 
 from __future__ import annotations
 
@@ -9,6 +14,16 @@ import re
 
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
 _OPENING = {"(", "“", "[", "\""}
+_LEADING_VOWEL = re.compile(r"([\u0E40-\u0E44])([\u0E01-\u0E2E])")  # เ แ โ ใ ไ, a consonant
+_MARKS = re.compile(r"[\u0E47-\u0E4E]")  # the tone marks, ็ ์ ํ ๎
+
+
+def sort_key(name: str) -> tuple[str, str]:
+    """The key of Thai dictionary order: a leading vowel is read after the consonant it
+    precedes, and tone marks count only between names otherwise equal ("ไผ่" after "ไผ").
+    Latin text keeps its own order."""
+    read = _LEADING_VOWEL.sub(r"\2\1", name)
+    return _MARKS.sub("", read), read
 
 
 @functools.lru_cache(maxsize=4096)

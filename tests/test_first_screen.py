@@ -15,6 +15,7 @@ import pytest
 from dashboard.ui.registry import PAGES
 from dashboard.views import charts, plan
 from domain.definitions import load_definitions
+from domain.thai_text import sort_key
 from tests.test_app import run_app
 
 # "[recency]", "{days}", "[income_line]": a key or a template field left in the text
@@ -67,6 +68,24 @@ def test_suppressed_places_sit_in_their_own_block_by_name_in_the_ranking_chart()
     spec = charts.place_ranking_chart(summary, names, "x", "th").to_plotly_json()
     top_down = list(reversed(spec["data"][0]["y"]))
     assert list(top_down) == ["ก", "ค", "ข", "ง"]
+
+
+def test_hidden_places_follow_thai_dictionary_order_not_code_points() -> None:
+    """A leading vowel is read after its consonant: "เมือง" (ม) before "แวง" (ว) and after
+    "ชุมแพ" (ช); by code point every เ/แ/ไ name would come after "หนองเรือ"."""
+    thai = ["หนองเรือ", "แวงน้อย", "ชุมแพ", "ไม้", "เมืองขอนแก่น", "กระนวน"]
+    assert sorted(thai, key=sort_key) == ["กระนวน", "ชุมแพ", "เมืองขอนแก่น", "ไม้", "แวงน้อย",
+                                          "หนองเรือ"]
+    assert sorted(thai) != sorted(thai, key=sort_key)
+    assert sorted(["ไผ่", "ไผ"], key=sort_key) == ["ไผ", "ไผ่"]  # a tone mark breaks a tie
+    summary = pd.DataFrame({"amphoe_code": list("ABCD"), "assessed": [10, 3, 2, 4],
+                            "level_share": [0.6, 0.1, 0.9, 0.5]})
+    names = {"A": "พล", "B": "แวงใหญ่", "C": "เมืองขอนแก่น", "D": "หนองเรือ"}
+    _top, held = plan.places_to_push(summary, 0.6, "amphoe_code", names)
+    assert held == ["เมืองขอนแก่น", "แวงใหญ่", "หนองเรือ"]
+    spec = charts.place_ranking_chart(summary, names, "x", "th").to_plotly_json()
+    assert list(reversed(spec["data"][0]["y"])) == ["พล", "เมืองขอนแก่น", "แวงใหญ่",
+                                                    "หนองเรือ"]
 
 
 def test_the_plan_in_force_and_the_datas_age_come_from_the_definitions_file() -> None:

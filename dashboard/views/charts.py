@@ -13,6 +13,7 @@ from dashboard.views.tables import with_secondary
 from domain.definitions import Target
 from domain.i18n import t
 from domain.thai_dates import BE_OFFSET, MONTHS_EN, MONTHS_TH
+from domain.thai_text import sort_key
 
 FONT_FAMILY = "Sarabun, Noto Sans Thai, Tahoma, sans-serif"
 # Okabe-Ito colours: distinguishable with colour-blindness and on a projector
@@ -144,7 +145,8 @@ def place_ranking_chart(summary: pd.DataFrame, names: Mapping[str, str], level_n
     all_codes = summary[by].tolist()
     named = [names.get(c, c) for c in all_codes]
     present = sort_positions(values)[: int((~np.isnan(values)).sum())]
-    absent = sorted(np.flatnonzero(np.isnan(values)).tolist(), key=lambda i: named[i],
+    absent = sorted(np.flatnonzero(np.isnan(values)).tolist(),
+                    key=lambda i: sort_key(named[i]),
                     reverse=True)  # drawn bottom up: the first name ends up on top
     order = np.concatenate([np.asarray(absent, dtype=int), present]).astype(int)
     codes = [all_codes[i] for i in order]

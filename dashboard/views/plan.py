@@ -12,6 +12,7 @@ import pandas as pd
 from dashboard.store.privacy import MIN_GROUP
 from dashboard.views.tables import with_secondary
 from domain.i18n import format_percent, t
+from domain.thai_text import sort_key
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def places_to_push(summary: pd.DataFrame, planned: float | None, by: str,
         "share": summary["level_share"].to_numpy(dtype=float),
         "assessed": assessed,
     })
-    held = sorted(frame.loc[hidden, "name"].tolist())
+    held = sorted(frame.loc[hidden, "name"].tolist(), key=sort_key)
     ranked = frame.loc[~hidden].copy()
     base = planned if planned is not None else np.nan
     ranked["gap"] = ((ranked["share"] - base) * 100).round(1)

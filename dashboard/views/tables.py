@@ -16,6 +16,7 @@ import pandas as pd
 from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
 from domain.i18n import t
 from domain.thai_dates import format_datetime
+from domain.thai_text import sort_key
 
 HASH_SHOWN = 12  # hex digits of a file's SHA-256 on screen: enough to tell files apart
 IMPORT_HISTORY_COLUMNS = ("import_id", "imported_at", "imported_by", "dataset", "file_name",
@@ -78,7 +79,7 @@ def suppressed_last(names: list[str], hidden: np.ndarray) -> np.ndarray:
     them in a block of their own, by name: never where their hidden value would sort them,
     which would let a reader place it between its neighbours."""
     shown = np.flatnonzero(~hidden)
-    held = sorted(np.flatnonzero(hidden).tolist(), key=lambda i: (names[i], i))
+    held = sorted(np.flatnonzero(hidden).tolist(), key=lambda i: (sort_key(names[i]), i))
     return np.concatenate([shown, np.asarray(held, dtype=int)]).astype(int)
 
 
