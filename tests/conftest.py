@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
@@ -15,6 +19,8 @@ from loaders.store import STORE_DIR_ENV, STORE_URL_ENV, Store
 from tests.factories import tiny_frames, write_csvs
 
 ROOT = Path(__file__).resolve().parent.parent
+PG_URL_ENV = "KUSIAO_TEST_PG_URL"
+DEFAULT_PG_URL = "postgresql://kusiao:kusiao@127.0.0.1:5432/kusiao_test"
 
 
 def build_store(folder: Path, files: dict[str, Path]) -> Store:
@@ -113,3 +119,46 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     monkeypatch.setattr(MediaFileManager, "add", recording_add)
     monkeypatch.setattr(MediaFileManager, "add_deferred", recording_add_deferred)
     return DOWNLOADS
+
+
+# --- PostgreSQL: a database per use on the test server ----------------------------------------
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432),
+                                      timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[Callable[[str], str]]:
+    """Makes a fresh database on the test server (``KUSIAO_TEST_PG_URL``; the role needs
+    CREATEDB) and returns its URL; all are dropped when the session ends. Skips only when no
+    server listens (and never under CI, which starts one: ``.ci/run``)."""
+    url = os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
+    if not _reachable(url):
+        message = f"no PostgreSQL server reachable at {urlsplit(url).netloc.split('@')[-1]}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} ({PG_URL_ENV}); CI must start one (.ci/run)")
+        pytest.skip(message)
+    import psycopg
+    from psycopg import sql
+
+    admin = psycopg.connect(url, autocommit=True, connect_timeout=5)
+    made: list[str] = []
+
+    def make(label: str) -> str:
+        name = f"kusiao_t{os.getpid()}_{label}_{secrets.token_hex(3)}"
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        made.append(name)
+        return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+    yield make
+    for name in made:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+    admin.close()

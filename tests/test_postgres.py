@@ -10,17 +10,13 @@ tests are skipped, except under CI (``CI`` set), where they fail: ``.ci/run`` st
 - Parity of pages: every query a page reads, under 24 filter sets, gives the same values,
   dtypes and row order on both engines.
 - Undo, and two imports at once (one waits for the other; nothing is lost or mixed).
-- Two dashboard processes on one database: an import through one shows on the other's next
-  rerun, without a restart.
+- Two dashboard servers on one database: ``tests/e2e/test_two_servers.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -28,7 +24,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
@@ -44,53 +39,8 @@ from loaders.importer import import_file, import_files, undo_last_import
 from loaders.store import Store, StoreBusyError
 from tests.factories import tiny_frames, write_csvs
 
-PG_URL_ENV = "KUSIAO_TEST_PG_URL"
-DEFAULT_PG_URL = "postgresql://kusiao:kusiao@127.0.0.1:5432/kusiao_test"
 ROOT = Path(__file__).resolve().parent.parent
-
 pytestmark = pytest.mark.postgres
-
-
-# --- the server and a database per use --------------------------------------------------
-
-
-def _reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432),
-                                      timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[Callable[[str], str]]:
-    """Makes a fresh database on the test server and returns its URL; all are dropped when
-    the session ends. Skips only when no server listens (and never under CI)."""
-    url = os.environ.get(PG_URL_ENV, DEFAULT_PG_URL)
-    if not _reachable(url):
-        message = f"no PostgreSQL server reachable at {urlsplit(url).netloc.split('@')[-1]}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message} ({PG_URL_ENV}); CI must start one (.ci/run)")
-        pytest.skip(message)
-    import psycopg
-    from psycopg import sql
-
-    admin = psycopg.connect(url, autocommit=True, connect_timeout=5)
-    made: list[str] = []
-
-    def make(label: str) -> str:
-        name = f"kusiao_t{os.getpid()}_{label}_{secrets.token_hex(3)}"
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        made.append(name)
-        return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-    yield make
-    for name in made:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-    admin.close()
 
 
 def _import_tiny(url: str, folder: Path) -> Store:
@@ -429,96 +379,6 @@ def test_a_second_import_waits_for_the_first_and_neither_is_lost(
             [f"H{n}" for n in (910, 911, 912, 920, 921)])).execute()
     by_import = rows.groupby("_import_id")["household_id"].apply(sorted).to_dict()
     assert by_import == {first_id: ["H910", "H911", "H912"], second_id: ["H920", "H921"]}
-
-
-# --- several servers, one store ---------------------------------------------------------
-
-WORKER = """
-import json, sys
-from streamlit.testing.v1 import AppTest
-at = AppTest.from_file(sys.argv[1], default_timeout=90)
-for line in sys.stdin:
-    command, _, argument = line.strip().partition(" ")
-    if command == "import":
-        from dashboard import store
-        from dashboard.store.privacy import Viewer
-        data, officer = open(argument, "rb").read(), Viewer(role="officer")
-        checked = store.check_upload(officer, data, "households.csv", "households",
-                                     lambda share, stage: None)
-        report = store.write_upload(officer, checked, "server-a", lambda share, stage: None)
-        print(json.dumps({"committed": report.committed}), flush=True)
-        continue
-    at.run()
-    from dashboard import store
-    print(json.dumps({"error": [e.value for e in at.exception],
-                      "metrics": {m.label: m.value for m in at.metric},
-                      "version": store.data_version()}, ensure_ascii=False), flush=True)
-"""
-
-
-class _Server:
-    """A dashboard process (the entrypoint run by Streamlit's AppTest), driven by lines on
-    its standard input: ``run`` reruns the page, ``import FILE`` imports through its store
-    door; each answers one JSON line."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(ROOT / "dashboard" / "app.py")], cwd=ROOT,
-            env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, encoding="utf-8")
-
-    def send(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line + "\n")
-        self.process.stdin.flush()
-
-    def answer(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            self.process.kill()
-            raise AssertionError(self.process.stderr.read() if self.process.stderr else "")
-        return json.loads(line)
-
-    def ask(self, line: str) -> dict[str, Any]:
-        self.send(line)
-        return self.answer()
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(10)
-
-
-def test_an_import_through_one_server_shows_on_the_other_at_its_next_rerun(
-        pg_database: Callable[[str], str], tmp_path: Path) -> None:
-    url = pg_database("servers")
-    store = Store.open(url, store_dir=tmp_path / "store")
-    import_files(store, write_csvs(tiny_frames(), tmp_path / "files"), imported_by="test")
-    store.close()
-    env = {**os.environ, "KUSIAO_STORE_URL": url, "KUSIAO_STORE_DIR": str(tmp_path / "store"),
-           "PYTHONPATH": str(ROOT)}
-    env.pop("KUSIAO_ROLE", None)
-    servers = [_Server(env), _Server(env)]
-    try:
-        for server in servers:  # both start and draw the Overview at once
-            server.send("run")
-        first = [server.answer() for server in servers]
-        for seen in first:
-            assert not seen["error"], seen["error"]
-            assert seen["metrics"]["ครัวเรือนเป้าหมาย"] == "8"
-        assert first[0]["version"] == first[1]["version"]
-        new_file = _new_households(tmp_path / "new", 930, 3)
-        assert servers[0].ask(f"import {new_file}") == {"committed": True}
-        again = [server.ask("run") for server in servers]  # the other was not restarted
-        for seen in again:
-            assert not seen["error"], seen["error"]
-            assert seen["metrics"]["ครัวเรือนเป้าหมาย"] == "11"
-            assert seen["version"] != first[0]["version"]
-        assert again[0]["version"] == again[1]["version"]
-    finally:
-        for server in servers:
-            server.close()
 
 
 # --- a store that cannot be opened: a message, never a traceback ---------------------------
