@@ -8,7 +8,8 @@
   on or before the quarter's as-of date (carried forward when a quarter has no visit), its
   level then, its level at baseline, and its buddy and agency at that date; plus what the
   pages would otherwise join for at query time: the start of the current pairing, visits to
-  date, the latest visit's gaps, needs and TPMAP deprivations, and the baseline's.
+  date, the latest visit's gaps, needs, TPMAP deprivations and the level at the visit before
+  it, and the baseline's.
 
 The expressions are Ibis, so they compile to DuckDB here and to PostgreSQL where a province
 outgrows one machine.
@@ -50,7 +51,7 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
-DERIVED_LAYOUT = 4
+DERIVED_LAYOUT = 5
 """The derived tables' layout; raise it whenever their columns change, so that a store built
 by an earlier version is rebuilt when it is first opened (the fingerprint below changes)."""
 
@@ -112,9 +113,14 @@ def status_quarter_steps(store: Store, done: dict[str, ibis.Table]
     numbers = households.select("household_id", "hh_no")
 
     # what the pages read of a household's latest and first visit travels with its status
-    carried = ["next_gaps", "needs", *[c for c in vs.columns if c.startswith("deprived_")]]
+    carried = ["next_gaps", "needs", "previous_level",
+               *[c for c in vs.columns if c.startswith("deprived_")]]
     visits = vs.join(numbers, "household_id").select(
-        "hh_no", "visit_id", "visit_date", "level", "income_per_member", "members", *carried)
+        "hh_no", "visit_id", "visit_date", "level", "income_per_member", "members",
+        *[c for c in carried if c != "previous_level"],
+        # the level at the visit before (the Follow-up page's "fell back a level")
+        previous_level=_.level.lag().over(group_by="hh_no",
+                                          order_by=[_.visit_date, _.visit_id]))
     yield "_sq_latest", visits.mutate(
         visit_q=quarter_of(visits.visit_date),
     ).mutate(
