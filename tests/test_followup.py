@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import shutil
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from dashboard import store as door
 from dashboard.queries import followup
@@ -179,3 +181,130 @@ def test_the_followup_thresholds_are_checked(tmp_path: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(DefinitionsError, match="no_visit_after_days"):
         load_definitions(path)
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+
+
+@pytest.fixture
+def page(followup_folder: Path, monkeypatch: pytest.MonkeyPatch):
+    """Open the Follow-up page as a role on this computer (no sign-in), today = TODAY."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import ui
+
+    monkeypatch.setattr(ui, "today", lambda: TODAY)
+
+    def open_as(role: str, household: str = "", lang: str = "") -> AppTest:
+        monkeypatch.setenv("KUSIAO_ROLE", role)
+        at = AppTest.from_file(APP, default_timeout=90)
+        for key, value in (("followup_household", household), ("lang", lang)):
+            if value:
+                at.query_params[key] = value
+        at.run().switch_page("../pages/followup.py").run()
+        assert not at.exception, at.exception
+        return at
+
+    return open_as
+
+
+def table_of(at) -> dict[str, str]:
+    frame = at.dataframe[-1 if len(at.dataframe) == 1 else 0].value
+    return dict(zip(frame.iloc[:, 0], frame["เหตุผล"], strict=True))
+
+
+def test_the_page_lists_the_reasons_as_words(page) -> None:
+    at = page("officer")
+    frame = at.dataframe[0].value
+    assert list(frame["รหัสครัวเรือน"]) == ["F6", "F2", "F5", "F1", "F3", "F4", "F7"]
+    assert list(frame["เหตุผล"])[:2] == ["เลยกำหนดดำเนินการ", "ระดับลดลงจากครั้งก่อน"]
+    assert frame.loc[0, "หัวหน้าครัวเรือน"] == "นาง ทดสอบ F6"
+    at.segmented_control(key="followup_group").set_value("buddy").run()
+    groups = at.dataframe[0].value
+    assert dict(zip(groups["คู่เสี่ยว"], groups["ครัวเรือนที่ต้องติดตาม"], strict=True)) == {
+        "นาย หนึ่ง ใจดี (O1)": 3, "นาง สอง รักษ์ดี (O2)": 3, "(ไม่มีคู่เสี่ยว)": 1}
+
+
+def test_an_analyst_reads_masked_rows_and_no_form(page) -> None:
+    at = page("analyst", household="F6", lang="en")
+    frame = at.dataframe[0].value
+    assert frame.loc[0, "Head of household"] == "ทดสอบ F."
+    assert "Action overdue" in set(frame["Reasons"])
+    assert not at.get("form") and not at.text_area
+    shown = " ".join(m.value for m in at.markdown)
+    assert "•••" in shown and "เบอร์ติดต่อลูกสาว" not in shown
+
+
+def test_a_viewer_sees_the_counts_only(page) -> None:
+    at = page("viewer")
+    assert at.metric[0].value == "7" and not at.dataframe
+    assert "นาง ทดสอบ" not in str([m.value for m in at.markdown])
+
+
+def test_bad_input_on_the_form_gets_a_message_and_keeps_what_was_typed(page) -> None:
+    at = page("officer", household="F2")
+    at.text_area(key="followup_F2_note").input("ก" * 2_001)
+    at.selectbox(key="followup_F2_status").set_value("closed")
+    at.button(key="followup_F2_save").click().run()
+    assert [e.value for e in at.error] == [
+        "บันทึกยาว 2,001 ตัวอักษร เกินที่รับได้ (2,000 ตัวอักษร): ยังไม่ได้บันทึก"]
+    assert at.text_area(key="followup_F2_note").value == "ก" * 2_001
+    at.text_area(key="followup_F2_note").input("ก" * 2_000)
+    at.button(key="followup_F2_save").click().run()
+    assert [e.value for e in at.error] == ["การปิดแผนต้องระบุเหตุผลที่ปิด: ยังไม่ได้บันทึก"]
+    assert door.read_case(OFFICER, "F2").case is None
+
+
+def test_two_sessions_editing_one_case_the_second_is_told(page) -> None:
+    first, second = page("officer", household="F6"), page("officer", household="F6")
+    first.selectbox(key="followup_F6_status").set_value("resolved")
+    first.button(key="followup_F6_save").click().run()
+    assert not first.exception and "บันทึกแล้ว (ครั้งที่ 2)" in [s.value for s in first.success]
+    second.text_area(key="followup_F6_note").input("นัดใหม่วันศุกร์")
+    second.button(key="followup_F6_save").click().run()
+    warning = [w.value for w in second.warning]
+    assert len(warning) == 1 and warning[0].startswith("แผนของครัวเรือนนี้ถูกแก้ไขโดย (officer)")
+    assert "**สถานะ:** แก้ไขแล้ว" in " ".join(m.value for m in second.markdown)
+    assert door.read_case(OFFICER, "F6").case.note == "เบอร์ติดต่อลูกสาว"
+    second.button(key="followup_F6_save").click().run()  # seen the new state: saved now
+    assert door.read_case(OFFICER, "F6").case.note == "นัดใหม่วันศุกร์"
+
+
+def test_the_household_profile_shows_the_case_and_its_history(page) -> None:
+    at = page("officer")
+    at.switch_page("../pages/households.py")
+    at.query_params["household"] = "F6"
+    at.run()
+    assert not at.exception, at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "**การติดตามช่วยเหลือ**" in shown and "**สถานะ:** กำลังดำเนินการ" in shown
+    history = next(d.value for d in at.dataframe if "โดย" in d.value.columns)
+    assert list(history["โดย"]) == ["test"] and list(history["ครั้งที่"]) == [1]
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_buddy_s_visit_list_is_an_a4_pdf_in_thai(page, downloads: dict[str, bytes]) -> None:
+    at = page("officer")
+    at.selectbox(key="followup_buddy").set_value("O2").run()
+    text = pdf_text(downloads["visit_list_O2.pdf"])
+    assert text.startswith("รายการเยี่ยมครัวเรือน: นาง สอง รักษ์ดี (O2)")
+    assert "1. F6  นาง ทดสอบ F6" in text and "ที่อยู่: 6/1 หมู่ 1 ต.ชุมแพ อ.ชุมแพ" in text
+    assert "เหตุผล: เลยกำหนดดำเนินการ" in text and "สิ่งที่ต้องทำต่อ: ติดตามการซ่อมบ้าน" in text
+    assert text.index("F6") < text.index("F4") < text.index("F7")  # the most urgent first
+    assert "ผลการเยี่ยมและสิ่งที่ทำ (เขียน):" in text and "F1" not in text
+    assert {"visit_list_O2.csv", "visit_list_O2.xlsx"} <= set(downloads)
+    page_size = PdfReader(io.BytesIO(downloads["visit_list_O2.pdf"])).pages[0].mediabox
+    assert (round(float(page_size.width)), round(float(page_size.height))) == (595, 842)
+
+
+def test_an_analyst_s_visit_list_has_no_names_or_house_numbers(
+        page, downloads: dict[str, bytes]) -> None:
+    page("analyst").selectbox(key="followup_buddy").set_value("O2").run()
+    text = pdf_text(downloads["visit_list_O2.pdf"])
+    assert "ทดสอบ F." in text and "นาง ทดสอบ F6" not in text and "6/1" not in text
+    assert "สอง ร. (O2)" in text and "รักษ์ดี" not in text

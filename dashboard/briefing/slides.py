@@ -847,17 +847,12 @@ class _Pdf(_Canvas):
     def __init__(self, meta: Meta) -> None:
         from fpdf import FPDF
 
-        pdf = FPDF(orientation="L", unit="in", format=(SLIDE_H, SLIDE_W))
+        pdf = sarabun_pdf(FPDF(orientation="L", unit="in", format=(SLIDE_H, SLIDE_W)),
+                          t("presenter.programme", meta.lang), meta.lang)
         pdf.set_auto_page_break(False)
         pdf.set_margins(0, 0, 0)
         pdf.c_margin = 0.04
-        for style, path in FONT_FILES.items():
-            pdf.add_font(FONT, style, str(path))
-        pdf.set_text_shaping(True)
-        pdf.set_title(t("presenter.programme", meta.lang))
         pdf.set_subject(meta.caption)
-        pdf.set_lang("th" if meta.lang == "th" else "en")
-        pdf.set_creator("Ku Siao Dashboard")
         self.pdf = pdf
 
     def page(self) -> None:
@@ -905,10 +900,22 @@ class _Pdf(_Canvas):
         pdf.set_left_margin(0)
 
     def output(self) -> bytes:
-        return _complete_to_unicode(bytes(self.pdf.output()), self.pdf)
+        return complete_to_unicode(bytes(self.pdf.output()), self.pdf)
 
 
-def _complete_to_unicode(data: bytes, pdf: Any) -> bytes:
+def sarabun_pdf(pdf: Any, title: str, lang: str) -> Any:
+    """An fpdf2 document with Sarabun (regular and bold) embedded and HarfBuzz shaping on,
+    so Thai tone marks and vowels sit where they belong."""
+    for style, path in FONT_FILES.items():
+        pdf.add_font(FONT, style, str(path))
+    pdf.set_text_shaping(True)
+    pdf.set_title(title)
+    pdf.set_lang("th" if lang == "th" else "en")
+    pdf.set_creator("Ku Siao Dashboard")
+    return pdf
+
+
+def complete_to_unicode(data: bytes, pdf: Any) -> bytes:
     """Map the glyphs HarfBuzz adds without a character of their own to nothing.
 
     Thai SARA AM (ำ) is drawn as two glyphs, NIKHAHIT and SARA AA; fpdf2 maps the character to

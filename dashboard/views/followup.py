@@ -1,0 +1,142 @@
+"""What the Follow-up page shows of the follow-up queries: the list shaped for people (reasons
+and statuses as words, addresses, dates in พ.ศ.), its groups, and a case's history. The rows
+arrive protected for the viewer (:mod:`dashboard.queries.followup`); nothing here unmasks or
+reads the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from dashboard.views.households import need_labels
+from domain.definitions import Definitions
+from domain.i18n import t
+from domain.reference import agency_names, amphoe_names, tambon_names
+from domain.thai_dates import format_date, format_datetime
+
+GROUPS = ("", "buddy", "agency", "tambon")
+"""What the list may be grouped by ("" = not grouped)."""
+LOCAL_TIME = dt.timedelta(hours=7)
+"""Cases are stamped in UTC; people in Khon Kaen read Indochina time (UTC+7)."""
+SHOWN = ("household_id", "head_name", "address", "buddy", "reasons", "urgency",
+         "days_since_visit", "status", "next_action", "case_agency", "due_date", "needs")
+
+
+def reason_words(codes: object, definitions: Definitions, lang: str) -> str:
+    """``no_buddy;fell_back`` -> "ไม่มีคู่เสี่ยว, ระดับลดลงจากครั้งก่อน" (most urgent first)."""
+    if not isinstance(codes, str) or not codes:
+        return ""
+    days = definitions.followup.no_visit_after_days
+    return ", ".join(t(f"followup.reason.{code}", lang, days=days)
+                     for code in codes.split(";") if code)
+
+
+def status_word(status: object, lang: str) -> str:
+    return t(f"followup.status.{status if isinstance(status, str) and status else 'none'}",
+             lang)
+
+
+def address(row: pd.Series, lang: str) -> str:
+    """House number, moo, tambon and amphoe, as a buddy writes it on a visit list."""
+    moo = "" if pd.isna(row.get("moo")) else f"{t('followup.moo', lang)} {int(row['moo'])}"
+    place = t("followup.address_place", lang,
+              tambon=tambon_names(lang).get(row.get("tambon_code") or "", "–"),
+              amphoe=amphoe_names(lang).get(row.get("amphoe_code") or "", "–"))
+    house = row.get("house_no")
+    parts = [str(house) if isinstance(house, str) and house else "", moo, place]
+    return " ".join(p for p in parts if p)
+
+
+def buddy_label(row: pd.Series, lang: str) -> str:
+    if not isinstance(row.get("official_id"), str):
+        return t("followup.no_buddy_group", lang)
+    name = row.get("official_name")
+    return f"{name} ({row['official_id']})" if isinstance(name, str) and name else str(
+        row["official_id"])
+
+
+def _day(value: object, lang: str) -> str:
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return ""
+    return format_date(pd.Timestamp(value).date(), lang)  # type: ignore[arg-type]
+
+
+def list_for_display(rows: pd.DataFrame, definitions: Definitions, lang: str,
+                     group: str = "") -> pd.DataFrame:
+    """The list as shown and downloaded (keys of :data:`SHOWN`, plus the ``group`` column
+    first when grouped), ordered by group, then as ranked by the query."""
+    agencies = agency_names(lang)
+    out = pd.DataFrame({
+        "household_id": rows["household_id"],
+        "head_name": rows["head_name"],
+        "address": [address(r, lang) for _, r in rows.iterrows()],
+        "buddy": [buddy_label(r, lang) for _, r in rows.iterrows()],
+        "agency": [agencies.get(c, t("followup.no_agency_group", lang)) if isinstance(c, str)
+                   else t("followup.no_agency_group", lang) for c in rows["agency_code"]],
+        "tambon": [tambon_names(lang).get(c, c) if isinstance(c, str) else "" for c in
+                   rows["tambon_code"]],
+        "reasons": [reason_words(c, definitions, lang) for c in rows["reasons"]],
+        "urgency": rows["urgency"].astype("Int64"),
+        "days_since_visit": rows["days_since_visit"].astype("Int64"),
+        "status": [status_word(s, lang) for s in rows["case_status"]],
+        "next_action": rows["next_action"].fillna(""),
+        "case_agency": [agencies.get(c, "") if isinstance(c, str) else "" for c in
+                        rows["case_agency"]],
+        "due_date": [_day(d, lang) for d in rows["due_date"]],
+        "needs": [need_labels(c, lang) for c in rows["unhelped_needs"]],
+    })
+    columns = list(SHOWN)
+    if group:
+        out = out.assign(group=out[group]).sort_values("group", kind="stable")
+        columns = ["group", *[c for c in columns if c != group]]
+    return out[columns].rename(columns=headers(lang, group)).reset_index(drop=True)
+
+
+def headers(lang: str, group: str = "") -> dict[str, str]:
+    heads = {c: t(f"followup.col.{c}", lang) for c in (*SHOWN, "agency", "tambon")}
+    heads["household_id"] = t("followup.col.household_id", lang)
+    if group:
+        heads["group"] = t(f"followup.group_{group}", lang)
+    return heads
+
+
+def group_summary(shown: pd.DataFrame, group: str, lang: str) -> pd.DataFrame:
+    """Per group of the shown list: households, those with an overdue action, the highest
+    urgency; the most households first."""
+    heads = headers(lang, group)
+    overdue = t("followup.reason.action_overdue", lang)
+    frame = pd.DataFrame({
+        "group": shown[heads["group"]],
+        "overdue": shown[heads["reasons"]].str.contains(overdue, regex=False),
+        "urgency": shown[heads["urgency"]]})
+    summary = frame.groupby("group", sort=False).agg(
+        households=("group", "size"), overdue=("overdue", "sum"), urgency=("urgency", "max"))
+    summary = summary.sort_values(["households", "urgency"], ascending=False).reset_index()
+    return summary.rename(columns={
+        "group": heads["group"], "households": t("followup.households", lang),
+        "overdue": t("followup.overdue_in_group", lang), "urgency": heads["urgency"]})
+
+
+def history_for_display(history: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Every version of a case, the newest first, with who changed it and when (local
+    time)."""
+    agencies = agency_names(lang)
+    out = pd.DataFrame({
+        "version": history["version"].astype("Int64"),
+        "changed_at": [format_datetime(pd.Timestamp(v).to_pydatetime() + LOCAL_TIME, lang)
+                       for v in history["changed_at"]],
+        "changed_by": history["changed_by"],
+        "status": [status_word(s, lang) for s in history["status"]],
+        "next_action": history["next_action"].fillna(""),
+        "case_agency": [agencies.get(c, "") if isinstance(c, str) else "" for c in
+                        history["agency_code"]],
+        "due_date": [_day(d, lang) for d in history["due_date"]],
+        "note": history["note"].fillna(""),
+        "close_reason": history["close_reason"].fillna(""),
+    })
+    return out.rename(columns={c: t(f"followup.col.{c}", lang) for c in out.columns})
+
+
+def local_time(moment: dt.datetime | None, lang: str) -> str:
+    return format_datetime(None if moment is None else moment + LOCAL_TIME, lang)
