@@ -57,9 +57,7 @@ def open_selected() -> None:
 
 
 st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected, hide_index=True,
-             selection_mode="single-row", height=420,
-             column_config={views.headers(ctx.lang)["urgency"]: st.column_config.NumberColumn(
-                 width=70)})
+             selection_mode="single-row", height=420)
 rows_caption_and_download(ctx, table, result.total, "followup")
 with st.expander(ctx.t("followup.visit_list"), icon=":material/print:"):
     visit_list_section(ctx, result.rows, day)
@@ -69,4 +67,4 @@ st.text_input(ctx.t("followup.open"), key=KEY_OPEN, bind="query-params",
               placeholder=ctx.t("followup.pick"))
 household_id = valid_household_id(st.session_state.get(KEY_OPEN))
 if household_id:
-    case_panel(ctx, household_id)
+    case_panel(ctx, household_id, views.summary_line(table, household_id, ctx.lang))

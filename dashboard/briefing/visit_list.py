@@ -71,5 +71,5 @@ def visit_list_pdf(shown: pd.DataFrame, buddy: str, as_of: dt.date | None, today
             pdf.set_dash_pattern(dash=0.6, gap=1.2)
             pdf.line(MARGIN, pdf.get_y(), MARGIN + width, pdf.get_y())
             pdf.set_dash_pattern()
-        pdf.ln(3)
+        pdf.ln(5)
     return complete_to_unicode(bytes(pdf.output()), pdf)

@@ -19,6 +19,7 @@ from dashboard.store import CaseConflict, CaseRecord
 from dashboard.store.privacy import NotAllowedError
 from dashboard.ui import PageContext, download_buttons
 from dashboard.views import followup as views
+from dashboard.views.households import markdown_text
 from domain.cases import NOTE_MAX, STATUSES, Case, CaseEdit, CaseError
 from domain.reference import agency_names
 from domain.thai_dates import format_date
@@ -39,9 +40,9 @@ def case_state(ctx: PageContext, case: Case | None) -> None:
             ("case_agency", agencies.get(case.agency_code, case.agency_code)),
             ("due_date", format_date(case.due_date, ctx.lang) if case.due_date else ""),
             ("close_reason", case.close_reason), ("note", case.note)):
-        if value:
-            lines.append(f"**{ctx.t(f'followup.col.{label}')}:** {value}")
-    lines.append(ctx.t("followup.changed", by=case.changed_by,
+        if value:  # typed by people: shown as text, never as links or formatting
+            lines.append(f"**{ctx.t(f'followup.col.{label}')}:** {markdown_text(value)}")
+    lines.append(ctx.t("followup.changed", by=markdown_text(case.changed_by),
                        at=views.local_time(case.changed_at, ctx.lang)))
     st.markdown("  \n".join(lines))
 
@@ -54,13 +55,16 @@ def history(ctx: PageContext, record: CaseRecord) -> None:
         st.dataframe(views.history_for_display(record.history, ctx.lang), hide_index=True)
 
 
-def case_panel(ctx: PageContext, household_id: str) -> None:
-    """The Follow-up page's panel for one household: its case, editable or read-only."""
+def case_panel(ctx: PageContext, household_id: str, summary: str = "") -> None:
+    """The Follow-up page's panel for one household: its case, editable or read-only;
+    ``summary``: who and why, as the list shows them."""
     record = store.read_case(ctx.viewer, household_id)
     if record is None:  # no such household, or outside the viewer's area
         st.info(ctx.t("households.not_found"), icon=":material/person_search:")
         return
     st.subheader(ctx.t("followup.case_title", household=household_id))
+    if summary:
+        st.caption(summary)
     flash = st.session_state.pop(KEY_FLASH, None)
     if flash:
         st.success(flash, icon=":material/check_circle:")

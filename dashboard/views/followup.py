@@ -19,8 +19,9 @@ GROUPS = ("", "buddy", "agency", "tambon")
 """What the list may be grouped by ("" = not grouped)."""
 LOCAL_TIME = dt.timedelta(hours=7)
 """Cases are stamped in UTC; people in Khon Kaen read Indochina time (UTC+7)."""
-SHOWN = ("household_id", "head_name", "address", "buddy", "reasons", "urgency",
-         "days_since_visit", "status", "next_action", "case_agency", "due_date", "needs")
+SHOWN = ("household_id", "head_name", "urgency", "reasons", "status", "next_action",
+         "due_date", "buddy", "address", "days_since_visit", "case_agency", "needs")
+"""The list's columns, in order: who, how urgent and why, what is planned, then where."""
 
 
 def reason_words(codes: object, definitions: Definitions, lang: str) -> str:
@@ -87,10 +88,26 @@ def list_for_display(rows: pd.DataFrame, definitions: Definitions, lang: str,
         "needs": [need_labels(c, lang) for c in rows["unhelped_needs"]],
     })
     columns = list(SHOWN)
-    if group:
-        out = out.assign(group=out[group]).sort_values("group", kind="stable")
+    if group:  # the groups most in need first (as in :func:`group_summary`), then as ranked
+        out = out.assign(group=out[group])
+        size = out.groupby("group")["group"].transform("size")
+        top = out.groupby("group")["urgency"].transform("max")
+        out = out.assign(_top=top, _size=size).sort_values(
+            ["_top", "_size", "group"], ascending=[False, False, True], kind="stable")
         columns = ["group", *[c for c in columns if c != group]]
     return out[columns].rename(columns=headers(lang, group)).reset_index(drop=True)
+
+
+def summary_line(shown: pd.DataFrame, household_id: str, lang: str) -> str:
+    """Who the household is, where, and why it is listed, from the list as shown ("" when
+    it is not in the list)."""
+    heads = headers(lang)
+    listed = shown[shown[heads["household_id"]] == household_id]
+    if listed.empty:
+        return ""
+    row = listed.iloc[0]
+    return " · ".join(str(row[heads[c]]) for c in ("head_name", "address", "reasons")
+                      if row[heads[c]])
 
 
 def headers(lang: str, group: str = "") -> dict[str, str]:
@@ -102,8 +119,8 @@ def headers(lang: str, group: str = "") -> dict[str, str]:
 
 
 def group_summary(shown: pd.DataFrame, group: str, lang: str) -> pd.DataFrame:
-    """Per group of the shown list: households, those with an overdue action, the highest
-    urgency; the most households first."""
+    """Per group of the shown list (in its order: the most urgent first): households, those
+    with an overdue action, the highest urgency."""
     heads = headers(lang, group)
     overdue = t("followup.reason.action_overdue", lang)
     frame = pd.DataFrame({
@@ -112,10 +129,10 @@ def group_summary(shown: pd.DataFrame, group: str, lang: str) -> pd.DataFrame:
         "urgency": shown[heads["urgency"]]})
     summary = frame.groupby("group", sort=False).agg(
         households=("group", "size"), overdue=("overdue", "sum"), urgency=("urgency", "max"))
-    summary = summary.sort_values(["households", "urgency"], ascending=False).reset_index()
-    return summary.rename(columns={
+    return summary.reset_index().rename(columns={
         "group": heads["group"], "households": t("followup.households", lang),
-        "overdue": t("followup.overdue_in_group", lang), "urgency": heads["urgency"]})
+        "overdue": t("followup.overdue_in_group", lang),
+        "urgency": t("followup.top_urgency", lang)})
 
 
 def history_for_display(history: pd.DataFrame, lang: str) -> pd.DataFrame:
