@@ -24,7 +24,7 @@ page_header(ctx, "followup.title")
 day, cases = today(), store.cases_version()
 counts = ctx.data.read(q_followup.reason_counts, ctx.filters, ctx.definitions, day, cases)
 st.caption(ctx.t("followup.intro", as_of=format_date(ctx.as_of, ctx.lang)))
-total, badges = st.columns([1, 4], vertical_alignment="center")
+total, badges = st.columns([1.4, 4], vertical_alignment="center")
 total.metric(ctx.t("followup.households"), format_number(counts["households"]), border=True)
 badges.markdown(" ".join(
     f":{'red' if reason == 'action_overdue' else 'orange'}-badge["

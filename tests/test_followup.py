@@ -10,6 +10,7 @@ import io
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
@@ -308,3 +309,41 @@ def test_an_analyst_s_visit_list_has_no_names_or_house_numbers(
     text = pdf_text(downloads["visit_list_O2.pdf"])
     assert "ทดสอบ F." in text and "นาง ทดสอบ F6" not in text and "6/1" not in text
     assert "สอง ร. (O2)" in text and "รักษ์ดี" not in text
+
+
+def test_the_deputy_governor_sees_cases_by_amphoe_as_aggregates(page) -> None:
+    by_place = followup.cases_by_place(door.store().con, Filters(), TODAY)
+    assert by_place.to_dict("records") == [
+        {"amphoe_code": "4005", "open_cases": 2, "overdue": 1, "done": 0}]
+    later = followup.cases_by_place(door.store().con, Filters(), dt.date(2026, 3, 2))
+    assert later["overdue"].tolist() == [2]  # F7 due 1 Mar 2026
+    at = page("viewer")
+    at.switch_page("../pages/overview.py").run()
+    assert not at.exception, at.exception
+    cards = {m.label: m.value for m in at.metric}
+    assert (cards["แผนที่กำลังดำเนินการ"], cards["เลยกำหนด"], cards["แก้ไขแล้วหรือปิด"]) == (
+        "2", "1", "0")
+    table = next(d.value for d in at.dataframe if "เลยกำหนด" in d.value.columns)
+    assert table.to_dict("records") == [
+        {"อำเภอ": "ชุมแพ", "แผนที่กำลังดำเนินการ": 2, "เลยกำหนด": 1, "แก้ไขแล้วหรือปิด": 0}]
+
+
+def test_the_map_colours_amphoe_by_cases_overdue() -> None:
+    from dashboard.views import geo
+
+    values = pd.DataFrame({"amphoe_code": ["4001", "4005", "4011"],
+                           "households": [40, 30, 3]})
+    by_place = pd.DataFrame({"amphoe_code": ["4005", "4011"], "overdue": [7, 1]})
+    shown = geo.with_cases_overdue(values, by_place, "amphoe_code")
+    assert shown["cases_overdue"].tolist() == [0, 7, 1]
+    colouring = geo.colour_places(shown, values[["amphoe_code"]], "cases_overdue", 38_000)
+    assert colouring.scheme.kind == "count" and colouring.lagging == ()
+    assert colouring.frame["klass"].tolist() == ["c0", "c3", "hidden"]  # 3 households: hidden
+
+
+def test_the_map_offers_cases_overdue(page) -> None:
+    at = page("viewer")
+    at.switch_page("../pages/map.py").run()
+    at.selectbox(key="map_indicator").set_value("cases_overdue").run()
+    assert not at.exception, at.exception
+    assert "แผนติดตามที่เลยกำหนด (ครัวเรือน)" in at.dataframe[0].value.columns
