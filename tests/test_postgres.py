@@ -146,6 +146,8 @@ TABLE_KEYS: dict[str, list[str]] = {d.table: list(d.key) for d in DATASETS.value
     "quality_finding": ["check", "household_id", "visit_id", "q_idx"],
     "quality_completeness": ["q_idx", "amphoe_code", "tambon_code", "agency_code", "level"],
     "quality_round": ["q_idx"],
+    "need_noted": ["household_id", "need"],
+    "help_delivered": ["household_id", "type"],
 }
 # what differs by nature between two imports of the same files: when, and where the raw file
 # was kept (and in meta, the time of the first import and the random data version)

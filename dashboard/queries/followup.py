@@ -54,13 +54,8 @@ def _unhelped_needs(con: BaseBackend, households: ibis.Table, days: int) -> ibis
     """(household_id, unhelped_needs): the needs recorded at the latest visit with no help of
     that kind delivered by the as-of date, first recorded more than ``days`` before it."""
     open_needs = open_need_rows(con, households)
-    noted = con.table("visit_status").filter(_.needs.notnull()).select(
-        "household_id", "visit_date", need=_.needs.split(";").unnest().strip())
-    first = noted.join(open_needs, [noted.household_id == open_needs.household_id,
-                                    noted.need == open_needs.need,
-                                    noted.visit_date <= open_needs.as_of]
-                       ).group_by([noted.household_id, noted.need, open_needs.as_of]).aggregate(
-        first_noted=noted.visit_date.min())
+    noted = con.table("need_noted")  # when each need was first recorded (derived)
+    first = open_needs.join(noted, ["household_id", "need"])
     old = first.filter(_.as_of.delta(_.first_noted, unit="day") > days)
     return old.group_by("household_id").aggregate(unhelped_needs=_.need.group_concat(";"))
 
@@ -118,8 +113,9 @@ def followup_list(con: BaseBackend, filters: Filters, definitions: Definitions,
     their case; cut at ``limit`` rows."""
     if not viewer.sees_rows:
         raise NotAllowedError(viewer.role)
-    table = _needing_action(con, filters, definitions, today)
-    total = int(table.count().execute())
+    # the count rides along with the rows (one pass of the engine, not two)
+    table = _needing_action(con, filters, definitions, today).mutate(
+        total=_.household_id.count().over(ibis.window()))
     order = [_.urgency.desc(), _.days_since_visit.desc(nulls_first=True), _.household_id]
     shown = table.order_by(order).limit(limit)
     people = con.table("household").select("household_id", "head_name", "house_no", "moo")
@@ -127,6 +123,7 @@ def followup_list(con: BaseBackend, filters: Filters, definitions: Definitions,
     shown = shown.join(people, "household_id").left_join(officials, "official_id").drop(
         "official_id_right")
     frame = shown.order_by(order).execute()
+    total = int(frame["total"].iloc[0]) if len(frame) else 0
     frame["reasons"] = [
         ";".join(r for r in FOLLOWUP_REASONS if row[f"r_{r}"])
         for row in frame[[f"r_{r}" for r in FOLLOWUP_REASONS]].to_dict("records")]

@@ -193,11 +193,10 @@ def open_need_rows(con: BaseBackend, households: ibis.Table) -> ibis.Table:
     latest = households.filter(_.needs.notnull())
     needs = latest.select("household_id", "as_of", need=_.needs.split(";").unnest().strip())
     needs = needs.filter(_.need != "")
-    delivered = con.table("assistance").filter(_.status == "delivered").select(
-        "household_id", "type", "date")
+    delivered = con.table("help_delivered")  # the first delivery of each kind (derived)
     return needs.anti_join(delivered, [needs.household_id == delivered.household_id,
                                        needs.need == delivered.type,
-                                       delivered.date <= needs.as_of])
+                                       delivered.first_delivered <= needs.as_of])
 
 
 def unmet_needs(con: BaseBackend, households: ibis.Table) -> ibis.Table:
