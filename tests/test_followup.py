@@ -347,3 +347,36 @@ def test_the_map_offers_cases_overdue(page) -> None:
     at.selectbox(key="map_indicator").set_value("cases_overdue").run()
     assert not at.exception, at.exception
     assert "แผนติดตามที่เลยกำหนด (ครัวเรือน)" in at.dataframe[0].value.columns
+
+
+def test_cases_by_quarter_and_the_presenter_slide(followup_folder: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard.briefing import slides as briefing
+    from dashboard.store import Direct
+
+    store = door.store()
+    saves = [("F2", 1, "in_progress", dt.date(2026, 2, 15), dt.datetime(2026, 1, 5, 3)),
+             ("F3", 1, "open", dt.date(2026, 6, 30), dt.datetime(2026, 1, 10, 3)),
+             ("F3", 2, "resolved", dt.date(2026, 6, 30), dt.datetime(2026, 4, 20, 3))]
+    for household, version, status, due, at in saves:
+        monkeypatch.setattr(cases, "_now", lambda at=at: at)
+        cases.save_case(store, edit_of(household, status=status, due_date=due), version - 1,
+                        "test")
+    amphoe = Filters(amphoe="4001")  # the planted F6 and F7 are in 4005
+    today = dt.date(2026, 5, 10)
+    frame = followup.cases_by_quarter(store.con, amphoe, today)
+    assert frame.to_dict("records") == [
+        {"q_idx": 25692, "opened": 2, "resolved": 0, "overdue": 1},  # F2 due 15 Feb
+        {"q_idx": 25693, "opened": 0, "resolved": 1, "overdue": 1}]  # F3 resolved 20 Apr
+    data = briefing.collect(Direct(store.con), amphoe, load_definitions(), ["followup"],
+                            today=today)
+    meta = briefing.Meta("th", "", dt.date(2020, 9, 30), today)
+    slide = briefing.build_slide("followup", data, load_definitions(), meta, ())
+    assert [(k.label, k.value) for k in slide.kpis] == [
+        ("เปิดแผนใหม่", "2"), ("แก้ไขแล้วหรือปิด", "1"), ("เลยกำหนดตอนนี้", "1")]
+    assert [trace.name for trace in slide.figure.data] == [
+        "เปิดแผนใหม่", "แก้ไขแล้วหรือปิด", "เลยกำหนด (สิ้นไตรมาส)"]
+    assert list(slide.figure.data[0].x) == ["ไตรมาส 2/2569", "ไตรมาส 3/2569"]
+    nothing = briefing.collect(Direct(store.con), Filters(amphoe="4011"), load_definitions(),
+                               ["followup"], today=today)
+    assert nothing.followup.empty

@@ -41,12 +41,14 @@ import plotly.io as pio
 
 from dashboard.briefing.images import RENDERER, chart_browser
 from dashboard.queries import coverage as q_coverage
+from dashboard.queries import followup as q_followup
 from dashboard.queries import geo as q_geo
 from dashboard.queries import outcomes, overview
 from dashboard.queries.overview import OverviewKpis
 from dashboard.store import Reader
 from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
 from dashboard.views import charts, coverage, funnel, geo
+from dashboard.views import followup as followup_views
 from dashboard.views import maps as map_charts
 from domain.definitions import Definitions
 from domain.filters import Filters
@@ -91,13 +93,14 @@ class BriefingData:
     funnel: pd.DataFrame | None = None  # process_funnel by place
     tambon: pd.DataFrame | None = None  # place_summary by tambon of the chosen amphoe
     province: OverviewKpis | None = None  # the province's KPIs, beside the chosen amphoe's
+    followup: pd.DataFrame | None = None  # cases_by_quarter
 
 
 NEEDS: dict[str, tuple[str, ...]] = {
     "cover": (), "empty": (), "sources": (), "headline": (), "trend": ("trend",),
     "map": ("places",), "amphoe": ("places", "tambon", "province"),
     "coverage": ("bands", "caseload"), "agencies": ("league",), "transitions": ("moves",),
-    "funnel": ("funnel",)}
+    "funnel": ("funnel",), "followup": ("followup",)}
 """The figures each slide shows besides the filters' KPIs, which every slide has (they tell
 whether there is anything to show)."""
 
@@ -105,20 +108,22 @@ whether there is anything to show)."""
 def slide_keys(data: BriefingData) -> list[str]:
     """The slides in order: cover, headline KPIs, the three-target trend against the plan, the
     amphoe map, the chosen amphoe (with an amphoe filter), coverage, the agency league,
-    transitions, and the sources last; with no household in the filters, a slide that says
-    so between the cover and the sources."""
+    transitions, follow-up cases by quarter, and the sources last; with no household in the
+    filters, a slide that says so between the cover and the sources."""
     if data.kpis.households == 0:
         return ["cover", "empty", "sources"]
     return ["cover", "headline", "trend", "map", *(("amphoe",) if data.filters.amphoe else ()),
-            "funnel", "coverage", "agencies", "transitions", "sources"]
+            "funnel", "coverage", "agencies", "transitions", "followup", "sources"]
 
 
 def collect(data_source: Reader, filters: Filters, definitions: Definitions,
-            keys: Sequence[str] | None = None) -> BriefingData:
+            keys: Sequence[str] | None = None, today: dt.date | None = None,
+            cases: str = "") -> BriefingData:
     """The figures of the slides ``keys`` (every slide when ``None``), for ``filters``,
     through the pages' own queries; the map and the province comparison lift the place
     filters (the map shows every amphoe, the chosen one outlined). Projecting one slide asks
-    only for its own figures; an export asks for all of them."""
+    only for its own figures; an export asks for all of them. ``today`` and ``cases`` (the
+    cases' version) date and key the follow-up slide's figures."""
     read = data_source.read
     kpis = read(overview.overview_kpis, filters, definitions)
     data = BriefingData(filters=filters, kpis=kpis)
@@ -145,6 +150,9 @@ def collect(data_source: Reader, filters: Filters, definitions: Definitions,
     if "tambon" in needs and filters.amphoe:
         found["tambon"] = read(overview.place_summary, dataclasses.replace(filters, tambon=None),
                                definitions, level=level, by="tambon_code")
+    if "followup" in needs:
+        found["followup"] = read(q_followup.cases_by_quarter, filters,
+                                 today or dt.date.today(), cases)
     if "province" in needs and filters.amphoe:
         found["province"] = read(overview.overview_kpis, province, definitions)
     return dataclasses.replace(data, **found)
@@ -365,10 +373,23 @@ def _funnel(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
         points=(funnel.funnel_sentence(frame, lang),))
 
 
+def _followup(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
+    frame = data.followup
+    title = t("presenter.slide_followup", lang)
+    if frame.empty:
+        return Slide("followup", title, points=(t("presenter.followup_none", lang),))
+    return Slide("followup", title, kpis=(
+        Kpi(t("followup.quarter_opened", lang), format_number(int(frame["opened"].sum()))),
+        Kpi(t("followup.quarter_resolved", lang), format_number(int(frame["resolved"].sum()))),
+        Kpi(t("presenter.followup_overdue_now", lang),
+            format_number(int(frame["overdue"].iloc[-1]))),
+    ), figure=followup_views.cases_quarter_chart(frame, lang))
+
+
 _SLIDES: dict[str, Callable[[BriefingData, Definitions, str], Slide]] = {
     "headline": _headline, "trend": _trend, "map": _map, "amphoe": _amphoe,
     "coverage": _coverage, "agencies": _agencies, "transitions": _transitions,
-    "funnel": _funnel}
+    "funnel": _funnel, "followup": _followup}
 
 
 def build_slide(key: str, data: BriefingData, definitions: Definitions, meta: Meta,

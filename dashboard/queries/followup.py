@@ -39,6 +39,7 @@ from dashboard.store.privacy import NotAllowedError, Viewer, protect
 from domain.cases import ACTIVE
 from domain.definitions import FOLLOWUP_REASONS, Definitions
 from domain.filters import Filters
+from domain.thai_dates import quarter_bounds, quarter_indices
 from loaders.contracts import NEED_TYPES
 
 LIST_LIMIT = 5_000
@@ -176,3 +177,37 @@ def cases_by_place(con: BaseBackend, filters: Filters, today: dt.date, cases: st
         out[column] = out[column].astype("int64")
     return out.sort_values(["overdue", "open_cases", by], ascending=[False, False, True],
                            ignore_index=True)
+
+
+QUARTER_COLUMNS = ("q_idx", "opened", "resolved", "overdue")
+
+
+def cases_by_quarter(con: BaseBackend, filters: Filters, today: dt.date,
+                     cases: str = "") -> pd.DataFrame:
+    """Aggregates (any role), per Thai fiscal quarter from the first case to ``today``'s, for
+    the households in the filters: cases ``opened`` (first saved), ``resolved`` (moved to
+    resolved or closed from open or in progress, or first saved so) and ``overdue`` at the
+    quarter's end (or today, for the quarter running): open or in progress, due before it.
+    Dates here are the cases' own (when they were saved), not the data's."""
+    households = status_at(con, filters, selected_quarter(con, filters)).select("household_id")
+    history = con.table("followup_case_history").semi_join(households, "household_id")
+    frame = history.select("household_id", "version", "status", "due_date",
+                           "changed_at").execute()
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in QUARTER_COLUMNS})
+    frame = frame.sort_values(["household_id", "version"], ignore_index=True)
+    frame["day"] = pd.to_datetime(frame["changed_at"]).dt.date
+    frame["due"] = pd.to_datetime(frame["due_date"]).dt.date
+    before = frame.groupby("household_id")["status"].shift()
+    frame["closing"] = ~frame["status"].isin(ACTIVE) & (before.isna() | before.isin(ACTIVE))
+    rows = []
+    for index in quarter_indices(min(frame["day"]), max(today, max(frame["day"]))):
+        start, end = quarter_bounds(index)
+        moment = min(end, today)
+        inside = frame[(frame["day"] >= start) & (frame["day"] <= end)]
+        state = frame[frame["day"] <= moment].groupby("household_id").tail(1)
+        late = state["status"].isin(ACTIVE) & state["due"].map(
+            lambda d, m=moment: d is not None and not pd.isna(d) and d < m)
+        rows.append({"q_idx": index, "opened": int((inside["version"] == 1).sum()),
+                     "resolved": int(inside["closing"].sum()), "overdue": int(late.sum())})
+    return pd.DataFrame(rows, columns=list(QUARTER_COLUMNS)).astype("int64")

@@ -6,14 +6,18 @@ reads the store."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pandas as pd
+import plotly.graph_objects as go
 
+from dashboard.views.charts import LEVEL_COLOURS, figure
+from dashboard.views.coverage import short_agency_names
 from dashboard.views.households import need_labels
 from domain.definitions import Definitions
 from domain.i18n import t
 from domain.reference import agency_names, amphoe_names, tambon_names
-from domain.thai_dates import format_date, format_datetime
+from domain.thai_dates import format_date, format_datetime, format_quarter
 
 GROUPS = ("", "buddy", "agency", "tambon")
 """What the list may be grouped by ("" = not grouped)."""
@@ -67,7 +71,7 @@ def list_for_display(rows: pd.DataFrame, definitions: Definitions, lang: str,
                      group: str = "") -> pd.DataFrame:
     """The list as shown and downloaded (keys of :data:`SHOWN`, plus the ``group`` column
     first when grouped), ordered by group, then as ranked by the query."""
-    agencies = agency_names(lang)
+    agencies = short_agency_names(lang)  # a table column: the short names
     out = pd.DataFrame({
         "household_id": rows["household_id"],
         "head_name": rows["head_name"],
@@ -157,3 +161,21 @@ def history_for_display(history: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def local_time(moment: dt.datetime | None, lang: str) -> str:
     return format_datetime(None if moment is None else moment + LOCAL_TIME, lang)
+
+
+def cases_quarter_chart(frame: pd.DataFrame, lang: str) -> go.Figure:
+    """Cases opened, resolved and overdue per fiscal quarter (``cases_by_quarter``), as
+    grouped bars: what the deputy governor asks of follow-up over time."""
+    quarters = [format_quarter(int(q), lang) for q in frame["q_idx"]]
+    series = (("opened", LEVEL_COLOURS[2]), ("resolved", LEVEL_COLOURS[3]),
+              ("overdue", LEVEL_COLOURS[0]))
+    return figure(
+        [{"type": "bar", "name": t(f"followup.quarter_{name}", lang), "x": quarters,
+          "y": frame[name].tolist(), "marker": {"color": colour}, "text": frame[name].tolist(),
+          "textposition": "outside",
+          "hovertemplate": "%{x}: %{y:,}<extra>%{fullData.name}</extra>"}
+         for name, colour in series],
+        height=380, barmode="group",
+        yaxis={"rangemode": "tozero", "tickformat": ",d", "tick0": 0,  # whole cases only
+               "dtick": max(1, math.ceil(int(frame[[s for s, _ in series]].max().max()) / 5))},
+        legend={"orientation": "h", "y": -0.18})
