@@ -46,9 +46,9 @@ group = st.segmented_control(ctx.t("followup.group_by"), views.GROUPS, key="foll
 table = views.list_for_display(result.rows, ctx.definitions, ctx.lang, group)
 ids = list(table[views.headers(ctx.lang)["household_id"]])
 if group:
+    summary = views.group_summary(table, group, ctx.lang)
     with st.expander(ctx.t("followup.groups"), expanded=True, icon=":material/workspaces:"):
-        st.dataframe(views.group_summary(table, group, ctx.lang), hide_index=True,
-                     height=min(36 * 8, 36 * (table.shape[0] + 1)))
+        st.dataframe(summary, hide_index=True, height=min(36 * 8, 36 * (len(summary) + 1)))
 
 
 def open_selected() -> None:

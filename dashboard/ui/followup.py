@@ -151,9 +151,8 @@ def visit_list_section(ctx: PageContext, rows: pd.DataFrame, day: dt.date) -> No
     """One buddy's visit list: the PDF to print and take into the field, and its CSV/XLSX.
     The files are written when a button is clicked, and go on record then."""
     paired = rows[rows["official_id"].notna()]
-    labels = {oid: views.buddy_label(row, ctx.lang)
-              for oid, row in paired.drop_duplicates("official_id").set_index(
-                  "official_id", drop=False).iterrows()}
+    first = paired.drop_duplicates("official_id")
+    labels = dict(zip(first["official_id"], views.buddy_labels(first, ctx.lang), strict=True))
     if not labels:
         return
     buddy = st.selectbox(ctx.t("followup.visit_list_buddy"), sorted(labels, key=labels.get),
