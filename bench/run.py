@@ -334,7 +334,8 @@ def browser_latency(store_dir: Path) -> dict[str, Any]:
         server.wait(timeout=30)
 
 
-SERVER_PAGES = ("", "map", "coverage", "outcomes", "households", "agencies", "quality")
+SERVER_PAGES = ("", "map", "coverage", "outcomes", "households", "followup", "agencies",
+                "quality")
 """The URL paths of the pages whose filter change is measured from the browser (those that
 read the store; the Overview at the root)."""
 SERVER_AMPHOE = ("ชุมแพ", "หนองเรือ", "บ้านไผ่", "พล")

@@ -82,6 +82,48 @@ class QualityRules:
     missed_rounds_in_a_row: int = 3
 
 
+FOLLOWUP_REASONS = ("action_overdue", "fell_back", "no_buddy", "need_unhelped",
+                    "no_recent_visit", "missed_rounds")
+"""The reasons a household needs action, in the order they are listed (most urgent first)."""
+
+
+@dataclass(frozen=True)
+class FollowupRules:
+    """When a household needs action (the Follow-up page), and how urgent each reason is."""
+
+    no_visit_after_days: int = 90
+    need_unhelped_after_days: int = 60
+    weights: tuple[tuple[str, int], ...] = (
+        ("action_overdue", 5), ("fell_back", 4), ("no_buddy", 3), ("need_unhelped", 2),
+        ("no_recent_visit", 2), ("missed_rounds", 1))
+
+    def weight(self, reason: str) -> int:
+        return dict(self.weights)[reason]
+
+
+def _followup_rules(data: dict[str, Any], path: Path) -> FollowupRules:
+    table = _get(data, "followup", dict, path, "", default={})
+    days = {}
+    for key in ("no_visit_after_days", "need_unhelped_after_days"):
+        days[key] = _get(table, key, int, path, "followup",
+                         default=getattr(FollowupRules, key))
+        if not 1 <= days[key] <= 3650:
+            raise DefinitionsError(path, f"followup.{key}", "must be 1 to 3,650 days")
+    given = _get(table, "weights", dict, path, "followup", default={})
+    unknown = [k for k in given if k not in FOLLOWUP_REASONS]
+    if unknown:
+        raise DefinitionsError(path, f"followup.weights.{unknown[0]}",
+                               f"is not one of {', '.join(FOLLOWUP_REASONS)}")
+    defaults = dict(FollowupRules.weights)
+    weights = []
+    for reason in FOLLOWUP_REASONS:
+        weight = _get(given, reason, int, path, "followup.weights", default=defaults[reason])
+        if not 1 <= weight <= 100:
+            raise DefinitionsError(path, f"followup.weights.{reason}", "must be 1 to 100")
+        weights.append((reason, weight))
+    return FollowupRules(weights=tuple(weights), **days)
+
+
 @dataclass(frozen=True)
 class DateRules:
     """The dates an import accepts for the programme's events (visits, pairings, enrolment)."""
@@ -119,6 +161,7 @@ class Definitions:
     dates: DateRules = DateRules()
     income_line_source_en: str = ""
     stale_after_days: int | None = None  # warn when the data are older than this; None: never
+    followup: FollowupRules = FollowupRules()
 
     def target(self, key: str) -> Target:
         return next(t for t in self.targets if t.key == key)
@@ -290,6 +333,7 @@ def load_definitions(path: Path | None = None) -> Definitions:
         stale_after_days=stale,
         quality=quality,
         dates=_date_rules(data, path),
+        followup=_followup_rules(data, path),
         income_line=line,
         income_line_source=_get(line_table, "source", str, path, "income_line", default=""),
         visited_within_days=days,

@@ -8,7 +8,11 @@
   on or before the quarter's as-of date (carried forward when a quarter has no visit), its
   level then, its level at baseline, and its buddy and agency at that date; plus what the
   pages would otherwise join for at query time: the start of the current pairing, visits to
-  date, the latest visit's gaps, needs and TPMAP deprivations, and the baseline's.
+  date, the latest visit's gaps, needs, TPMAP deprivations and the level at the visit before
+  it, and the baseline's.
+
+- ``need_noted`` and ``help_delivered``: per household, when each need was first recorded and
+  when each kind of help was first delivered (the Follow-up page's "a need with no help").
 
 The expressions are Ibis, so they compile to DuckDB here and to PostgreSQL where a province
 outgrows one machine.
@@ -50,7 +54,7 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
-DERIVED_LAYOUT = 4
+DERIVED_LAYOUT = 6
 """The derived tables' layout; raise it whenever their columns change, so that a store built
 by an earlier version is rebuilt when it is first opened (the fingerprint below changes)."""
 
@@ -81,6 +85,8 @@ def rebuild_derived(store: Store, definitions: Definitions) -> None:
             store.execute(f'DROP TABLE "{name}"')
     store.replace_table_from_expr("official_quarter", official_quarter_expr(store))
     store.replace_table_from_expr("unpaired_quarter", unpaired_quarter_expr(store))
+    store.replace_table_from_expr("need_noted", need_noted_expr(store))
+    store.replace_table_from_expr("help_delivered", help_delivered_expr(store))
     from loaders.derived_quality import build_quality_tables  # the Data quality page's tables
 
     build_quality_tables(store, definitions)
@@ -112,9 +118,14 @@ def status_quarter_steps(store: Store, done: dict[str, ibis.Table]
     numbers = households.select("household_id", "hh_no")
 
     # what the pages read of a household's latest and first visit travels with its status
-    carried = ["next_gaps", "needs", *[c for c in vs.columns if c.startswith("deprived_")]]
+    carried = ["next_gaps", "needs", "previous_level",
+               *[c for c in vs.columns if c.startswith("deprived_")]]
     visits = vs.join(numbers, "household_id").select(
-        "hh_no", "visit_id", "visit_date", "level", "income_per_member", "members", *carried)
+        "hh_no", "visit_id", "visit_date", "level", "income_per_member", "members",
+        *[c for c in carried if c != "previous_level"],
+        # the level at the visit before (the Follow-up page's "fell back a level")
+        previous_level=_.level.lag().over(group_by="hh_no",
+                                          order_by=[_.visit_date, _.visit_id]))
     yield "_sq_latest", visits.mutate(
         visit_q=quarter_of(visits.visit_date),
     ).mutate(
@@ -237,3 +248,22 @@ def unpaired_quarter_expr(store: Store) -> ibis.Table:
     out = out.left_join(enrolled, "household_id").drop("household_id_right")
     return out.select("q_idx", "household_id", "previous_official_id", "previous_agency_code",
                       "buddy_ended", "enrolled_on").order_by(["q_idx", "household_id"])
+
+
+def need_noted_expr(store: Store) -> ibis.Table:
+    """Every need a household has had recorded, and the first visit date it was recorded at
+    (the Follow-up page's "a need with no help after N days": a need listed at the latest
+    visit was first listed no later than that visit, so the first date over all visits is the
+    one as of any quarter). Saves a page scanning every visit's needs."""
+    noted = store.table("visit").filter(_.needs.notnull()).select(
+        "household_id", "visit_date", need=_.needs.split(";").unnest().strip())
+    return noted.filter(_.need != "").group_by(["household_id", "need"]).aggregate(
+        first_noted=_.visit_date.min()).order_by(["household_id", "need"])
+
+
+def help_delivered_expr(store: Store) -> ibis.Table:
+    """Per household and kind of help, the first date help of that kind was delivered: a
+    need counts as helped as of any date on or after it."""
+    delivered = store.table("assistance").filter(_.status == "delivered")
+    return delivered.group_by(["household_id", "type"]).aggregate(
+        first_delivered=_.date.min()).order_by(["household_id", "type"])

@@ -90,6 +90,23 @@ AUDIT_COLUMNS = {
 }
 """Users and the audit log: kept by the store, never touched by an import or its undo."""
 
+CASE_COLUMNS = {
+    "household_id": "VARCHAR",
+    "status": "VARCHAR",  # open, in_progress, resolved, closed
+    "next_action": "VARCHAR",
+    "agency_code": "VARCHAR",  # the agency responsible for the next action
+    "due_date": "DATE",
+    "note": "VARCHAR",  # personal data: masked by role
+    "close_reason": "VARCHAR",
+    "version": "INTEGER",  # 1 for a new case, one more on every change
+    "opened_at": "TIMESTAMP",
+    "changed_at": "TIMESTAMP",
+    "changed_by": "VARCHAR",
+}
+"""Follow-up cases: one row per household, its current state (``followup_case``), and every
+version of it (``followup_case_history``). Kept by the store like the users: an import never
+overwrites them and its undo leaves them alone."""
+
 
 class StoreBusyError(RuntimeError):
     """Another process holds the store for writing (e.g. the dashboard is running, or another
@@ -219,6 +236,8 @@ class Store:
         wanted["meta"] = {"key": "VARCHAR", "value": "VARCHAR"}
         wanted["app_user"] = USER_COLUMNS
         wanted["audit_log"] = AUDIT_COLUMNS
+        wanted["followup_case"] = CASE_COLUMNS
+        wanted["followup_case_history"] = CASE_COLUMNS
         missing = {name: cols for name, cols in wanted.items() if name not in existing}
         if not missing:
             return  # a read-only visit must not touch the file

@@ -16,7 +16,7 @@ from domain.filters import Area
 from loaders.store import AUDIT_COLUMNS, USER_COLUMNS, Store
 
 ACTIONS = ("sign_in", "refused", "open_profile", "download_personal", "import", "undo",
-           "user_add", "user_set", "user_remove")
+           "user_add", "user_set", "user_remove", "case_edit")
 
 
 def _now() -> dt.datetime:
@@ -59,7 +59,7 @@ def add_user(store: Store, user: User, by: str, client: str = "") -> None:
         if find_user(store, user.email) is not None:
             raise UserError("users.exists", email=user.email)
         _write(store, user, by)
-        _append(store, by, "user_add", f"{user.email} {user.role} {_area_text(user.area)}",
+        append_audit(store, by, "user_add", f"{user.email} {user.role} {_area_text(user.area)}",
                 client)
 
 
@@ -78,7 +78,7 @@ def set_user(store: Store, email: str, by: str, client: str = "", *, role: str |
             agency if agency is not None else (() if amphoe else old.area.agency))
         store.execute("DELETE FROM app_user WHERE email = ?", [old.email])
         _write(store, new, by)
-        _append(store, by, "user_set", f"{new.email} {new.role} {_area_text(new.area)}",
+        append_audit(store, by, "user_set", f"{new.email} {new.role} {_area_text(new.area)}",
                 client)
     return new
 
@@ -89,7 +89,7 @@ def remove_user(store: Store, email: str, by: str, client: str = "") -> None:
         if old is None:
             raise UserError("users.unknown", email=email)
         store.execute("DELETE FROM app_user WHERE email = ?", [old.email])
-        _append(store, by, "user_remove", old.email, client)
+        append_audit(store, by, "user_remove", old.email, client)
 
 
 def _area_text(area: Area) -> str:
@@ -100,7 +100,8 @@ def _area_text(area: Area) -> str:
     return "all"
 
 
-def _append(store: Store, user: str, action: str, obj: str, client: str) -> None:
+def append_audit(store: Store, user: str, action: str, obj: str, client: str) -> None:
+    """Append one entry inside the caller's transaction."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     store.append_rows("audit_log", AUDIT_COLUMNS, [{
@@ -111,7 +112,7 @@ def _append(store: Store, user: str, action: str, obj: str, client: str) -> None
 def audit(store: Store, user: str, action: str, obj: str = "", client: str = "") -> None:
     """Append one entry to the audit log (its own transaction)."""
     with store.transaction():
-        _append(store, user, action, obj, client)
+        append_audit(store, user, action, obj, client)
 
 
 def audit_log(store: Store) -> pd.DataFrame:

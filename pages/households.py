@@ -11,15 +11,14 @@ from dashboard.store.privacy import NotAllowedError
 from dashboard.ui import (
     chosen_columns,
     context,
-    download_buttons,
     grid,
     level_names,
     page_header,
+    rows_caption_and_download,
 )
 from dashboard.ui.households import on_record, profile_section, table_config
 from dashboard.views import households
 from domain.filters import Filters
-from domain.i18n import format_number
 
 KEY_OPEN = "household"  # also the URL parameter of a link to a profile: ?household=<id>
 KEY_TABLE = "households_table"
@@ -74,12 +73,7 @@ if len(table):  # none: the count below says so (an empty grid writes "empty" in
     st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected, column_order=shown,
                  selection_mode="single-row", hide_index=True, height=460,
                  column_config=table_config(ctx, heads, line))
-st.caption(ctx.t("households.truncated", shown=format_number(len(table)),
-                 total=format_number(result.total)) if result.truncated else
-           ctx.t("households.count", n=format_number(result.total)))
-# an XLSX of thousands of rows takes about a second to build: only when asked for
-if st.toggle(ctx.t("households.download"), key="households_download"):
-    download_buttons(ctx, table, "households", key="households_dl", personal=True)
+rows_caption_and_download(ctx, table, result.total, "households")
 
 st.divider()
 st.subheader(ctx.t("households.profile"))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.queries import geo as q_geo
 from dashboard.ui import amphoe_names, context, level_names, page_header, tambon_names
-from dashboard.ui.maps import boundaries, place_map
+from dashboard.ui.maps import boundaries, place_map, place_values
 from dashboard.views import geo, tables
 from dashboard.views import maps as map_charts
 from domain.filters import KEY_AMPHOE, KEY_TAMBON
@@ -28,8 +28,9 @@ label = map_charts.indicator_label(indicator, ctx.lang, levels, days)
 views = ["boundaries", "tiles"] if amphoe_file else ["tiles"]
 view = st.segmented_control(ctx.t("map.view"), views, default=views[0], required=True,
                             key="map_view", format_func=lambda v: ctx.t(f"map.view_{v}"))
-province = ctx.data.read(q_geo.map_place_values, dataclasses.replace(f, amphoe=None, tambon=None),
-                         ctx.definitions)
+whole = dataclasses.replace(f, amphoe=None, tambon=None)
+province = place_values(ctx, indicator, ctx.data.read(q_geo.map_place_values, whole,
+                                                      ctx.definitions), whole, "amphoe_code")
 if province.empty:
     st.info(ctx.t("map.no_households"), icon=":material/search_off:")
     st.stop()
@@ -41,8 +42,9 @@ st.caption(ctx.t("map.click_note", min=tables.MIN_GROUP))
 
 if f.amphoe and tambon_file:
     st.subheader(ctx.t("map.tambon_title", amphoe=amphoe_names(ctx.lang)[f.amphoe]))
-    tambon_values = ctx.data.read(q_geo.map_place_values, dataclasses.replace(f, tambon=None),
-                                  ctx.definitions, by="tambon_code")
+    inside = dataclasses.replace(f, tambon=None)
+    tambon_values = place_values(ctx, indicator, ctx.data.read(
+        q_geo.map_place_values, inside, ctx.definitions, by="tambon_code"), inside, "tambon_code")
     place_map(ctx, indicator, label, tambon_values,
               tambon_table()[tambon_table()["amphoe_code"] == f.amphoe], "tambon_code",
               tambon_names(ctx.lang), "map_tambon", KEY_TAMBON,

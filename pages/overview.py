@@ -3,6 +3,8 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard import store
+from dashboard.queries import followup as q_followup
 from dashboard.queries import overview as q_overview
 from dashboard.ui import (
     amphoe_names,
@@ -13,8 +15,15 @@ from dashboard.ui import (
     page_header,
     stale_warning,
     tambon_names,
+    today,
 )
-from dashboard.ui.overview import funnel_section, push_box, target_cards, target_gaps
+from dashboard.ui.overview import (
+    followup_section,
+    funnel_section,
+    push_box,
+    target_cards,
+    target_gaps,
+)
 from dashboard.views import charts
 from domain.i18n import format_number, format_percent
 
@@ -72,6 +81,8 @@ with right:
                     key="overview_ranking", config={"displaylogo": False})
 
 funnel_section(ctx, ctx.data.read(q_overview.process_funnel, ctx.filters, ctx.definitions))
+followup_section(ctx, ctx.data.read(q_followup.cases_by_place, ctx.filters, today(),
+                                    store.cases_version(), by=by), by)
 
 figures = pd.DataFrame({
     ctx.t("download.figure"): [

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import store
 from dashboard.briefing import slides as briefing
 from dashboard.queries import overview
 from dashboard.ui import context, filters_summary, today
@@ -37,7 +38,8 @@ if KEY_SLIDE not in st.session_state:  # a prepared link may open on any slide
 index = st.session_state[KEY_SLIDE] = min(max(st.session_state[KEY_SLIDE], 0), len(keys) - 1)
 st.query_params[PARAM_SLIDE] = str(index + 1)
 # the shown slide's figures only: a filter change asks for one slide's queries, not ten
-shown = briefing.collect(ctx.data, ctx.filters, ctx.definitions, keys[index:index + 1])
+shown = briefing.collect(ctx.data, ctx.filters, ctx.definitions, keys[index:index + 1],
+                         today=today(), cases=store.cases_version())
 inputs = (keys[index], shown, ctx.definitions, meta, sources)
 slide = briefing.build_slide(*inputs)
 

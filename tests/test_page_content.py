@@ -39,8 +39,8 @@ ROLE_ENV = "KUSIAO_ROLE"  # dashboard/privacy.py
 # settings that change what pages show: the record is of the defaults (dashboard/geo.py,
 # dashboard/definitions.py)
 UNSET_ENV = ("KUSIAO_BOUNDARIES_AMPHOE", "KUSIAO_BOUNDARIES_TAMBON", "KUSIAO_DEFINITIONS")
-PAGES = ("overview.py", "map.py", "coverage.py", "outcomes.py", "households.py", "agencies.py",
-         "data_quality.py", "data_import.py", "definitions.py", "presenter.py")
+PAGES = ("overview.py", "map.py", "coverage.py", "outcomes.py", "households.py", "followup.py",
+         "agencies.py", "data_quality.py", "data_import.py", "definitions.py", "presenter.py")
 DEFAULT_PAGE = "overview.py"
 PRESENTER = "presenter.py"
 LANGUAGES = ("th", "en")

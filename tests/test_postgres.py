@@ -29,15 +29,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.queries import coverage, geo, households, outcomes, overview, quality
+from dashboard.queries import coverage, followup, geo, households, outcomes, overview, quality
 from dashboard.store.privacy import Viewer
 from domain.definitions import load_definitions
 from domain.filters import Filters
+from loaders import cases
 from loaders.bootstrap import ensure_store
+from loaders.cases import CaseConflict
 from loaders.contracts import DATASETS, IMPORT_ORDER
 from loaders.importer import import_file, import_files, undo_last_import
 from loaders.store import Store, StoreBusyError
 from tests.factories import tiny_frames, write_csvs
+from tests.followup_factories import EXPECTED, PLANTED_CASES, TODAY, followup_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.postgres
@@ -93,6 +96,8 @@ TABLE_KEYS: dict[str, list[str]] = {d.table: list(d.key) for d in DATASETS.value
     "quality_finding": ["check", "household_id", "visit_id", "q_idx"],
     "quality_completeness": ["q_idx", "amphoe_code", "tambon_code", "agency_code", "level"],
     "quality_round": ["q_idx"],
+    "need_noted": ["household_id", "need"],
+    "help_delivered": ["household_id", "type"],
 }
 # what differs by nature between two imports of the same files: when, and where the raw file
 # was kept (and in meta, the time of the first import and the random data version)
@@ -110,7 +115,7 @@ def _table_frame(store: Store, name: str) -> pd.DataFrame:
     return frame.drop(columns=sorted(NOT_COMPARED.get(name, set()) & set(frame.columns)))
 
 
-KEPT_APART = frozenset({"audit_log", "app_user"})
+KEPT_APART = frozenset({"audit_log", "app_user", "followup_case", "followup_case_history"})
 """Tables no import writes (users and the audit log): other tests' sessions add to the shared
 demo store's, so only their names and types are compared here."""
 
@@ -251,6 +256,9 @@ def page_queries(index: int, f: Filters, defs: Any) -> list[tuple[str, Callable[
         ("dimension_deprivation", outcomes.dimension_deprivation, (f, defs), {}),
         ("gap_counts", outcomes.gap_counts, (f,), {}),
         ("group_comparison", outcomes.group_comparison, (f, defs), {"by": by, "level": 2}),
+        ("followup_list", followup.followup_list, (f, defs),
+         {"viewer": OFFICER if index % 2 else ANALYST, "today": TODAY}),
+        ("reason_counts", followup.reason_counts, (f, defs, TODAY), {}),
     ]
 
 
@@ -322,6 +330,40 @@ def test_undo_on_postgres_puts_every_table_back(pg_tiny: Store, tmp_path: Path) 
     assert after.keys() == before.keys()
     for name, frame in before.items():
         pd.testing.assert_frame_equal(frame, after[name], obj=f"table {name} after undo")
+
+
+def test_follow_up_on_postgres_finds_the_planted_reasons_and_refuses_a_stale_save(
+        pg_database: Callable[[str], str], tmp_path: Path) -> None:
+    """The hand-made programme of tests/followup_factories.py on both engines: the same
+    list; and two connections (two servers) editing one case: the second is refused."""
+    url = pg_database("cases")
+    files = write_csvs(followup_frames(), tmp_path / "files")
+    first = Store.open(url, store_dir=tmp_path / "a")
+    duck = Store.open(f"duckdb://{tmp_path / 'd' / 'store.duckdb'}", store_dir=tmp_path / "d")
+    second = Store.open(url, store_dir=tmp_path / "b")
+    try:
+        for store in (first, duck):
+            import_files(store, files, imported_by="test")
+            for case in PLANTED_CASES:
+                cases.save_case(store, case, 0, "test")
+        defs = load_definitions()
+        listed = followup.followup_list(second.con, Filters(), defs, OFFICER, TODAY)
+        assert dict(zip(listed.rows["household_id"], listed.rows["reasons"],
+                        strict=True)) == EXPECTED
+        assert_same(followup.followup_list(duck.con, Filters(), defs, OFFICER, TODAY),
+                    listed, "followup_list")
+        read = cases.read_case(second, "F6")
+        assert read is not None and read.version == 1
+        cases.save_case(first, dataclasses.replace(read, status="resolved"), 1, "first")
+        with pytest.raises(CaseConflict) as conflict:
+            cases.save_case(second, dataclasses.replace(read, note="stale"), 1, "second")
+        assert (conflict.value.current.status, conflict.value.current.changed_by) == (
+            "resolved", "first")
+        assert cases.read_case(first, "F6").note == read.note
+        assert len(cases.case_history(second, "F6")) == 2
+    finally:
+        for store in (first, second, duck):
+            store.close()
 
 
 @pytest.fixture

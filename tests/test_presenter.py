@@ -51,7 +51,7 @@ PERSONAL = re.compile(
 """Head names (masked: "ทดสอบ H."), official names (masked: "หนึ่ง…"), citizen IDs (masked:
 "0-xxxx-..."), household and official ids, hidden free text."""
 SLIDES = ["cover", "headline", "trend", "map", "funnel", "coverage", "agencies", "transitions",
-          "sources"]
+          "followup", "sources"]
 
 
 def needs_chromium() -> None:
@@ -200,13 +200,13 @@ def test_the_files_are_made_on_click_once_for_both_and_follow_the_data_of_that_m
         time.sleep(0.05)
     for click in clicks:
         click.join()
-    assert drawn == [10]  # once, for both
-    assert len(Presentation(io.BytesIO(files["pptx"])).slides) == 10
-    assert len(PdfReader(io.BytesIO(files["pdf"])).pages) == 10
+    assert drawn == [11]  # once, for both
+    assert len(Presentation(io.BytesIO(files["pptx"])).slides) == 11
+    assert len(PdfReader(io.BytesIO(files["pdf"])).pages) == 11
     for _ in range(2):  # another session takes back the assistance, then the visits
         assert store_access.undo_last_import(Viewer("officer"), "another session") is not None
     deck = Presentation(io.BytesIO(made["pptx"]()))
-    assert drawn == [10, 3]
+    assert drawn == [11, 3]
     assert t("presenter.slide_empty") in slide_texts(deck)[1]
 
 
@@ -412,7 +412,7 @@ def test_a_projected_slide_asks_only_for_its_own_figures_and_equals_the_exported
 
     run = Noting(tiny_con)
     everything = briefing.collect(run, filters, definitions)
-    assert len(asked) == (10 if amphoe else 8)
+    assert len(asked) == (11 if amphoe else 9)
     keys = briefing.slide_keys(everything)
     assert keys == [s.key for s in slides]
     expected = {"cover": set(), "headline": set(), "sources": set(),
@@ -420,7 +420,7 @@ def test_a_projected_slide_asks_only_for_its_own_figures_and_equals_the_exported
                 "amphoe": {"map_place_values", "place_summary", "overview_kpis"},
                 "coverage": {"recency_bands", "caseload_counts"},
                 "agencies": {"agency_league"}, "transitions": {"transitions"},
-                "funnel": {"process_funnel"}}
+                "funnel": {"process_funnel"}, "followup": {"cases_by_quarter"}}
     for key, slide in zip(keys, slides, strict=True):
         asked.clear()
         data = briefing.collect(run, filters, definitions, [key])

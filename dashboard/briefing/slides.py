@@ -41,12 +41,14 @@ import plotly.io as pio
 
 from dashboard.briefing.images import RENDERER, chart_browser
 from dashboard.queries import coverage as q_coverage
+from dashboard.queries import followup as q_followup
 from dashboard.queries import geo as q_geo
 from dashboard.queries import outcomes, overview
 from dashboard.queries.overview import OverviewKpis
 from dashboard.store import Reader
 from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
 from dashboard.views import charts, coverage, funnel, geo
+from dashboard.views import followup as followup_views
 from dashboard.views import maps as map_charts
 from domain.definitions import Definitions
 from domain.filters import Filters
@@ -96,13 +98,14 @@ class BriefingData:
     funnel: pd.DataFrame | None = None  # process_funnel by place
     tambon: pd.DataFrame | None = None  # place_summary by tambon of the chosen amphoe
     province: OverviewKpis | None = None  # the province's KPIs, beside the chosen amphoe's
+    followup: pd.DataFrame | None = None  # cases_by_quarter
 
 
 NEEDS: dict[str, tuple[str, ...]] = {
     "cover": (), "empty": (), "sources": (), "headline": (), "trend": ("trend",),
     "map": ("places",), "amphoe": ("places", "tambon", "province"),
     "coverage": ("bands", "caseload"), "agencies": ("league",), "transitions": ("moves",),
-    "funnel": ("funnel",)}
+    "funnel": ("funnel",), "followup": ("followup",)}
 """The figures each slide shows besides the filters' KPIs, which every slide has (they tell
 whether there is anything to show)."""
 
@@ -110,20 +113,22 @@ whether there is anything to show)."""
 def slide_keys(data: BriefingData) -> list[str]:
     """The slides in order: cover, headline KPIs, the three-target trend against the plan, the
     amphoe map, the chosen amphoe (with an amphoe filter), coverage, the agency league,
-    transitions, and the sources last; with no household in the filters, a slide that says
-    so between the cover and the sources."""
+    transitions, follow-up cases by quarter, and the sources last; with no household in the
+    filters, a slide that says so between the cover and the sources."""
     if data.kpis.households == 0:
         return ["cover", "empty", "sources"]
     return ["cover", "headline", "trend", "map", *(("amphoe",) if data.filters.amphoe else ()),
-            "funnel", "coverage", "agencies", "transitions", "sources"]
+            "funnel", "coverage", "agencies", "transitions", "followup", "sources"]
 
 
 def collect(data_source: Reader, filters: Filters, definitions: Definitions,
-            keys: Sequence[str] | None = None) -> BriefingData:
+            keys: Sequence[str] | None = None, today: dt.date | None = None,
+            cases: str = "") -> BriefingData:
     """The figures of the slides ``keys`` (every slide when ``None``), for ``filters``,
     through the pages' own queries; the map and the province comparison lift the place
     filters (the map shows every amphoe, the chosen one outlined). Projecting one slide asks
-    only for its own figures; an export asks for all of them."""
+    only for its own figures; an export asks for all of them. ``today`` and ``cases`` (the
+    cases' version) date and key the follow-up slide's figures."""
     read = data_source.read
     kpis = read(overview.overview_kpis, filters, definitions)
     data = BriefingData(filters=filters, kpis=kpis)
@@ -150,6 +155,9 @@ def collect(data_source: Reader, filters: Filters, definitions: Definitions,
     if "tambon" in needs and filters.amphoe:
         found["tambon"] = read(overview.place_summary, dataclasses.replace(filters, tambon=None),
                                definitions, level=level, by="tambon_code")
+    if "followup" in needs:
+        found["followup"] = read(q_followup.cases_by_quarter, filters,
+                                 today or dt.date.today(), cases)
     if "province" in needs and filters.amphoe:
         found["province"] = read(overview.overview_kpis, province, definitions)
     return dataclasses.replace(data, **found)
@@ -370,10 +378,23 @@ def _funnel(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
         points=(funnel.funnel_sentence(frame, lang),))
 
 
+def _followup(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
+    frame = data.followup
+    title = t("presenter.slide_followup", lang)
+    if frame.empty:
+        return Slide("followup", title, points=(t("presenter.followup_none", lang),))
+    return Slide("followup", title, kpis=(
+        Kpi(t("followup.quarter_opened", lang), format_number(int(frame["opened"].sum()))),
+        Kpi(t("followup.quarter_resolved", lang), format_number(int(frame["resolved"].sum()))),
+        Kpi(t("presenter.followup_overdue_now", lang),
+            format_number(int(frame["overdue"].iloc[-1]))),
+    ), figure=followup_views.cases_quarter_chart(frame, lang))
+
+
 _SLIDES: dict[str, Callable[[BriefingData, Definitions, str], Slide]] = {
     "headline": _headline, "trend": _trend, "map": _map, "amphoe": _amphoe,
     "coverage": _coverage, "agencies": _agencies, "transitions": _transitions,
-    "funnel": _funnel}
+    "funnel": _funnel, "followup": _followup}
 
 
 def build_slide(key: str, data: BriefingData, definitions: Definitions, meta: Meta,
@@ -854,17 +875,12 @@ class _Pdf(_Canvas):
     def __init__(self, meta: Meta) -> None:
         from fpdf import FPDF
 
-        pdf = FPDF(orientation="L", unit="in", format=(SLIDE_H, SLIDE_W))
+        pdf = sarabun_pdf(FPDF(orientation="L", unit="in", format=(SLIDE_H, SLIDE_W)),
+                          t("presenter.programme", meta.lang), meta.lang)
         pdf.set_auto_page_break(False)
         pdf.set_margins(0, 0, 0)
         pdf.c_margin = 0.04
-        for style, path in FONT_FILES.items():
-            pdf.add_font(FONT, style, str(path))
-        pdf.set_text_shaping(True)
-        pdf.set_title(t("presenter.programme", meta.lang))
         pdf.set_subject(meta.caption)
-        pdf.set_lang("th" if meta.lang == "th" else "en")
-        pdf.set_creator("Ku Siao Dashboard")
         self.pdf = pdf
 
     def page(self) -> None:
@@ -912,10 +928,22 @@ class _Pdf(_Canvas):
         pdf.set_left_margin(0)
 
     def output(self) -> bytes:
-        return _complete_to_unicode(bytes(self.pdf.output()), self.pdf)
+        return complete_to_unicode(bytes(self.pdf.output()), self.pdf)
 
 
-def _complete_to_unicode(data: bytes, pdf: Any) -> bytes:
+def sarabun_pdf(pdf: Any, title: str, lang: str) -> Any:
+    """An fpdf2 document with Sarabun (regular and bold) embedded and HarfBuzz shaping on,
+    so Thai tone marks and vowels sit where they belong."""
+    for style, path in FONT_FILES.items():
+        pdf.add_font(FONT, style, str(path))
+    pdf.set_text_shaping(True)
+    pdf.set_title(title)
+    pdf.set_lang("th" if lang == "th" else "en")
+    pdf.set_creator("Ku Siao Dashboard")
+    return pdf
+
+
+def complete_to_unicode(data: bytes, pdf: Any) -> bytes:
     """Map the glyphs HarfBuzz adds without a character of their own to nothing.
 
     Thai SARA AM (ำ) is drawn as two glyphs, NIKHAHIT and SARA AA; fpdf2 maps the character to

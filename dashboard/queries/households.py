@@ -186,19 +186,22 @@ class HouseholdTable:
         return self.total > len(self.rows)
 
 
-def unmet_needs(con: BaseBackend, households: ibis.Table) -> ibis.Table:
-    """Per household: the needs recorded at its latest visit (``needs``, carried with its
-    status) with no delivered help of that type on or before ``as_of``, ``;``-separated
-    (household_id, unmet_needs)."""
+def open_need_rows(con: BaseBackend, households: ibis.Table) -> ibis.Table:
+    """(household_id, as_of, need): each need recorded at a household's latest visit
+    (``needs``, carried with its status) with no delivered help of that type on or before
+    ``as_of``."""
     latest = households.filter(_.needs.notnull())
     needs = latest.select("household_id", "as_of", need=_.needs.split(";").unnest().strip())
     needs = needs.filter(_.need != "")
-    delivered = con.table("assistance").filter(_.status == "delivered").select(
-        "household_id", "type", "date")
-    open_needs = needs.anti_join(delivered, [needs.household_id == delivered.household_id,
-                                             needs.need == delivered.type,
-                                             delivered.date <= needs.as_of])
-    return open_needs.group_by("household_id").aggregate(
+    delivered = con.table("help_delivered")  # the first delivery of each kind (derived)
+    return needs.anti_join(delivered, [needs.household_id == delivered.household_id,
+                                       needs.need == delivered.type,
+                                       delivered.first_delivered <= needs.as_of])
+
+
+def unmet_needs(con: BaseBackend, households: ibis.Table) -> ibis.Table:
+    """Per household: :func:`open_need_rows`, ``;``-separated (household_id, unmet_needs)."""
+    return open_need_rows(con, households).group_by("household_id").aggregate(
         unmet_needs=_.need.group_concat(";"))
 
 

@@ -14,24 +14,27 @@ session of the process.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import ibis
 import pandas as pd
 from ibis.backends import BaseBackend
 
-from dashboard.store.privacy import NotAllowedError, Viewer
+from dashboard.store.privacy import NotAllowedError, Viewer, hide_text, protect
 from domain.access import User
+from domain.cases import Case, CaseEdit, checked_edit
 from domain.definitions import Definitions, definitions_path, load_definitions
 from domain.filters import EVERYWHERE, Area, Filters
-from loaders import importer, users
+from loaders import cases, importer, users
 from loaders.bootstrap import ensure_definitions_current, ensure_store
+from loaders.cases import CaseConflict as CaseConflict  # for pages: a case changed meanwhile
 from loaders.derived import definitions_fingerprint
 from loaders.importer import (
     CheckedImport,
@@ -360,6 +363,71 @@ def _require_admin(viewer: Viewer) -> None:
     if not viewer.administers:
         audit(viewer, "refused", "users and audit log")
         raise NotAllowedError(viewer.role)
+
+
+# --- follow-up cases ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A household's case as the viewer may see it (the note masked unless the role sees
+    personal data) and its history, the newest version first."""
+
+    case: Case | None
+    history: pd.DataFrame
+    editable: bool  # the viewer may change it
+
+
+def cases_version() -> str:
+    """Changes on every save of a case: what a kept list of cases is keyed by. Read on every
+    call (one small read), so a save through another server shows at the next rerun."""
+    with _LOCK:
+        return cases.cases_version(store())
+
+
+def _in_area(viewer: Viewer, household_id: str) -> bool:
+    place = cases.household_place(store(), household_id)
+    if place is None:
+        return False
+    amphoe, agency = place
+    area = viewer.area
+    return (area.is_all or (bool(area.amphoe) and amphoe in area.amphoe)
+            or (bool(area.agency) and agency in area.agency))
+
+
+def read_case(viewer: Viewer, household_id: str) -> CaseRecord | None:
+    """The household's case and history, read now (never kept: the version it carries is
+    what a save is checked against); ``None`` for a household outside the viewer's area."""
+    if not viewer.sees_rows:
+        raise NotAllowedError(viewer.role)
+    with _LOCK:
+        if not _in_area(viewer, household_id):
+            return None
+        case = cases.read_case(store(), household_id)
+        history = cases.case_history(store(), household_id)
+    if case is not None and not viewer.sees_personal_data:
+        case = replace(case, note=hide_text(case.note) or "")
+    return CaseRecord(case=case, history=protect(history, viewer),
+                      editable=viewer.edits_cases)
+
+
+def save_case(viewer: Viewer, edit: CaseEdit, read_version: int, today: dt.date) -> Case:
+    """Check and save a case edit made on the case read at ``read_version`` (0: none), on
+    record. :class:`NotAllowedError` for a role or area that may not edit it,
+    :class:`domain.cases.CaseError` for bad input, :class:`CaseConflict` when the case
+    changed meanwhile; each writes nothing to the case."""
+    if not viewer.edits_cases:
+        audit(viewer, "refused", f"case {edit.household_id}")
+        raise NotAllowedError(viewer.role)
+    with _LOCK:
+        if not _in_area(viewer, edit.household_id):
+            users.audit(store(), viewer.email or f"({viewer.role})", "refused",
+                        f"case {edit.household_id}", viewer.client)
+            raise NotAllowedError(viewer.role)
+        saved = cases.read_case(store(), edit.household_id)
+        checked = checked_edit(edit, today, saved)
+        return cases.save_case(store(), checked, read_version,
+                               viewer.email or f"({viewer.role})", viewer.client)
 
 
 def _import_log(con: BaseBackend) -> pd.DataFrame:

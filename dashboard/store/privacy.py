@@ -68,6 +68,12 @@ class Viewer:
         return self.role in ("officer", "admin") and not self.presenter
 
     @property
+    def edits_cases(self) -> bool:
+        """Follow-up cases of households in the viewer's area (officers: an amphoe
+        coordinator is an officer whose area is that amphoe)."""
+        return self.role in ("officer", "admin") and not self.presenter
+
+    @property
     def administers(self) -> bool:
         return self.role == "admin" and not self.presenter
 

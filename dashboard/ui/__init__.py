@@ -191,6 +191,18 @@ def download_buttons(ctx: PageContext, frame: pd.DataFrame, stem: str, key: str,
     )
 
 
+def rows_caption_and_download(ctx: PageContext, table: pd.DataFrame, total: int,
+                              section: str) -> None:
+    """Under a page's table of household rows: how many there are (of how many, when cut)
+    and, on request, the table's CSV/XLSX (an XLSX of thousands of rows takes about a second
+    to build: only when asked for). ``section`` names the locale keys and the files."""
+    st.caption(ctx.t(f"{section}.truncated", shown=format_number(len(table)),
+                     total=format_number(total)) if total > len(table) else
+               ctx.t(f"{section}.count", n=format_number(total)))
+    if st.toggle(ctx.t("households.download"), key=f"{section}_download"):
+        download_buttons(ctx, table, section, key=f"{section}_dl", personal=True)
+
+
 def protected_rows(ctx: PageContext, rows: pd.DataFrame | None,
                    build: Callable[[pd.DataFrame], pd.DataFrame], empty_key: str, stem: str,
                    key: str, **row_list_options: Any) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import store
 from dashboard.queries.households import HouseholdProfile
 from dashboard.ui import PageContext, level_names, rows_or_note
+from dashboard.ui.followup import profile_case
 from dashboard.views import household_charts, households
 
 KEY_RECORDED = "_profile_on_record"
@@ -79,6 +80,7 @@ def profile_section(ctx: PageContext, profile: HouseholdProfile, household_id: s
     pairings.markdown(f"**{ctx.t('households.pairings')}**")
     rows_or_note(ctx, households.pairings_for_display(profile.pairings, ctx.lang), pairings,
                  hide_index=True)
+    profile_case(ctx, household_id)
     with st.expander(ctx.t("households.visits"), icon=":material/history:"):
         rows_or_note(ctx, households.visits_for_display(profile.visits, ctx.lang, names),
                      hide_index=True)

@@ -9,10 +9,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import PageContext, counts_config, download_buttons
+from dashboard import store
+from dashboard.queries.followup import cases_by_place
+from dashboard.ui import PageContext, counts_config, download_buttons, today
 from dashboard.views import geo
 from dashboard.views import maps as map_charts
-from domain.filters import ALL
+from domain.filters import ALL, Filters
 
 PLOTLY_CONFIG = {"displaylogo": False, "doubleClickDelay": 200, "scrollZoom": False}
 
@@ -41,6 +43,16 @@ def clicked(key: str, filter_key: str) -> None:
     if points:
         code = str((points[0].get("customdata") or [points[0].get("location")])[0])
         st.session_state[filter_key] = ALL if st.session_state.get(filter_key) == code else code
+
+
+def place_values(ctx: PageContext, indicator: str, values: pd.DataFrame, filters: Filters,
+                 by: str) -> pd.DataFrame:
+    """The places' values for ``indicator``: follow-up cases overdue are read (from the small
+    case table) only when the map shows them."""
+    if indicator != "cases_overdue":
+        return values
+    by_place = ctx.data.read(cases_by_place, filters, today(), store.cases_version(), by=by)
+    return geo.with_cases_overdue(values, by_place, by)
 
 
 def place_map(ctx: PageContext, indicator: str, label: str, values: pd.DataFrame,

@@ -15,6 +15,7 @@ from dashboard.ui import (
     place_names,
     tambon_names,
 )
+from dashboard.ui.registry import PAGES
 from dashboard.views import charts, funnel, plan
 from dashboard.views.tables import for_display
 
@@ -80,3 +81,28 @@ def funnel_section(ctx: PageContext, frame: pd.DataFrame) -> None:
         st.dataframe(for_display(table, table.attrs["decimals"]), hide_index=True,
                      key="overview_funnel_table")
         download_buttons(ctx, table, "overview_funnel", key="overview_funnel_dl")
+
+
+def followup_section(ctx: PageContext, by_place: pd.DataFrame, by: str) -> None:
+    """The deputy governor's view of follow-up, aggregates only: cases being worked on and
+    actions past their due date, in all and by place (the most overdue first), with a link
+    to the Follow-up page."""
+    st.subheader(ctx.t("overview.followup"))
+    first, second, third, link = st.columns([1, 1, 1, 1.2], vertical_alignment="center")
+    first.metric(ctx.t("overview.open_cases"), f"{by_place['open_cases'].sum():,}",
+                 border=True)
+    second.metric(ctx.t("overview.overdue"), f"{by_place['overdue'].sum():,}", border=True)
+    third.metric(ctx.t("overview.done_cases"), f"{by_place['done'].sum():,}", border=True)
+    link.page_link(next(spec.path for spec in PAGES if spec.file == "followup.py"),
+                   label=ctx.t("overview.to_followup"), icon=":material/assignment_late:")
+    if by_place.empty:
+        st.caption(ctx.t("overview.no_cases"))
+        return
+    names = tambon_names(ctx.lang) if by == "tambon_code" else amphoe_names(ctx.lang)
+    table = pd.DataFrame({
+        ctx.t("overview.place_tambon" if by == "tambon_code" else "overview.place_amphoe"):
+            by_place[by].map(lambda c: names.get(c, c)),
+        ctx.t("overview.open_cases"): by_place["open_cases"],
+        ctx.t("overview.overdue"): by_place["overdue"],
+        ctx.t("overview.done_cases"): by_place["done"]})
+    st.dataframe(table, hide_index=True, height=min(36 * 7, 36 * (len(table) + 1)))

@@ -104,15 +104,17 @@ def _exported(ctx: PageContext, meta: briefing.Meta, files: dict[str, Any],
     another session may have imported since this page was drawn."""
     with _DRAWING:
         current = store.snapshot(ctx.viewer.area)  # the data of this moment, in the area
-        if files.get("version") != current.version:
+        version = (current.version, store.cases_version())  # an edited case: new files
+        if files.get("version") != version:
             same = current == ctx.data
             definitions = ctx.definitions if same else store.definitions()
             now = meta if same else dataclasses.replace(
                 meta, as_of=current.read(status.data_as_of))
-            data = briefing.collect(current, ctx.filters, definitions)
+            data = briefing.collect(current, ctx.filters, definitions, today=meta.produced,
+                                    cases=version[1])
             slides = briefing.build_slides(data, definitions, now,
                                            sources_of(ctx, current, definitions))
-            files.update(version=current.version, meta=now, slides=slides,
+            files.update(version=version, meta=now, slides=slides,
                          images=briefing.chart_images(slides))
         return build(files["slides"], files["meta"], files["images"])
 

@@ -38,6 +38,8 @@ PAGES: tuple[PageSpec, ...] = (
              "outcomes"),
     PageSpec("households.py", "households.title", "households.help", ":material/home:",
              "households"),
+    PageSpec("followup.py", "followup.title", "followup.help", ":material/assignment_late:",
+             "followup"),
     PageSpec("agencies.py", "agencies.title", "agencies.help", ":material/groups:",
              "agencies"),
     PageSpec("data_quality.py", "page.quality", "page.quality_help", ":material/fact_check:",

@@ -265,14 +265,18 @@ def tile_layout() -> pd.DataFrame:
 
 
 INDICATORS = ("households", "paired_share", "visited_share", "share_1", "share_2", "share_3",
-              "income_mean")
+              "income_mean", "cases_overdue")
 """What the map can be coloured by. ``share_<n>``: share of surveyed households at target n or
-above; ``income_mean``: mean income per member, baht/person/year, of the surveyed households."""
+above; ``income_mean``: mean income per member, baht/person/year, of the surveyed households;
+``cases_overdue``: follow-up cases whose next action is past its due date (a count, added to
+the place values by :func:`with_cases_overdue`)."""
+COUNTS = frozenset({"households", "cases_overdue"})
+"""Indicators that are counts of households (classes of round steps from 0)."""
 
 
 DEFAULT_INDICATOR = "share_2"
 """What the map opens on: progress, the share at target 2 (sufficient) or above."""
-HIGHER_IS_BETTER = frozenset(INDICATORS) - {"households"}
+HIGHER_IS_BETTER = frozenset(INDICATORS) - COUNTS
 
 
 # ColorBrewer YlGnBu (5 of its 6 classes): sequential, colour-blind and print safe
@@ -299,7 +303,7 @@ INCOME_EDGE_FACTORS = (0.75, 1.0, 1.25, 1.5)  # of the จปฐ. income line
 
 def indicator_columns(indicator: str) -> tuple[str, str]:
     """(value column, denominator column) of an indicator in :func:`map_place_values`."""
-    if indicator in ("households", "paired_share", "visited_share"):
+    if indicator in ("households", "paired_share", "visited_share", "cases_overdue"):
         return indicator, "households"
     if indicator == "income_mean":
         return "income_mean", "income_n"
@@ -369,7 +373,7 @@ def class_scheme(indicator: str, values: Iterable[float], income_line: float) ->
     if indicator == "income_mean":
         edges = (0.0, *(round(income_line * f) for f in INCOME_EDGE_FACTORS), math.inf)
         return ClassScheme(indicator, "baht", tuple(float(e) for e in edges))
-    if indicator == "households":
+    if indicator in COUNTS:
         top = max(_shown(values), default=0.0)
         step = _nice_step(top / 5) if top > 5 else 1.0
         if step != int(step):  # 2.5 households is no class edge
@@ -377,6 +381,13 @@ def class_scheme(indicator: str, values: Iterable[float], income_line: float) ->
         return ClassScheme(indicator, "count", (*(step * i for i in range(5)), math.inf))
     indicator_columns(indicator)  # refuses an unknown indicator
     return ClassScheme(indicator, "share", share_edges(values))
+
+
+def with_cases_overdue(values: pd.DataFrame, by_place: pd.DataFrame, by: str) -> pd.DataFrame:
+    """``values`` (``map_place_values``) with ``cases_overdue`` per place from ``by_place``
+    (:func:`dashboard.queries.followup.cases_by_place`); 0 where a place has none."""
+    overdue = dict(zip(by_place[by], by_place["overdue"], strict=True))
+    return values.assign(cases_overdue=values[by].map(overdue).fillna(0).astype("int64"))
 
 
 def shown_values(values: pd.DataFrame, indicator: str) -> pd.Series:

@@ -289,11 +289,12 @@ def test_the_presenter_downloads_every_slide_while_it_shows_one(tab: Tab) -> Non
     deck = Presentation(download.value.path())
     texts = ["\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
              for slide in deck.slides]
-    assert len(texts) == 10  # cover, headline, trend, map, the amphoe, the four processes,
-    # coverage, agencies, transitions, sources
+    assert len(texts) == 11  # cover, headline, trend, map, the amphoe, the four processes,
+    # coverage, agencies, transitions, follow-up, sources
     assert th("presenter.slide_amphoe", name=amphoe_name(AMPHOE)) in texts[4]
     assert th("presenter.slide_funnel") in texts[5]
     assert th("presenter.slide_transitions") in texts[8]
+    assert th("presenter.slide_followup") in texts[9]
     assert sum(1 for slide in deck.slides for shape in slide.shapes
                if shape.shape_type == MSO_SHAPE_TYPE.PICTURE) >= 4  # the charts as pictures
     tab.assert_clean()

@@ -135,6 +135,52 @@ def test_three_people_sign_in_and_see_what_their_role_and_area_allow(
             context.close()
 
 
+def test_an_officer_plans_a_case_and_prints_a_visit_list_an_analyst_only_reads(
+        chromium: Any, signin_server: tuple[str, Path]) -> None:
+    """The Follow-up page: the officer saves a status and downloads a buddy's A4 visit list
+    (reopened here, its Thai text found); the analyst of the same amphoe sees the saved case
+    with no form to change it."""
+    from pypdf import PdfReader
+
+    base, _store_dir = signin_server
+    case_url = base + "/followup?followup_household=KK-4005-0007"
+    for sub in (OFFICER[0], ANALYST[0]):
+        context = chromium.new_context(viewport={"width": 1280, "height": 800},
+                                       accept_downloads=True)
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        try:
+            sign_in(page, base, sub)
+            page.goto(case_url)
+            page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+            page.wait_for_timeout(SETTLE_MS)
+            form = page.locator('[data-testid="stForm"]')
+            if sub == ANALYST[0]:
+                expect(page.get_by_text("ท่านดูได้อย่างเดียว").first).to_be_visible()
+                expect(form).to_have_count(0)
+                expect(page.get_by_text("กำลังดำเนินการ").first).to_be_visible()
+                continue
+            status = form.get_by_role("combobox", name="สถานะ")
+            status.click()
+            status.fill("กำลังดำเนินการ")  # the selectbox filters its options as one types
+            status.press("Enter")
+            form.get_by_label("สิ่งที่ต้องทำต่อ").fill("ประสานเกษตรอำเภอ")
+            form.get_by_role("button", name="บันทึก", exact=True).click()
+            expect(page.get_by_text("บันทึกแล้ว (ครั้งที่ 1)")).to_be_visible()
+            page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+            page.get_by_text("รายการเยี่ยมของคู่เสี่ยว").click()
+            with page.expect_download() as info:
+                page.get_by_role("button", name="รายการเยี่ยม (PDF, A4)").click()
+            reader = PdfReader(info.value.path())
+            text = reader.pages[0].extract_text()
+            assert text.startswith("รายการเยี่ยมครัวเรือน: "), text[:80]
+            assert "ที่อยู่: " in text and "เหตุผล: " in text
+            assert round(float(reader.pages[0].mediabox.height)) == 842  # A4
+            page.screenshot(path=SCREENSHOTS / "followup_officer_saved.png")
+        finally:
+            context.close()
+
+
 def test_the_audit_log_holds_the_visits(chromium: Any,
                                         signin_server: tuple[str, Path]) -> None:
     """Read after the visits above (the server holds the store: read it through the
@@ -154,3 +200,4 @@ def test_the_audit_log_holds_the_visits(chromium: Any,
     assert did(OFFICER[1], "open_profile") and did(ANALYST[1], "refused")
     assert did(OFFICER[1], "download_personal") and did(ANALYST[1], "download_personal")
     assert did(STRANGER[1], "refused")
+    assert did(OFFICER[1], "case_edit")
