@@ -14,6 +14,7 @@ import pytest
 from dashboard.views.coverage import short_agency_names
 from dashboard.views.maps import TILE_RADIUS
 from domain.i18n import t
+from domain.thai_text import sort_key
 from tests.e2e.conftest import Tab
 from tests.e2e.test_browser import GRID, grid_rows, widget_input
 
@@ -88,9 +89,9 @@ def test_hidden_tambon_sit_in_their_own_block_by_name(tab: Tab) -> None:
     shown = [x for x in bars["x"] if x is not None]
     assert hidden, "ชุมแพ has tambon with fewer than 5 surveyed households"
     # drawn bottom up: the hidden block first (at the bottom), then the shown ones, lowest
-    # first; the block reads top-down in name order
+    # first; the block reads top-down in Thai dictionary order (ไชยสอ under ช, before น)
     assert bars["y"][: len(hidden)] == hidden
-    assert list(reversed(hidden)) == sorted(hidden)
+    assert list(reversed(hidden)) == sorted(hidden, key=sort_key)
     assert shown == sorted(shown)
     tab.assert_clean()
 
