@@ -137,6 +137,16 @@ def test_a_visitor_not_signed_in_sees_the_sign_in_screen_only(access_store: Path
     assert not at.metric and not at.dataframe and not at.get("plotly_chart")
 
 
+@pytest.mark.parametrize(("address", "local"), [
+    (None, True), ("127.0.0.1", True), ("::1", True),
+    ("::ffff:127.0.0.1", True),  # 127.0.0.1 as a server on every interface sees it
+    ("203.0.113.7", False), ("::ffff:203.0.113.7", False), ("2001:db8::1", False),
+    ("not an address", False)])
+def test_this_machine_is_recognised_however_the_server_listens(address: str | None,
+                                                              local: bool) -> None:
+    assert identity.is_local(address) is local
+
+
 def test_another_computer_without_sign_in_sees_no_household_row(
         demo_store_dir: Path, use_store, monkeypatch: pytest.MonkeyPatch) -> None:
     use_store(demo_store_dir)

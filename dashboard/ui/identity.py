@@ -32,12 +32,16 @@ def client_address() -> str | None:
 
 
 def is_local(address: str | None) -> bool:
+    """Whether a client address is this machine's. A server listening on every interface
+    (Streamlit's default) sees 127.0.0.1 as the IPv4-mapped ``::ffff:127.0.0.1``."""
     if address is None:
         return True
     try:
-        return ipaddress.ip_address(address).is_loopback
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return False
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 def sign_in_configured() -> bool:
