@@ -73,6 +73,10 @@ def test_a_re_pairing_closes_the_old_row_and_moves_the_household(repairing: Stor
                                         "A": "none_ended", "E": "none_never"}
     assert rows.loc["B", "household_ids"] == "R3; R4; R5"
     assert rows.loc["C", "household_ids"] == "R1"  # counted once, for the new buddy only
+    # on screen the list sits in half of a 1,280 px page: who, how many and why come first
+    shown = coverage_views.caseload_table(now.officials, {}, {}, "th")
+    assert list(shown.columns[:3]) == ["ชื่อ-สกุล", "ครัวเรือนที่ดูแลอยู่", "สถานะ"], list(shown.columns)
+    assert shown.iloc[:, 1].tolist() == now.officials["households"].tolist()
 
 
 def test_caseload_on_the_old_buddys_last_day(repairing: Store) -> None:

@@ -168,13 +168,15 @@ def caseload_table(officials: pd.DataFrame, amphoe_names: Mapping[str, str],
     """Officials without exactly two households (rows already through :func:`protect`)."""
     who = _official_columns(officials, amphoe_names, agency_names, lang)
     official_id = t("coverage.col_official_id", lang)
-    # the key columns first (who, where, how many, why), so they fit at 1,280 px; the IDs
-    # after them
+    name = t("coverage.col_official_name", lang)
+    # the key columns first (who, how many, why), so they fit in the half-width column at
+    # 1,280 px; where (agency, amphoe) and the IDs after them
     return pd.DataFrame({
-        **{k: v for k, v in who.items() if k != official_id},
+        name: who[name],
         t("coverage.col_caseload", lang): officials["households"].astype("int64"),
         t("coverage.col_reason", lang): [t(f"coverage.reason_{r}", lang)
                                          for r in officials["reason"]],
+        **{k: v for k, v in who.items() if k not in (official_id, name)},
         official_id: who[official_id],
         t("coverage.col_household_ids", lang): officials["household_ids"].fillna(""),
     })
