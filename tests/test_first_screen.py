@@ -88,6 +88,22 @@ def test_hidden_places_follow_thai_dictionary_order_not_code_points() -> None:
                                                     "หนองเรือ"]
 
 
+def test_the_transition_flows_nodes_stack_without_overlapping() -> None:
+    """Evenly spread centres let a 570-household node run over its 449-household neighbour
+    (found at 1,280 px): each node now sits below the one before, its height in proportion."""
+    frame = pd.DataFrame({"baseline_level": [0, 0, 1, 1, 2, 3], "level": [0, 1, 1, 2, 2, 3],
+                          "households": [300, 149, 500, 70, 132, 23]})
+    names = {0: "ต่ำกว่าอยู่รอด", 1: "อยู่รอด", 2: "พอเพียง", 3: "ยั่งยืน"}
+    node = charts.transition_sankey(frame, names, "th").to_plotly_json()["data"][0]["node"]
+    gap = charts.SANKEY_PAD_PX / charts.SANKEY_PLOT_PX
+    for column, totals in ((node["y"][:4], [449, 570, 132, 23]),
+                           (node["y"][4:], [300, 649, 202, 23])):
+        heights = [(1 - 3 * gap) * n / sum(totals) for n in totals]
+        for i in range(3):  # the next node starts below this one's bottom and the gap
+            assert column[i + 1] - heights[i + 1] / 2 >= column[i] + heights[i] / 2 + gap - 1e-9
+        assert column[-1] + heights[-1] / 2 <= 1 + 1e-9
+
+
 def test_the_plan_in_force_and_the_datas_age_come_from_the_definitions_file() -> None:
     defs = load_definitions()
     assert defs.plan_in_force("sufficient", dt.date(2022, 9, 25)) == (2565, 0.6)

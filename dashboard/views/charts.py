@@ -172,6 +172,10 @@ def sparkline_values(trend: pd.DataFrame, level: int) -> list[float]:
     return [round(float(v) * 100, 1) for v in trend[f"share_{level}"].fillna(0)]
 
 
+SANKEY_HEIGHT, SANKEY_TOP, SANKEY_PAD_PX = 460, 75, 18
+SANKEY_PLOT_PX = SANKEY_HEIGHT - SANKEY_TOP - BASE_LAYOUT["margin"]["b"]
+
+
 def transition_sankey(frame: pd.DataFrame, names: Mapping[int, str], lang: str) -> go.Figure:
     """Flows of households from their level at baseline (left) to their level now (right)."""
     levels = sorted(names)
@@ -195,6 +199,19 @@ def transition_sankey(frame: pd.DataFrame, names: Mapping[int, str], lang: str) 
             return "rgba(0, 158, 115, 0.35)"
         return "rgba(91, 103, 112, 0.25)"
 
+    def centres(totals: dict[int, int]) -> list[float]:
+        """Each level's node centre (0 top, 1 bottom), the nodes stacked in level order with
+        their heights in proportion to their households: at fixed centres spread evenly, a
+        large node ran over its neighbour and looked smaller than it is."""
+        free = 1 - SANKEY_PAD_PX / SANKEY_PLOT_PX * (len(levels) - 1)
+        whole = sum(totals.get(lv, 0) for lv in levels) or 1
+        out, top = [], 0.0
+        for lv in levels:
+            height = free * totals.get(lv, 0) / whole
+            out.append(min(max(top + height / 2, 0.001), 0.999))
+            top += height + SANKEY_PAD_PX / SANKEY_PLOT_PX
+        return out
+
     headings = [{"x": x, "y": 1.08, "xref": "paper", "yref": "paper", "yanchor": "bottom",
                  "xanchor": anchor, "showarrow": False, "text": t(key, lang),
                  "font": {"size": 15}}
@@ -202,10 +219,9 @@ def transition_sankey(frame: pd.DataFrame, names: Mapping[int, str], lang: str) 
                                        (1, "chart.latest", "right"))]
     return figure(
         [{"type": "sankey", "arrangement": "fixed",
-          "node": {"label": labels, "color": colours, "pad": 18, "thickness": 22,
+          "node": {"label": labels, "color": colours, "pad": SANKEY_PAD_PX, "thickness": 22,
                    "x": [0.01] * len(levels) + [0.99] * len(levels),
-                   "y": [0.1 + 0.8 * i / max(len(levels) - 1, 1)
-                         for i in range(len(levels))] * 2},
+                   "y": centres(totals_left) + centres(totals_right)},
           "link": {"source": [left[v] for v in baselines],
                    "target": [right[v] for v in nows],
                    "value": households,
@@ -213,8 +229,8 @@ def transition_sankey(frame: pd.DataFrame, names: Mapping[int, str], lang: str) 
                              in zip(baselines, nows, strict=True)],
                    "hovertemplate": "%{source.label} → %{target.label}: %{value:,}"
                                     "<extra></extra>"}}],
-        height=460, annotations=headings,
-        margin={**BASE_LAYOUT["margin"], "t": 75})  # room for the two column headings
+        height=SANKEY_HEIGHT, annotations=headings,
+        margin={**BASE_LAYOUT["margin"], "t": SANKEY_TOP})  # room for the two headings
 
 
 def income_histogram_chart(hist: pd.DataFrame, income_line: float, lang: str,
