@@ -69,15 +69,16 @@ st.segmented_control(ctx.t("agencies.pick_measure"), coverage.MEASURES, key=KEY_
                      default=coverage.MEASURES[0], required=True,
                      format_func=lambda m: ctx.t(f"agencies.measure_short_{m}"),
                      help=ctx.t("agencies.pick_measure_help"))
-left, right = st.columns([2, 3])
-left.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang, measure), key=KEY_CHART,
-                  on_select=pick_from_chart, selection_mode="points",
-                  config={"displaylogo": False, "doubleClickDelay": 200})
+# the chart, then the table under it at full width: beside the chart, the table's measures
+# (visited, climbed) fell off a 1,280 px screen
+st.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang, measure), key=KEY_CHART,
+                on_select=pick_from_chart, selection_mode="points",
+                config={"displaylogo": False, "doubleClickDelay": 200})
 table = coverage.league_table(league, names, level_name, ctx.lang, measure)
-with right:
-    st.dataframe(grid(coverage.for_screen(table)), hide_index=True,
-                 height=min(36 * (len(table) + 1), 580))
-    download_buttons(ctx, table, "agencies_league", key="league_dl")
+st.dataframe(grid(coverage.for_screen(table)), hide_index=True,
+             height=min(36 * (len(table) + 1), 580),
+             column_config={table.columns[0]: st.column_config.TextColumn(width=230)})
+download_buttons(ctx, table, "agencies_league", key="league_dl")
 st.caption(ctx.t("agencies.league_note", quarters=int(league["quarters"].max()),
                  min=tables.MIN_GROUP))
 

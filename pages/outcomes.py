@@ -101,7 +101,8 @@ def comparison_section() -> None:
                       key="outcomes_compare")
     compare_table = tables.comparison_table(compare, by, group_names, names[target_two.level],
                                             ctx.lang)
-    right.dataframe(grid(tables.for_display(compare_table)), hide_index=True,
+    right.dataframe(grid(tables.for_display(compare_table, compare_table.attrs["decimals"])),
+                    hide_index=True,
                     height=min(36 * (len(compare_table) + 1), 720))
     right.caption(ctx.t("outcomes.compare_note", min=tables.MIN_GROUP, small=tables.SMALL_GROUP))
     download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")

@@ -292,6 +292,10 @@ def test_league_table_suppresses_groups_under_five() -> None:
         "climbed_share": [0.25, 1.0], "level_share": [0.5, 1.0], "as_of": [AS_OF, AS_OF],
         "visited_share": [0.9, 1.0], "overdue_per_100": [15.0, 0.0]})
     table = coverage_views.league_table(league, {"CDD": "C", "DOPA": "D"}, "L2", "en")
+    # the need and its three parts right after the name: they fit below the chart at 1,280 px
+    assert list(table.columns[:5]) == ["Buddy's agency", "Need for a push (0–1)",
+                                       "Overdue per 100 households", "Visited within window (%)",
+                                       "Climbed ≥ 1 level (%)"], list(table.columns)
     shown = table.set_index("Buddy's agency")
     # one group hidden: the other would give it away against the total, so it goes too
     assert pd.isna(shown.loc["C", "Climbed ≥ 1 level (%)"])

@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.queries import outcomes
 from dashboard.queries import overview as metrics
-from dashboard.views.tables import comparison_table, transition_table
+from dashboard.views.tables import comparison_table, for_display, transition_table
 from domain.definitions import load_definitions
 from domain.filters import Filters
 from loaders.store import Store
@@ -56,6 +56,14 @@ def test_group_comparison_and_small_groups(tiny_store: Store) -> None:
     # A alone would give B away against the total: hidden too (secondary suppression)
     assert table.set_index("Amphoe").loc["A", "Note"] == (
         "hidden too: with the total it would give a smaller group away")
+    # beside its chart at 1,280 px the share now and its change come right after the name,
+    # every share with one decimal
+    assert list(table.columns[:4]) == ["Amphoe", "L2+ now (%)", "Change (pts)",
+                                       "L2+ at baseline (%)"], list(table.columns)
+    large = comparison_table(frame.assign(assessed=50, share_now=0.05), "amphoe_code", {},
+                             "L2", "en")  # 5% of groups large enough to show
+    shown = for_display(large, large.attrs["decimals"])
+    assert shown["L2+ now (%)"].tolist() == ["5.0", "5.0"]  # not "5"
     by_agency = outcomes.group_comparison(tiny_store.con, Filters(), DEFS, by="agency_code")
     assert by_agency.set_index("agency_code")["assessed"].to_dict() == {"CDD": 3, "DOPA": 2}
 

@@ -321,11 +321,12 @@ def league_table(league: pd.DataFrame, names: Mapping[str, str], level_name: str
     level = t("agencies.col_level", lang, level=level_name)
     out = pd.DataFrame({
         t("table.agency_code", lang): [names.get(c, c) for c in column("agency_code").tolist()],
+        # the need and its three parts first: they fit beside the names at 1,280 px
         need: masked(column("need"), 2),
-        t("agencies.col_overdue", lang): column("officials_overdue").astype("int64"),
         per_100: masked(column("overdue_per_100"), 1),
         visited: masked(column("visited_share") * 100, 1),
         climbed: masked(column("climbed_share") * 100, 1),
+        t("agencies.col_overdue", lang): column("officials_overdue").astype("int64"),
         level: masked(column("level_share") * 100, 1),
         t("agencies.col_officials", lang): officials.astype("int64"),
         t("coverage.col_households", lang): households.astype("int64"),

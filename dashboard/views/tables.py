@@ -49,18 +49,23 @@ def comparison_table(frame: pd.DataFrame, by: str, names: Mapping[str, str],
     def masked(column: str, scale: int = 1) -> pd.arrays.FloatingArray:
         return shown_floats(frame[column].to_numpy()[order] * scale, hidden)
 
-    return pd.DataFrame({
+    baseline = t("table.share_baseline", lang, level=level_name)
+    now, change = t("table.share_now", lang, level=level_name), t("table.change_points", lang)
+    # the share now and its change first: beside the chart on a 1,280 px page they fit next
+    # to the names; the baseline (also in the chart) and the counts after them
+    out = pd.DataFrame({
         t(f"table.{by}", lang): [names.get(c, c) for c in frame[by].to_numpy()[order].tolist()],
+        now: masked("share_now", 100).round(1),
+        change: masked("change_points").round(1),
+        baseline: masked("share_baseline", 100).round(1),
         t("table.surveyed", lang): assessed.astype(int),
-        t("table.share_baseline", lang, level=level_name): masked("share_baseline", 100)
-        .round(1),
-        t("table.share_now", lang, level=level_name): masked("share_now", 100).round(1),
-        t("table.change_points", lang): masked("change_points").round(1),
         t("table.climbed", lang): masked("climbed").astype("Int64"),
         t("table.fell_back", lang): masked("fell_back").astype("Int64"),
         t("table.note", lang): [group_note(int(n), lang, bool(h)) for n, h
                                 in zip(assessed.tolist(), hidden.tolist(), strict=True)],
     }, index=frame.index.take(order))
+    out.attrs["decimals"] = {now: 1, change: 1, baseline: 1}  # "5.0", never "5"
+    return out
 
 
 def with_secondary(hidden: np.ndarray, sizes: np.ndarray) -> np.ndarray:
