@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from dashboard.ui.registry import PAGES
-from dashboard.views import charts, plan
+from dashboard.views import charts, plan, tables
 from domain.definitions import load_definitions
 from domain.thai_text import sort_key
 from tests.test_app import run_app
@@ -102,6 +102,22 @@ def test_the_transition_flows_nodes_stack_without_overlapping() -> None:
         for i in range(3):  # the next node starts below this one's bottom and the gap
             assert column[i + 1] - heights[i + 1] / 2 >= column[i] + heights[i] / 2 + gap - 1e-9
         assert column[-1] + heights[-1] / 2 <= 1 + 1e-9
+
+
+def test_the_import_historys_counts_come_before_who_and_the_file() -> None:
+    """At 1,280 px the updated and warning counts were off to the right, behind the importer's
+    name, the file name and its hash."""
+    history = pd.DataFrame([{
+        "import_id": 4, "imported_at": pd.Timestamp("2022-09-29 10:00"), "imported_by": "demo",
+        "dataset": "visits", "file_name": "visits.csv", "file_sha256": "9aafae97d2" * 6,
+        "rows_read": 13277, "rows_accepted": 13277, "rows_rejected": 0,
+        "rows_inserted": 13277, "rows_updated": 0, "warnings": 4}])
+    shown = tables.history_table(history, "th")
+    assert list(shown.columns) == [
+        "import_id", "imported_at", "dataset", "rows_read", "rows_accepted", "rows_rejected",
+        "rows_inserted", "rows_updated", "warnings", "imported_by", "file_name", "file_sha256"]
+    assert shown.loc[0, "imported_at"].endswith("2565 10:00")  # พ.ศ.
+    assert shown.loc[0, "file_sha256"] == "9aafae97d29a…"
 
 
 def test_the_plan_in_force_and_the_datas_age_come_from_the_definitions_file() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import store
-from dashboard.ui import PageContext
+from dashboard.ui import PageContext, counts_config
 from dashboard.views.tables import history_table
 from loaders.contracts import DATASETS
 from loaders.report import markdown_safe
@@ -19,7 +19,7 @@ def history_section(ctx: PageContext, who: str) -> None:
         lambda d: getattr(DATASETS[d], f"title_{ctx.lang}") if d in DATASETS else d)
     shown = history_table(history, ctx.lang).rename(columns=lambda c: ctx.t(f"import.col_{c}"))
     st.dataframe(shown, hide_index=True, key="import_history", column_config={
-        ctx.t("import.col_file_sha256"): st.column_config.TextColumn(
+        **counts_config(shown), ctx.t("import.col_file_sha256"): st.column_config.TextColumn(
             width="small", help=ctx.t("import.sha_help"))})
     if not history.empty:
         last = history.iloc[0]

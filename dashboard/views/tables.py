@@ -19,9 +19,11 @@ from domain.thai_dates import format_datetime
 from domain.thai_text import sort_key
 
 HASH_SHOWN = 12  # hex digits of a file's SHA-256 on screen: enough to tell files apart
-IMPORT_HISTORY_COLUMNS = ("import_id", "imported_at", "imported_by", "dataset", "file_name",
-                          "file_sha256", "rows_read", "rows_accepted", "rows_rejected",
-                          "rows_inserted", "rows_updated", "warnings")
+IMPORT_HISTORY_COLUMNS = ("import_id", "imported_at", "dataset", "rows_read", "rows_accepted",
+                          "rows_rejected", "rows_inserted", "rows_updated", "warnings",
+                          "imported_by", "file_name", "file_sha256")
+"""The import history's columns: which import, when and of what, then its counts (in view at
+1,280 px), then who, the file and its hash."""
 
 
 def group_note(n: int, lang: str, hidden: bool = False) -> str:
