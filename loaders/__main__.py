@@ -65,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     imp.add_argument("--max-rows", type=int, metavar="N",
                      help="refuse a file of more than N data rows (default: no limit)")
+    imp.add_argument("--mapping", metavar="NAME|FILE.toml",
+                     help="read the headers with this mapping (saved in the store under NAME, "
+                          "or written in FILE.toml); without it, a saved mapping made for "
+                          "the same headers applies")
     sub.add_parser("build", help="fill a store that never held an import from data/demo/")
     undo = sub.add_parser("undo", help="take back the most recent import exactly")
     undo.add_argument("--by", default="cli", help="who undoes (recorded in the journal)")
@@ -82,6 +86,17 @@ def _parser() -> argparse.ArgumentParser:
     gone = users_sub.add_parser("remove", help="remove a user")
     gone.add_argument("email")
     gone.add_argument("--by", default="cli", help="who makes the change (audit log)")
+    maps = sub.add_parser("mappings", help="header mappings saved under a name")
+    maps_sub = maps.add_subparsers(dest="mappings_command", required=True)
+    maps_sub.add_parser("list", help="list the saved mappings")
+    show = maps_sub.add_parser("show", help="show one mapping, header by header")
+    show.add_argument("name")
+    add = maps_sub.add_parser("add", help="save the mapping written in a TOML file")
+    add.add_argument("file", type=Path)
+    add.add_argument("--by", default="cli", help="who saves it (audit log)")
+    gone_map = maps_sub.add_parser("remove", help="remove a saved mapping")
+    gone_map.add_argument("name")
+    gone_map.add_argument("--by", default="cli", help="who removes it (audit log)")
     sub.add_parser("demo", help="regenerate the demo files in data/demo/")
     sub.add_parser("reference", help="rebuild data/reference/ from geothai and the facts")
     return parser
@@ -125,6 +140,8 @@ def _command(args: argparse.Namespace) -> int:
         clean_stale_staging(store.store_dir)
         if args.command == "users":
             return _users(store, args)
+        if args.command == "mappings":
+            return _mappings(store, args)
         if args.command == "build":
             from loaders.bootstrap import BootstrapError, ensure_store
 
@@ -151,14 +168,24 @@ def _command(args: argparse.Namespace) -> int:
         from loaders.limits import FILE_LIMITS
 
         limits = FILE_LIMITS.with_rows(args.max_rows)
+        mapping = None
+        if args.mapping is not None:
+            from loaders.mappings import MappingError
+
+            try:
+                mapping = _mapping_of(store, args.mapping)
+            except MappingError as exc:
+                print(t(exc.key, args.lang, **exc.params), file=sys.stderr)
+                return 2
         if args.dry_run:
             from loaders.importer import validate_files
 
-            reports = validate_files(store, files, limits=limits)
+            reports = validate_files(store, files, limits=limits, mapping=mapping)
         else:
             from loaders.importer import import_files
 
-            reports = import_files(store, files, imported_by=args.by, limits=limits)
+            reports = import_files(store, files, imported_by=args.by, limits=limits,
+                                   mapping=mapping)
         refused = any(report.errors for report in reports)
         for report in reports:
             stream = sys.stderr if refused else sys.stdout
@@ -192,6 +219,49 @@ def _users(store: object, args: argparse.Namespace) -> int:
             users.remove_user(store, args.email, args.by)
             print(f"removed {args.email.strip().lower()}")
     except UserError as exc:
+        print(t(exc.key, args.lang, **exc.params), file=sys.stderr)
+        return 2
+    return 0
+
+
+def _mapping_of(store: object, given: str) -> object:
+    """The mapping ``--mapping`` names: a TOML file, or one saved in the store."""
+    from loaders import mappings
+
+    if given.lower().endswith(".toml") and Path(given).is_file():
+        return mappings.read_mapping_file(Path(given))
+    found = mappings.find_mapping(store, given)
+    if found is None:
+        raise mappings.MappingError("mappings.unknown", name=given)
+    return found
+
+
+def _mappings(store: object, args: argparse.Namespace) -> int:
+    """``mappings list|show|add|remove``: exit 0 done, 2 refused (the reason on stderr)."""
+    from loaders import mappings
+    from loaders.headers import IGNORE
+
+    try:
+        if args.mappings_command == "list":
+            for found in mappings.list_mappings(store):
+                used = sum(1 for c in found.columns.values() if c != IGNORE)
+                print(f"{found.name}\t{found.dataset}\t{used}/{len(found.columns)} headers\t"
+                      f"{found.saved_at:%Y-%m-%d %H:%M} {found.saved_by}")
+        elif args.mappings_command == "show":
+            found = mappings.find_mapping(store, args.name)
+            if found is None:
+                raise mappings.MappingError("mappings.unknown", name=args.name)
+            print(f"{found.name} ({found.dataset})")
+            for header, column in found.columns.items():
+                print(f"  {header} -> {column or '-'}")
+        elif args.mappings_command == "add":
+            found = mappings.read_mapping_file(args.file)
+            mappings.save_mapping(store, found, args.by)
+            print(f"saved {found.name} ({found.dataset}, {len(found.columns)} headers)")
+        else:
+            mappings.remove_mapping(store, args.name, args.by)
+            print(f"removed {args.name}")
+    except mappings.MappingError as exc:
         print(t(exc.key, args.lang, **exc.params), file=sys.stderr)
         return 2
     return 0

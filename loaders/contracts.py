@@ -37,6 +37,21 @@ DateWindow = Literal[
     "until_today",  # up to today (plus a tolerance): something that has happened
 ]
 
+HEADER_SYNONYMS = {
+    # header words folded to one spelling before headers are compared (lower case)
+    "นามสกุล": "สกุล",
+    "หมายเลข": "เลข",
+    "เลขที่บัตรประชาชน": "เลขบัตรประชาชน",
+    "บัตรประจำตัวประชาชน": "ประจำตัวประชาชน",
+    "โทรศัพท์มือถือ": "โทรศัพท์",
+}
+HEADER_FILLERS = ("ข้อมูล", "หัวหน้าครัวเรือน", "ในครัวเรือน", "ของครัวเรือน", "ครัวเรือน")
+"""Words a header may carry around the column's own name ("ชื่อ-สกุล หัวหน้าครัวเรือน" is
+the head's name, "จำนวนสมาชิกในครัวเรือน" the members): left out when headers are compared
+(a header that is only such a word stays as it is)."""
+HOUSE_CODE_ALIASES = ("รหัสบ้าน", "เลขรหัสประจำบ้าน", "รหัสประจำบ้าน", "เลขรหัสบ้าน",
+                      "house code")
+
 JPT_COUNT = 31
 KHON_KAEN_BBOX = (15.5, 101.6, 17.2, 103.3)  # lat_min, lon_min, lat_max, lon_max
 
@@ -56,6 +71,13 @@ class Column:
     """Free text (notes, needs): a longer limit than names (:mod:`loaders.limits`)."""
     window: DateWindow | None = None
     """For dates: the dates accepted, from the definitions file's ``[dates]``."""
+    stands_for: str | None = None
+    """A column that may stand in for a required one when the file lacks it: a household's
+    house code for its programme ID (the household is found by its code, or a new one gets an
+    ID derived from it)."""
+    stored: bool = True
+    """False: read and checked, then used only to find another column's value (a house code
+    naming the household of a visit); not a column of the store."""
 
     @property
     def storage_type(self) -> str:
@@ -87,11 +109,16 @@ class Dataset:
 
     @property
     def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
+        """The columns the store keeps (not those only used to find another's value)."""
+        return [c.name for c in self.columns if c.stored]
 
     @property
     def pii_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.pii]
+
+    @property
+    def stored_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.stored)
 
 
 def _jpt_columns() -> tuple[Column, ...]:
@@ -140,6 +167,10 @@ ASSISTANCE_STATUS = {
 }
 NEED_TYPES = tuple(ASSISTANCE_TYPES)
 
+HOUSE_CODE_REF = Column("house_code", "house_code", pii=True, aliases=HOUSE_CODE_ALIASES,
+                        stands_for="household_id", stored=False)
+"""A household named by its house code in a file of visits, pairings or help."""
+
 HOUSEHOLDS = Dataset(
     name="households",
     table="household",
@@ -148,16 +179,18 @@ HOUSEHOLDS = Dataset(
     title_en="Households",
     columns=(
         Column("household_id", "id", required=True, aliases=("รหัสครัวเรือน", "household id", "hh_id")),
-        Column("house_code", "house_code", pii=True, aliases=("รหัสบ้าน", "เลขรหัสประจำบ้าน", "house code")),
+        Column("house_code", "house_code", pii=True, aliases=HOUSE_CODE_ALIASES,
+               stands_for="household_id"),
         Column("head_name", "text", required=True, pii=True,
-               aliases=("ชื่อหัวหน้าครัวเรือน", "ชื่อ-สกุล", "ชื่อ สกุล", "head name", "head of household")),
+               aliases=("ชื่อหัวหน้าครัวเรือน", "ชื่อ-สกุล", "ชื่อ สกุล", "หัวหน้าครัวเรือน",
+                        "head name", "head of household")),
         Column("head_citizen_id", "citizen_id", required=True, pii=True,
                aliases=("เลขประจำตัวประชาชน", "เลขบัตรประชาชน", "citizen id", "national id")),
         Column("phone", "phone", pii=True, aliases=("เบอร์โทร", "โทรศัพท์", "เบอร์โทรศัพท์", "telephone")),
         Column("house_no", "text", pii=True, aliases=("บ้านเลขที่", "เลขที่", "house no", "house number")),
         Column("moo", "int", minimum=1, maximum=40, aliases=("หมู่", "หมู่ที่", "ม.", "village no")),
-        Column("tambon_code", "tambon", aliases=("ตำบล", "รหัสตำบล", "tambon", "subdistrict")),
-        Column("amphoe_code", "amphoe", required=True, aliases=("อำเภอ", "รหัสอำเภอ", "amphoe", "district")),
+        Column("tambon_code", "tambon", aliases=("ตำบล", "รหัสตำบล", "ชื่อตำบล", "tambon", "subdistrict")),
+        Column("amphoe_code", "amphoe", required=True, aliases=("อำเภอ", "รหัสอำเภอ", "ชื่ออำเภอ", "amphoe", "district")),
         Column("lat", "float", pii=True, minimum=15.5, maximum=17.2, aliases=("ละติจูด", "latitude")),
         Column("lon", "float", pii=True, minimum=101.6, maximum=103.3, aliases=("ลองจิจูด", "longitude", "lng")),
         Column("members", "int", required=True, minimum=1, maximum=30,
@@ -191,9 +224,10 @@ PAIRINGS = Dataset(
     columns=(
         Column("official_id", "id", required=True, aliases=("รหัสเจ้าหน้าที่", "official id")),
         Column("household_id", "id", required=True, aliases=("รหัสครัวเรือน", "household id")),
-        Column("start_date", "date", required=True, window="programme", aliases=("วันที่เริ่ม", "วันเริ่มจับคู่", "start date", "start")),
+        HOUSE_CODE_REF,
+        Column("start_date", "date", required=True, window="programme", aliases=("วันที่เริ่ม", "วันเริ่มจับคู่", "วันที่เริ่มจับคู่", "start date", "start")),
         # an end before the start is its own reason (end_before_start)
-        Column("end_date", "date", window="until_today", aliases=("วันที่สิ้นสุด", "วันสิ้นสุด", "end date", "end")),
+        Column("end_date", "date", window="until_today", aliases=("วันที่สิ้นสุด", "วันสิ้นสุด", "วันที่สิ้นสุดการจับคู่", "end date", "end")),
     ),
 )
 
@@ -206,6 +240,7 @@ VISITS = Dataset(
     columns=(
         Column("visit_id", "id", required=True, aliases=("รหัสการเยี่ยม", "visit id")),
         Column("household_id", "id", required=True, aliases=("รหัสครัวเรือน", "household id")),
+        HOUSE_CODE_REF,
         Column("official_id", "id", required=True, aliases=("รหัสเจ้าหน้าที่", "official id")),
         Column("visit_date", "date", required=True, window="programme", aliases=("วันที่เยี่ยม", "วันที่", "visit date", "date")),
         Column("round", "int", required=True, minimum=0, maximum=40, aliases=("รอบ", "รอบที่", "survey round")),
@@ -246,6 +281,7 @@ ASSISTANCE = Dataset(
     columns=(
         Column("assistance_id", "id", required=True, aliases=("รหัสความช่วยเหลือ", "assistance id")),
         Column("household_id", "id", required=True, aliases=("รหัสครัวเรือน", "household id")),
+        HOUSE_CODE_REF,
         # no window: planned help may be dated ahead of today
         Column("date", "date", required=True, aliases=("วันที่", "วันที่ช่วยเหลือ", "assistance date")),
         Column("type", "enum", required=True, choices=ASSISTANCE_TYPES,

@@ -31,7 +31,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +44,16 @@ from domain.definitions import Definitions, load_definitions
 from loaders.contracts import DATASETS, IMPORT_ORDER, Dataset
 from loaders.derived import rebuild_derived
 from loaders.limits import FILE_LIMITS, UPLOAD_LIMITS, Limits
+from loaders.headers import HeaderMapping, map_headers
+from loaders.mappings import SavedMapping, for_headers, read_mappings
 from loaders.readers import (
     FIRST_DATA_ROW,
     FileReadError,
-    HeaderMapping,
     check_path,
-    map_headers,
     read_batches,
 )
 from loaders.store import IMPORT_LOG_COLUMNS, IMPORT_WARNING_COLUMNS, Store
-from loaders.validate import CheckRules, ChunkValidator, Issue, file_issues
+from loaders.validate import CheckRules, ChunkValidator, HouseCodes, Issue, file_issues
 
 Progress = Callable[[float, str], None]
 """Called with the share done (0-1) and a stage name: read, validate, write, done."""
@@ -267,6 +267,17 @@ class _Options:
     chunk_rows: int
     cancel: Cancel = _never
     reader: Any = None
+    mapping: SavedMapping | None = None
+    """The header mapping chosen for the files of its dataset (the officer's, or one named
+    on the command line), applied whatever their headers."""
+    saved: tuple[SavedMapping, ...] | None = None
+    """The saved mappings, one of which applies to a file with its set of headers; ``None``:
+    read from the store."""
+
+    def mapping_for(self, dataset: str, headers: list[str]) -> SavedMapping | None:
+        if self.mapping is not None and self.mapping.dataset == dataset:
+            return self.mapping
+        return for_headers(list(self.saved or ()), dataset, headers)
 
     def rules(self, saved_on: dt.date | None) -> CheckRules:
         dates = self.definitions.dates
@@ -360,10 +371,14 @@ def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
         return None
     report.file_format, report.encoding = raw.file_format, raw.encoding
     report.rows_read = raw.rows_hint or 0
-    headers = map_headers(raw.headers, dataset)
+    chosen = options.mapping_for(dataset.name, raw.headers)
+    headers = map_headers(raw.headers, dataset, chosen.columns if chosen else None,
+                          chosen.name if chosen else None)
     report.headers = headers
+    stand_ins = {c.stands_for: c.name for c in dataset.columns if c.stands_for}
     for name in headers.missing_required:
-        report.issues.append(Issue(None, name, "", "missing_column"))
+        report.issues.append(Issue(None, name, "", "missing_key" if name in stand_ins
+                                   else "missing_column", params={"other": stand_ins.get(name)}))
     for name in headers.duplicated:
         report.issues.append(Issue(None, name, "", "duplicate_column"))
     if raw.rows_hint == 0:
@@ -374,7 +389,12 @@ def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
     if report.errors:
         return None
     progress(0.2, "validate")
-    validator = ChunkValidator(headers, dataset, options.rules(raw.saved_on))
+    house_codes = None
+    if any(c.stands_for == "household_id" for c in dataset.columns):
+        derive = dataset.table == "household"
+        house_codes = HouseCodes(con, ['"household"'] if derive else
+                                 known.get("household", ['"household"']), derive)
+    validator = ChunkValidator(headers, dataset, options.rules(raw.saved_on), house_codes)
     date_headers = [h for h, c in headers.mapping.items() if dataset.column(c).kind == "date"]
     distinct_dates: dict[str, set[object]] = {h: set() for h in date_headers}
     kept: list[pd.DataFrame] = []
@@ -558,6 +578,8 @@ def _check(store: Store, sources: list[_Source], progress: Progress,
     order = {name: index for index, name in enumerate(IMPORT_ORDER)}
     sources = sorted(sources, key=lambda s: order.get(s.dataset, len(order)))
     con = options.reader if options.reader is not None else store.raw
+    if options.saved is None:
+        options = replace(options, saved=tuple(read_mappings(con)))
     folder = _staging_folder(store.store_dir)
     checked = CheckedImport([], _data_version(con), sources, [], folder, options,
                             store.unstage)
@@ -625,12 +647,19 @@ def _write_locked(store: Store, checked: CheckedImport, imported_by: str,
 def check_bytes(store: Store, data: bytes, file_name: str, dataset_name: str, *,
                 reader: Any, progress: Progress = _no_progress, cancel: Cancel = _never,
                 limits: Limits | None = None, definitions: Definitions | None = None,
-                chunk_rows: int = CHUNK_ROWS, today: dt.date | None = None) -> CheckedImport:
+                chunk_rows: int = CHUNK_ROWS, today: dt.date | None = None,
+                mapping: SavedMapping | None = None,
+                saved: tuple[SavedMapping, ...] | None = None) -> CheckedImport:
     """Read, check and stage an upload for :func:`write_checked`, reading the store only on
     ``reader`` (:meth:`Store.reader`): the caller holds no lock on the store's connection
     while this runs, however big the file. The reports are those of :func:`validate_bytes`
-    (rows kept for previews). Close what it returns if it is not written."""
-    options = _options(limits, True, definitions, chunk_rows, cancel, reader, today)
+    (rows kept for previews). Close what it returns if it is not written.
+
+    ``mapping``: the headers as the officer mapped them; ``saved``: the saved mappings (one
+    of which applies to a file with its set of headers), read beforehand (``None``: read
+    from the store, which needs its lock)."""
+    options = _options(limits, True, definitions, chunk_rows, cancel, reader, today, mapping,
+                       saved)
     return _check(store, [_Source(dataset_name, file_name, data=data)], progress, options)
 
 
@@ -650,11 +679,12 @@ def write_checked(store: Store, checked: CheckedImport, imported_by: str,
 
 def _options(limits: Limits | None, keep_rows: bool, definitions: Definitions | None,
              chunk_rows: int, cancel: Cancel = _never, reader: Any = None,
-             today: dt.date | None = None) -> _Options:
+             today: dt.date | None = None, mapping: SavedMapping | None = None,
+             saved: tuple[SavedMapping, ...] | None = None) -> _Options:
     if limits is None:  # read at call time: a test may set the module's limits
         limits = UPLOAD_LIMITS if keep_rows else FILE_LIMITS
     return _Options(limits, definitions or load_definitions(), today or dt.date.today(),
-                    keep_rows, chunk_rows, cancel, reader)
+                    keep_rows, chunk_rows, cancel, reader, mapping, saved)
 
 
 def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str,
@@ -662,7 +692,8 @@ def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str,
                    chunk_rows: int = CHUNK_ROWS, *, reader: Any = None,
                    cancel: Cancel = _never, limits: Limits | None = None,
                    definitions: Definitions | None = None,
-                   today: dt.date | None = None) -> ImportReport:
+                   today: dt.date | None = None,
+                   mapping: SavedMapping | None = None) -> ImportReport:
     """Read and validate without writing anything (the Import page's preview). Uploads are
     held to :data:`loaders.limits.UPLOAD_LIMITS`; files imported from disk (``capped=False``)
     to :data:`loaders.limits.FILE_LIMITS`. A capped report keeps the rows as read and as
@@ -673,7 +704,7 @@ def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str,
     against the store: then nothing here uses the store's own connection, and the caller needs
     no lock on it. ``cancel`` is asked between chunks: True ends the check with the reason
     ``cancelled``."""
-    options = _options(limits, capped, definitions, chunk_rows, cancel, reader, today)
+    options = _options(limits, capped, definitions, chunk_rows, cancel, reader, today, mapping)
     return _run(store, [_Source(dataset_name, file_name, data=data)], "", progress, options,
                 write=False)[0]
 
@@ -689,13 +720,14 @@ def validate_file(store: Store, path: Path, dataset_name: str,
 
 
 def validate_files(store: Store, files: Mapping[str, Path], chunk_rows: int = CHUNK_ROWS,
-                   *, limits: Limits | None = None,
-                   today: dt.date | None = None) -> list[ImportReport]:
+                   *, limits: Limits | None = None, today: dt.date | None = None,
+                   mapping: SavedMapping | None = None) -> list[ImportReport]:
     """A dry run of :func:`import_files`: the same files checked as one import (a file may
     refer to rows of another), nothing written."""
     sources = [_Source(name, Path(path).name, path=Path(path)) for name, path in files.items()]
     return _run(store, sources, "", _no_progress,
-                _options(limits, False, None, chunk_rows, today=today), write=False)
+                _options(limits, False, None, chunk_rows, today=today, mapping=mapping),
+                write=False)
 
 
 def import_bytes(
@@ -712,9 +744,11 @@ def import_bytes(
     cancel: Cancel = _never,
     limits: Limits | None = None,
     today: dt.date | None = None,
+    mapping: SavedMapping | None = None,
 ) -> ImportReport:
     """Validate and, if there is no error, write the file's rows in one transaction."""
-    options = _options(limits, capped, definitions, chunk_rows, cancel, today=today)
+    options = _options(limits, capped, definitions, chunk_rows, cancel, today=today,
+                       mapping=mapping)
     return _run(store, [_Source(dataset_name, file_name, data=data)], imported_by, progress,
                 options, write=True)[0]
 
@@ -731,15 +765,16 @@ def import_file(store: Store, path: Path, dataset_name: str, imported_by: str = 
 def import_files(store: Store, files: Mapping[str, Path], imported_by: str = "cli",
                  definitions: Definitions | None = None, progress: Progress = _no_progress,
                  chunk_rows: int = CHUNK_ROWS, *, cancel: Cancel = _never,
-                 limits: Limits | None = None,
-                 today: dt.date | None = None) -> list[ImportReport]:
+                 limits: Limits | None = None, today: dt.date | None = None,
+                 mapping: SavedMapping | None = None) -> list[ImportReport]:
     """Import several datasets' files (dataset -> path) as one: all are written, in one
     transaction with one rebuild of the derived tables, or none is (any error in any file
     refuses them all). A file may refer to rows of another file of the same import (visits
     to the households imported with them). Each file gets its own import id, log row and
     journal line, so undo still takes back one file at a time. Reports in import order."""
     sources = [_Source(name, Path(path).name, path=Path(path)) for name, path in files.items()]
-    options = _options(limits, False, definitions, chunk_rows, cancel, today=today)
+    options = _options(limits, False, definitions, chunk_rows, cancel, today=today,
+                       mapping=mapping)
     return _run(store, sources, imported_by, progress, options, write=True)
 
 

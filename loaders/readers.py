@@ -25,7 +25,6 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from loaders.contracts import Dataset
 from loaders.limits import UPLOAD_LIMITS, Limits
 from loaders.normalise import clean_text
 
@@ -462,38 +461,3 @@ def read_batches(source: bytes | Path, file_name: str, chunk_rows: int,
         raise FileReadError("no_header")
     return RawBatches(names, "parquet", None, parquet.metadata.num_rows,
                       _parquet_chunks(parquet, names, chunk_rows))
-
-
-def header_key(text: str) -> str:
-    """Fold a header for matching: case, spaces, dots, dashes, underscores, leading zeros."""
-    key = re.sub(r"[\s._\-()/]", "", str(text).lower())
-    return re.sub(r"(?<=\D)0+(?=\d)", "", key)
-
-
-@dataclass
-class HeaderMapping:
-    mapping: dict[str, str]  # file header -> canonical column
-    unknown: list[str]  # file headers not in the contract (kept in the raw file, not imported)
-    missing_required: list[str]
-    duplicated: list[str]  # canonical columns two file headers both map to
-
-
-def map_headers(headers: list[str], dataset: Dataset) -> HeaderMapping:
-    index: dict[str, str] = {}
-    for col in dataset.columns:
-        for alias in (col.name, *col.aliases):
-            index.setdefault(header_key(alias), col.name)
-    mapping: dict[str, str] = {}
-    unknown: list[str] = []
-    duplicated: list[str] = []
-    for header in headers:
-        canonical = index.get(header_key(header))
-        if canonical is None:
-            unknown.append(header)
-        elif canonical in mapping.values():
-            duplicated.append(canonical)
-        else:
-            mapping[header] = canonical
-    present = set(mapping.values())
-    missing = [c.name for c in dataset.columns if c.required and c.name not in present]
-    return HeaderMapping(mapping, unknown, missing, duplicated)

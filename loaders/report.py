@@ -83,6 +83,23 @@ def totals_lines(report: ImportReport, lang: str = "th") -> list[str]:
     return lines
 
 
+def mapping_lines(report: ImportReport, lang: str = "th") -> list[str]:
+    """The saved mapping applied, and each header only suggested (not imported until someone
+    confirms it)."""
+    headers = report.headers
+    if headers is None:
+        return []
+    lines = ([t("report.mapping_applied", lang, name=display_name(headers.saved_name))]
+             if headers.saved_name else [])
+    for header, found in headers.suggestions.items():
+        lines.append("  " + t("report.suggestion", lang, header=display_name(header),
+                              column=found.column, score=round(found.score * 100)))
+    unmatched = [display_name(h) for h in headers.unknown if h not in headers.suggestions]
+    if unmatched:
+        lines.append(t("import.unknown_headers", lang, headers=", ".join(unmatched)))
+    return lines
+
+
 def format_report(report: ImportReport, lang: str = "th", limit: int = 50) -> str:
     """The report as plain text: what was read and whether it was saved, the totals by kind,
     then up to ``limit`` issues, errors first."""
@@ -96,6 +113,7 @@ def format_report(report: ImportReport, lang: str = "th", limit: int = 50) -> st
                        inserted=report.rows_inserted, updated=report.rows_updated))
     else:
         lines.append(t("report.refused", lang))
+    lines.extend(mapping_lines(report, lang))
     if report.issues:
         lines.extend(totals_lines(report, lang))
     issues = ordered_issues(report)

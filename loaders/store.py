@@ -24,6 +24,7 @@ import contextlib
 import io
 import os
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,20 @@ AUDIT_COLUMNS = {
 }
 """Users and the audit log: kept by the store, never touched by an import or its undo."""
 
+MAPPING_COLUMNS = {
+    "name": "VARCHAR",  # the officer's name for it: "อ.ชุมแพ export from จปฐ."
+    "dataset": "VARCHAR",
+    "signature": "VARCHAR",  # the file's set of headers (loaders.headers.headers_signature)
+    "columns": "VARCHAR",  # JSON: file header -> column ("" = left out)
+    "saved_at": "TIMESTAMP",
+    "saved_by": "VARCHAR",
+}
+"""Header mappings saved under a name (:mod:`loaders.mappings`): kept like the users."""
+HOUSE_CODE_KEY = "house_code_key"
+"""The store's secret (``meta``) from which a household named only by its house code gets
+its programme ID (:class:`loaders.validate.HouseCodes`): stable for the store, and the code
+cannot be read back from the ID. Made with the store's tables."""
+
 CASE_COLUMNS = {
     "household_id": "VARCHAR",
     "status": "VARCHAR",  # open, in_progress, resolved, closed
@@ -131,7 +146,7 @@ def _ddl(table: str, columns: dict[str, str]) -> str:
 
 
 def dataset_columns(dataset: Dataset) -> dict[str, str]:
-    cols = {c.name: c.storage_type for c in dataset.columns}
+    cols = {c.name: c.storage_type for c in dataset.stored_columns}
     cols["_import_id"] = "INTEGER"
     return cols
 
@@ -238,6 +253,7 @@ class Store:
         wanted["audit_log"] = AUDIT_COLUMNS
         wanted["followup_case"] = CASE_COLUMNS
         wanted["followup_case_history"] = CASE_COLUMNS
+        wanted["header_mapping"] = MAPPING_COLUMNS
         missing = {name: cols for name, cols in wanted.items() if name not in existing}
         if not missing:
             return  # a read-only visit must not touch the file
@@ -246,6 +262,8 @@ class Store:
             for name, cols in missing.items():
                 if name not in existing:
                     self.execute(_ddl(name, {c: self.column_type(t) for c, t in cols.items()}))
+            if self.meta(HOUSE_CODE_KEY) is None:
+                self.set_meta(HOUSE_CODE_KEY, secrets.token_hex(32))
             self.after_schema(set(missing))
 
     def after_schema(self, created: set[str]) -> None:

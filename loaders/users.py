@@ -16,7 +16,7 @@ from domain.filters import Area
 from loaders.store import AUDIT_COLUMNS, USER_COLUMNS, Store
 
 ACTIONS = ("sign_in", "refused", "open_profile", "download_personal", "import", "undo",
-           "user_add", "user_set", "user_remove", "case_edit")
+           "user_add", "user_set", "user_remove", "case_edit", "mapping_save", "mapping_remove")
 
 
 def _now() -> dt.datetime:

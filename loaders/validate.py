@@ -13,7 +13,10 @@ rules.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -48,7 +51,8 @@ from loaders.normalise import (
     parse_tambon,
     tambon_amphoe_mismatch,
 )
-from loaders.readers import HeaderMapping
+from loaders.store import HOUSE_CODE_KEY
+from loaders.headers import HeaderMapping
 
 Severity = Literal["error", "warning"]
 
@@ -399,17 +403,54 @@ def _be(day: dt.date) -> str:
     return f"{day.day}/{day.month}/{day.year + BE_OFFSET}"
 
 
+def masked_code(code: str) -> str:
+    """A house code or citizen ID as a report shows it: its last four digits."""
+    return "•" * max(len(str(code)) - 4, 0) + str(code)[-4:]
+
+
+class HouseCodes:
+    """Households by house code: the store's and those of the files imported with this one
+    (``relations``: SQL relations with ``house_code`` and ``household_id``), read once, when a
+    row first needs one. A household not among them gets an ID derived from its code with
+    the store's key (:data:`HOUSE_CODE_KEY`), in a households file only."""
+
+    def __init__(self, con: Any, relations: list[str], derive: bool) -> None:
+        self._con, self._relations, self.derive = con, relations, derive
+        self._known: dict[str, str] | None = None
+        self._key: bytes | None = None
+
+    def known(self) -> dict[str, str]:
+        if self._known is None:
+            sql = " UNION ALL ".join(
+                f"SELECT house_code, household_id FROM {relation} "
+                "WHERE house_code IS NOT NULL AND household_id IS NOT NULL"
+                for relation in self._relations)
+            self._known = {str(code): str(hid) for code, hid in _query(self._con, sql)}
+        return self._known
+
+    def derived(self, code: str) -> str:
+        if self._key is None:
+            rows = _query(self._con, f"SELECT value FROM meta WHERE key = '{HOUSE_CODE_KEY}'")
+            if not rows or not rows[0][0]:
+                raise RuntimeError("the store has no house-code key: open it once to add one")
+            self._key = str(rows[0][0]).encode()
+        digest = hmac.new(self._key, code.encode(), hashlib.sha256).digest()
+        return "HC" + base64.b32encode(digest).decode()[:10]
+
+
 class ChunkValidator:
     """The row-level rules, applied to a file one chunk of rows at a time. Distinct values
     already parsed in an earlier chunk are not parsed again."""
 
     def __init__(self, headers: HeaderMapping, dataset: Dataset,
-                 rules: CheckRules | None = None) -> None:
+                 rules: CheckRules | None = None,
+                 house_codes: HouseCodes | None = None) -> None:
         self.dataset = dataset
         self.rules = rules
         self.header_of = {canonical: header for header, canonical in headers.mapping.items()}
         self.schema = staged_schema(dataset)
         self._caches: dict[str, dict[Any, Any]] = {c.name: {} for c in dataset.columns}
+        self.house_codes = house_codes if "house_code" in self.header_of else None
 
     def normalise(self, raw: pa.Table | pd.DataFrame, first_row: int
                   ) -> tuple[pa.Table, list[Issue]]:
@@ -433,13 +474,48 @@ class ChunkValidator:
             if col.kind == "tambon" and col.name in self.header_of:
                 out[col.name] = self._tambon(_column(raw, self.header_of[col.name]),
                                              out.get("amphoe_code"), col, rows, issues)
+        named = set()
+        if self.house_codes is not None:
+            out["household_id"], named = self._by_house_code(raw, out, rows, issues)
         for col in self.dataset.columns:
             if col.required and col.name in self.header_of:
-                issues.extend(_required(_column(raw, self.header_of[col.name]), out[col.name],
-                                        self.header_of[col.name], rows))
+                issues.extend(i for i in _required(_column(raw, self.header_of[col.name]),
+                                                   out[col.name], self.header_of[col.name], rows)
+                              if i.row not in named)
         table = pa.table([out[f.name] for f in self.schema], schema=self.schema)
         issues.extend(_check_rules(table, self.dataset, self.header_of))
         return table, issues
+
+    def _by_house_code(self, raw: pa.Table | pd.DataFrame, out: dict[str, pa.Array],
+                       rows: np.ndarray, issues: list[Issue]) -> tuple[pa.Array, set[int]]:
+        """Household IDs, for the rows that give none, from their house codes: the household
+        of that code, or (a households file) a new ID derived from it. Returns the IDs and the
+        rows whose house code has an issue of its own."""
+        assert self.house_codes is not None
+        header = self.header_of["house_code"]
+        ids, codes = out["household_id"], out["house_code"]
+        named: set[int] = set()
+        if "household_id" not in self.header_of:  # the house code is the key: it is needed
+            required = _required(_column(raw, header), codes, header, rows)
+            issues.extend(required)
+            named |= {i.row for i in required if i.row is not None}
+        need = pc.and_(pc.is_null(ids), pc.invert(pc.is_null(codes)))
+        positions = np.flatnonzero(need.to_numpy(zero_copy_only=False))
+        if not len(positions):
+            return ids, named
+        known = self.house_codes.known()
+        filled = ids.to_pylist()
+        for position in positions.tolist():
+            code = str(codes[position].as_py())
+            found = known.get(code)
+            if found is None and self.house_codes.derive:
+                found = self.house_codes.derived(code)
+            if found is None:
+                row = int(rows[position])
+                issues.append(Issue(row, header, masked_code(code), "house_code_unknown"))
+                named.add(row)
+            filled[position] = found
+        return pa.array(filled, type=pa.string()), named
 
     def _limited(self, values: RawColumn, parsed: pa.Array, col: Column, rows: np.ndarray,
                  issues: list[Issue]) -> pa.Array:
@@ -618,11 +694,37 @@ def file_issues(con: Any, staged: str, dataset: Dataset, header_of: dict[str, st
                                 params={"table": table}))
     if dataset.name == "households" and "head_citizen_id" in header_of:
         issues.extend(_citizen_id_issues(con, staged, header_of["head_citizen_id"]))
+    if dataset.name == "households" and "house_code" in header_of:
+        issues.extend(_house_code_issues(con, staged, header_of["house_code"],
+                                         keyed="household_id" not in header_of))
     return issues
 
 
-def _masked(citizen_id: str) -> str:
-    return "•" * 9 + str(citizen_id)[-4:]
+def _house_code_issues(con: Any, staged: str, header: str, keyed: bool) -> list[Issue]:
+    """Errors: a house code twice in the file (when it is the key, or for two different
+    households), and a house code the store holds for another household."""
+    issues: list[Issue] = []
+    rows = _query(con, f"""
+        WITH twice AS (SELECT house_code, min(_row) AS first_row FROM {staged} AS d
+                       WHERE house_code IS NOT NULL GROUP BY house_code HAVING count(*) > 1)
+        SELECT s._row, twice.first_row, s.house_code, s.household_id, f.household_id
+        FROM {staged} s JOIN twice USING (house_code)
+        JOIN {staged} f ON f._row = twice.first_row
+        WHERE s._row <> twice.first_row ORDER BY s._row""")
+    for row, first, code, household, first_household in rows:
+        if keyed or household != first_household:
+            issues.append(Issue(int(row), header, masked_code(code), "duplicate_house_code",
+                                params={"first_row": int(first)}))
+    rows = _query(con, f"""
+        SELECT s._row, s.house_code, h.household_id FROM {staged} s
+        JOIN household h ON h.house_code = s.house_code
+        WHERE h.household_id <> s.household_id
+          AND NOT EXISTS (SELECT 1 FROM {staged} f WHERE f.household_id = h.household_id)
+        ORDER BY s._row""")
+    for row, code, other in rows:
+        issues.append(Issue(int(row), header, masked_code(code), "house_code_other_household",
+                            params={"household": other}))
+    return issues
 
 
 def _citizen_id_issues(con: Any, staged: str, header: str) -> list[Issue]:
@@ -637,7 +739,7 @@ def _citizen_id_issues(con: Any, staged: str, header: str) -> list[Issue]:
         JOIN shared USING (head_citizen_id) ORDER BY s._row""")
     for row, value, all_rows in rows:
         others = [r for r in all_rows if r != row]
-        issues.append(Issue(int(row), header, _masked(value), "duplicate_citizen_id",
+        issues.append(Issue(int(row), header, masked_code(value), "duplicate_citizen_id",
                             severity="warning", params={"rows": ", ".join(map(str, others))}))
     rows = _query(con, f"""
         SELECT s._row, s.head_citizen_id, h.household_id FROM {staged} s
@@ -646,6 +748,6 @@ def _citizen_id_issues(con: Any, staged: str, header: str) -> list[Issue]:
           AND NOT EXISTS (SELECT 1 FROM {staged} f WHERE f.household_id = h.household_id)
         ORDER BY s._row, h.household_id""")
     for row, value, other in rows:
-        issues.append(Issue(int(row), header, _masked(value), "citizen_id_in_store",
+        issues.append(Issue(int(row), header, masked_code(value), "citizen_id_in_store",
                             severity="warning", params={"household": other}))
     return issues

@@ -2,18 +2,17 @@
 
 import hashlib
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import store
 from dashboard.store.privacy import protect
 from dashboard.ui import context, download_buttons, page_header
-from dashboard.ui.imports import history_section
+from dashboard.ui.imports import MAPPING_ROUND, chosen_mapping, history_section, mapping_section
 from domain.i18n import format_number
 from loaders.contracts import DATASETS, IMPORT_ORDER
 from loaders.importer import MAX_UPLOAD_BYTES, rejected_rows
 from loaders.readers import SUPPORTED_SUFFIXES
-from loaders.report import issue_message, issues_frame, markdown_safe, totals_lines
+from loaders.report import issue_message, issues_frame, totals_lines
 
 KEY_CANCELLED = "import_cancelled"  # the file whose check the officer stopped
 ctx = context()
@@ -55,7 +54,10 @@ if upload is None:
     forget_checked()
 else:
     data = upload.getvalue()
-    key = (hashlib.sha256(data).hexdigest(), dataset, ctx.data.version)
+    file_key = (hashlib.sha256(data).hexdigest(), dataset)
+    mapping = chosen_mapping(file_key, dataset)
+    key = (*file_key, ctx.data.version, st.session_state.get(MAPPING_ROUND, 0),
+           tuple(mapping.columns.items()) if mapping else None)
     if st.session_state.get("import_checked", (None,))[0] != key:
         forget_checked()  # another file, dataset or data version: check again
         if st.session_state.get(KEY_CANCELLED) == key:
@@ -70,7 +72,7 @@ else:
         st.session_state["import_checked"] = (key, store.check_upload(
             ctx.viewer, data, upload.name, dataset,
             lambda share, stage: bar.progress(min(share, 1.0),
-                                              text=ctx.t(f"import.stage_{stage}"))))
+                                              text=ctx.t(f"import.stage_{stage}")), mapping))
         bar.empty()
     checked = st.session_state["import_checked"][1]
     report = checked.reports[0]
@@ -84,14 +86,7 @@ else:
     st.caption(ctx.t("import.detected", format=report.file_format or "–",
                      encoding=report.encoding or "–", calendars=calendars))
     if report.headers is not None:
-        with st.expander(ctx.t("import.mapping"), icon=":material/swap_horiz:"):
-            st.dataframe(pd.DataFrame({
-                ctx.t("import.file_header"): list(report.headers.mapping),
-                ctx.t("import.column"): list(report.headers.mapping.values()),
-            }), hide_index=True)
-            if report.headers.unknown:
-                st.caption(ctx.t("import.unknown_headers", headers=markdown_safe(
-                    ", ".join(report.headers.unknown))))
+        mapping_section(ctx, report.headers, dataset, file_key)
     if report.frame is not None:
         with st.expander(ctx.t("import.preview"), icon=":material/preview:"):
             preview = report.frame.drop(columns="_row").head(20)

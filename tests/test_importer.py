@@ -348,6 +348,20 @@ REASON_CASES: dict[str, tuple[str, bytes, str]] = {
     "header_too_long": ("x.csv", household_file(GOOD_ROW + ",", header=HH_HEADER + ","
                                                 + "h" * 201), "households"),
     "cancelled": ("x.csv", household_file(GOOD_ROW), "households"),
+    # house codes as keys (tests/test_header_mapping.py has the offices' files)
+    "missing_key": ("p.csv", b"official_id,start_date\nO1,2020-01-01", "pairings"),
+    "house_code_unknown": ("p.csv", b"official_id,house_code,start_date\n"
+                           b"O1,40059999999,2020-01-01", "pairings"),
+    "duplicate_house_code": ("x.csv", household_file(
+        GOOD_ROW.replace("G1,,", "G1,40050100101,"),
+        SECOND_ROW.replace("G2,,", "G2,40050100101,")), "households"),
+    "house_code_other_household": ("x.csv", household_file(
+        GOOD_ROW.replace("G1,,", "G1,40050100101,")), "households"),
+}
+REASON_BEFORE = {
+    # the store holds the code for household H1 first
+    "house_code_other_household": ("h1.csv", household_file(
+        GOOD_ROW.replace("G1,,", "H1,40050100101,")), "households"),
 }
 PATH_REASONS = {"file_missing", "file_is_folder", "file_not_regular", "file_unreadable"}
 """Reasons only a path can have: tests/test_hostile_input.py gives the command line one of
@@ -386,6 +400,9 @@ def test_each_reason_is_reported(tiny_store: Store, reason: str,
         data = household_file(GOOD_ROW)
     if reason == "too_many_rows":
         monkeypatch.setattr(importer, "UPLOAD_LIMITS", Limits(rows=1))
+    if reason in REASON_BEFORE:
+        first_name, first_data, first_dataset = REASON_BEFORE[reason]
+        assert import_bytes(tiny_store, first_data, first_name, first_dataset).committed
     report = import_bytes(tiny_store, data, name, dataset,
                           cancel=lambda: reason == "cancelled")
     found = {i.reason_key for i in report.issues}

@@ -162,7 +162,8 @@ def test_the_import_page_shows_headers_and_file_names_as_text(
                                    frame.to_csv(index=False).encode("utf-8"),
                                    "text/csv")).run()
     assert not at.exception
-    shown = [c.value for c in at.caption] + [m.value for m in at.markdown]
+    shown = ([c.value for c in at.caption] + [m.value for m in at.markdown]
+             + [s.label for s in at.selectbox])  # each header's column choice, by its header
     unknown = next(text for text in shown if "pixel" in text)
     assert "![x](" not in unknown and r"\!\[x\]\(" in unknown
     assert not any("](http" in text for text in shown)

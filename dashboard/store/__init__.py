@@ -32,7 +32,7 @@ from domain.access import User
 from domain.cases import Case, CaseEdit, checked_edit
 from domain.definitions import Definitions, definitions_path, load_definitions
 from domain.filters import EVERYWHERE, Area, Filters
-from loaders import cases, importer, users
+from loaders import cases, importer, mappings, users
 from loaders.bootstrap import ensure_definitions_current, ensure_store
 from loaders.cases import CaseConflict as CaseConflict  # for pages: a case changed meanwhile
 from loaders.derived import definitions_fingerprint
@@ -44,6 +44,8 @@ from loaders.importer import (
     check_bytes,
     write_checked,
 )
+from loaders.mappings import MappingError as MappingError  # for pages: a mapping refused
+from loaders.mappings import SavedMapping
 from loaders.store import Store
 from loaders.store import StoreBusyError as StoreBusyError  # for pages: a busy shared store
 from loaders.store import StoreUrlError as StoreUrlError  # for the entrypoint: a bad URL
@@ -260,26 +262,40 @@ def snapshot(area: Area = EVERYWHERE) -> Snapshot:
 
 
 def check_upload(viewer: Viewer, data: bytes, file_name: str, dataset: str,
-                 progress: Progress) -> CheckedImport:
+                 progress: Progress, mapping: SavedMapping | None = None) -> CheckedImport:
     """Read, check and stage an uploaded file; writes nothing. On DuckDB the check reads the
     store on a connection of its own and holds no lock, so a large upload does not stall
     the other users' pages; only :func:`write_upload` takes the lock. Close what it returns
-    if it is not written."""
+    if it is not written. ``mapping``: the headers as the officer mapped them; without it a
+    saved mapping made for the file's headers applies."""
     if not viewer.imports:
         audit(viewer, "refused", f"check {dataset} {file_name}")
         raise NotAllowedError(viewer.role)
     with _LOCK:
         current, defs = store(), definitions()
+        saved = tuple(mappings.list_mappings(current))
         reader = current.reader()
     if reader is None:  # another engine: one connection, so the check takes the lock
         with _LOCK:
             return check_bytes(current, data, file_name, dataset, reader=None,
-                               progress=progress, definitions=defs)
+                               progress=progress, definitions=defs, mapping=mapping,
+                               saved=saved)
     try:
         return check_bytes(current, data, file_name, dataset, reader=reader,
-                           progress=progress, definitions=defs)
+                           progress=progress, definitions=defs, mapping=mapping, saved=saved)
     finally:
         reader.close()
+
+
+def save_mapping(viewer: Viewer, mapping: SavedMapping) -> None:
+    """Save a header mapping under its name (officers only; on record). A mapping that cannot
+    be kept raises :class:`MappingError`."""
+    if not viewer.imports:
+        audit(viewer, "refused", f"save mapping {mapping.name}")
+        raise NotAllowedError(viewer.role)
+    with _LOCK:
+        mappings.save_mapping(store(), mapping, viewer.email or f"({viewer.role})",
+                              viewer.client)
 
 
 def write_upload(viewer: Viewer, checked: CheckedImport, imported_by: str,

@@ -1,4 +1,4 @@
-"""The Import page's history of imports, and the undo of the last one."""
+"""The Import page's header mapping, its history of imports, and the undo of the last one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import streamlit as st
 from dashboard import store
 from dashboard.ui import PageContext, counts_config
 from dashboard.views.tables import history_table
-from loaders.contracts import DATASETS
+from domain.i18n import t
+from loaders.contracts import DATASETS, Dataset
+from loaders.headers import IGNORE, HeaderMapping
+from loaders.mappings import SavedMapping
 from loaders.report import markdown_safe
 
 
@@ -39,3 +42,98 @@ def history_section(ctx: PageContext, who: str) -> None:
                     "import.undone", import_id=result.import_id, removed=result.rows_removed,
                     restored=result.rows_restored) if result else ctx.t("import.nothing_to_undo")
                 st.rerun()
+
+
+MAPPING_KEY = "import_mapping"
+"""Session state: (file key, {header: column}) the officer chose for the file of that key."""
+MAPPING_ROUND = "import_mapping_round"
+"""Session state: one more at each mapping saved, so the file is checked again with it."""
+
+
+def column_label(column: str, dataset: Dataset, lang: str) -> str:
+    """A column as the officer picks it: its name in the page's language, its name in the
+    system, and * when the file must have it."""
+    if column == IGNORE:
+        return t("import.mapping_ignore", lang)
+    col = dataset.column(column)
+    name = next((a for a in col.aliases if a.isascii() == (lang == "en")), column)
+    return f"{name} · {column}{' *' if col.required else ''}"
+
+
+def _status(headers: HeaderMapping, header: str, lang: str) -> str:
+    if header in headers.mapping:
+        return "✓ " + t("import.mapping_sure", lang)
+    if header in headers.suggestions:
+        score = round(headers.suggestions[header].score * 100)
+        return "? " + t("import.mapping_unsure", lang, score=score)
+    return t("import.mapping_none", lang)
+
+
+def chosen_mapping(file_key: tuple[str, str], dataset: str) -> SavedMapping | None:
+    """The mapping the officer chose for this file, if any."""
+    chosen = st.session_state.get(MAPPING_KEY)
+    if not chosen or chosen[0] != file_key:
+        return None
+    return SavedMapping("", dataset, dict(chosen[1]))
+
+
+def mapping_section(ctx: PageContext, headers: HeaderMapping, dataset_name: str,
+                    file_key: tuple[str, str]) -> None:
+    """Every header of the file with the column it goes to, for the officer to change, to
+    use for this file, and to save under a name for the next files with these headers."""
+    dataset = DATASETS[dataset_name]
+    unsure = bool(headers.suggestions or headers.missing_required or headers.duplicated)
+    with st.expander(ctx.t("import.mapping"), icon=":material/swap_horiz:",
+                     expanded=unsure or bool(headers.chosen)):
+        if headers.saved_name:
+            st.info(ctx.t("import.mapping_saved_applied",
+                          name=markdown_safe(headers.saved_name)), icon=":material/bookmark:")
+        elif headers.chosen:
+            st.caption(ctx.t("import.mapping_chosen"))
+        if headers.suggestions:
+            st.warning(ctx.t("import.mapping_suggested", n=len(headers.suggestions)),
+                       icon=":material/help:")
+        if (dataset_name == "households" and "household_id" not in headers.mapping.values()
+                and "house_code" in headers.mapping.values()):
+            st.caption(ctx.t("import.house_code_key"))
+        st.caption(ctx.t("import.mapping_help"))
+        options = [IGNORE, *(c.name for c in dataset.columns)]
+        tag = file_key[0][:12]
+        with st.form(f"import_mapping_{tag}", border=False):
+            grid = st.columns(2)
+            choices: dict[str, str] = {}
+            for i, header in enumerate(headers.file_headers):
+                current = headers.column_of(header)
+                if header in headers.suggestions:
+                    current = headers.suggestions[header].column
+                label = f"{markdown_safe(header)} · {_status(headers, header, ctx.lang)}"
+                choices[header] = grid[i % 2].selectbox(
+                    label, options, index=options.index(current), key=f"import_map_{tag}_{i}",
+                    format_func=lambda c: column_label(c, dataset, ctx.lang))
+            name = st.text_input(ctx.t("import.mapping_name"), key=f"import_mapping_name_{tag}",
+                                 max_chars=80, placeholder=ctx.t("import.mapping_name_placeholder"))
+            use, keep = st.columns(2)
+            applied = use.form_submit_button(ctx.t("import.mapping_apply"),
+                                             type="primary" if unsure else "secondary",
+                                             icon=":material/check:")
+            saved = keep.form_submit_button(ctx.t("import.mapping_save"),
+                                            icon=":material/bookmark_add:")
+        if saved:
+            try:
+                store.save_mapping(ctx.viewer, SavedMapping(name, dataset_name, choices))
+            except store.MappingError as exc:
+                st.error(ctx.t(exc.key, **exc.params), icon=":material/error:")
+                return
+            st.session_state.pop(MAPPING_KEY, None)  # the saved mapping applies by itself
+            st.session_state[MAPPING_ROUND] = st.session_state.get(MAPPING_ROUND, 0) + 1
+            st.session_state["import_mapping_done"] = ctx.t(
+                "import.mapping_saved", name=markdown_safe(" ".join(name.split())))
+            st.rerun()
+        if applied:
+            st.session_state[MAPPING_KEY] = (file_key, choices)
+            st.rerun()
+        if headers.chosen:
+            st.button(ctx.t("import.mapping_reset"), key=f"import_mapping_reset_{tag}",
+                      on_click=lambda: st.session_state.pop(MAPPING_KEY, None))
+    if message := st.session_state.pop("import_mapping_done", None):
+        st.success(message, icon=":material/bookmark_added:")

@@ -24,7 +24,8 @@ from domain.filters import KEY_AGENCY, KEY_AMPHOE, KEY_LANG, PARAM_AGENCY, PARAM
 from domain.i18n import t
 from domain.reference import amphoe_table
 from loaders.contracts import HOUSEHOLDS
-from loaders.readers import map_headers, read_bytes
+from loaders.headers import map_headers
+from loaders.readers import read_bytes
 from tests.conftest import ROOT
 from tests.e2e.conftest import Tab, unavailable
 from tests.factories import synthetic_citizen_id
@@ -375,13 +376,19 @@ def upload(tab: Tab, name: str, data: bytes) -> None:
     tab.wait_for_script()
 
 
-def test_import_saves_a_good_file_and_refuses_a_bad_one(tab: Tab) -> None:
+def open_import(tab: Tab, who: str) -> list[list[str]]:
+    """The Import page, with who imports typed in; the history before anything is done."""
     tab.open("/import")
     before = history(tab)
-    who = tab.page.get_by_label(th("import.who"))
-    who.fill("ทดสอบ เบราว์เซอร์")
-    who.press("Enter")
+    box = tab.page.get_by_label(th("import.who"))
+    box.fill(who)
+    box.press("Enter")
     tab.wait_for_script()
+    return before
+
+
+def test_import_saves_a_good_file_and_refuses_a_bad_one(tab: Tab) -> None:
+    before = open_import(tab, "ทดสอบ เบราว์เซอร์")
 
     good, _ = households_csv("E2E-", 900_001)
     upload(tab, "e2e_households_good.csv", good)
@@ -416,4 +423,64 @@ def test_import_saves_a_good_file_and_refuses_a_bad_one(tab: Tab) -> None:
     assert not {ids[0], ids[2]} & set(re.findall(r"E2E-BAD-\d+", rejected))
     assert history(tab) == after  # nothing saved
     tab.screenshot("import_refused_th")
+    tab.assert_clean()
+
+
+def office_export(first: int) -> bytes:
+    """A Chum Phae office's export: headers the matching can only guess at (the house code
+    and the head's name), households known by their house codes, not by programme IDs."""
+    lines = ["เลขที่บ้านตามทะเบียนราษฎร์,ผู้แทนครัวเรือน,เลขประจำตัวประชาชน,อำเภอ,ตำบล,สมาชิก"]
+    for n in range(first, first + 3):
+        lines.append(f"4005999{n:04d},นาง ส่งออก {n},{synthetic_citizen_id(950_000 + n)},"
+                     f"ชุมแพ,ชุมแพ,{n % 5 + 1}")
+    return "\n".join(lines).encode("utf-8")
+
+
+def choose(tab: Tab, key: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox as a user does: open it, type, click it."""
+    box = tab.page.locator(f".st-key-{key}").get_by_role("combobox")
+    box.click()
+    box.fill(option)  # the selectbox filters its options as one types
+    tab.page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)
+
+
+def test_an_officer_maps_two_headers_saves_the_mapping_and_the_next_file_uses_it(
+        tab: Tab) -> None:
+    import hashlib
+
+    from dashboard.ui.imports import column_label
+
+    before = open_import(tab, "ทดสอบ การจับคู่")
+    first = office_export(1)
+    upload(tab, "chum_phae_export_1.csv", first)
+    expect(tab.page.locator('[data-testid="stAlertContentWarning"]')).to_contain_text(
+        th("import.mapping_suggested", n=1))  # the house code is only a guess
+    expect(tab.page.locator(ERROR_BOX)).to_contain_text(th("report.refused"))
+    tag = hashlib.sha256(first).hexdigest()[:12]
+    choose(tab, f"import_map_{tag}_0", column_label("house_code", HOUSEHOLDS, "th"))
+    choose(tab, f"import_map_{tag}_1", column_label("head_name", HOUSEHOLDS, "th"))
+    tab.page.get_by_label(th("import.mapping_name")).fill("อ.ชุมแพ ส่งออกจาก จปฐ.")
+    tab.page.get_by_role("button", name=th("import.mapping_save")).click()
+    expect(tab.page.locator('[data-testid="stAlertContentSuccess"]')).to_contain_text(
+        th("import.mapping_saved", name="อ.ชุมแพ ส่งออกจาก จปฐ."))
+    applied = th("import.mapping_saved_applied", name="อ.ชุมแพ ส่งออกจาก จปฐ.")
+    expect(tab.page.locator('[data-testid="stAlertContentInfo"]')).to_contain_text(applied)
+    tab.page.get_by_role("button", name=th("import.commit", n="3")).click()
+    expect(tab.page.locator('[data-testid="stAlertContentSuccess"]')).to_contain_text(
+        th("report.committed", import_id=int(before[0][0]) + 1, inserted=3, updated=0))
+    tab.wait_for_script()
+
+    upload(tab, "chum_phae_export_2.csv", office_export(4))  # next month: the same headers
+    expect(tab.page.locator('[data-testid="stAlertContentInfo"]')).to_contain_text(applied)
+    expect(tab.page.locator(ERROR_BOX)).to_have_count(0)
+    tab.page.get_by_role("button", name=th("import.commit", n="3")).click()
+    expect(tab.page.locator('[data-testid="stAlertContentSuccess"]')).to_contain_text(
+        th("report.committed", import_id=int(before[0][0]) + 2, inserted=3, updated=0))
+    tab.wait_for_script()
+    after = history(tab)
+    assert [row[0] for row in after[:2]] == [str(int(before[0][0]) + 2),
+                                              str(int(before[0][0]) + 1)]
+    assert {"chum_phae_export_2.csv", "ทดสอบ การจับคู่"} <= set(after[0])
+    tab.screenshot("import_mapping_saved_th")
     tab.assert_clean()
