@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     imp.add_argument("--max-rows", type=int, metavar="N",
                      help="refuse a file of more than N data rows (default: no limit)")
+    imp.add_argument("--sheet", metavar="NAME",
+                     help="the sheet to read of an Excel file (default: the first with data)")
     sub.add_parser("build", help="fill a store that never held an import from data/demo/")
     undo = sub.add_parser("undo", help="take back the most recent import exactly")
     undo.add_argument("--by", default="cli", help="who undoes (recorded in the journal)")
@@ -154,11 +156,12 @@ def _command(args: argparse.Namespace) -> int:
         if args.dry_run:
             from loaders.importer import validate_files
 
-            reports = validate_files(store, files, limits=limits)
+            reports = validate_files(store, files, limits=limits, sheet=args.sheet)
         else:
             from loaders.importer import import_files
 
-            reports = import_files(store, files, imported_by=args.by, limits=limits)
+            reports = import_files(store, files, imported_by=args.by, limits=limits,
+                                   sheet=args.sheet)
         refused = any(report.errors for report in reports)
         for report in reports:
             stream = sys.stderr if refused else sys.stdout
