@@ -69,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="read the headers with this mapping (saved in the store under NAME, "
                           "or written in FILE.toml); without it, a saved mapping made for "
                           "the same headers applies")
+    imp.add_argument("--sheet", metavar="NAME",
+                     help="the sheet to read of an Excel file (default: the first with data)")
     sub.add_parser("build", help="fill a store that never held an import from data/demo/")
     undo = sub.add_parser("undo", help="take back the most recent import exactly")
     undo.add_argument("--by", default="cli", help="who undoes (recorded in the journal)")
@@ -180,12 +182,13 @@ def _command(args: argparse.Namespace) -> int:
         if args.dry_run:
             from loaders.importer import validate_files
 
-            reports = validate_files(store, files, limits=limits, mapping=mapping)
+            reports = validate_files(store, files, limits=limits, mapping=mapping,
+                                     sheet=args.sheet)
         else:
             from loaders.importer import import_files
 
             reports = import_files(store, files, imported_by=args.by, limits=limits,
-                                   mapping=mapping)
+                                   mapping=mapping, sheet=args.sheet)
         refused = any(report.errors for report in reports)
         for report in reports:
             stream = sys.stderr if refused else sys.stdout

@@ -80,9 +80,10 @@ def _score(forms: tuple[str, str, str], alias: str) -> float:
             best = max(best, 0.55 + 0.4 * len(alias) / len(key))
         elif len(key) >= 4 and key in alias:
             best = max(best, 0.55 + 0.4 * len(key) / len(alias))
-        elif min(len(key), len(alias)) >= 4:
-            ratio = SequenceMatcher(None, key, alias, autojunk=False).ratio()
-            if ratio >= 0.75:
+        elif min(len(key), len(alias)) >= 4 and min(len(key), len(alias)) >= 0.6 * max(
+                len(key), len(alias)):  # else the ratio cannot reach 0.75
+            matcher = SequenceMatcher(None, key, alias, autojunk=False)
+            if matcher.quick_ratio() >= 0.75 and (ratio := matcher.ratio()) >= 0.75:
                 best = max(best, 0.85 * ratio)
     return best
 
@@ -168,7 +169,9 @@ def map_headers(headers: list[str], dataset: Dataset,
             continue
         first = found[0]
         runner_up = next((c.score for c in found[1:]), 0.0)
-        if first.score >= SURE and first.score - runner_up >= MARGIN - 1e-9:
+        clear = (first.score - runner_up >= MARGIN - 1e-9
+                 or (first.score == 1.0 and runner_up < 0.95))  # an alias as it is written
+        if first.score >= SURE and clear:
             sure.append((header, first))
         else:
             suggestions[header] = first
@@ -193,6 +196,30 @@ def map_headers(headers: list[str], dataset: Dataset,
     return HeaderMapping(mapping, unknown, missing, list(dict.fromkeys(duplicated)),
                          {h: suggestions[h] for h in headers if h in suggestions}, ignored,
                          dict(chosen), saved_name, scores, list(headers))
+
+
+_ALIAS_FORMS: dict[str, dict[str, str]] = {}
+
+
+def _alias_forms(dataset: Dataset) -> dict[str, str]:
+    """Folded alias -> column, for :func:`known_count` (made once per dataset)."""
+    if dataset.name not in _ALIAS_FORMS:
+        index: dict[str, str] = {}
+        for col in dataset.columns:
+            for alias in (col.name, *col.aliases):
+                index.setdefault(header_key(alias), col.name)
+        _ALIAS_FORMS[dataset.name] = index
+    return _ALIAS_FORMS[dataset.name]
+
+
+def known_count(cells: list[str], dataset: Dataset) -> int:
+    """How many of a row's cells are surely headers of ``dataset`` (an alias as written, or
+    once units or filler words are left out): quick enough to ask of every row near the top
+    of a file, to find its header row under title rows."""
+    index = _alias_forms(dataset)
+    columns = {next((index[f] for f in _forms(cell) if f in index), None) for cell in cells
+               if cell}
+    return len(columns - {None})
 
 
 def headers_signature(headers: list[str]) -> str:

@@ -43,12 +43,13 @@ import pyarrow.parquet as pq
 from domain.definitions import Definitions, load_definitions
 from loaders.contracts import DATASETS, IMPORT_ORDER, Dataset
 from loaders.derived import rebuild_derived
+from loaders.headers import HeaderMapping, known_count, map_headers
 from loaders.limits import FILE_LIMITS, UPLOAD_LIMITS, Limits
-from loaders.headers import HeaderMapping, map_headers
 from loaders.mappings import SavedMapping, for_headers, read_mappings
 from loaders.readers import (
-    FIRST_DATA_ROW,
     FileReadError,
+    KnownHeaders,
+    ReadNote,
     check_path,
     read_batches,
 )
@@ -227,6 +228,7 @@ class _Source:
     file_name: str
     data: bytes | None = None
     path: Path | None = None
+    sheet: str | None = None  # the sheet of an Excel file to read (None: the first with data)
 
     def report(self) -> ImportReport:
         """A report for the file; a path that is not a readable file gets its reason here
@@ -319,6 +321,21 @@ def _file_issue(err: FileReadError) -> Issue:
     return Issue(err.row, None, "", err.reason_key, params=err.params)
 
 
+def _note_issue(note: ReadNote) -> Issue:
+    """What the reader did to the file (the sheet it chose, the title rows it skipped, a total
+    row it left out, a hidden column), as a warning of the report."""
+    return Issue(note.row, note.column, note.value, note.reason_key, "warning", note.params)
+
+
+def _known_headers(dataset: Dataset) -> KnownHeaders:
+    """How many of a row's cells are headers of ``dataset`` (finds the header row under
+    title rows)."""
+    def count(cells: list[str]) -> int:
+        return known_count(cells, dataset)
+
+    return count
+
+
 @dataclass
 class _Staged:
     """A file's typed rows staged in Parquet, and what its whole-file checks need to run
@@ -365,11 +382,13 @@ def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
     progress(0.05, "read")
     try:
         raw = read_batches(source.data if source.data is not None else source.path,
-                           source.file_name, options.chunk_rows, limits)
+                           source.file_name, options.chunk_rows, limits, sheet=source.sheet,
+                           known_headers=_known_headers(dataset))
     except FileReadError as err:
         report.issues.append(_file_issue(err))
         return None
     report.file_format, report.encoding = raw.file_format, raw.encoding
+    report.issues.extend(_note_issue(note) for note in raw.notes)
     report.rows_read = raw.rows_hint or 0
     chosen = options.mapping_for(dataset.name, raw.headers)
     headers = map_headers(raw.headers, dataset, chosen.columns if chosen else None,
@@ -404,7 +423,7 @@ def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
             for chunk in raw.chunks:
                 if options.cancel():
                     raise ImportCancelled
-                first_row = FIRST_DATA_ROW + rows
+                first_row = raw.first_row + rows
                 table, issues = validator.normalise(chunk, first_row)
                 rows += table.num_rows
                 if limits.rows is not None and rows > limits.rows:
@@ -649,7 +668,8 @@ def check_bytes(store: Store, data: bytes, file_name: str, dataset_name: str, *,
                 limits: Limits | None = None, definitions: Definitions | None = None,
                 chunk_rows: int = CHUNK_ROWS, today: dt.date | None = None,
                 mapping: SavedMapping | None = None,
-                saved: tuple[SavedMapping, ...] | None = None) -> CheckedImport:
+                saved: tuple[SavedMapping, ...] | None = None,
+                sheet: str | None = None) -> CheckedImport:
     """Read, check and stage an upload for :func:`write_checked`, reading the store only on
     ``reader`` (:meth:`Store.reader`): the caller holds no lock on the store's connection
     while this runs, however big the file. The reports are those of :func:`validate_bytes`
@@ -657,10 +677,11 @@ def check_bytes(store: Store, data: bytes, file_name: str, dataset_name: str, *,
 
     ``mapping``: the headers as the officer mapped them; ``saved``: the saved mappings (one
     of which applies to a file with its set of headers), read beforehand (``None``: read
-    from the store, which needs its lock)."""
+    from the store, which needs its lock). ``sheet``: the sheet of an Excel file to read."""
     options = _options(limits, True, definitions, chunk_rows, cancel, reader, today, mapping,
                        saved)
-    return _check(store, [_Source(dataset_name, file_name, data=data)], progress, options)
+    return _check(store, [_Source(dataset_name, file_name, data=data, sheet=sheet)], progress,
+                  options)
 
 
 def write_checked(store: Store, checked: CheckedImport, imported_by: str,
@@ -692,7 +713,7 @@ def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str,
                    chunk_rows: int = CHUNK_ROWS, *, reader: Any = None,
                    cancel: Cancel = _never, limits: Limits | None = None,
                    definitions: Definitions | None = None,
-                   today: dt.date | None = None,
+                   today: dt.date | None = None, sheet: str | None = None,
                    mapping: SavedMapping | None = None) -> ImportReport:
     """Read and validate without writing anything (the Import page's preview). Uploads are
     held to :data:`loaders.limits.UPLOAD_LIMITS`; files imported from disk (``capped=False``)
@@ -703,28 +724,31 @@ def validate_bytes(store: Store, data: bytes, file_name: str, dataset_name: str,
     ``reader``: a second DB-API connection to the store (:meth:`Store.reader`) for the checks
     against the store: then nothing here uses the store's own connection, and the caller needs
     no lock on it. ``cancel`` is asked between chunks: True ends the check with the reason
-    ``cancelled``."""
+    ``cancelled``. ``sheet``: the sheet of an Excel file to read (by default the first with
+    data, which the report notes when there are several); ``mapping``: the headers as the
+    officer mapped them."""
     options = _options(limits, capped, definitions, chunk_rows, cancel, reader, today, mapping)
-    return _run(store, [_Source(dataset_name, file_name, data=data)], "", progress, options,
-                write=False)[0]
+    return _run(store, [_Source(dataset_name, file_name, data=data, sheet=sheet)], "",
+                progress, options, write=False)[0]
 
 
 def validate_file(store: Store, path: Path, dataset_name: str,
                   chunk_rows: int = CHUNK_ROWS, *, limits: Limits | None = None,
-                  today: dt.date | None = None) -> ImportReport:
+                  today: dt.date | None = None, sheet: str | None = None) -> ImportReport:
     """Validate a file from disk without writing anything (a dry run), streamed like
     :func:`import_file`."""
     options = _options(limits, False, None, chunk_rows, today=today)
-    return _run(store, [_Source(dataset_name, Path(path).name, path=Path(path))], "",
-                _no_progress, options, write=False)[0]
+    return _run(store, [_Source(dataset_name, Path(path).name, path=Path(path), sheet=sheet)],
+                "", _no_progress, options, write=False)[0]
 
 
 def validate_files(store: Store, files: Mapping[str, Path], chunk_rows: int = CHUNK_ROWS,
                    *, limits: Limits | None = None, today: dt.date | None = None,
+                   sheet: str | None = None,
                    mapping: SavedMapping | None = None) -> list[ImportReport]:
     """A dry run of :func:`import_files`: the same files checked as one import (a file may
     refer to rows of another), nothing written."""
-    sources = [_Source(name, Path(path).name, path=Path(path)) for name, path in files.items()]
+    sources = _sources(files, sheet)
     return _run(store, sources, "", _no_progress,
                 _options(limits, False, None, chunk_rows, today=today, mapping=mapping),
                 write=False)
@@ -744,38 +768,49 @@ def import_bytes(
     cancel: Cancel = _never,
     limits: Limits | None = None,
     today: dt.date | None = None,
+    sheet: str | None = None,
     mapping: SavedMapping | None = None,
 ) -> ImportReport:
-    """Validate and, if there is no error, write the file's rows in one transaction."""
+    """Validate and, if there is no error, write the file's rows in one transaction.
+    ``sheet``: the sheet of an Excel file to read (see :func:`validate_bytes`)."""
     options = _options(limits, capped, definitions, chunk_rows, cancel, today=today,
                        mapping=mapping)
-    return _run(store, [_Source(dataset_name, file_name, data=data)], imported_by, progress,
-                options, write=True)[0]
+    return _run(store, [_Source(dataset_name, file_name, data=data, sheet=sheet)],
+                imported_by, progress, options, write=True)[0]
 
 
 def import_file(store: Store, path: Path, dataset_name: str, imported_by: str = "cli",
                 definitions: Definitions | None = None,
-                chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+                chunk_rows: int = CHUNK_ROWS, *, sheet: str | None = None) -> ImportReport:
     """Import a file from disk: streamed (Parquet) and staged on disk, so a national file
     fits in bounded memory. The report keeps no rows (no ``raw`` / ``frame``)."""
     return import_files(store, {dataset_name: path}, imported_by, definitions,
-                        chunk_rows=chunk_rows)[0]
+                        chunk_rows=chunk_rows, sheet=sheet)[0]
 
 
 def import_files(store: Store, files: Mapping[str, Path], imported_by: str = "cli",
                  definitions: Definitions | None = None, progress: Progress = _no_progress,
                  chunk_rows: int = CHUNK_ROWS, *, cancel: Cancel = _never,
                  limits: Limits | None = None, today: dt.date | None = None,
+                 sheet: str | None = None,
                  mapping: SavedMapping | None = None) -> list[ImportReport]:
     """Import several datasets' files (dataset -> path) as one: all are written, in one
     transaction with one rebuild of the derived tables, or none is (any error in any file
     refuses them all). A file may refer to rows of another file of the same import (visits
     to the households imported with them). Each file gets its own import id, log row and
-    journal line, so undo still takes back one file at a time. Reports in import order."""
-    sources = [_Source(name, Path(path).name, path=Path(path)) for name, path in files.items()]
+    journal line, so undo still takes back one file at a time. Reports in import order.
+    ``sheet``: the sheet to read of each Excel file (CSV and Parquet files have none)."""
+    sources = _sources(files, sheet)
     options = _options(limits, False, definitions, chunk_rows, cancel, today=today,
                        mapping=mapping)
     return _run(store, sources, imported_by, progress, options, write=True)
+
+
+def _sources(files: Mapping[str, Path], sheet: str | None) -> list[_Source]:
+    """The files of an import from disk (dataset -> path); ``sheet`` for the Excel ones."""
+    return [_Source(name, Path(path).name, path=Path(path),
+                    sheet=sheet if Path(path).suffix.lower() in (".xlsx", ".xlsm") else None)
+            for name, path in files.items()]
 
 
 def _commit(store: Store, staged: list[tuple[ImportReport, str]], imported_by: str,

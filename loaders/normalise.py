@@ -197,8 +197,9 @@ def _make_date(year: int, month: int, day: int, raw: object) -> dt.date:
 
 def parse_date(value: object) -> dt.date | None:
     """Accept BE or CE dates: ``2563-08-18``, ``18/08/2563``, ``18-8-63``, ``18 ส.ค. 2563``,
-    ``18 สิงหาคม 63``, ``18 Aug 2020``, Excel serial numbers, and date/datetime objects (an Excel
-    cell typed as a date in BE comes back with year 2563: it is converted)."""
+    ``18-ส.ค.-63`` (Excel's d-mmm-yy), ``18 สิงหาคม 63``, ``18 Aug 2020``, Excel serial numbers
+    (typed or as text), and date/datetime objects (an Excel cell typed as a date in BE comes
+    back with year 2563: it is converted)."""
     if is_blank(value):
         return None
     if isinstance(value, pd.Timestamp):
@@ -231,7 +232,7 @@ def parse_date(value: object) -> dt.date | None:
     m = re.fullmatch(r"(\d{1,2})\s*([^\d\s]+(?:\s?[^\d\s]+)*)\s*(\d{2}|\d{4})", text)
     if m:
         day, month_text, year_text = m.group(1), m.group(2).strip(), m.group(3)
-        month_key = month_text.replace(" ", "")
+        month_key = month_text.replace(" ", "").strip("-")  # "17-ม.ค.-68": Excel's d-mmm-yy
         if month_key in THAI_MONTHS:
             return _make_date(_year_to_ce(int(year_text)), THAI_MONTHS[month_key], int(day), value)
         if month_key.lower().rstrip(".") in ENGLISH_MONTHS:

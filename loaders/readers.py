@@ -14,11 +14,13 @@ import io
 import re
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,12 +28,18 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from loaders.limits import UPLOAD_LIMITS, Limits
-from loaders.normalise import clean_text
+from loaders.normalise import CellError, clean_text, is_blank, parse_date, parse_number
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".parquet")
 FIRST_DATA_ROW = 2
-"""Row 1 holds the headers in every spreadsheet the teams send; rows are numbered as Excel
-numbers them (blank rows count, a cell holding a line break is still one row)."""
+"""The first data row of a file whose headers are on row 1 (a Parquet file's, and most
+spreadsheets'). A spreadsheet or CSV export may carry title rows above its header and a header
+over two rows: its first data row is :attr:`RawBatches.first_row`. Rows are numbered as Excel
+numbers them (title and blank rows count, a cell holding a line break is still one row)."""
+HEADER_SEARCH_ROWS = 15
+"""Rows searched for the header: district exports put a few title rows above it."""
+KnownHeaders = Callable[[list[str]], int]
+"""How many of a row's cells name a column the caller knows (helps find the header row)."""
 
 
 class FileReadError(ValueError):
@@ -45,14 +53,40 @@ class FileReadError(ValueError):
         self.params = params
 
 
+@dataclass(frozen=True)
+class ReadNote:
+    """Something the reader did to a file that the officer should know about (the sheet it
+    chose, title rows it skipped, a total row it left out, a hidden column): the importer
+    reports each as a warning. ``reason_key`` names its message in ``[reason]``."""
+
+    reason_key: str
+    row: int | None = None  # the file row it is about, as the officer sees it
+    column: str | None = None  # the header as written, when it is about a column
+    value: str = ""
+    params: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """One sheet of a workbook, for offering a choice (:func:`list_sheets`)."""
+
+    name: str
+    visible: bool
+    rows: int
+    """The last row the sheet declares (its used range); counted when it declares none."""
+    preview: list[list[object]]
+    """The first few non-blank rows, cells as Excel typed them."""
+
+
 @dataclass
 class RawTable:
     frame: pd.DataFrame
-    """The rows as read; the index is each row's number in the file (header = 1)."""
+    """The rows as read; the index is each row's number in the file (title and header rows
+    counted, as the officer sees it in Excel)."""
     file_format: str  # csv / xlsx / parquet
     encoding: str | None = None  # for CSV: utf-8, utf-8-sig or cp874
     sheet: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[ReadNote] = field(default_factory=list)
     saved_on: dt.date | None = None
     """When the file says it was last saved (an Excel file's own properties), if it says."""
 
@@ -185,6 +219,167 @@ def _sniff_delimiter(text: str) -> str:
         return ","
 
 
+# --- the shape of a sheet: title rows, a header over two rows, total rows -------------------
+
+
+def _is_text(value: object) -> bool:
+    """A cell a header could be: text that is neither a number nor a date."""
+    if not isinstance(value, str) or is_blank(value):
+        return False
+    for parse in (parse_number, parse_date):
+        try:
+            parse(value)
+        except CellError:
+            continue
+        return False
+    return True
+
+
+def _header_text(value: object) -> str:
+    return clean_text(value) or ""
+
+
+def find_header_row(rows: Sequence[Sequence[object]],
+                    known_headers: KnownHeaders | None = None) -> int:
+    """The index in ``rows`` (the top of a sheet or a CSV file) of its header row.
+
+    With ``known_headers``, the row naming the most known columns (at least two). Otherwise,
+    and when no row names two, the first of the first :data:`HEADER_SEARCH_ROWS` rows whose
+    cells are text (at least 80 % of them, at least two) and fill at least 60 % of the widest
+    row's cells, with rows after it: title rows ("รายชื่อครัวเรือนยากจน อำเภอชุมแพ", a date, a
+    blank row) fill one or two cells. 0 when no row looks like a header."""
+    window = [[c for c in row if not is_blank(c)] for row in rows[:HEADER_SEARCH_ROWS]]
+    if known_headers is not None:
+        counts = [known_headers([_header_text(c) for c in cells]) if cells else 0
+                  for cells in window]
+        if counts and max(counts) >= 2:
+            return counts.index(max(counts))
+    widest = max((len(cells) for cells in window), default=0)
+    later = [any(not is_blank(c) for row in rows[i + 1:] for c in row)
+             for i in range(len(window))]
+    for need_data in (True, False):
+        for i, cells in enumerate(window):
+            if (len(cells) >= 2 and len(cells) >= 0.6 * widest
+                    and sum(map(_is_text, cells)) >= 0.8 * len(cells)
+                    and (later[i] or not need_data)):
+                return i
+    return 0
+
+
+Merge = tuple[int, int, int, int]
+"""A merged range of cells: first row, first column, last row, last column (0-based, inclusive,
+rows counted from the first row given)."""
+
+
+@dataclass(frozen=True)
+class HeaderShape:
+    names: list[str]
+    row: int  # index of the (first) header row in the rows given
+    rows: int  # 1, or 2 for a header over two rows
+
+    @property
+    def data_row(self) -> int:
+        """Index of the first row after the header."""
+        return self.row + self.rows
+
+
+def _gaps_under_a_label(top: list[object], below: list[object]) -> bool:
+    """Whether a header row's blanks are explained by a label merged over them (without the
+    merge: a CSV export, an unmerged sheet): the row below is text only and fills every blank
+    of the header row, and each blank has a label to its left."""
+    filled_top = [not is_blank(c) for c in top]
+    filled_below = [not is_blank(c) for c in below]
+    if not any(filled_below) or not all(_is_text(c) for c in below if not is_blank(c)):
+        return False
+    last = max(i for i in range(len(top)) if filled_top[i] or filled_below[i])
+    blanks = [i for i in range(last + 1) if not filled_top[i]]
+    return bool(blanks) and all(filled_below[i] and any(filled_top[:i]) for i in blanks)
+
+
+def header_shape(rows: Sequence[Sequence[object]], known_headers: KnownHeaders | None = None,
+                 merges: Sequence[Merge] = ()) -> HeaderShape:
+    """Where the header is in ``rows`` (the top of a sheet or a CSV file) and the column names.
+
+    A header over two rows is joined: a label merged across columns over sub-headers gives
+    "label sub-header" to each ("รายได้" over "อาชีพหลัก" -> "รายได้ อาชีพหลัก"), and a header
+    cell merged down over both rows stays as it is. ``merges`` are the sheet's merged ranges;
+    without them (a CSV file) a second row is taken as part of the header when it is text only
+    and fills the blanks a merge would explain."""
+    if not rows:
+        return HeaderShape([], 0, 1)
+    row = find_header_row(rows, known_headers)
+    if row and any(r1 == row - 1 and r2 >= row for r1, _, r2, _ in merges):
+        row -= 1  # found the second row of a header merged over two
+    width = max(len(rows[row]), len(rows[row + 1]) if row + 1 < len(rows) else 0, 1)
+    top = [*rows[row], *[None] * width][:width]
+    below = [*(rows[row + 1] if row + 1 < len(rows) else ()), *[None] * width][:width]
+    label = [_header_text(c) for c in top]
+    tall: set[int] = set()
+    grouped = False
+    for r1, c1, r2, c2 in merges:
+        if r1 != row or c1 >= width:
+            continue
+        span = range(c1, min(c2, width - 1) + 1)
+        for c in span:
+            label[c] = label[c1]
+        if r2 > row:
+            tall.update(span)
+        elif len(span) > 1 and any(not is_blank(below[c]) for c in span):
+            grouped = True
+    if not (tall or grouped):
+        if not _gaps_under_a_label(top, below):
+            return HeaderShape([_header_text(c) for c in rows[row]], row, 1)
+        for c in range(1, width):
+            if not label[c]:
+                label[c] = label[c - 1]
+    names = [" ".join(part for part in (label[c], "" if c in tall else _header_text(below[c]))
+                      if part) for c in range(width)]
+    return HeaderShape(names, row, 2)
+
+
+def _shape_notes(shape: HeaderShape, rows: Sequence[Sequence[object]]) -> list[ReadNote]:
+    """The notes of a header not on row 1 or over two rows (file rows are 1-based)."""
+    notes = []
+    if shape.row:
+        title = next((_header_text(c) for r in rows[:shape.row] for c in r if not is_blank(c)),
+                     "")
+        notes.append(ReadNote("header_row_found", shape.row + 1, value=title[:80],
+                              params={"skipped": shape.row}))
+    if shape.rows == 2:
+        first = _header_text(next((c for c in rows[shape.row] if not is_blank(c)), ""))
+        joined = next((n for n in shape.names if n != first and " " in n), shape.names[0])
+        notes.append(ReadNote("header_two_rows", shape.row + 1, value=joined[:80],
+                              params={"first": shape.row + 1, "second": shape.row + 2}))
+    return notes
+
+
+TOTAL_WORDS = frozenset({"รวม", "รวมทั้งสิ้น", "รวมทั้งหมด", "ยอดรวม", "total", "grand total"})
+"""What the leading cell of a total row says ("รวม:" and "Total" too)."""
+
+
+def _is_total_row(cells: Sequence[object]) -> bool:
+    filled = [c for c in cells if not is_blank(c)]
+    if not filled or (_header_text(filled[0]).rstrip(":").strip().lower() not in TOTAL_WORDS):
+        return False
+    for cell in filled[1:]:
+        try:
+            parse_number(cell)
+        except CellError:
+            return False
+    return True
+
+
+def drop_total_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[ReadNote]]:
+    """The frame without the total rows at its bottom ("รวม", "รวมทั้งสิ้น", "ยอดรวม", "Total"
+    in the leading cell, numbers or nothing in the others), and a note naming each."""
+    notes: list[ReadNote] = []
+    while len(frame) and _is_total_row(cells := frame.iloc[-1].tolist()):
+        label = _header_text(next(c for c in cells if not is_blank(c)))
+        notes.insert(0, ReadNote("total_row_skipped", int(frame.index[-1]), value=label))
+        frame = frame.iloc[:-1]
+    return frame, notes
+
+
 def _blank_lines(table: pa.Table) -> np.ndarray:
     """Rows of a CSV file with no cell filled (empty or spaces only), found in Arrow."""
     blank = pa.array(np.ones(table.num_rows, dtype=bool))
@@ -197,21 +392,50 @@ def _blank_lines(table: pa.Table) -> np.ndarray:
 ARROW_ENCODINGS = {"utf-8": "utf8", "utf-8-sig": "utf8", "cp874": "cp874"}
 
 
-def _read_csv_text(data: bytes, text: str, encoding: str, delimiter: str) -> pd.DataFrame:
-    """Every cell as text (Arrow reads the bytes, ``text`` is the same decoded); the index is
-    the file row. A line break inside a quoted cell stays in the cell (CR, LF or both), and
-    blank lines keep their row numbers."""
+def _record_offset(body: bytes, n: int) -> int:
+    """Where record ``n`` (0-based) of CSV bytes starts: a quoted line break continues its
+    record."""
+    offset = 0
+    for row, line in _records(body):
+        if row > n:
+            return offset
+        offset += len(line) + 1
+    return len(body)
+
+
+def _csv_top(text: str, delimiter: str) -> list[list[str]]:
+    """The first records of a CSV text, where its header is looked for."""
     try:
-        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), None)
+        return list(islice(csv.reader(io.StringIO(text), delimiter=delimiter),
+                           HEADER_SEARCH_ROWS + 5))
     except csv.Error as exc:
         raise FileReadError("csv_unreadable", detail=str(exc)[:200]) from exc
-    if not header or not any(h.strip() for h in header):
+
+
+def _csv_shape(top: list[list[str]], known_headers: KnownHeaders | None) -> HeaderShape:
+    shape = header_shape(top, known_headers)
+    if not any(shape.names):
         raise FileReadError("no_header")
-    names = [f"c{k}" for k in range(len(header))]
+    return shape
+
+
+def _read_csv_text(data: bytes, text: str, encoding: str, delimiter: str,
+                   known_headers: KnownHeaders | None = None
+                   ) -> tuple[pd.DataFrame, list[ReadNote]]:
+    """Every cell as text (Arrow reads the bytes, ``text`` is the same decoded); the index is
+    the file row. Title lines above the header are left out (and the header found, over one
+    line or two: :func:`header_shape`), as are total rows at the bottom; a note says so. A line
+    break inside a quoted cell stays in the cell (CR, LF or both), and blank lines keep their
+    row numbers."""
+    top = _csv_top(text, delimiter)
+    shape = _csv_shape(top, known_headers)
+    body = data[3:] if encoding == "utf-8-sig" else data
+    start = _record_offset(body, shape.data_row)
+    names = [f"c{k}" for k in range(len(shape.names))]
+    first_row = shape.data_row + 1
     try:
-        body = data[3:] if encoding == "utf-8-sig" else data
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            io.BytesIO(body[start:]),
             read_options=pacsv.ReadOptions(column_names=names,
                                            encoding=ARROW_ENCODINGS[encoding]),
             # a file without quotes has no line break in a cell: it parses in parallel
@@ -221,15 +445,14 @@ def _read_csv_text(data: bytes, text: str, encoding: str, delimiter: str) -> pd.
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
                 quoted_strings_can_be_null=False))
-        table = table.slice(1)
         keep = ~_blank_lines(table)
         frame = table.filter(pa.array(keep)).to_pandas()
-        rows = np.flatnonzero(keep) + FIRST_DATA_ROW
-    except pa.ArrowException:  # a ragged row, say: the C reader pads short rows and names
-        try:                   # the line of a long one
+        rows = np.flatnonzero(keep) + first_row
+    except pa.ArrowException:  # a ragged row, say, or no row: the C reader pads short rows
+        try:                   # and names the line of a long one
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str,
                                 keep_default_na=False, skip_blank_lines=False, header=None,
-                                skiprows=1, names=names)
+                                skiprows=shape.data_row, names=names)
         except pd.errors.EmptyDataError:
             frame = pd.DataFrame(columns=names)
         except (pd.errors.ParserError, ValueError, csv.Error) as exc:
@@ -237,10 +460,11 @@ def _read_csv_text(data: bytes, text: str, encoding: str, delimiter: str) -> pd.
                                 ) from exc
         keep = ~frame.apply(lambda c: c.fillna("").str.strip().eq("")).all(axis=1).to_numpy()
         frame = frame[keep]
-        rows = np.flatnonzero(keep) + FIRST_DATA_ROW
-    frame.columns = header
+        rows = np.flatnonzero(keep) + first_row
+    frame.columns = shape.names
     frame.index = pd.Index(rows, dtype=np.int64)
-    return frame
+    frame, totals = drop_total_rows(frame)
+    return frame, [*_shape_notes(shape, top), *totals]
 
 
 # --- Excel ----------------------------------------------------------------------------------
@@ -275,21 +499,187 @@ def check_xlsx(data: bytes, limits: Limits) -> dt.date | None:
         return None
 
 
-def _read_xlsx(data: bytes, limits: Limits) -> RawTable:
+def _open_workbook(data: bytes, limits: Limits) -> tuple[object, dt.date | None]:
+    """The workbook opened read-only (cells as Excel typed them, formulas as last computed),
+    after :func:`check_xlsx`; and the date it says it was saved."""
     saved_on = check_xlsx(data, limits)
     try:
-        sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, dtype=object,
-                               engine="openpyxl")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True,
+                                      keep_links=False)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise FileReadError("xlsx_unreadable", detail=type(exc).__name__) from exc
-    sheet, frame = next(((n, f) for n, f in sheets.items() if not f.empty),
-                        (next(iter(sheets), None), pd.DataFrame()))
-    # pandas keeps blank rows within the sheet: the position is the sheet row
-    frame.index = pd.RangeIndex(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame))
-    raw = RawTable(frame, "xlsx", sheet=sheet, saved_on=saved_on)
+    return book, saved_on
+
+
+def _sheet_rows(sheet: object, limit: int | None = None) -> list[tuple[object, ...]]:
+    """A sheet's rows from row 1 (a blank row is an empty tuple), or its first ``limit``."""
+    try:
+        sheet.reset_dimensions()  # a sheet's declared size can be wrong
+        return list(islice(sheet.iter_rows(values_only=True), limit))
+    except Exception as exc:  # openpyxl raises many types for a broken sheet
+        raise FileReadError("xlsx_unreadable", detail=type(exc).__name__) from exc
+
+
+def _filled(row: Sequence[object]) -> bool:
+    return any(c is not None and not (isinstance(c, str) and not c.strip()) for c in row)
+
+
+def _first_with_data(sheets: list[object], known_headers: KnownHeaders | None
+                     ) -> tuple[object, list[tuple[object, ...]]]:
+    """The first sheet (visible ones first) with a header naming two known columns, else the
+    first with a row under its header, else the first sheet; with its rows. An instructions
+    sheet before the data, or a hidden list for drop-downs, is passed over."""
+    ordered = sorted(sheets, key=lambda ws: ws.sheet_state != "visible")
+    if known_headers is not None:
+        for ws in ordered:
+            top = _sheet_rows(ws, HEADER_SEARCH_ROWS)
+            if max((known_headers([_header_text(c) for c in row if not is_blank(c)])
+                    for row in top), default=0) >= 2:
+                return ws, _sheet_rows(ws)
+    for ws in ordered:
+        rows = _sheet_rows(ws)
+        if sum(map(_filled, rows)) >= 2:
+            return ws, rows
+    return sheets[0], _sheet_rows(sheets[0])
+
+
+def _choose_sheet(book: object, sheet: str | None, known_headers: KnownHeaders | None = None
+                  ) -> tuple[object, list[tuple[object, ...]], list[ReadNote]]:
+    """The sheet named ``sheet`` (an unknown name is refused, naming the sheets there are), or
+    the one :func:`_first_with_data` finds; with its rows, and a note when there was a
+    choice."""
+    sheets = list(book.worksheets)
+    names = [ws.title for ws in sheets]
+    if sheet is not None:
+        wanted = clean_text(sheet) or ""
+        found = next((ws for ws in sheets if ws.title == sheet), None) or next(
+            (ws for ws in sheets if clean_text(ws.title) == wanted), None)
+        if found is None:
+            raise FileReadError("unknown_sheet", sheet=wanted[:80], sheets=", ".join(names))
+        return found, _sheet_rows(found), []
+    if not sheets:
+        raise FileReadError("no_header")
+    ws, rows = _first_with_data(sheets, known_headers)
+    notes = []
     if len(sheets) > 1:
-        raw.notes.append(f"sheet:{sheet}")
-    return raw
+        notes.append(ReadNote("sheet_chosen", value=ws.title, params={
+            "sheet": ws.title, "n": len(sheets), "sheets": ", ".join(names)}))
+    return ws, rows, notes
+
+
+_MERGE_CELL = re.compile(
+    rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d{1,7}):([A-Z]{1,3})(\d{1,7})"')
+_COLUMN = re.compile(rb"<(?:\w+:)?col\b([^>]*)>")
+_ATTRIBUTE = re.compile(rb'\b(min|max|hidden)="([^"]*)"')
+EXCEL_COLUMNS = 16_384
+
+
+def _column_index(letters: bytes) -> int:
+    """0-based: A -> 0, AA -> 26."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + letter - 64
+    return index - 1
+
+
+def _sheet_layout(data: bytes, path: str | None, top_rows: int) -> tuple[list[Merge], set[int]]:
+    """The merged ranges starting in a sheet's first ``top_rows`` rows, and its hidden columns
+    (0-based), from the sheet's XML: a workbook read row by row (read-only, so memory does not
+    grow with the sheet) does not give them. Nothing when the XML cannot be read."""
+    merges: set[Merge] = set()
+    hidden: set[int] = set()
+    if not path:
+        return [], hidden
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(path.lstrip("/")) as fh:
+            tail = b""
+            while block := fh.read(1 << 20):
+                text = tail + block
+                for m in _MERGE_CELL.finditer(text):
+                    if int(m[2]) <= top_rows:
+                        merges.add((int(m[2]) - 1, _column_index(m[1]), int(m[4]) - 1,
+                                    _column_index(m[3])))
+                for m in _COLUMN.finditer(text):
+                    attrs = dict(_ATTRIBUTE.findall(m[1]))
+                    bounds = attrs.get(b"min", b""), attrs.get(b"max", b"")
+                    if attrs.get(b"hidden") in (b"1", b"true") and all(
+                            b.isdigit() and len(b) < 6 for b in bounds):
+                        hidden.update(range(int(bounds[0]) - 1,
+                                            min(int(bounds[1]), EXCEL_COLUMNS)))
+                tail = text[-1024:]
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return [], set()
+    return sorted(merges), hidden
+
+
+def _sheet_frame(rows: list[tuple[object, ...]], shape: HeaderShape) -> pd.DataFrame:
+    """The rows under the header, blank rows left out, indexed by sheet row; a column with no
+    header and no cell is left out."""
+    first = shape.data_row
+    kept = [(first + 1 + i, row) for i, row in enumerate(rows[first:]) if _filled(row)]
+    width = max([len(shape.names), *(len(row) for _, row in kept)])
+    names = [*shape.names, *[""] * (width - len(shape.names))]
+    frame = pd.DataFrame([row + (None,) * (width - len(row)) for _, row in kept],
+                         columns=range(width), dtype=object)
+    frame.index = pd.Index([number for number, _ in kept], dtype=np.int64)
+    used = [c for c in range(width) if names[c] or frame[c].notna().any()]
+    frame = frame[used]
+    frame.columns = [names[c] for c in used]
+    return frame
+
+
+def _read_xlsx(data: bytes, limits: Limits, sheet: str | None = None,
+               known_headers: KnownHeaders | None = None) -> RawTable:
+    """A sheet of a workbook (``sheet``, or see :func:`_choose_sheet`), its header found under
+    any title rows and joined when over two rows, its total rows left out, with a note of each
+    and of each hidden column (still read)."""
+    book, saved_on = _open_workbook(data, limits)
+    try:
+        chosen, rows, notes = _choose_sheet(book, sheet, known_headers)
+    finally:
+        book.close()
+    top = rows[:HEADER_SEARCH_ROWS + 5]
+    merges, hidden = _sheet_layout(data, getattr(chosen, "_worksheet_path", None), len(top))
+    shape = header_shape(top, known_headers, merges)
+    frame, totals = drop_total_rows(_sheet_frame(rows, shape))
+    notes += _shape_notes(shape, top)
+    notes += [ReadNote("hidden_column", shape.row + 1, column=name)
+              for c, name in enumerate(shape.names) if c in hidden and name]
+    return RawTable(frame, "xlsx", sheet=chosen.title, notes=[*notes, *totals],
+                    saved_on=saved_on)
+
+
+def list_sheets(data: bytes, limits: Limits = UPLOAD_LIMITS,
+                preview_rows: int = 5) -> list[SheetInfo]:
+    """The sheets of an Excel file, in order, for offering a choice: name, whether it is
+    visible, its rows, and its first ``preview_rows`` non-blank rows. Any failure to read is a
+    :class:`FileReadError`."""
+    book, _ = _open_workbook(data, limits)
+    try:
+        found = []
+        for ws in book.worksheets:
+            declared = ws.max_row if isinstance(ws.max_row, int) else None
+            preview: list[list[object]] = []
+            last = 0
+            try:
+                ws.reset_dimensions()
+                for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                    if _filled(row):
+                        last = number
+                        if len(preview) < preview_rows:
+                            cells = list(row)
+                            while cells and cells[-1] is None:
+                                cells.pop()
+                            preview.append(cells)
+                        elif declared is not None:
+                            break
+            except Exception as exc:  # openpyxl raises many types for a broken sheet
+                raise FileReadError("xlsx_unreadable", detail=type(exc).__name__) from exc
+            rows = (declared if declared is not None and preview else last)
+            found.append(SheetInfo(ws.title, ws.sheet_state == "visible", rows, preview))
+        return found
+    finally:
+        book.close()
 
 
 def clean_header(text: object, limits: Limits) -> str:
@@ -301,8 +691,12 @@ def clean_header(text: object, limits: Limits) -> str:
     return header
 
 
-def read_bytes(data: bytes, file_name: str, limits: Limits = UPLOAD_LIMITS) -> RawTable:
-    """Read an uploaded or on-disk file's bytes by its suffix."""
+def read_bytes(data: bytes, file_name: str, limits: Limits = UPLOAD_LIMITS, *,
+               sheet: str | None = None,
+               known_headers: KnownHeaders | None = None) -> RawTable:
+    """Read an uploaded or on-disk file's bytes by its suffix. ``sheet``: the sheet of an Excel
+    file to read (see :func:`_choose_sheet`; other formats have none). ``known_headers`` helps
+    find the header row under title rows (:func:`find_header_row`)."""
     suffix = Path(file_name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise FileReadError("unsupported_format", suffix=suffix or "?")
@@ -311,10 +705,10 @@ def read_bytes(data: bytes, file_name: str, limits: Limits = UPLOAD_LIMITS) -> R
         delimiter = _sniff_delimiter(text)
         if encoding == "cp874":
             _plausible_thai(data, delimiter)
-        raw = RawTable(_read_csv_text(data, text, encoding, delimiter), "csv",
-                       encoding=encoding)
+        frame, notes = _read_csv_text(data, text, encoding, delimiter, known_headers)
+        raw = RawTable(frame, "csv", encoding=encoding, notes=notes)
     elif suffix in (".xlsx", ".xlsm"):
-        raw = _read_xlsx(data, limits)
+        raw = _read_xlsx(data, limits, sheet, known_headers)
     else:
         try:
             frame = pd.read_parquet(io.BytesIO(data))
@@ -325,7 +719,7 @@ def read_bytes(data: bytes, file_name: str, limits: Limits = UPLOAD_LIMITS) -> R
     if raw.frame.columns.empty:
         raise FileReadError("no_header")
     raw.frame.columns = [clean_header(c, limits) for c in raw.frame.columns]
-    if raw.file_format != "csv":  # a CSV file's blank lines are left out as it is read
+    if raw.file_format == "parquet":  # the other formats leave blank rows out as they read
         raw.frame = raw.frame.dropna(how="all")
     return raw
 
@@ -345,6 +739,11 @@ class RawBatches:
     (whose index is the file row)."""
     frame: pd.DataFrame | None = None  # the whole raw frame, when the format is read at once
     saved_on: dt.date | None = None  # see :attr:`RawTable.saved_on`
+    first_row: int = FIRST_DATA_ROW
+    """The file row of the first data row (title and header rows above it): Arrow chunks are
+    numbered on from it."""
+    notes: list[ReadNote] = field(default_factory=list)  # see :class:`ReadNote`
+    sheet: str | None = None  # the sheet read, for an Excel file
 
 
 def _parquet_chunks(parquet: pq.ParquetFile, names: list[str],
@@ -395,46 +794,56 @@ def _sniff_csv(path: Path) -> tuple[str, str, str]:
     return encoding, arrow, delimiter
 
 
-def _csv_stream(path: Path, chunk_rows: int, limits: Limits) -> RawBatches:
+def _csv_stream(path: Path, chunk_rows: int, limits: Limits,
+                known_headers: KnownHeaders | None = None) -> RawBatches:
     """A big CSV file a block at a time, every cell as text (as :func:`read_bytes` reads it,
-    line breaks inside quoted cells included)."""
+    title lines and line breaks inside quoted cells included; total rows are not looked for)."""
     encoding, arrow_encoding, delimiter = _sniff_csv(path)
+    bom = 3 if encoding == "utf-8-sig" else 0
     try:
-        with path.open("r", encoding=encoding, newline="") as fh:
-            header = next(csv.reader(fh, delimiter=delimiter), None)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise FileReadError("csv_unreadable", detail=str(exc)[:200]) from exc
-    if not header:
-        raise FileReadError("no_header")
-    names = [clean_header(c, limits) for c in header]
+        with path.open("rb") as fh:
+            head = fh.read(1 << 20)[bom:]
+    except OSError as exc:
+        raise FileReadError("file_unreadable", detail=exc.strerror or type(exc).__name__
+                            ) from exc
+    top = _csv_top(head.decode("cp874" if encoding == "cp874" else "utf-8", "replace"),
+                   delimiter)
+    shape = _csv_shape(top, known_headers)
+    start = bom + _record_offset(head, shape.data_row)
+    names = [clean_header(c, limits) for c in shape.names]
 
     def chunks() -> Iterator[pa.Table]:
         try:
-            reader = pacsv.open_csv(
-                path,
-                read_options=pacsv.ReadOptions(encoding=arrow_encoding, block_size=1 << 24,
-                                               skip_rows=1, column_names=names),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter,
-                                                 newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()),
-                    strings_can_be_null=False, quoted_strings_can_be_null=False))
-            for batch in reader:
-                for start in range(0, batch.num_rows, chunk_rows):
-                    yield pa.Table.from_batches([batch.slice(start, chunk_rows)])
+            with path.open("rb") as fh:
+                fh.seek(start)
+                reader = pacsv.open_csv(
+                    fh,
+                    read_options=pacsv.ReadOptions(encoding=arrow_encoding,
+                                                   block_size=1 << 24, column_names=names),
+                    parse_options=pacsv.ParseOptions(delimiter=delimiter,
+                                                     newlines_in_values=True),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=dict.fromkeys(names, pa.string()),
+                        strings_can_be_null=False, quoted_strings_can_be_null=False))
+                for batch in reader:
+                    for offset in range(0, batch.num_rows, chunk_rows):
+                        yield pa.Table.from_batches([batch.slice(offset, chunk_rows)])
         except (OSError, pa.ArrowException, UnicodeDecodeError) as exc:
             raise FileReadError("csv_unreadable", detail=str(exc).splitlines()[0][:200]
                                 ) from exc
 
-    return RawBatches(names, "csv", encoding, None, chunks())
+    return RawBatches(names, "csv", encoding, None, chunks(), first_row=shape.data_row + 1,
+                      notes=_shape_notes(shape, top))
 
 
 def read_batches(source: bytes | Path, file_name: str, chunk_rows: int,
-                 limits: Limits = UPLOAD_LIMITS) -> RawBatches:
+                 limits: Limits = UPLOAD_LIMITS, *, sheet: str | None = None,
+                 known_headers: KnownHeaders | None = None) -> RawBatches:
     """Read a file for validation in chunks of ``chunk_rows`` rows. Parquet, and CSV files on
     disk bigger than :data:`STREAM_CSV_BYTES`, are streamed from the file (memory does not grow
-    with its size); other CSV and Excel files are read whole by :func:`read_bytes` and then
-    handed out in slices. Any failure to read is a :class:`FileReadError`."""
+    with its size); other CSV and Excel files are read whole by :func:`read_bytes` (``sheet``,
+    ``known_headers``: see there) and then handed out in slices. Any failure to read is a
+    :class:`FileReadError`."""
     suffix = Path(file_name).suffix.lower()
     if isinstance(source, Path):
         check_path(source)
@@ -442,15 +851,16 @@ def read_batches(source: bytes | Path, file_name: str, chunk_rows: int,
         raise FileReadError("unsupported_format", suffix=suffix or "?")
     if (suffix in (".csv", ".txt") and isinstance(source, Path)
             and source.stat().st_size > STREAM_CSV_BYTES):
-        return _csv_stream(source, chunk_rows, limits)
+        return _csv_stream(source, chunk_rows, limits, known_headers)
     if suffix != ".parquet":
         data = source if isinstance(source, bytes) else read_source(source)
-        raw = read_bytes(data, file_name, limits)
+        raw = read_bytes(data, file_name, limits, sheet=sheet, known_headers=known_headers)
         frame = raw.frame
         slices = (frame.iloc[start:start + chunk_rows]
                   for start in range(0, len(frame), chunk_rows))
+        first_row = int(frame.index[0]) if len(frame) else FIRST_DATA_ROW
         return RawBatches(list(frame.columns), raw.file_format, raw.encoding, len(frame),
-                          slices, frame, raw.saved_on)
+                          slices, frame, raw.saved_on, first_row, raw.notes, raw.sheet)
     try:
         parquet = pq.ParquetFile(pa.BufferReader(source) if isinstance(source, bytes)
                                  else source)

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders.contracts import REFERENCES, Column, Dataset
+from loaders.headers import HeaderMapping
 from loaders.limits import UPLOAD_LIMITS, Limits
 from loaders.normalise import (
     BE_OFFSET,
@@ -52,7 +53,6 @@ from loaders.normalise import (
     tambon_amphoe_mismatch,
 )
 from loaders.store import HOUSE_CODE_KEY
-from loaders.headers import HeaderMapping
 
 Severity = Literal["error", "warning"]
 

@@ -59,7 +59,7 @@ def utf8(header: list[str], *rows: list[str]) -> bytes:
     return csv_text(header, *rows).encode("utf-8")
 
 
-def _fixed_zip(data: bytes, replace: dict[str, bytes]) -> bytes:
+def fixed_zip(data: bytes, replace: dict[str, bytes]) -> bytes:
     """The workbook with members replaced and every time stamp fixed (the same bytes on
     every run)."""
     out = io.BytesIO()
@@ -89,7 +89,7 @@ def xlsx(header: list[str], *rows: list[str], saved: str = "2021-01-05T03:00:00Z
         sheet.append(line)
     buffer = io.BytesIO()
     book.save(buffer)
-    return _fixed_zip(buffer.getvalue(), {"docProps/core.xml": core_xml(saved)})
+    return fixed_zip(buffer.getvalue(), {"docProps/core.xml": core_xml(saved)})
 
 
 def xlsx_bomb() -> bytes:
@@ -97,7 +97,7 @@ def xlsx_bomb() -> bytes:
     sheet = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.'
              b'openxmlformats.org/spreadsheetml/2006/main"><sheetData/>'
              + b" " * (20 << 20) + b"</worksheet>")
-    return _fixed_zip(xlsx(VISIT_HEADER, visit(1)), {"xl/worksheets/sheet1.xml": sheet})
+    return fixed_zip(xlsx(VISIT_HEADER, visit(1)), {"xl/worksheets/sheet1.xml": sheet})
 
 
 def mixed_encoding() -> bytes:

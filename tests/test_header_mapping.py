@@ -9,7 +9,7 @@ import pytest
 
 from loaders.__main__ import main
 from loaders.contracts import HOUSEHOLDS, VISITS
-from loaders.headers import IGNORE, headers_signature, map_headers
+from loaders.headers import IGNORE, SUGGEST, SURE, headers_signature, map_headers
 from loaders.importer import import_file, import_files, validate_file
 from loaders.mappings import (
     MappingError,
@@ -56,15 +56,12 @@ def test_a_header_only_like_a_column_is_suggested_and_not_applied() -> None:
     found = map_headers(["วันที่เยี่ยมบ้าน", "รหัสการเยี่ยม"], VISITS)
     assert found.mapping == {"รหัสการเยี่ยม": "visit_id"}
     assert found.suggestions["วันที่เยี่ยมบ้าน"].column == "visit_date"
-    assert SUGGESTED_BELOW_SURE(found.suggestions["วันที่เยี่ยมบ้าน"].score)
+    assert SUGGEST <= found.suggestions["วันที่เยี่ยมบ้าน"].score < SURE
     assert "visit_date" in found.missing_required
     assert "วันที่เยี่ยมบ้าน" in found.unknown
 
 
-def SUGGESTED_BELOW_SURE(score: float) -> bool:  # noqa: N802 - reads as a statement
-    from loaders.headers import SUGGEST, SURE
 
-    return SUGGEST <= score < SURE
 
 
 def test_two_headers_sure_of_one_column_are_refused_and_a_weaker_one_gives_way() -> None:

@@ -377,7 +377,7 @@ def test_a_zip_bomb_is_refused_before_it_is_opened(tiny_store: Store,
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the workbook was opened")
 
-    monkeypatch.setattr(readers.pd, "read_excel", never)
+    monkeypatch.setattr(readers.openpyxl, "load_workbook", never)
     data = (FOLDER / "zip_bomb.xlsx").read_bytes()
     assert len(data) < 30_000
     report = validate_bytes(tiny_store, data, "bomb.xlsx", "visits")

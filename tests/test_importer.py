@@ -24,6 +24,7 @@ from tests import hostile_files
 from tests.conftest import ROOT
 from tests.factories import synthetic_citizen_id, tiny_frames
 
+OFFICES = ROOT / "tests" / "fixtures" / "offices"
 THAI_HEADERS = ["รหัสครัวเรือน", "ชื่อหัวหน้าครัวเรือน", "เลขประจำตัวประชาชน", "บ้านเลขที่", "หมู่",
                 "ตำบล", "อำเภอ", "จำนวนสมาชิก", "วันที่เข้าร่วม"]
 
@@ -265,6 +266,11 @@ GOOD_ROW = f"G1,,นาย ก ข,{synthetic_citizen_id(201)},,1,3,400101,4001,
 SECOND_ROW = f"G2,,นาง ค ง,{synthetic_citizen_id(202)},,1,3,400101,4001,16.4,102.8,4,2019-09-27"
 
 
+def office(file: str, dataset: str = "households") -> tuple[str, bytes, str]:
+    """A reason case from an office's file (``tests/fixtures/offices/``)."""
+    return file, (OFFICES / file).read_bytes(), dataset
+
+
 def household_file(*rows: str, header: str = HH_HEADER) -> bytes:
     return "\n".join([header, *rows]).encode("utf-8")
 
@@ -357,6 +363,13 @@ REASON_CASES: dict[str, tuple[str, bytes, str]] = {
         SECOND_ROW.replace("G2,,", "G2,40050100101,")), "households"),
     "house_code_other_household": ("x.csv", household_file(
         GOOD_ROW.replace("G1,,", "G1,40050100101,")), "households"),
+    # what the reader did to an office's file (tests/test_office_files.py has each shape)
+    "sheet_chosen": office("two_sheets_si_chomphu.xlsx"),
+    "unknown_sheet": office("two_sheets_si_chomphu.xlsx"),
+    "header_row_found": office("title_rows_chum_phae.xlsx"),
+    "header_two_rows": office("merged_header_visits.xlsx", "visits"),
+    "total_row_skipped": office("total_row_nam_phong.xlsx"),
+    "hidden_column": office("hidden_column_mueang.xlsx"),
 }
 REASON_BEFORE = {
     # the store holds the code for household H1 first
@@ -391,7 +404,7 @@ def test_every_reason_is_exercised() -> None:
 def test_each_reason_is_reported(tiny_store: Store, reason: str,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     name, data, dataset = REASON_CASES[reason]
-    if dataset == "visits":
+    if dataset == "visits" and name.endswith(".csv"):
         column, value = {"not_yes_no": ("saves", "บางที"), "not_pass_fail": ("jpt_08", "ดี"),
                          "not_a_choice": ("kind", "งานเลี้ยง")}[reason]
         data = visit_file(column, value)
@@ -404,7 +417,8 @@ def test_each_reason_is_reported(tiny_store: Store, reason: str,
         first_name, first_data, first_dataset = REASON_BEFORE[reason]
         assert import_bytes(tiny_store, first_data, first_name, first_dataset).committed
     report = import_bytes(tiny_store, data, name, dataset,
-                          cancel=lambda: reason == "cancelled")
+                          cancel=lambda: reason == "cancelled",
+                          sheet="ข้อมูล" if reason == "unknown_sheet" else None)
     found = {i.reason_key for i in report.issues}
     assert reason in found, [(i.row, i.column, i.reason_key) for i in report.issues]
     issue = next(i for i in report.issues if i.reason_key == reason)
