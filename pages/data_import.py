@@ -7,7 +7,13 @@ import streamlit as st
 from dashboard import store
 from dashboard.store.privacy import protect
 from dashboard.ui import context, download_buttons, page_header
-from dashboard.ui.imports import MAPPING_ROUND, chosen_mapping, history_section, mapping_section
+from dashboard.ui.imports import (
+    MAPPING_ROUND,
+    chosen_mapping,
+    history_section,
+    mapping_section,
+    sheet_choice,
+)
 from domain.i18n import format_number
 from loaders.contracts import DATASETS, IMPORT_ORDER
 from loaders.importer import MAX_UPLOAD_BYTES, rejected_rows
@@ -55,9 +61,10 @@ if upload is None:
 else:
     data = upload.getvalue()
     file_key = (hashlib.sha256(data).hexdigest(), dataset)
+    sheet = sheet_choice(ctx, data, upload.name, file_key[0][:12])
     mapping = chosen_mapping(file_key, dataset)
     key = (*file_key, ctx.data.version, st.session_state.get(MAPPING_ROUND, 0),
-           tuple(mapping.columns.items()) if mapping else None)
+           tuple(mapping.columns.items()) if mapping else None, sheet)
     if st.session_state.get("import_checked", (None,))[0] != key:
         forget_checked()  # another file, dataset or data version: check again
         if st.session_state.get(KEY_CANCELLED) == key:
@@ -72,7 +79,8 @@ else:
         st.session_state["import_checked"] = (key, store.check_upload(
             ctx.viewer, data, upload.name, dataset,
             lambda share, stage: bar.progress(min(share, 1.0),
-                                              text=ctx.t(f"import.stage_{stage}")), mapping))
+                                              text=ctx.t(f"import.stage_{stage}")),
+            mapping, sheet))
         bar.empty()
     checked = st.session_state["import_checked"][1]
     report = checked.reports[0]

@@ -216,3 +216,29 @@ def test_quality_page_masks_for_analysts_and_hides_rows_from_viewers(
     at = quality_page(use_store, folder, monkeypatch, "viewer")
     assert not any("รหัสครัวเรือน" in d.value.columns for d in at.dataframe)
     assert "ตัวเลขรวม" in at.info[0].value
+
+
+def test_the_officer_chooses_the_sheet_of_a_workbook_and_sees_its_first_rows(
+        tmp_path: Path, tiny_template, use_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workbook of three sheets (a cover note, the households, a hidden code list): read
+    from the first with the dataset's headers, the report naming it, until the officer
+    chooses another."""
+    use_store(copy_of(tiny_template, tmp_path))
+    at = upload_app(monkeypatch, tmp_path)
+    workbook = (Path(__file__).parent / "fixtures" / "offices" / "two_sheets_si_chomphu.xlsx")
+    at.file_uploader[0].set_value((workbook.name, workbook.read_bytes(),
+                                   "application/vnd.ms-excel")).run()
+    assert not at.exception
+    sheet = next(box for box in at.selectbox if box.key.startswith("import_sheet_"))
+    assert sheet.label == "ชีตที่จะอ่าน (ไฟล์นี้มี 3 ชีต)"
+    assert sheet.options == ["ชีตแรกที่มีหัวตารางของชุดข้อมูลนี้", "คำอธิบาย · 3 แถว",
+                             "ครัวเรือน · 5 แถว", "รหัสอำเภอ · 4 แถว · ซ่อนอยู่"]
+    assert {m.label: m.value for m in at.metric}["ผ่าน (แถว)"] == "4"
+    assert "ครัวเรือน" in table_with(at, "เหตุผล")["เหตุผล"].iloc[0]  # the sheet read
+    sheet.set_value("คำอธิบาย").run()
+    assert not at.exception
+    assert at.error and "ไม่ได้บันทึกข้อมูลใดเลย" in at.error[0].value  # no headers there
+    assert any("คำอธิบาย" in e.label for e in at.expander)  # its first rows, to see why
+    at.selectbox(key=sheet.key).set_value("ครัวเรือน").run()
+    assert {m.label: m.value for m in at.metric}["ผ่าน (แถว)"] == "4"
+    assert not at.error

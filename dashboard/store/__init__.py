@@ -262,12 +262,14 @@ def snapshot(area: Area = EVERYWHERE) -> Snapshot:
 
 
 def check_upload(viewer: Viewer, data: bytes, file_name: str, dataset: str,
-                 progress: Progress, mapping: SavedMapping | None = None) -> CheckedImport:
+                 progress: Progress, mapping: SavedMapping | None = None,
+                 sheet: str | None = None) -> CheckedImport:
     """Read, check and stage an uploaded file; writes nothing. On DuckDB the check reads the
     store on a connection of its own and holds no lock, so a large upload does not stall
     the other users' pages; only :func:`write_upload` takes the lock. Close what it returns
     if it is not written. ``mapping``: the headers as the officer mapped them; without it a
-    saved mapping made for the file's headers applies."""
+    saved mapping made for the file's headers applies. ``sheet``: the sheet of an Excel file
+    to read (``None``: the first with the dataset's headers)."""
     if not viewer.imports:
         audit(viewer, "refused", f"check {dataset} {file_name}")
         raise NotAllowedError(viewer.role)
@@ -279,10 +281,11 @@ def check_upload(viewer: Viewer, data: bytes, file_name: str, dataset: str,
         with _LOCK:
             return check_bytes(current, data, file_name, dataset, reader=None,
                                progress=progress, definitions=defs, mapping=mapping,
-                               saved=saved)
+                               saved=saved, sheet=sheet)
     try:
         return check_bytes(current, data, file_name, dataset, reader=reader,
-                           progress=progress, definitions=defs, mapping=mapping, saved=saved)
+                           progress=progress, definitions=defs, mapping=mapping, saved=saved,
+                           sheet=sheet)
     finally:
         reader.close()
 

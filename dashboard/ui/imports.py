@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import store
 from dashboard.ui import PageContext, counts_config
 from dashboard.views.tables import history_table
-from domain.i18n import t
+from domain.i18n import format_number, t
 from loaders.contracts import DATASETS, Dataset
 from loaders.headers import IGNORE, HeaderMapping
 from loaders.mappings import SavedMapping
+from loaders.readers import FileReadError, list_sheets
 from loaders.report import markdown_safe
 
 
@@ -137,3 +139,38 @@ def mapping_section(ctx: PageContext, headers: HeaderMapping, dataset_name: str,
                       on_click=lambda: st.session_state.pop(MAPPING_KEY, None))
     if message := st.session_state.pop("import_mapping_done", None):
         st.success(message, icon=":material/bookmark_added:")
+
+
+def sheet_choice(ctx: PageContext, data: bytes, file_name: str, tag: str) -> str | None:
+    """The sheet of an Excel file with several to read: the officer's choice, with the first
+    rows of the chosen sheet to see; ``None`` (the first sheet with the dataset's headers,
+    which the report names) until the officer chooses, and for any other file."""
+    if not file_name.lower().endswith((".xlsx", ".xlsm")):
+        return None
+    try:
+        sheets = list_sheets(data)
+    except FileReadError:  # the check says why the file cannot be read
+        return None
+    if len(sheets) < 2:
+        return None
+    by_name = {s.name: s for s in sheets}
+
+    def label(name: str) -> str:
+        if not name:
+            return ctx.t("import.sheet_auto")
+        found = by_name[name]
+        hidden = "" if found.visible else " · " + ctx.t("import.sheet_hidden")
+        return f"{name} · {ctx.t('import.sheet_rows', n=format_number(found.rows))}{hidden}"
+
+    chosen = st.selectbox(ctx.t("import.sheet", n=len(sheets)), ["", *by_name],
+                          format_func=label, key=f"import_sheet_{tag}",
+                          help=ctx.t("import.sheet_help"))
+    if not chosen:  # the report names the sheet read
+        return None
+    shown = by_name[chosen]
+    with st.expander(ctx.t("import.sheet_preview", sheet=shown.name), icon=":material/grid_on:"):
+        width = max((len(row) for row in shown.preview), default=0)
+        st.dataframe(pd.DataFrame([[("" if c is None else str(c)) for c in row]
+                                   + [""] * (width - len(row)) for row in shown.preview]),
+                     hide_index=True)
+    return chosen
