@@ -69,7 +69,7 @@ class Forecast:
             households=("households", "first"))
 
 
-def _population(con: BaseBackend, filters: Filters) -> ibis.Table:
+def population_levels(con: BaseBackend, filters: Filters) -> ibis.Table:
     """``status_quarter`` of the households in the filters, with a level."""
     table = con.table("status_quarter").filter(_.level.notnull())
     if filters == Filters():  # every household: no join needed
@@ -86,7 +86,7 @@ def level_counts(con: BaseBackend, filters: Filters) -> pd.DataFrame:
     """Households at each level per amphoe and quarter, up to the selected one:
     amphoe_code, q_idx, level, households."""
     quarter = selected_quarter(con, filters)
-    table = _population(con, filters).filter(_.q_idx <= quarter)
+    table = population_levels(con, filters).filter(_.q_idx <= quarter)
     return table.group_by(["amphoe_code", "q_idx", "level"]).aggregate(
         households=_.count()).order_by(["amphoe_code", "q_idx", "level"]).execute()
 
@@ -97,7 +97,7 @@ def level_moves(con: BaseBackend, filters: Filters) -> pd.DataFrame:
     quarter = selected_quarter(con, filters)
     cal = con.table("quarter_calendar").filter(_.q_idx <= quarter).select("q_idx")
     cal = cal.mutate(ordinal=ibis.row_number().over(order_by="q_idx"))
-    rows = _population(con, filters).select("household_id", "amphoe_code", "q_idx", "level")
+    rows = population_levels(con, filters).select("household_id", "amphoe_code", "q_idx", "level")
     rows = rows.join(cal, "q_idx")
     before = rows.select(household_id="household_id", ordinal="ordinal", from_level="level")
     after = rows.select("household_id", "amphoe_code", "q_idx", "ordinal", to_level="level")
@@ -111,7 +111,7 @@ def level_moves(con: BaseBackend, filters: Filters) -> pd.DataFrame:
 def window_patterns(con: BaseBackend, filters: Filters, quarters: list[int]) -> pd.DataFrame:
     """Households by amphoe and their level at each of ``quarters`` (l0, l1, ...; -1 where
     not yet assessed): amphoe_code, l0..lN, households. At most 5^(N+1) rows per amphoe."""
-    table = _population(con, filters).filter(_.q_idx.isin(quarters))
+    table = population_levels(con, filters).filter(_.q_idx.isin(quarters))
     wide = table.group_by(["household_id", "amphoe_code"]).aggregate(**{
         f"l{i}": (table.q_idx == q).ifelse(table.level, ibis.null()).max()
         for i, q in enumerate(quarters)})
