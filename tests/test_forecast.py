@@ -188,3 +188,32 @@ def test_the_ladder_forecast_reads_the_store_and_judges_each_amphoe(
     assert list(seen.status_by_amphoe()["amphoe_code"]) == ["4001"]
     # the history: 5 of 10 at level 1 from Apr-Jun 2020
     assert seen.history.set_index("q_idx").loc[25633, "share_1"] == pytest.approx(0.5)
+
+
+# --- on screen ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_outcomes_and_overview_show_the_forecast_and_the_climbs(
+        lang: str, demo_store_dir: Path, use_store) -> None:
+    import json
+
+    from domain.i18n import t
+    from tests.test_app import run_app
+
+    use_store(demo_store_dir)
+    at = run_app({"lang": lang})
+    labels = [m.label for m in at.metric]
+    assert any(label.startswith(t("forecast.card", lang, target="", year="")[:4])
+               or "2566" in label for label in labels)
+    assert t("forecast.overview_title", lang, year=2566) in [s.value for s in at.subheader]
+    at.switch_page("../pages/outcomes.py").run()
+    assert not at.exception, at.exception
+    heads = [s.value for s in at.subheader]
+    assert t("forecast.title", lang) in heads and t("climb.title", lang) in heads
+    chart = json.loads(at.get("plotly_chart")[1].proto.spec)
+    names = {trace.get("name") for trace in chart["data"]}
+    assert t("forecast.forecast_of", lang, target=t("level.crisis", lang)) not in names
+    assert any(t("climb.caution", lang) in w.value for w in at.warning)
+    captions = " ".join(c.value for c in at.caption)
+    assert t("forecast.method_linear", lang) in captions  # the method and its error, shown
+    assert "±" in captions
