@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domain.forecast import METHODS
 from domain.i18n import t
 from domain.thai_dates import fiscal_year_be
 
@@ -125,6 +126,74 @@ def _followup_rules(data: dict[str, Any], path: Path) -> FollowupRules:
 
 
 @dataclass(frozen=True)
+class ForecastRules:
+    """How the ladder is projected and judged against the plan (docs/forecast.md)."""
+
+    method: str = "linear"  # or "transitions"; chosen by the back-test
+    window_quarters: int = 4
+    shrink_households: float = 40.0
+    interval: float = 0.80
+    resamples: int = 200
+    seed: int = 2562
+    backtest_horizons: tuple[int, ...] = (2, 4)
+    margin_pp: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClimbRules:
+    """What is followed by a climb (docs/forecast.md): the window after help, and the income
+    bands that make households comparable (fractions of the income line)."""
+
+    within_quarters: int = 2
+    income_band_edges: tuple[float, ...] = (0.5, 1.0)
+
+
+def _number(table: dict[str, Any], key: str, path: Path, where: str, default: float,
+            low: float, high: float) -> float:
+    value = float(_get(table, key, (int, float), path, where, default=default))
+    if not low <= value <= high:
+        raise DefinitionsError(path, f"{where}.{key}", f"must be from {low:g} to {high:g}")
+    return value
+
+
+def _forecast_rules(data: dict[str, Any], path: Path) -> ForecastRules:
+    table = _get(data, "forecast", dict, path, "", default={})
+    method = _get(table, "method", str, path, "forecast", default=ForecastRules.method)
+    if method not in METHODS:
+        raise DefinitionsError(path, "forecast.method", f"must be one of {', '.join(METHODS)}")
+    horizons = _get(table, "backtest_horizons", list, path, "forecast",
+                    default=list(ForecastRules.backtest_horizons))
+    if not horizons or any(isinstance(h, bool) or not isinstance(h, int) or not 1 <= h <= 8
+                           for h in horizons):
+        raise DefinitionsError(path, "forecast.backtest_horizons",
+                               "must list quarters ahead, 1 to 8")
+    return ForecastRules(
+        method=method,
+        window_quarters=int(_number(table, "window_quarters", path, "forecast", 4, 1, 12)),
+        shrink_households=_number(table, "shrink_households", path, "forecast", 40, 0, 10_000),
+        interval=_number(table, "interval", path, "forecast", 0.8, 0.5, 0.99),
+        resamples=int(_number(table, "resamples", path, "forecast", 200, 20, 5_000)),
+        seed=int(_number(table, "seed", path, "forecast", 2562, 0, 2**31)),
+        backtest_horizons=tuple(horizons),
+        margin_pp=_number(table, "on_track_margin_pp", path, "forecast", 0, 0, 50),
+    )
+
+
+def _climb_rules(data: dict[str, Any], path: Path) -> ClimbRules:
+    table = _get(data, "climb", dict, path, "", default={})
+    edges = _get(table, "income_band_edges", list, path, "climb",
+                 default=list(ClimbRules.income_band_edges))
+    if any(isinstance(e, bool) or not isinstance(e, int | float) or e <= 0 for e in edges) \
+            or list(edges) != sorted(set(edges)):
+        raise DefinitionsError(path, "climb.income_band_edges",
+                               "must be rising positive fractions of the income line")
+    return ClimbRules(
+        within_quarters=int(_number(table, "within_quarters", path, "climb", 2, 1, 8)),
+        income_band_edges=tuple(float(e) for e in edges),
+    )
+
+
+@dataclass(frozen=True)
 class DateRules:
     """The dates an import accepts for the programme's events (visits, pairings, enrolment)."""
 
@@ -162,6 +231,8 @@ class Definitions:
     income_line_source_en: str = ""
     stale_after_days: int | None = None  # warn when the data are older than this; None: never
     followup: FollowupRules = FollowupRules()
+    forecast: ForecastRules = ForecastRules()
+    climb: ClimbRules = ClimbRules()
 
     def target(self, key: str) -> Target:
         return next(t for t in self.targets if t.key == key)
@@ -334,6 +405,8 @@ def load_definitions(path: Path | None = None) -> Definitions:
         quality=quality,
         dates=_date_rules(data, path),
         followup=_followup_rules(data, path),
+        forecast=_forecast_rules(data, path),
+        climb=_climb_rules(data, path),
         income_line=line,
         income_line_source=_get(line_table, "source", str, path, "income_line", default=""),
         visited_within_days=days,

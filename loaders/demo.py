@@ -183,7 +183,7 @@ _NOTE_SHOCK = "หัวหน้าครอบครัวป่วย ทำ�
 # --------------------------------------------------------------------------- public API
 
 
-def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
+def generate(seed: int = DEFAULT_SEED, pace: float = 1.0) -> dict[str, pd.DataFrame]:
     """Build the five demo datasets as canonical frames, keyed by dataset name.
 
     Columns are exactly ``contracts.DATASETS[name].column_names`` in that order. Dates are
@@ -201,7 +201,7 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
     hh = _households(rng_hh, amphoe, tambon)
     off = _officials(rng_off, hh, agencies)
     pair, off = _pairings(rng_pair, hh, off, agencies)
-    visits = _visits(rng_visit, hh, off, pair, agencies)
+    visits = _visits(rng_visit, hh, off, pair, agencies, pace)
     assistance = _assistance(rng_help, hh, off, pair, visits)
     _plant_anomalies(rng_anomaly, hh, off, pair, visits, tambon)
 
@@ -219,14 +219,15 @@ def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def write_demo(out_dir: Path = DEMO_DIR, seed: int = DEFAULT_SEED) -> dict[str, Path]:
+def write_demo(out_dir: Path = DEMO_DIR, seed: int = DEFAULT_SEED,
+               pace: float = 1.0) -> dict[str, Path]:
     """Generate the demo data and write it as the CSV files a field team would send.
 
     Returns the path written per dataset. Files are UTF-8 with BOM and ``\\n`` line ends;
     households and officials carry Thai headers and Buddhist-Era dates, the others canonical
-    English headers and ISO dates.
+    English headers and ISO dates. ``pace``: see :func:`generate`.
     """
-    frames = generate(seed)
+    frames = generate(seed, pace)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = to_files(frames, seed)
@@ -625,7 +626,8 @@ def _buddy_on(pair: dict, day: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- visits
 
 
-def _visits(rng: np.random.Generator, hh: dict, off: dict, pair: dict, agencies: list[str]) -> dict:
+def _visits(rng: np.random.Generator, hh: dict, off: dict, pair: dict, agencies: list[str],
+            pace: float = 1.0) -> dict:
     """All visit values as (household, round) arrays, with a mask of visits that happened."""
     n, r_count = hh["n"], N_ROUNDS
     t = _ROUND_YEARS[None, :]
@@ -672,8 +674,8 @@ def _visits(rng: np.random.Generator, hh: dict, off: dict, pair: dict, agencies:
     amph_fail = np.exp(rng.normal(0, 0.25, n_amphoe))[hh["amph_idx"]]
     agency_eff = rng.normal(0, 0.3, len(agencies))[off["agency_idx"][pair["first"]]]
     drive = amph_eff + agency_eff + rng.normal(0, 0.3, n)
-    k = (0.45 * np.exp(drive))[:, None]  # how fast จปฐ. failures fade, per year
-    growth = (0.15 * np.exp(0.8 * drive) + rng.normal(0, 0.04, n))[:, None]  # log income / year
+    k = (0.45 * pace * np.exp(drive))[:, None]  # how fast จปฐ. failures fade, per year
+    growth = (0.15 * pace * np.exp(0.8 * drive) + rng.normal(0, 0.04, n))[:, None]  # log income / year
 
     # --- members at each visit: usually unchanged; returning migrants in COVID rounds
     remits = rng.random(n) < 0.55

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.queries import forecast as q_forecast
 from dashboard.queries import outcomes
 from dashboard.queries.outcomes import INCOME_CAP, PERIODS
 from dashboard.ui import (
@@ -13,6 +14,7 @@ from dashboard.ui import (
     level_names,
     page_header,
 )
+from dashboard.ui.forecast import climb_section, forecast_section
 from dashboard.views import charts, tables
 from domain.i18n import format_number
 from domain.targets import describe_gap
@@ -43,6 +45,9 @@ def trend_section() -> bool:
 st.subheader(ctx.t("outcomes.trend"))
 if not trend_section():
     st.stop()
+
+st.subheader(ctx.t("forecast.title"))
+forecast_section(ctx, ctx.data.read(q_forecast.ladder_forecast, ctx.filters, ctx.definitions))
 
 st.subheader(ctx.t("outcomes.transitions"))
 moves = ctx.data.read(outcomes.transitions, ctx.filters)
@@ -110,5 +115,8 @@ def comparison_section() -> None:
 
 st.subheader(ctx.t("outcomes.compare", name=names[target_two.level]))
 comparison_section()
+
+st.subheader(ctx.t("climb.title"))
+climb_section(ctx)
 with st.expander(ctx.t("download.title"), icon=":material/download:"):
     download_buttons(ctx, transition_table, "outcomes_transitions", key="transitions_dl")

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import store
 from dashboard.queries import followup as q_followup
+from dashboard.queries import forecast as q_forecast
 from dashboard.queries import overview as q_overview
 from dashboard.ui import (
     amphoe_names,
@@ -17,6 +18,7 @@ from dashboard.ui import (
     tambon_names,
     today,
 )
+from dashboard.ui.forecast import overview_forecast
 from dashboard.ui.overview import (
     followup_section,
     funnel_section,
@@ -80,6 +82,8 @@ with right:
                              names[target_two.level], ctx.lang, by=by),
                     key="overview_ranking", config={"displaylogo": False})
 
+overview_forecast(ctx, ctx.data.read(q_forecast.ladder_forecast, ctx.filters,
+                                     ctx.definitions))
 funnel_section(ctx, ctx.data.read(q_overview.process_funnel, ctx.filters, ctx.definitions))
 followup_section(ctx, ctx.data.read(q_followup.cases_by_place, ctx.filters, today(),
                                     store.cases_version(), by=by), by)

@@ -29,7 +29,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.queries import coverage, followup, geo, households, outcomes, overview, quality
+from dashboard.queries import (
+    climb,
+    coverage,
+    followup,
+    forecast,
+    geo,
+    households,
+    outcomes,
+    overview,
+    quality,
+)
 from dashboard.store.privacy import Viewer
 from domain.definitions import load_definitions
 from domain.filters import Filters
@@ -259,6 +269,8 @@ def page_queries(index: int, f: Filters, defs: Any) -> list[tuple[str, Callable[
         ("followup_list", followup.followup_list, (f, defs),
          {"viewer": OFFICER if index % 2 else ANALYST, "today": TODAY}),
         ("reason_counts", followup.reason_counts, (f, defs, TODAY), {}),
+        ("ladder_forecast", forecast.ladder_forecast, (f, defs), {}),
+        ("climb_after_help", climb.climb_after_help, (f, defs), {}),
     ]
 
 

@@ -177,6 +177,19 @@ def test_language_switch_shows_english(tab: Tab) -> None:
     tab.assert_clean()
 
 
+def test_outcomes_forecast_and_climbs_in_thai_and_english(tab: Tab) -> None:
+    for lang in ("th", "en"):
+        tab.open(f"/outcomes?lang={lang}")
+        expect(tab.page.get_by_text(t("forecast.title", lang), exact=True)).to_be_visible()
+        expect(tab.page.locator(".st-key-outcomes_forecast .js-plotly-plot")).to_be_visible()
+        expect(tab.page.locator(".st-key-outcomes_forecast_amphoe")).to_be_visible()
+        expect(tab.page.get_by_text(t("climb.title", lang), exact=True)).to_be_visible()
+        expect(tab.page.locator(".st-key-outcomes_climb_table")).to_be_visible()
+        expect(tab.page.locator(EXCEPTION)).to_have_count(0)
+        tab.screenshot(f"outcomes_forecast_{lang}")
+    tab.assert_clean()
+
+
 # -- filters -------------------------------------------------------------------------------
 
 
