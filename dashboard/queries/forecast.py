@@ -212,14 +212,17 @@ def ladder_forecast(con: BaseBackend, filters: Filters, definitions: Definitions
                 point = float(projection.point[ahead, g, k])
                 low, high = float(projection.low[ahead, g, k]), float(projection.high[ahead, g, k])
                 planned = definitions.plan.get(target.key, {}).get(year)
+                slack = method_error(errors, rules.method, ahead,
+                                      "whole" if scope == WHOLE else "amphoe")
                 judged = planned is not None and households[g] >= MIN_GROUP
                 rows.append({
                     "amphoe_code": scope, "level": target.level, "fiscal_year": year,
                     "quarter": model.year_end_quarter(year), "quarters_ahead": ahead,
                     "point": point, "low": low, "high": high,
                     "plan": np.nan if planned is None else planned,
-                    "status": model.track_status(low, high, planned, rules.margin_pp)
-                    if judged else "",
+                    "status": model.track_status(low - slack, high + slack, planned,
+                                                 rules.margin_pp)
+                    if judged and slack is not None else "",
                     "households": households[g],
                     # further ahead than the back-test could check: the error is not known
                     "beyond_backtest": ahead > max(rules.backtest_horizons)})
@@ -230,6 +233,23 @@ def ladder_forecast(con: BaseBackend, filters: Filters, definitions: Definitions
          "high": float(projection.high[step, 0, level - 1])}
         for step in range(steps + 1) for level in model.TARGET_LEVELS])
     return Forecast(quarter, rules.method, pd.DataFrame(rows), path, history, errors)
+
+
+def method_error(errors: pd.DataFrame, method: str, ahead: int, scope: str) -> float | None:
+    """How far the method erred, as a share, forecasting ``ahead`` quarters in the back-test
+    (the nearest horizon at or beyond it; past the longest, that one's error grown in
+    proportion): the verdict widens the interval by it, so that a forecast is not called on
+    track by an interval that knows nothing of the method's own error. ``None``: the
+    back-test had nothing to compare, and no verdict is given."""
+    rows = errors[(errors["method"] == method) & (errors["scope"] == scope)
+                  & errors["error_pp"].notna()].sort_values("horizon")
+    if rows.empty:
+        return None
+    at_or_beyond = rows[rows["horizon"] >= ahead]
+    if not at_or_beyond.empty:
+        return float(at_or_beyond["error_pp"].iloc[0]) / 100
+    longest = rows.iloc[-1]
+    return float(longest["error_pp"]) / 100 * ahead / int(longest["horizon"])
 
 
 def _history(counts: pd.DataFrame) -> pd.DataFrame:
