@@ -675,7 +675,8 @@ def _visits(rng: np.random.Generator, hh: dict, off: dict, pair: dict, agencies:
     agency_eff = rng.normal(0, 0.3, len(agencies))[off["agency_idx"][pair["first"]]]
     drive = amph_eff + agency_eff + rng.normal(0, 0.3, n)
     k = (0.45 * pace * np.exp(drive))[:, None]  # how fast จปฐ. failures fade, per year
-    growth = (0.15 * pace * np.exp(0.8 * drive) + rng.normal(0, 0.04, n))[:, None]  # log income / year
+    # log income per year
+    growth = (0.15 * pace * np.exp(0.8 * drive) + rng.normal(0, 0.04, n))[:, None]
 
     # --- members at each visit: usually unchanged; returning migrants in COVID rounds
     remits = rng.random(n) < 0.55
