@@ -461,3 +461,33 @@ def test_a_store_that_cannot_be_opened_gives_a_message(url: str, tmp_path: Path,
                          text=True, timeout=60)
     assert cli.returncode == 2 and "Traceback" not in cli.stderr
     assert "cannot open the store" in cli.stderr and "secret" not in cli.stderr
+
+
+def test_saved_mappings_and_house_codes_on_postgres(pg_database: Callable[[str], str],
+                                                     tmp_path: Path) -> None:
+    """An office's export with headers mapped once, saved by one server and found by the
+    other; households known only by their house codes, and their visits named by code."""
+    from loaders.mappings import checked_mapping, list_mappings, save_mapping
+    from tests.test_header_mapping import BY_HAND, CODES, FIXTURES, UNSURE
+
+    url = pg_database("houses")
+    first = _import_tiny(url, tmp_path / "a")
+    second = Store.open(url, store_dir=tmp_path / "b")
+    try:
+        save_mapping(first, checked_mapping("ชุมแพ", "households", BY_HAND), "officer")
+        assert [m.name for m in list_mappings(second)] == ["ชุมแพ"]
+        report = import_file(second, UNSURE, "households")
+        assert report.committed and report.headers.saved_name == "ชุมแพ"
+        reports = import_files(second, {"visits": FIXTURES / "visits_by_house_code.csv"})
+        assert reports[0].committed, [(i.row, i.reason_key) for i in reports[0].errors]
+        ids = dict(first.execute(
+            "SELECT house_code, household_id FROM household WHERE house_code IS NOT NULL"))
+        assert sorted(ids) == list(CODES) and all(h.startswith("HC") for h in ids.values())
+        visited = dict(first.execute(
+            "SELECT visit_id, household_id FROM visit WHERE visit_id LIKE 'VC%'"))
+        assert visited == {"VC1": ids[CODES[0]], "VC2": ids[CODES[1]], "VC3": ids[CODES[2]]}
+        twice = import_file(first, FIXTURES / "households_house_code_twice.csv", "households")
+        assert [(i.row, i.reason_key) for i in twice.errors] == [(5, "duplicate_house_code")]
+    finally:
+        first.close()
+        second.close()
