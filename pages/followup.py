@@ -57,7 +57,8 @@ def open_selected() -> None:
 
 
 st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected, hide_index=True,
-             selection_mode="single-row", height=420)
+             selection_mode="single-row", height=420, column_config={
+                 views.headers(ctx.lang)["reasons"]: st.column_config.TextColumn(width="medium")})
 rows_caption_and_download(ctx, table, result.total, "followup")
 with st.expander(ctx.t("followup.visit_list"), icon=":material/print:"):
     visit_list_section(ctx, result.rows, day)

@@ -25,9 +25,10 @@ GROUPS = ("", "buddy", "agency", "tambon")
 """What the list may be grouped by ("" = not grouped)."""
 LOCAL_TIME = dt.timedelta(hours=7)
 """Cases are stamped in UTC; people in Khon Kaen read Indochina time (UTC+7)."""
-SHOWN = ("household_id", "head_name", "urgency", "reasons", "status", "next_action",
-         "due_date", "buddy", "address", "days_since_visit", "case_agency", "needs")
-"""The list's columns, in order: who, how urgent and why, what is planned, then where."""
+SHOWN = ("household_id", "head_name", "urgency", "status", "due_date", "reasons", "next_action",
+         "buddy", "address", "days_since_visit", "case_agency", "needs")
+"""The list's columns, in order: who, how urgent, whether it is in hand and by when, why,
+what is planned, then where (the status and due date in view on a 1,280-pixel screen)."""
 
 
 def reason_words(codes: object, definitions: Definitions, lang: str) -> str:
