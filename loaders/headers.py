@@ -144,7 +144,9 @@ def map_headers(headers: list[str], dataset: Dataset,
                 saved_name: str | None = None) -> HeaderMapping:
     """Map the file's headers: the chosen ones as chosen (an unknown column is ignored), the
     others by their best candidate when it is sure, else as a suggestion."""
-    chosen = {h: c for h, c in (chosen or {}).items() if h in headers}
+    by_key = {header_key(h): c for h, c in (chosen or {}).items()}
+    # a saved mapping names the headers as they were spelt in the file it was made for
+    chosen = {h: by_key[header_key(h)] for h in headers if header_key(h) in by_key}
     names = {c.name for c in dataset.columns}
     mapping: dict[str, str] = {}
     scores: dict[str, float] = {}

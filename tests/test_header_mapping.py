@@ -80,6 +80,10 @@ def test_a_chosen_mapping_decides_the_headers_it_names() -> None:
     assert found.ignored == ["อำเภอ"]
     assert "amphoe_code" in found.missing_required
     assert found.saved_name == "mine"
+    # next month's file spells the same headers a little differently
+    again = map_headers(["ผู้แทน ครัวเรือน", " อำเภอ", "สมาชิก"], HOUSEHOLDS, chosen, "mine")
+    assert again.mapping == {"ผู้แทน ครัวเรือน": "head_name", "สมาชิก": "members"}
+    assert again.ignored == [" อำเภอ"]
 
 
 def test_the_same_headers_in_any_order_and_spelling_have_one_signature() -> None:
