@@ -565,6 +565,8 @@ def test_a_tile_outline_starts_halfway_along_an_edge() -> None:
 # --- the forecast verdict ------------------------------------------------------------------------
 
 def test_a_verdict_is_coloured_by_its_word_and_small_or_unjudged_amphoe_are_not_judged() -> None:
+    from domain.i18n import t
+
     values = pd.DataFrame({"amphoe_code": ["4001", "4002", "4003", "4004"],
                            "households": [50, 3, 40, 60]})
     verdicts = pd.DataFrame({"amphoe_code": ["4001", "4002", "4003", "4004"],
@@ -583,6 +585,14 @@ def test_a_verdict_is_coloured_by_its_word_and_small_or_unjudged_amphoe_are_not_
     assert list(table.iloc[:5, 1]) == ["Off track", "At risk", "On track", "Not judged", "–"]
     legend = map_charts.tile_legend_html(colouring, "x", "en")
     assert all(word in legend for word in ("On track", "At risk", "Off track", "Not judged ("))
+    boundaries = {"type": "FeatureCollection", "features": [
+        {**f, "id": f["properties"]["amphoe_code"]} for f in synthetic_amphoe()["features"]]}
+    choropleth = map_charts.choropleth_figure(colouring, boundaries, {}, "x", "en",
+                                              (102.5, 16.4, 8.0))
+    assert [(d.name, list(d.locations)) for d in choropleth.data][:4] == [
+        ("On track", ["4001"]), ("At risk", ["4004"]), ("Off track", ["4003"]),
+        (t("map.class_not_judged", "en"), ["4002"])]
+    assert "x: On track<br>n = 50" in choropleth.data[0].hovertext[0]
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])

@@ -31,7 +31,6 @@ from dashboard.views.geo import (
     HIGHER_IS_BETTER,
     NO_DATA,
     NOT_JUDGED,
-    ClassScheme,
     Colouring,
     class_label,
     format_value,
@@ -142,10 +141,6 @@ def _tile_name(name: str, width: int = 8) -> str:
     return html.escape(name[:cut].rstrip()) + "<br>" + html.escape(name[cut:].lstrip())
 
 
-def _class_keys(scheme: ClassScheme) -> list[str]:
-    return list(scheme.legend_keys)
-
-
 GREY_CLASSES = (HIDDEN, NO_DATA, NOT_JUDGED)  # outlined in grey; hidden and not judged hatched
 
 
@@ -198,7 +193,7 @@ def _tile_map_parts(colouring: Colouring, names: Mapping[str, str], label: str, 
     scheme, frame = colouring.scheme, colouring.frame
     by_class = dict(tuple(frame.groupby("klass", sort=False)))
     traces: list[dict[str, Any]] = []
-    for key in _class_keys(scheme):
+    for key in scheme.legend_keys:
         part = by_class.get(key, frame.iloc[:0])
         xs, ys = _outline(part) if len(part) else ([None], [None])
         traces.append({
@@ -263,7 +258,7 @@ def choropleth_figure(colouring: Colouring, geojson: Mapping[str, Any],
     scheme, code_column = colouring.scheme, colouring.code_column
     frame = colouring.frame.assign(hover=_hover(colouring, names, label, lang))
     traces: list[dict[str, Any]] = []
-    for key in _class_keys(scheme):
+    for key in scheme.legend_keys:
         part = frame[frame["klass"] == key]
         colour = scheme.colour(key)
         # an empty class keeps its legend entry through a location no feature has
@@ -569,7 +564,7 @@ def tile_legend_html(colouring: Colouring, label: str, lang: str) -> str:
             'margin-right:0.4em;{style}"></span>{label}</span>')
     fills = [item.format(style=f"background:{html.escape(scheme.colour(key))};{hexagon}",
                          label=html.escape(class_label(key, scheme, lang)))
-             for key in _class_keys(scheme)]
+             for key in scheme.legend_keys]
     rings = [item.format(style=f"border:3px solid {colour};border-radius:50%;"
                                "box-sizing:border-box",
                          label=html.escape(t(key, lang, n=len(part))))
