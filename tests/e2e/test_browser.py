@@ -221,6 +221,17 @@ def test_map_click_filters_every_page_and_a_second_click_clears(tab: Tab) -> Non
     click_point(tab, "map_amphoe_tiles", AMPHOE)
     expect(widget_input(tab, KEY_AMPHOE)).to_have_value(th("filters.all_amphoe"))
     expect(tab.page).not_to_have_url(re.compile(rf"[?&]{PARAM_AMPHOE}="))
+
+    # the forecast verdict: words on the tiles and in the legend, the year judged under it
+    tab.page.locator(".st-key-map_indicator").click()
+    tab.page.get_by_role("option", name=th("map.ind_forecast_status")).click()
+    tab.wait_for_script()
+    expect(tab.page.get_by_text(th("map.class_not_judged"))).to_be_visible()
+    expect(tab.page.locator(".st-key-map_amphoe_tiles text",
+                            has_text=th("forecast.status.at_risk")).first).to_be_attached()
+    expect(tab.page.get_by_text(re.compile(re.escape(th("map.forecast_note", year="YEAR",
+                                                        min=5)).replace("YEAR", r"\d{4}")))
+           ).to_be_visible()
     tab.assert_clean()
 
 
