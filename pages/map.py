@@ -7,8 +7,8 @@ import streamlit as st
 
 from dashboard.queries import geo as q_geo
 from dashboard.ui import amphoe_names, context, level_names, page_header, tambon_names
-from dashboard.ui.maps import boundaries, place_map, place_values
-from dashboard.views import geo, tables
+from dashboard.ui.maps import boundaries, map_note, place_map, place_values
+from dashboard.views import geo
 from dashboard.views import maps as map_charts
 from domain.filters import KEY_AMPHOE, KEY_TAMBON
 from domain.reference import amphoe_table, tambon_table
@@ -38,9 +38,11 @@ place_map(ctx, indicator, label, province,
           geo.tile_layout() if view == "tiles" else amphoe_table(), "amphoe_code",
           amphoe_names(ctx.lang), f"map_amphoe_{view}", KEY_AMPHOE,
           *((amphoe_file.bounds, amphoe_file.geojson) if view == "boundaries" else ()))
-st.caption(ctx.t("map.click_note", min=tables.MIN_GROUP))
+st.caption(map_note(ctx, indicator, whole))
 
-if f.amphoe and tambon_file:
+if f.amphoe and tambon_file and indicator in geo.AMPHOE_ONLY:
+    st.caption(ctx.t("map.forecast_no_tambon"))
+elif f.amphoe and tambon_file:
     st.subheader(ctx.t("map.tambon_title", amphoe=amphoe_names(ctx.lang)[f.amphoe]))
     inside = dataclasses.replace(f, tambon=None)
     tambon_values = place_values(ctx, indicator, ctx.data.read(

@@ -560,3 +560,73 @@ def test_a_tile_outline_starts_halfway_along_an_edge() -> None:
     # the start is the middle of the edge between the top corner and the next one
     top = max(corners, key=lambda c: c[1])
     assert math.dist((xs[0], ys[0]), top) == pytest.approx(map_charts.TILE_RADIUS / 2)
+
+
+# --- the forecast verdict ------------------------------------------------------------------------
+
+def test_a_verdict_is_coloured_by_its_word_and_small_or_unjudged_amphoe_are_not_judged() -> None:
+    from domain.i18n import t
+
+    values = pd.DataFrame({"amphoe_code": ["4001", "4002", "4003", "4004"],
+                           "households": [50, 3, 40, 60]})
+    verdicts = pd.DataFrame({"amphoe_code": ["4001", "4002", "4003", "4004"],
+                             "status": ["on_track", "", "off_track", "at_risk"]})
+    colouring = geo_views.colour_places(geo_views.with_forecast_status(values, verdicts),
+                                        geo_views.tile_layout(), "forecast_status", 30000.0)
+    klass = colouring.frame.set_index("amphoe_code")["klass"]
+    assert list(klass[["4001", "4002", "4003", "4004"]]) == [
+        "on_track", geo_views.NOT_JUDGED, "off_track", "at_risk"]
+    assert klass["4005"] == NO_DATA and colouring.lagging == ()  # no households; no "lowest"
+    scheme = colouring.scheme
+    assert scheme.legend_keys == ("on_track", "at_risk", "off_track", geo_views.NOT_JUDGED,
+                                  NO_DATA)  # no "hidden" class: a small amphoe is not judged
+    assert len({scheme.colour(k) for k in scheme.legend_keys}) == 5  # a colour each
+    table = map_charts.table_for_display(map_charts.place_table(colouring, {}, "x", "en"))
+    assert list(table.iloc[:5, 1]) == ["Off track", "At risk", "On track", "Not judged", "–"]
+    legend = map_charts.tile_legend_html(colouring, "x", "en")
+    assert all(word in legend for word in ("On track", "At risk", "Off track", "Not judged ("))
+    boundaries = {"type": "FeatureCollection", "features": [
+        {**f, "id": f["properties"]["amphoe_code"]} for f in synthetic_amphoe()["features"]]}
+    choropleth = map_charts.choropleth_figure(colouring, boundaries, {}, "x", "en",
+                                              (102.5, 16.4, 8.0))
+    assert [(d.name, list(d.locations)) for d in choropleth.data][:4] == [
+        ("On track", ["4001"]), ("At risk", ["4004"]), ("Off track", ["4003"]),
+        (t("map.class_not_judged", "en"), ["4002"])]
+    assert "x: On track<br>n = 50" in choropleth.data[0].hovertext[0]
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_the_map_shows_each_amphoe_forecast_verdict_in_words(
+        demo_store_dir: Path, use_store, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
+    from dashboard import store as store_access
+    from dashboard.queries.forecast import ladder_forecast
+    from dashboard.views.forecast import first_year
+    from domain.definitions import load_definitions
+    from domain.i18n import t
+
+    monkeypatch.delenv("KUSIAO_BOUNDARIES_AMPHOE", raising=False)
+    use_store(demo_store_dir)
+    at = run_app({"lang": lang})
+    at.switch_page("../pages/map.py").run()
+    at.selectbox(key="map_indicator").set_value("forecast_status").run()
+    assert not at.exception, at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    labels = spec["data"][-1]
+    words = {t(f"forecast.status.{s}", lang) for s in ("on_track", "at_risk", "off_track")}
+    words = {w[:1].upper() + w[1:] for w in words} | {t("map.not_judged_short", lang)}
+    for text in labels["text"]:  # a name and a verdict, never a number
+        assert text.rsplit("<br>", 1)[-1] in words | {"–"}, text
+        assert not re.search(r"\d", text.rsplit("</b>", 1)[-1]), text
+    assert {t("forecast.status.off_track", lang).capitalize(),
+            t("map.class_not_judged", lang)} <= {d.get("name") for d in spec["data"]}
+    found = ladder_forecast(store_access.store().con, Filters(), load_definitions())
+    expected = found.status_by_amphoe()
+    shown = at.dataframe[0].value
+    status = dict(zip(shown.iloc[:, 0], shown[t("forecast.col_status", lang)], strict=True))
+    names = amphoe_table().set_index("amphoe_code")["name_th" if lang == "th" else "name_en"]
+    for code, verdict in zip(expected["amphoe_code"], expected["status"], strict=True):
+        word = t(f"forecast.status.{verdict}", lang) if verdict else t("map.not_judged_short",
+                                                                        lang)
+        assert status[names[code]] == word[:1].upper() + word[1:]
+    note = t("map.forecast_note", lang, year=first_year(found), min=5)
+    assert any(c.value == note for c in at.caption)

@@ -35,23 +35,26 @@ from dashboard import store as store_access
 from dashboard.briefing import images
 from dashboard.briefing import slides as briefing
 from dashboard.queries import status
+from dashboard.queries.climb import climb_after_help
+from dashboard.queries.forecast import ladder_forecast
 from dashboard.store import Direct, Snapshot
 from dashboard.store.privacy import Viewer
 from dashboard.ui import PageContext, filters_summary, window
+from dashboard.views import forecast as forecast_views
 from domain.definitions import load_definitions
 from domain.filters import Filters
-from domain.i18n import t
+from domain.i18n import format_number, format_percent, t
 from loaders.store import Store
 from tests.test_app import copy_of, run_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROGRAMME = "คู่เสี่ยว เกี่ยวก้อย แก้จน คนขอนแก่น"
 PERSONAL = re.compile(
-    r"ทดสอบ|นาย หนึ่ง|หนึ่ง…|นาย สอง|สอง…|นาง สาม|สาม…|09999|0-xxxx|\b[HO]\d\b|•••")
+    r"ทดสอบ [A-Z]|นาย หนึ่ง|หนึ่ง…|นาย สอง|สอง…|นาง สาม|สาม…|09999|0-xxxx|\b[HO]\d\b|•••")
 """Head names (masked: "ทดสอบ H."), official names (masked: "หนึ่ง…"), citizen IDs (masked:
 "0-xxxx-..."), household and official ids, hidden free text."""
-SLIDES = ["cover", "headline", "trend", "map", "funnel", "coverage", "agencies", "transitions",
-          "followup", "sources"]
+SLIDES = ["cover", "headline", "trend", "forecast", "map", "funnel", "coverage", "agencies",
+          "transitions", "climb", "followup", "sources"]
 
 
 def needs_chromium() -> None:
@@ -133,7 +136,8 @@ def test_presenter_mode_shows_no_personal_data_even_to_an_officer(
     assert titles[0] == PROGRAMME
     assert titles[-1] == t("presenter.slide_sources")
     assert len(titles) == len(SLIDES)
-    assert (charts, tables) == (5, 1)  # trend, map, funnel, coverage, transitions; the league
+    assert (charts, tables) == (6, 2)  # trend, forecast, map, funnel, coverage, transitions;
+    # the league, the climb
 
 
 def test_the_same_check_finds_names_on_a_page_that_shows_them(
@@ -200,14 +204,59 @@ def test_the_files_are_made_on_click_once_for_both_and_follow_the_data_of_that_m
         time.sleep(0.05)
     for click in clicks:
         click.join()
-    assert drawn == [11]  # once, for both
-    assert len(Presentation(io.BytesIO(files["pptx"])).slides) == 11
-    assert len(PdfReader(io.BytesIO(files["pdf"])).pages) == 11
+    assert drawn == [13]  # once, for both
+    assert len(Presentation(io.BytesIO(files["pptx"])).slides) == 13
+    assert len(PdfReader(io.BytesIO(files["pdf"])).pages) == 13
     for _ in range(2):  # another session takes back the assistance, then the visits
         assert store_access.undo_last_import(Viewer("officer"), "another session") is not None
     deck = Presentation(io.BytesIO(made["pptx"]()))
-    assert drawn == [11, 3]
+    assert drawn == [13, 3]
     assert t("presenter.slide_empty") in slide_texts(deck)[1]
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_the_forecast_and_climb_slides_show_the_plan_verdicts_error_and_caution(
+        demo_store_dir: Path, use_store, lang: str) -> None:
+    """The forecast slide: each target's forecast for the first plan year ahead with its
+    verdict and plan, the amphoe on track, at risk and off track (as many as the Outcomes
+    table judges) and the back-test error; the climb slide: the warning first, small groups
+    hidden, the same table as Outcomes' in the columns a slide has room for."""
+    use_store(demo_store_dir)
+    definitions = load_definitions()
+    con = store_access.store().con
+    found = ladder_forecast(con, Filters(), definitions)
+    year = forecast_views.first_year(found)
+    at = run_app({"present": "1", "lang": lang, "slide": str(SLIDES.index("forecast") + 1)})
+    assert at.title[0].value == t("presenter.slide_forecast", lang, year=year)
+    whole = forecast_views.whole_rows(found, year)
+    cards = {m.label: (m.value, m.delta) for m in at.metric}
+    names = definitions.level_names(lang)
+    for target in definitions.targets:
+        value, note = cards[t("kpi.at_target", lang, n=target.level, name=names[target.level])]
+        row = whole.loc[target.level]
+        assert value == format_percent(row["point"])
+        assert forecast_views.status_word(row["status"], lang) in note
+        assert format_percent(row["plan"], 0) in note
+    counts = forecast_views.status_counts(found)
+    error = found.error_pp(max(definitions.forecast.backtest_horizons))
+    text = at.markdown[0].value
+    assert t("presenter.forecast_points", lang, on=counts["on_track"], risk=counts["at_risk"],
+             off=counts["off_track"], method=t(f"forecast.method_{found.method}", lang),
+             error=t("forecast.error_item", lang, h=4, pp=f"{error:.1f}")) in text
+    assert len(at.get("plotly_chart")) == 1
+
+    at.button(key="present_next").click().run()  # the map, then on to the climb slide
+    while at.title[0].value != t("climb.title", lang):
+        at.button(key="present_next").click().run()
+    assert not at.exception, at.exception
+    assert t("climb.caution", lang) in at.markdown[0].value
+    table = at.table[0].value
+    groups = climb_after_help(con, Filters(), definitions)
+    shown = groups[(groups["kind"] == "type") & (groups["households"] >= 5)]
+    assert len(table) == len(groups[groups["kind"] == "type"])
+    assert t("climb.col_difference", lang) in table.columns
+    assert set(table[t("climb.col_households", lang)]) >= {format_number(n)
+                                                            for n in shown["households"]}
 
 
 def test_slides_move_with_the_buttons_and_keep_their_place_in_the_url(
@@ -340,7 +389,7 @@ def test_without_chromium_there_are_no_chart_images_and_the_deck_says_why(
     deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images={})))
     texts = slide_texts(deck)
     assert [k for k, text in zip(SLIDES, texts, strict=True)
-            if t("presenter.chart_missing") in text] == ["trend", "map", "funnel",
+            if t("presenter.chart_missing") in text] == ["trend", "forecast", "map", "funnel",
                                                          "coverage", "transitions"]
 
 
@@ -383,7 +432,7 @@ def test_sara_am_and_stacked_marks_extract_exactly() -> None:
 
 def test_an_export_with_a_filter_captions_every_slide_with_it(tiny_con) -> None:
     slides, meta = make_slides(tiny_con, Filters(amphoe="4005"))
-    assert [s.key for s in slides] == [*SLIDES[:4], "amphoe", *SLIDES[4:]]
+    assert [s.key for s in slides] == [*SLIDES[:5], "amphoe", *SLIDES[5:]]
     assert "ชุมแพ" in meta.caption
     deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images={})))
     texts = slide_texts(deck)
@@ -412,7 +461,7 @@ def test_a_projected_slide_asks_only_for_its_own_figures_and_equals_the_exported
 
     run = Noting(tiny_con)
     everything = briefing.collect(run, filters, definitions)
-    assert len(asked) == (11 if amphoe else 9)
+    assert len(asked) == (13 if amphoe else 11)
     keys = briefing.slide_keys(everything)
     assert keys == [s.key for s in slides]
     expected = {"cover": set(), "headline": set(), "sources": set(),
@@ -420,6 +469,7 @@ def test_a_projected_slide_asks_only_for_its_own_figures_and_equals_the_exported
                 "amphoe": {"map_place_values", "place_summary", "overview_kpis"},
                 "coverage": {"recency_bands", "caseload_counts"},
                 "agencies": {"agency_league"}, "transitions": {"transitions"},
+                "forecast": {"ladder_forecast"}, "climb": {"climb_after_help"},
                 "funnel": {"process_funnel"}, "followup": {"cases_by_quarter"}}
     for key, slide in zip(keys, slides, strict=True):
         asked.clear()
@@ -493,7 +543,7 @@ def test_every_chart_becomes_a_picture_on_its_slide(rendered) -> None:
     slides, meta, images = rendered
     charted = [i for i, s in enumerate(slides) if s.figure is not None]
     assert sorted(images) == charted == [SLIDES.index(k) for k in
-                                         ("trend", "map", "funnel", "coverage",
+                                         ("trend", "forecast", "map", "funnel", "coverage",
                                           "transitions")]
     assert all(png.startswith(b"\x89PNG") for png in images.values())
     deck = Presentation(io.BytesIO(briefing.build_deck(slides, meta, images)))
@@ -504,3 +554,28 @@ def test_every_chart_becomes_a_picture_on_its_slide(rendered) -> None:
     assert not any(t("presenter.chart_missing") in text for text in texts)
     reader = PdfReader(io.BytesIO(briefing.build_pdf(slides, meta, images)))
     assert [len(page.images) for page in reader.pages] == pictures
+
+
+def test_the_climb_slide_hides_groups_under_5_and_marks_those_under_20_in_words() -> None:
+    """The slide's font (Sarabun) has no ⚠ or ◇: small groups are marked in words, and the
+    warning comes first."""
+    frame = pd.DataFrame({
+        "kind": ["type"] * 3, "group": ["occupation", "health", "housing"],
+        "households": [40, 12, 3], "climbed": [20, 3, 1], "share": [0.5, 0.25, 1 / 3],
+        "comparable_share": [0.3, 0.2, 0.5], "difference_pp": [20.0, 5.0, -16.7],
+        "comparable_households": [200, 90, 10], "value_baht": [400000.0, 60000.0, 9000.0],
+        "baht_per_climber": [20000.0, 20000.0, 9000.0]})
+    data = briefing.BriefingData(Filters(), kpis=None, climb=frame)  # type: ignore[arg-type]
+    definitions = load_definitions()
+    for lang in ("th", "en"):
+        meta = briefing.Meta(lang, "", None, dt.date(2026, 11, 29))
+        slide = briefing.build_slide("climb", data, definitions, meta, ())
+        assert slide.points[0] == t("climb.caution", lang)
+        table = slide.table
+        groups = list(table[t("climb.col_group", lang)])
+        assert groups[1].endswith(f"({t('climb.suppressed', lang, min=20)})")
+        hidden = table.iloc[2]
+        assert hidden.iloc[1] == t("climb.suppressed", lang, min=5)
+        assert set(hidden.iloc[2:]) == {""}  # no share, no difference, no baht
+        text = "\n".join([*slide.points, *map(str, table.to_numpy().ravel())])
+        assert "⚠" not in text and "◇" not in text

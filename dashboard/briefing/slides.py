@@ -40,21 +40,24 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from dashboard.briefing.images import RENDERER, chart_browser
+from dashboard.queries import climb as q_climb
 from dashboard.queries import coverage as q_coverage
 from dashboard.queries import followup as q_followup
 from dashboard.queries import geo as q_geo
 from dashboard.queries import outcomes, overview
+from dashboard.queries.forecast import Forecast, ladder_forecast
 from dashboard.queries.overview import OverviewKpis
 from dashboard.store import Reader
 from dashboard.store.privacy import MIN_GROUP, SMALL_GROUP
 from dashboard.views import charts, coverage, funnel, geo
 from dashboard.views import followup as followup_views
+from dashboard.views import forecast as forecast_views
 from dashboard.views import maps as map_charts
 from domain.definitions import Definitions
 from domain.filters import Filters
 from domain.i18n import format_number, format_percent, t
 from domain.reference import amphoe_table, tambon_table
-from domain.thai_dates import BE_OFFSET, format_date
+from domain.thai_dates import BE_OFFSET, format_date, format_quarter
 
 LOG = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,26 +102,31 @@ class BriefingData:
     tambon: pd.DataFrame | None = None  # place_summary by tambon of the chosen amphoe
     province: OverviewKpis | None = None  # the province's KPIs, beside the chosen amphoe's
     followup: pd.DataFrame | None = None  # cases_by_quarter
+    forecast: Forecast | None = None  # ladder_forecast
+    climb: pd.DataFrame | None = None  # climb_after_help
 
 
 NEEDS: dict[str, tuple[str, ...]] = {
     "cover": (), "empty": (), "sources": (), "headline": (), "trend": ("trend",),
     "map": ("places",), "amphoe": ("places", "tambon", "province"),
     "coverage": ("bands", "caseload"), "agencies": ("league",), "transitions": ("moves",),
-    "funnel": ("funnel",), "followup": ("followup",)}
+    "funnel": ("funnel",), "followup": ("followup",), "forecast": ("forecast",),
+    "climb": ("climb",)}
 """The figures each slide shows besides the filters' KPIs, which every slide has (they tell
 whether there is anything to show)."""
 
 
 def slide_keys(data: BriefingData) -> list[str]:
     """The slides in order: cover, headline KPIs, the three-target trend against the plan, the
-    amphoe map, the chosen amphoe (with an amphoe filter), coverage, the agency league,
-    transitions, follow-up cases by quarter, and the sources last; with no household in the
-    filters, a slide that says so between the cover and the sources."""
+    forecast against the plan, the amphoe map, the chosen amphoe (with an amphoe filter),
+    coverage, the agency league, transitions, what is followed by a climb, follow-up cases by
+    quarter, and the sources last; with no household in the filters, a slide that says so
+    between the cover and the sources."""
     if data.kpis.households == 0:
         return ["cover", "empty", "sources"]
-    return ["cover", "headline", "trend", "map", *(("amphoe",) if data.filters.amphoe else ()),
-            "funnel", "coverage", "agencies", "transitions", "followup", "sources"]
+    return ["cover", "headline", "trend", "forecast", "map",
+            *(("amphoe",) if data.filters.amphoe else ()),
+            "funnel", "coverage", "agencies", "transitions", "climb", "followup", "sources"]
 
 
 def collect(data_source: Reader, filters: Filters, definitions: Definitions,
@@ -158,6 +166,10 @@ def collect(data_source: Reader, filters: Filters, definitions: Definitions,
     if "followup" in needs:
         found["followup"] = read(q_followup.cases_by_quarter, filters,
                                  today or dt.date.today(), cases)
+    if "forecast" in needs:
+        found["forecast"] = read(ladder_forecast, filters, definitions)
+    if "climb" in needs:
+        found["climb"] = read(q_climb.climb_after_help, filters, definitions)
     if "province" in needs and filters.amphoe:
         found["province"] = read(overview.overview_kpis, province, definitions)
     return dataclasses.replace(data, **found)
@@ -391,10 +403,69 @@ def _followup(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
     ), figure=followup_views.cases_quarter_chart(frame, lang))
 
 
+def _forecast(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
+    """The three targets' forecast for the first plan year ahead against the plan, with the
+    verdict, the method's back-test error and the amphoe on track, at risk and off track."""
+    found = data.forecast
+    year = forecast_views.first_year(found)
+    if year is None:
+        return Slide("forecast", t("presenter.slide_forecast_none", lang), points=(
+            t("forecast.no_data", lang) if found.as_of is None else
+            t("forecast.no_years", lang, quarter=format_quarter(found.as_of, lang)),))
+    whole = forecast_views.whole_rows(found, year)
+    horizon = max(definitions.forecast.backtest_horizons)
+    error = found.error_pp(horizon)
+    counts = forecast_views.status_counts(found)
+    names = definitions.level_names(lang)
+    cards = tuple(
+        Kpi(t("kpi.at_target", lang, n=tg.level, name=names[tg.level]),
+            format_percent(whole.loc[tg.level, "point"]),
+            t("presenter.forecast_card", lang,
+              status=forecast_views.status_word(whole.loc[tg.level, "status"], lang),
+              plan=format_percent(whole.loc[tg.level, "plan"], 0),
+              low=format_percent(whole.loc[tg.level, "low"], 0),
+              high=format_percent(whole.loc[tg.level, "high"], 0)))
+        for tg in definitions.targets)
+    error_text = (t("forecast.error_item", lang, h=horizon, pp=f"{error:.1f}")
+                  if error is not None else t("forecast.error_none", lang))
+    return Slide("forecast", t("presenter.slide_forecast", lang, year=year), kpis=cards,
+                 figure=forecast_views.forecast_chart(found, definitions, lang),
+                 points=(t("presenter.forecast_points", lang, on=counts["on_track"],
+                           risk=counts["at_risk"], off=counts["off_track"],
+                           method=t(f"forecast.method_{found.method}", lang),
+                           error=error_text),
+                         t("presenter.forecast_legend", lang,
+                           interval=round(definitions.forecast.interval * 100))))
+
+
+CLIMB_COLUMNS = ("col_group", "col_households", "col_share", "col_comparable", "col_difference",
+                 "col_per_climber")
+"""The climb table's columns a slide has room for."""
+
+
+def _climb(data: BriefingData, definitions: Definitions, lang: str) -> Slide:
+    """What is followed by a climb, by type of help: helped against comparable households,
+    with the warning that it is an association, not proof of cause."""
+    title = t("climb.title", lang)
+    caution = t("climb.caution", lang)
+    if data.climb.empty:
+        return Slide("climb", title, points=(caution, t("climb.no_data", lang)))
+    table = forecast_views.climb_table(data.climb, "type", {}, lang)
+    # the slide's font has no ⚠: a small group is marked in words
+    under = t("climb.suppressed", lang, min=SMALL_GROUP)
+    group = t("climb.col_group", lang)
+    table[group] = table[group].str.replace(t("climb.small", lang, small=SMALL_GROUP),
+                                            f"({under})", regex=False)
+    return Slide("climb", title, table=table[[t(f"climb.{c}", lang) for c in CLIMB_COLUMNS]],
+                 points=(caution, t("presenter.climb_note", lang,
+                                    q=definitions.climb.within_quarters, min=MIN_GROUP,
+                                    small=SMALL_GROUP, under=under)))
+
+
 _SLIDES: dict[str, Callable[[BriefingData, Definitions, str], Slide]] = {
     "headline": _headline, "trend": _trend, "map": _map, "amphoe": _amphoe,
     "coverage": _coverage, "agencies": _agencies, "transitions": _transitions,
-    "funnel": _funnel, "followup": _followup}
+    "funnel": _funnel, "followup": _followup, "forecast": _forecast, "climb": _climb}
 
 
 def build_slide(key: str, data: BriefingData, definitions: Definitions, meta: Meta,

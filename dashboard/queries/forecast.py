@@ -203,6 +203,11 @@ def ladder_forecast(con: BaseBackend, filters: Filters, definitions: Definitions
                         minlength=len(patterns.groups))
     scopes = [WHOLE, *patterns.groups]
     households = [int(sizes.sum()), *[int(s) for s in sizes]]
+    # the back-test's error for each plan year, for the whole and over the amphoe: worked out
+    # once, not for each amphoe and target (that took most of the forecast's time)
+    slacks = {(year, part): method_error(errors, rules.method, model.quarters_between(
+        quarter, model.year_end_quarter(year)), part) for year in years
+        for part in ("whole", "amphoe")}
     rows = []
     for g, scope in enumerate(scopes):
         for target in definitions.targets:
@@ -212,8 +217,7 @@ def ladder_forecast(con: BaseBackend, filters: Filters, definitions: Definitions
                 point = float(projection.point[ahead, g, k])
                 low, high = float(projection.low[ahead, g, k]), float(projection.high[ahead, g, k])
                 planned = definitions.plan.get(target.key, {}).get(year)
-                slack = method_error(errors, rules.method, ahead,
-                                      "whole" if scope == WHOLE else "amphoe")
+                slack = slacks[year, "whole" if scope == WHOLE else "amphoe"]
                 judged = planned is not None and households[g] >= MIN_GROUP
                 rows.append({
                     "amphoe_code": scope, "level": target.level, "fiscal_year": year,

@@ -11,9 +11,12 @@ import streamlit as st
 
 from dashboard import store
 from dashboard.queries.followup import cases_by_place
+from dashboard.queries.forecast import ladder_forecast
+from dashboard.store.privacy import MIN_GROUP
 from dashboard.ui import PageContext, counts_config, download_buttons, today
 from dashboard.views import geo
 from dashboard.views import maps as map_charts
+from dashboard.views.forecast import first_year
 from domain.filters import ALL, Filters
 
 PLOTLY_CONFIG = {"displaylogo": False, "doubleClickDelay": 200, "scrollZoom": False}
@@ -48,11 +51,22 @@ def clicked(key: str, filter_key: str) -> None:
 def place_values(ctx: PageContext, indicator: str, values: pd.DataFrame, filters: Filters,
                  by: str) -> pd.DataFrame:
     """The places' values for ``indicator``: follow-up cases overdue are read (from the small
-    case table) only when the map shows them."""
+    case table), and the forecast verdicts (per amphoe), only when the map shows them."""
+    if indicator in geo.VERDICTS:
+        found = ctx.data.read(ladder_forecast, filters, ctx.definitions)
+        return geo.with_forecast_status(values, found.status_by_amphoe())
     if indicator != "cases_overdue":
         return values
     by_place = ctx.data.read(cases_by_place, filters, today(), store.cases_version(), by=by)
     return geo.with_cases_overdue(values, by_place, by)
+
+
+def map_note(ctx: PageContext, indicator: str, filters: Filters) -> str:
+    """The note under the amphoe map: for the forecast verdict, the year judged and how."""
+    if indicator not in geo.VERDICTS:
+        return ctx.t("map.click_note", min=MIN_GROUP)
+    found = ctx.data.read(ladder_forecast, filters, ctx.definitions)
+    return ctx.t("map.forecast_note", year=first_year(found) or "–", min=MIN_GROUP)
 
 
 def place_map(ctx: PageContext, indicator: str, label: str, values: pd.DataFrame,

@@ -265,25 +265,39 @@ def tile_layout() -> pd.DataFrame:
 
 
 INDICATORS = ("households", "paired_share", "visited_share", "share_1", "share_2", "share_3",
-              "income_mean", "cases_overdue")
+              "income_mean", "cases_overdue", "forecast_status")
 """What the map can be coloured by. ``share_<n>``: share of surveyed households at target n or
 above; ``income_mean``: mean income per member, baht/person/year, of the surveyed households;
 ``cases_overdue``: follow-up cases whose next action is past its due date (a count, added to
-the place values by :func:`with_cases_overdue`)."""
+the place values by :func:`with_cases_overdue`); ``forecast_status``: the amphoe's forecast
+verdict for the first plan year ahead (a word, added by :func:`with_forecast_status`)."""
 COUNTS = frozenset({"households", "cases_overdue"})
 """Indicators that are counts of households (classes of round steps from 0)."""
+VERDICTS = frozenset({"forecast_status"})
+"""Indicators that are a verdict, not a number: coloured by category, shown as words."""
+AMPHOE_ONLY = VERDICTS
+"""Indicators made per amphoe only (the forecast): no tambon map of them."""
 
 
 DEFAULT_INDICATOR = "share_2"
 """What the map opens on: progress, the share at target 2 (sufficient) or above."""
-HIGHER_IS_BETTER = frozenset(INDICATORS) - COUNTS
+HIGHER_IS_BETTER = frozenset(INDICATORS) - COUNTS - VERDICTS
 
 
 # ColorBrewer YlGnBu (5 of its 6 classes): sequential, colour-blind and print safe
 SEQUENTIAL = ("#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
 
 
-DARK_CLASSES = frozenset({"c3", "c4"})  # labels on these read in white
+NOT_JUDGED = "not_judged"
+"""A verdict's class where none is given: too few households, or no back-test to allow for."""
+
+
+# Okabe-Ito blue, orange and vermillion: told apart with any colour vision, and the word is on
+# every tile and in the legend
+VERDICT_COLOURS = {"on_track": "#0072B2", "at_risk": "#E69F00", "off_track": "#D55E00"}
+
+
+DARK_CLASSES = frozenset({"c3", "c4", "on_track"})  # labels on these read in white
 
 
 NO_DATA = "no_data"
@@ -309,6 +323,8 @@ def indicator_columns(indicator: str) -> tuple[str, str]:
         return "income_mean", "income_n"
     if indicator.startswith("share_"):
         return indicator, "assessed"
+    if indicator in VERDICTS:
+        return indicator, "households"
     raise ValueError(f"unknown map indicator {indicator!r}")
 
 
@@ -316,7 +332,8 @@ def indicator_columns(indicator: str) -> tuple[str, str]:
 class ClassScheme:
     """Colour classes with explicit edges: class ``c<i>`` holds values in
     ``[edges[i], edges[i+1])``, the last one also its upper edge; values outside clamp to the
-    first or last class. ``kind`` says how edges read: share, count or baht."""
+    first or last class. ``kind`` says how edges read: share, count or baht; a ``verdict``
+    scheme has no edges: its classes are the verdicts, then "not judged"."""
 
     indicator: str
     kind: str
@@ -325,16 +342,28 @@ class ClassScheme:
 
     @property
     def keys(self) -> tuple[str, ...]:
+        if self.kind == "verdict":
+            return (*VERDICT_COLOURS, NOT_JUDGED)
         return tuple(f"c{i}" for i in range(len(self.edges) - 1))
+
+    @property
+    def legend_keys(self) -> tuple[str, ...]:
+        """Every class a legend lists: a verdict has no hidden class (a small amphoe is not
+        judged)."""
+        return (*self.keys, NO_DATA) if self.kind == "verdict" else (*self.keys, HIDDEN, NO_DATA)
 
     def colour(self, key: str) -> str:
         if key == NO_DATA:
             return NO_DATA_COLOUR
-        if key == HIDDEN:
+        if key in (HIDDEN, NOT_JUDGED):
             return HIDDEN_COLOUR
+        if self.kind == "verdict":
+            return VERDICT_COLOURS[key]
         return self.colours[self.keys.index(key)]
 
-    def class_of(self, value: float) -> str:
+    def class_of(self, value: Any) -> str:
+        if self.kind == "verdict":
+            return value if value in VERDICT_COLOURS else NOT_JUDGED
         inner = self.edges[1:-1]
         index = sum(1 for edge in inner if value >= edge)
         return f"c{index}"
@@ -369,7 +398,9 @@ def class_scheme(indicator: str, values: Iterable[float], income_line: float) ->
     """Explicit edges, worked out from the values shown so differences stay visible: shares in
     five classes of a round width (:func:`share_edges`); mean income at 75, 100, 125 and 150 %
     of the income line; households in five steps of a round number from 0 up to the
-    largest value."""
+    largest value; a verdict by its words."""
+    if indicator in VERDICTS:
+        return ClassScheme(indicator, "verdict", ())
     if indicator == "income_mean":
         edges = (0.0, *(round(income_line * f) for f in INCOME_EDGE_FACTORS), math.inf)
         return ClassScheme(indicator, "baht", tuple(float(e) for e in edges))
@@ -390,6 +421,15 @@ def with_cases_overdue(values: pd.DataFrame, by_place: pd.DataFrame, by: str) ->
     return values.assign(cases_overdue=values[by].map(overdue).fillna(0).astype("int64"))
 
 
+def with_forecast_status(values: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
+    """``values`` (per amphoe) with ``forecast_status`` from ``verdicts``
+    (:meth:`dashboard.queries.forecast.Forecast.status_by_amphoe`): "on_track", "at_risk",
+    "off_track", or "" where the amphoe is not judged."""
+    found = dict(zip(verdicts["amphoe_code"], verdicts["status"], strict=True))
+    return values.assign(forecast_status=values["amphoe_code"].map(found).fillna("")
+                         .astype(object))
+
+
 def shown_values(values: pd.DataFrame, indicator: str) -> pd.Series:
     """The values of an indicator that the map may show (denominator at least
     :data:`MIN_GROUP`): class edges are worked out from these only, so a hidden group's value
@@ -400,12 +440,15 @@ def shown_values(values: pd.DataFrame, indicator: str) -> pd.Series:
 
 def classify(values: pd.Series, denominators: pd.Series, scheme: ClassScheme) -> pd.Series:
     """Class key per place: ``no_data`` when the denominator is 0 or missing, ``hidden`` when it
-    is under :data:`MIN_GROUP` (the value is then never shown), else ``c<i>``."""
+    is under :data:`MIN_GROUP` (the value is then never shown), else ``c<i>``; a verdict's
+    class is the verdict (the forecast itself does not judge a small amphoe)."""
     out = []
     for value, n in zip(values, denominators, strict=True):
         n = 0 if n is None or pd.isna(n) else int(n)
-        if n == 0 or value is None or pd.isna(value):
+        if n == 0 or value is None or (scheme.kind != "verdict" and pd.isna(value)):
             out.append(NO_DATA)
+        elif scheme.kind == "verdict":
+            out.append(scheme.class_of(value))
         elif n < MIN_GROUP:
             out.append(HIDDEN)
         else:
@@ -433,6 +476,11 @@ def class_label(key: str, scheme: ClassScheme, lang: str) -> str:
         return t("map.class_no_data", lang)
     if key == HIDDEN:
         return t("map.class_hidden", lang, n=MIN_GROUP)
+    if key == NOT_JUDGED:
+        return t("map.class_not_judged", lang)
+    if scheme.kind == "verdict":
+        word = t(f"forecast.status.{key}", lang)
+        return word[:1].upper() + word[1:]
     i = scheme.keys.index(key)
     low, high = scheme.edges[i], scheme.edges[i + 1]
     low_text, high_text = _edge_text(low, scheme.kind), _edge_text(high, scheme.kind)

@@ -30,7 +30,7 @@ from dashboard.views.geo import (
     HIDDEN,
     HIGHER_IS_BETTER,
     NO_DATA,
-    ClassScheme,
+    NOT_JUDGED,
     Colouring,
     class_label,
     format_value,
@@ -77,6 +77,9 @@ def _value_text(row: Mapping[str, Any], colouring: Colouring, lang: str) -> str:
     if row["klass"] == HIDDEN:
         return t("map.hidden_short", lang, n=MIN_GROUP)
     scheme = colouring.scheme
+    if scheme.kind == "verdict":  # a word, never a number
+        return t("map.not_judged_short", lang) if row["klass"] == NOT_JUDGED else \
+            class_label(row["klass"], scheme, lang)
     return format_value(float(row[colouring.column]), scheme.kind)
 
 
@@ -138,8 +141,7 @@ def _tile_name(name: str, width: int = 8) -> str:
     return html.escape(name[:cut].rstrip()) + "<br>" + html.escape(name[cut:].lstrip())
 
 
-def _class_keys(scheme: ClassScheme) -> list[str]:
-    return [*scheme.keys, HIDDEN, NO_DATA]
+GREY_CLASSES = (HIDDEN, NO_DATA, NOT_JUDGED)  # outlined in grey; hidden and not judged hatched
 
 
 def _emphasis(colouring: Colouring, selected: str | None) -> list[tuple[pd.DataFrame, str, str]]:
@@ -191,7 +193,7 @@ def _tile_map_parts(colouring: Colouring, names: Mapping[str, str], label: str, 
     scheme, frame = colouring.scheme, colouring.frame
     by_class = dict(tuple(frame.groupby("klass", sort=False)))
     traces: list[dict[str, Any]] = []
-    for key in _class_keys(scheme):
+    for key in scheme.legend_keys:
         part = by_class.get(key, frame.iloc[:0])
         xs, ys = _outline(part) if len(part) else ([None], [None])
         traces.append({
@@ -200,7 +202,7 @@ def _tile_map_parts(colouring: Colouring, names: Mapping[str, str], label: str, 
             "line": {"color": "#9AA5AD" if key == NO_DATA else "white", "width": 1.5,
                      "dash": "dot" if key == NO_DATA else "solid"},
             "fillpattern": {"shape": "/", "bgcolor": scheme.colour(key), "fgcolor": "#8c8c8c",
-                            "size": 8} if key == HIDDEN else None,
+                            "size": 8} if key in (HIDDEN, NOT_JUDGED) else None,
             "name": class_label(key, scheme, lang), "legendgroup": key, "hoverinfo": "skip",
             "showlegend": False,
         })
@@ -210,7 +212,7 @@ def _tile_map_parts(colouring: Colouring, names: Mapping[str, str], label: str, 
             "type": "scatter", "x": [None], "y": [None], "mode": "markers",
             "name": class_label(key, scheme, lang), "legendgroup": key, "hoverinfo": "skip",
             "marker": {"symbol": "hexagon", "size": 16, "color": scheme.colour(key),
-                       "line": {"color": "#8c8c8c" if key in (HIDDEN, NO_DATA) else "white",
+                       "line": {"color": "#8c8c8c" if key in GREY_CLASSES else "white",
                                 "width": 1}},
         })
     traces += [_emphasis_trace(part, colour, key, lang)
@@ -256,7 +258,7 @@ def choropleth_figure(colouring: Colouring, geojson: Mapping[str, Any],
     scheme, code_column = colouring.scheme, colouring.code_column
     frame = colouring.frame.assign(hover=_hover(colouring, names, label, lang))
     traces: list[dict[str, Any]] = []
-    for key in _class_keys(scheme):
+    for key in scheme.legend_keys:
         part = frame[frame["klass"] == key]
         colour = scheme.colour(key)
         # an empty class keeps its legend entry through a location no feature has
@@ -265,7 +267,7 @@ def choropleth_figure(colouring: Colouring, geojson: Mapping[str, Any],
             "type": "choroplethmap", "geojson": _subset(geojson, locations),
             "locations": locations, "z": [0] * len(locations),
             "colorscale": [[0, colour], [1, colour]], "showscale": False, "zmin": 0, "zmax": 1,
-            "marker": {"line": {"color": "#9AA5AD" if key in (NO_DATA, HIDDEN) else "white",
+            "marker": {"line": {"color": "#9AA5AD" if key in GREY_CLASSES else "white",
                                 "width": 1}},
             "name": class_label(key, scheme, lang), "legendgroup": key, "showlegend": True,
             "customdata": [[c] for c in locations], "hovertext": list(part["hover"]) or [""],
@@ -291,14 +293,26 @@ def place_table(colouring: Colouring, names: Mapping[str, str], label: str,
                 lang: str) -> pd.DataFrame:
     """What the map shows, as a table (on screen and in downloads): place, value (empty when
     hidden or no data), n, class; lowest values first for indicators where higher is better
-    (largest first for households), then hidden places, then places without households."""
+    (largest first for households), then hidden places, then places without households. A
+    verdict: place, verdict in words, n; worst first."""
     frame, scheme, code_column = colouring.frame, colouring.scheme, colouring.code_column
+    place_column = t(f"map.col_{code_column.removesuffix('_code')}", lang)
+    if scheme.kind == "verdict":
+        worst_first = [*scheme.keys[-2::-1], NOT_JUDGED, NO_DATA]
+        rank = frame["klass"].map({k: i for i, k in enumerate(worst_first)})
+        order = frame.assign(_rank=rank).sort_values(["_rank", code_column], kind="stable").index
+        return pd.DataFrame({
+            place_column: [names.get(c, c) for c in frame[code_column]],
+            # the indicator's name is a question, too long for a column: the verdict is a status
+            t("forecast.col_status", lang): [_value_text(row, colouring, lang)
+                                             for row in frame.to_dict("records")],
+            t("map.col_n", lang): frame["n"],
+        }).loc[order].reset_index(drop=True)
     shown = ~frame["klass"].isin([NO_DATA, HIDDEN])
     value = frame[colouring.column].where(shown).astype("Float64")
     value = (value * 100).round(1) if scheme.kind == "share" else value.round(0).astype("Int64")
     out = pd.DataFrame({
-        t(f"map.col_{code_column.removesuffix('_code')}", lang): [
-            names.get(c, c) for c in frame[code_column]],
+        place_column: [names.get(c, c) for c in frame[code_column]],
         label + (" (%)" if scheme.kind == "share" else ""): value,
         t("map.col_n", lang): frame["n"],
         t("map.col_class", lang): [class_label(k, scheme, lang) for k in frame["klass"]],
@@ -315,9 +329,10 @@ def place_table(colouring: Colouring, names: Mapping[str, str], label: str,
 
 def table_for_display(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`place_table` on screen: the value column as text, a dash where it is hidden or
-    missing (a column of numbers and dashes is not one Arrow type)."""
+    missing (a column of numbers and dashes is not one Arrow type); words stay words."""
     value = table.columns[1]
-    return table.assign(**{value: ["–" if pd.isna(v) else f"{v:,}" for v in table[value]]})
+    return table.assign(**{value: [v if isinstance(v, str) else "–" if pd.isna(v) else f"{v:,}"
+                                   for v in table[value]]})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,7 +564,7 @@ def tile_legend_html(colouring: Colouring, label: str, lang: str) -> str:
             'margin-right:0.4em;{style}"></span>{label}</span>')
     fills = [item.format(style=f"background:{html.escape(scheme.colour(key))};{hexagon}",
                          label=html.escape(class_label(key, scheme, lang)))
-             for key in _class_keys(scheme)]
+             for key in scheme.legend_keys]
     rings = [item.format(style=f"border:3px solid {colour};border-radius:50%;"
                                "box-sizing:border-box",
                          label=html.escape(t(key, lang, n=len(part))))

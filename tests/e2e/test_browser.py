@@ -221,6 +221,17 @@ def test_map_click_filters_every_page_and_a_second_click_clears(tab: Tab) -> Non
     click_point(tab, "map_amphoe_tiles", AMPHOE)
     expect(widget_input(tab, KEY_AMPHOE)).to_have_value(th("filters.all_amphoe"))
     expect(tab.page).not_to_have_url(re.compile(rf"[?&]{PARAM_AMPHOE}="))
+
+    # the forecast verdict: words on the tiles and in the legend, the year judged under it
+    tab.page.locator(".st-key-map_indicator").click()
+    tab.page.get_by_role("option", name=th("map.ind_forecast_status")).click()
+    tab.wait_for_script()
+    expect(tab.page.get_by_text(th("map.class_not_judged"))).to_be_visible()
+    expect(tab.page.locator(".st-key-map_amphoe_tiles text",
+                            has_text=th("forecast.status.at_risk")).first).to_be_attached()
+    expect(tab.page.get_by_text(re.compile(re.escape(th("map.forecast_note", year="YEAR",
+                                                        min=5)).replace("YEAR", r"\d{4}")))
+           ).to_be_visible()
     tab.assert_clean()
 
 
@@ -303,12 +314,13 @@ def test_the_presenter_downloads_every_slide_while_it_shows_one(tab: Tab) -> Non
     deck = Presentation(download.value.path())
     texts = ["\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
              for slide in deck.slides]
-    assert len(texts) == 11  # cover, headline, trend, map, the amphoe, the four processes,
-    # coverage, agencies, transitions, follow-up, sources
-    assert th("presenter.slide_amphoe", name=amphoe_name(AMPHOE)) in texts[4]
-    assert th("presenter.slide_funnel") in texts[5]
-    assert th("presenter.slide_transitions") in texts[8]
-    assert th("presenter.slide_followup") in texts[9]
+    assert len(texts) == 13  # cover, headline, trend, forecast, map, the amphoe, the four
+    # processes, coverage, agencies, transitions, what is followed by a climb, follow-up, sources
+    assert th("climb.caution") in texts[10]
+    assert th("presenter.slide_amphoe", name=amphoe_name(AMPHOE)) in texts[5]
+    assert th("presenter.slide_funnel") in texts[6]
+    assert th("presenter.slide_transitions") in texts[9]
+    assert th("presenter.slide_followup") in texts[11]
     assert sum(1 for slide in deck.slides for shape in slide.shapes
                if shape.shape_type == MSO_SHAPE_TYPE.PICTURE) >= 4  # the charts as pictures
     tab.assert_clean()
@@ -344,7 +356,7 @@ def test_a_slide_fits_the_projectors_window_and_follows_its_size(tab: Tab) -> No
     figure is cut short ("100.0%" was, beside a chart); the chart follows the size the browser
     reports as the window changes."""
     tab.page.set_viewport_size({"width": 1280, "height": 800})
-    tab.open(f"/present?slide=7&{PARAM_AMPHOE}={AMPHOE}")  # the coverage slide: KPIs, chart
+    tab.open(f"/present?slide=8&{PARAM_AMPHOE}={AMPHOE}")  # the coverage slide: KPIs, chart
     expect(tab.page.locator("h1").first).to_have_text(th("presenter.slide_coverage"))
     full = 700  # the chart's height on a full-HD slide beside a sentence (pages/presenter.py)
     for width, height in ((1280, 800), (1024, 768), (1920, 1080)):
@@ -359,6 +371,17 @@ def test_a_slide_fits_the_projectors_window_and_follows_its_size(tab: Tab) -> No
         assert "100.0%" in tab.page.locator(METRIC).first.inner_text()  # all paired
         if width == 1280:
             tab.screenshot("presenter_1280x800")
+    # the forecast slide: two lines of sentences over its cards and chart
+    tab.open(f"/present?slide=4&{PARAM_AMPHOE}={AMPHOE}")
+    title = re.escape(th("presenter.slide_forecast", year="YEAR")).replace("YEAR", r"\d{4}")
+    expect(tab.page.locator("h1").first).to_have_text(re.compile(title))
+    for width, height in ((1280, 800), (1920, 1080)):
+        tab.page.set_viewport_size({"width": width, "height": height})
+        tab.page.wait_for_function(CHART_HEIGHT_JS,
+                                   arg=round(full * window.slide_scale((width, height))))
+        tab.wait_for_script()
+        fit = tab.page.evaluate(FIT_JS)
+        assert fit["outside"] == fit["cut"] == [], ("forecast", width, fit)
     tab.assert_clean()
 
 
