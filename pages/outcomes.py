@@ -11,6 +11,7 @@ from dashboard.ui import (
     context,
     download_buttons,
     grid,
+    lazy_expander,
     level_names,
     page_header,
 )
@@ -46,8 +47,12 @@ st.subheader(ctx.t("outcomes.trend"))
 if not trend_section():
     st.stop()
 
-st.subheader(ctx.t("forecast.title"))
-forecast_section(ctx, ctx.data.read(q_forecast.ladder_forecast, ctx.filters, ctx.definitions))
+ahead = lazy_expander(ctx.t("forecast.title"), "outcomes_forecast_box",
+                      ":material/trending_up:")
+with ahead:
+    if ahead.open:  # the forecast costs a filter change about 0.3 s: computed when asked
+        forecast_section(ctx, ctx.data.read(q_forecast.ladder_forecast, ctx.filters,
+                                            ctx.definitions))
 
 st.subheader(ctx.t("outcomes.transitions"))
 moves = ctx.data.read(outcomes.transitions, ctx.filters)
@@ -116,7 +121,9 @@ def comparison_section() -> None:
 st.subheader(ctx.t("outcomes.compare", name=names[target_two.level]))
 comparison_section()
 
-st.subheader(ctx.t("climb.title"))
-climb_section(ctx)
+climbs = lazy_expander(ctx.t("climb.title"), "outcomes_climb_box", ":material/stairs:")
+with climbs:
+    if climbs.open:  # the comparison costs a filter change about 0.5 s: computed when asked
+        climb_section(ctx)
 with st.expander(ctx.t("download.title"), icon=":material/download:"):
     download_buttons(ctx, transition_table, "outcomes_transitions", key="transitions_dl")

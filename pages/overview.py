@@ -12,6 +12,7 @@ from dashboard.ui import (
     context,
     download_buttons,
     filters_summary,
+    lazy_expander,
     level_names,
     page_header,
     stale_warning,
@@ -82,8 +83,11 @@ with right:
                              names[target_two.level], ctx.lang, by=by),
                     key="overview_ranking", config={"displaylogo": False})
 
-overview_forecast(ctx, ctx.data.read(q_forecast.ladder_forecast, ctx.filters,
-                                     ctx.definitions))
+ahead = lazy_expander(ctx.t("forecast.title"), "overview_forecast", ":material/trending_up:")
+with ahead:
+    if ahead.open:  # the forecast costs a filter change about 0.3 s: computed when asked
+        overview_forecast(ctx, ctx.data.read(q_forecast.ladder_forecast, ctx.filters,
+                                             ctx.definitions))
 funnel_section(ctx, ctx.data.read(q_overview.process_funnel, ctx.filters, ctx.definitions))
 followup_section(ctx, ctx.data.read(q_followup.cases_by_place, ctx.filters, today(),
                                     store.cases_version(), by=by), by)

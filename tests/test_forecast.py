@@ -218,14 +218,21 @@ def test_outcomes_and_overview_show_the_forecast_and_the_climbs(
 
     use_store(demo_store_dir)
     at = run_app({"lang": lang})
+    assert t("forecast.title", lang) in [e.label for e in at.expander]
+    assert not any("2566" in m.label for m in at.metric)  # computed only when opened
+    at.session_state["overview_forecast"] = True  # the section opened
+    at.run()
     labels = [m.label for m in at.metric]
     assert any(label.startswith(t("forecast.card", lang, target="", year="")[:4])
                or "2566" in label for label in labels)
     assert t("forecast.overview_title", lang, year=2566) in [s.value for s in at.subheader]
     at.switch_page("../pages/outcomes.py").run()
     assert not at.exception, at.exception
-    heads = [s.value for s in at.subheader]
-    assert t("forecast.title", lang) in heads and t("climb.title", lang) in heads
+    boxes = [e.label for e in at.expander]
+    assert t("forecast.title", lang) in boxes and t("climb.title", lang) in boxes
+    at.session_state["outcomes_forecast_box"] = at.session_state["outcomes_climb_box"] = True
+    at.run()
+    assert not at.exception, at.exception
     chart = json.loads(at.get("plotly_chart")[1].proto.spec)
     names = {trace.get("name") for trace in chart["data"]}
     assert t("forecast.forecast_of", lang, target=t("level.crisis", lang)) not in names

@@ -159,8 +159,14 @@ def table_expander(ctx: PageContext, key: str) -> Any:
     it is open (``.open`` is True; opening or closing it reruns the page): a closed one
     costs the page nothing, where making and sending its table and files cost 2-4 ms on
     every rerun."""
-    return st.expander(ctx.t("download.title"), icon=":material/download:", key=key,
-                       on_change="rerun")
+    return lazy_expander(ctx.t("download.title"), key, ":material/download:")
+
+
+def lazy_expander(label: str, key: str, icon: str) -> Any:
+    """An expander a page fills only while it is open (``.open``; opening or closing it
+    reruns the page): a section whose figures cost a filter change hundreds of
+    milliseconds, one click away instead of computed on every change."""
+    return st.expander(label, icon=icon, key=key, on_change="rerun")
 
 
 def download_buttons(ctx: PageContext, frame: pd.DataFrame, stem: str, key: str,

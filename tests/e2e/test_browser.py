@@ -180,10 +180,15 @@ def test_language_switch_shows_english(tab: Tab) -> None:
 def test_outcomes_forecast_and_climbs_in_thai_and_english(tab: Tab) -> None:
     for lang in ("th", "en"):
         tab.open(f"/outcomes?lang={lang}")
-        expect(tab.page.get_by_text(t("forecast.title", lang), exact=True)).to_be_visible()
+        for key, title in (("outcomes_forecast_box", "forecast.title"),
+                           ("outcomes_climb_box", "climb.title")):  # computed when opened
+            summary = tab.page.locator(f".st-key-{key} summary")
+            expect(summary).to_contain_text(t(title, lang))
+            if tab.page.locator(f".st-key-{key} details").get_attribute("open") is None:
+                summary.click()
+                tab.wait_for_script()
         expect(tab.page.locator(".st-key-outcomes_forecast .js-plotly-plot")).to_be_visible()
         expect(tab.page.locator(".st-key-outcomes_forecast_amphoe")).to_be_visible()
-        expect(tab.page.get_by_text(t("climb.title", lang), exact=True)).to_be_visible()
         expect(tab.page.locator(".st-key-outcomes_climb_table")).to_be_visible()
         expect(tab.page.locator(EXCEPTION)).to_have_count(0)
         tab.screenshot(f"outcomes_forecast_{lang}")
