@@ -180,16 +180,16 @@ def test_language_switch_shows_english(tab: Tab) -> None:
 def test_outcomes_forecast_and_climbs_in_thai_and_english(tab: Tab) -> None:
     for lang in ("th", "en"):
         tab.open(f"/outcomes?lang={lang}")
-        for key, title in (("outcomes_forecast_box", "forecast.title"),
-                           ("outcomes_climb_box", "climb.title")):  # computed when opened
+        for key, title, inside in (  # each section is computed when it is opened
+                ("outcomes_forecast_box", "forecast.title", ".st-key-outcomes_forecast_amphoe"),
+                ("outcomes_climb_box", "climb.title", ".st-key-outcomes_climb_table")):
             summary = tab.page.locator(f".st-key-{key} summary")
             expect(summary).to_contain_text(t(title, lang))
+            tab.wait_for_script()
             if tab.page.locator(f".st-key-{key} details").get_attribute("open") is None:
                 summary.click()
-                tab.wait_for_script()
+            expect(tab.page.locator(inside)).to_be_visible()  # opened and drawn
         expect(tab.page.locator(".st-key-outcomes_forecast .js-plotly-plot")).to_be_visible()
-        expect(tab.page.locator(".st-key-outcomes_forecast_amphoe")).to_be_visible()
-        expect(tab.page.locator(".st-key-outcomes_climb_table")).to_be_visible()
         expect(tab.page.locator(EXCEPTION)).to_have_count(0)
         tab.screenshot(f"outcomes_forecast_{lang}")
     tab.assert_clean()

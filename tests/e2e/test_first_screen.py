@@ -252,7 +252,7 @@ TILES_JS = """(gd, radius) => {
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_presenters_map_labels_fit_their_hexagons_at_1280(tab: Tab, lang: str) -> None:
-    open_at(tab, SIZES[0].values[0], "/present?slide=4", lang)
+    open_at(tab, SIZES[0].values[0], "/present?slide=5", lang)  # cover, kpis, trend, forecast
     expect(tab.page.locator("h1").first).to_contain_text(
         t("presenter.slide_map", lang, indicator="").strip())
     chart = tab.page.locator(".st-key-present_map .js-plotly-plot")
