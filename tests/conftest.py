@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -30,6 +31,19 @@ def build_store(folder: Path, files: dict[str, Path]) -> Store:
             report = import_file(store, files[name], name, imported_by="test")
             assert report.committed, [(i.row, i.column, i.reason_key) for i in report.errors]
     return store
+
+
+@pytest.fixture(scope="session", autouse=True)
+def component_manifests_scanned_once() -> Iterator[None]:
+    """Every new AppTest scans every installed package for Streamlit component manifests
+    (a third of a second of CPU, more than many a page run): the packages do not change
+    during a session, so the scan's answer is kept for it."""
+    from streamlit.components.v2 import manifest_scanner
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests",
+                      functools.cache(manifest_scanner.scan_component_manifests))
+        yield
 
 
 @pytest.fixture

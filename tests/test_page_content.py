@@ -12,7 +12,6 @@ ran before it.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -154,20 +153,13 @@ def shared_store(demo_store_dir: Path) -> Iterator[Path]:
 
     The record is of the default settings, on a machine where the presenter finds a browser
     for its chart images (without one it warns): any executable found as ``BROWSER_PATH``
-    will do, it is not started unless a slide file is downloaded.
-
-    Also, AppTest scans every installed package for component manifests each time an AppTest
-    is made (0.2 s, a third of a case): the scan's answer is kept for the module."""
-    from streamlit.components.v2 import manifest_scanner
-
+    will do, it is not started unless a slide file is downloaded."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(STORE_URL_ENV, f"duckdb://{demo_store_dir / 'store.duckdb'}")
         patch.setenv(STORE_DIR_ENV, str(demo_store_dir))
         for name in UNSET_ENV:
             patch.delenv(name, raising=False)
         patch.setenv("BROWSER_PATH", sys.executable)
-        patch.setattr(manifest_scanner, "scan_component_manifests",
-                      functools.cache(manifest_scanner.scan_component_manifests))
         clear_caches()
         yield demo_store_dir
     clear_caches()
