@@ -39,6 +39,7 @@ from loaders.cases import CaseConflict
 from loaders.contracts import DATASETS, IMPORT_ORDER
 from loaders.importer import import_file, import_files, undo_last_import
 from loaders.store import Store, StoreBusyError
+from tests.conftest import build_store
 from tests.factories import tiny_frames, write_csvs
 from tests.followup_factories import EXPECTED, PLANTED_CASES, TODAY, followup_frames
 
@@ -46,21 +47,11 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.postgres
 
 
-def _import_tiny(url: str, folder: Path) -> Store:
-    """The hand-made programme, one file at a time, as ``tests/conftest.py`` builds it."""
-    store = Store.open(url, store_dir=folder)
-    files = write_csvs(tiny_frames(), folder / "files")
-    for name in IMPORT_ORDER:
-        if name in files:
-            report = import_file(store, files[name], name, imported_by="test")
-            assert report.committed, [(i.row, i.column, i.reason_key) for i in report.errors]
-    return store
-
-
 @pytest.fixture(scope="session")
 def pg_tiny(pg_database: Callable[[str], str],
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    store = _import_tiny(pg_database("tiny"), tmp_path_factory.mktemp("pg_tiny"))
+    folder = tmp_path_factory.mktemp("pg_tiny")  # as tests/conftest.py builds it
+    store = build_store(folder, write_csvs(tiny_frames(), folder / "files"), pg_database("tiny"))
     yield store
     store.close()
 
