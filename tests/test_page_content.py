@@ -95,19 +95,29 @@ def test_the_cases_cover_every_page_in_both_languages_with_every_role() -> None:
         assert {c.filters for c in CASES if c.page == page} == {n for n, _ in FILTER_SETS}
 
 
+SESSIONS: dict[str, AppTest] = {}
+"""By filter set: the session its default page was opened in. The set's other pages (but the
+presenter's, which opens from the link) are opened in it, each with the link's parameters:
+an AppTest and a run of the default page less for each (half the cost of a case)."""
+
+
 def run_case(case: Case) -> Any:
     """The page's record; for the presenter, every slide's, moving with the Next button."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     query = dict(case.query)
     if case.lang != "th":
         query["lang"] = case.lang
     if case.page == PRESENTER:
         query["present"] = "1"  # opens the presenter straight away, on its first slide
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
+    at = SESSIONS.get(case.filters) if case.page not in (DEFAULT_PAGE, PRESENTER) else None
+    if at is None:
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.query_params = query
+        at.run()
+        assert not at.exception, at.exception
+        if case.page != PRESENTER:
+            SESSIONS[case.filters] = at
     if case.page not in (DEFAULT_PAGE, PRESENTER):
+        at.query_params = query
         at.switch_page(f"../pages/{case.page}").run()
         assert not at.exception, at.exception
     if case.page != PRESENTER:
