@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -14,7 +15,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from loaders.contracts import IMPORT_ORDER
-from loaders.importer import import_file
+from loaders.importer import import_files
 from loaders.store import STORE_DIR_ENV, STORE_URL_ENV, Store
 from tests.factories import tiny_frames, write_csvs
 
@@ -23,13 +24,29 @@ PG_URL_ENV = "KUSIAO_TEST_PG_URL"
 DEFAULT_PG_URL = "postgresql://kusiao:kusiao@127.0.0.1:5432/kusiao_test"
 
 
-def build_store(folder: Path, files: dict[str, Path]) -> Store:
-    store = Store.open(f"duckdb://{folder / 'store.duckdb'}", store_dir=folder)
-    for name in IMPORT_ORDER:
-        if name in files:
-            report = import_file(store, files[name], name, imported_by="test")
-            assert report.committed, [(i.row, i.column, i.reason_key) for i in report.errors]
+def build_store(folder: Path, files: dict[str, Path], url: str | None = None) -> Store:
+    """The files imported into a store (``url``; by default a DuckDB file in ``folder``) as
+    one import: each file its own import id and log row, the derived tables rebuilt once
+    (file by file, they were rebuilt after each: three quarters of the time)."""
+    store = Store.open(url or f"duckdb://{folder / 'store.duckdb'}", store_dir=folder)
+    reports = import_files(store, {name: files[name] for name in IMPORT_ORDER if name in files},
+                           imported_by="test")
+    for report in reports:
+        assert report.committed, [(i.row, i.column, i.reason_key) for i in report.errors]
     return store
+
+
+@pytest.fixture(scope="session", autouse=True)
+def component_manifests_scanned_once() -> Iterator[None]:
+    """Every new AppTest scans every installed package for Streamlit component manifests
+    (a third of a second of CPU, more than many a page run): the packages do not change
+    during a session, so the scan's answer is kept for it."""
+    from streamlit.components.v2 import manifest_scanner
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests",
+                      functools.cache(manifest_scanner.scan_component_manifests))
+        yield
 
 
 @pytest.fixture

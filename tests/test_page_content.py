@@ -12,7 +12,6 @@ ran before it.
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from collections.abc import Iterator
@@ -96,19 +95,29 @@ def test_the_cases_cover_every_page_in_both_languages_with_every_role() -> None:
         assert {c.filters for c in CASES if c.page == page} == {n for n, _ in FILTER_SETS}
 
 
+SESSIONS: dict[str, AppTest] = {}
+"""By filter set: the session its default page was opened in. The set's other pages (but the
+presenter's, which opens from the link) are opened in it, each with the link's parameters:
+an AppTest and a run of the default page less for each (half the cost of a case)."""
+
+
 def run_case(case: Case) -> Any:
     """The page's record; for the presenter, every slide's, moving with the Next button."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     query = dict(case.query)
     if case.lang != "th":
         query["lang"] = case.lang
     if case.page == PRESENTER:
         query["present"] = "1"  # opens the presenter straight away, on its first slide
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
+    at = SESSIONS.get(case.filters) if case.page not in (DEFAULT_PAGE, PRESENTER) else None
+    if at is None:
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.query_params = query
+        at.run()
+        assert not at.exception, at.exception
+        if case.page != PRESENTER:
+            SESSIONS[case.filters] = at
     if case.page not in (DEFAULT_PAGE, PRESENTER):
+        at.query_params = query
         at.switch_page(f"../pages/{case.page}").run()
         assert not at.exception, at.exception
     if case.page != PRESENTER:
@@ -154,20 +163,13 @@ def shared_store(demo_store_dir: Path) -> Iterator[Path]:
 
     The record is of the default settings, on a machine where the presenter finds a browser
     for its chart images (without one it warns): any executable found as ``BROWSER_PATH``
-    will do, it is not started unless a slide file is downloaded.
-
-    Also, AppTest scans every installed package for component manifests each time an AppTest
-    is made (0.2 s, a third of a case): the scan's answer is kept for the module."""
-    from streamlit.components.v2 import manifest_scanner
-
+    will do, it is not started unless a slide file is downloaded."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(STORE_URL_ENV, f"duckdb://{demo_store_dir / 'store.duckdb'}")
         patch.setenv(STORE_DIR_ENV, str(demo_store_dir))
         for name in UNSET_ENV:
             patch.delenv(name, raising=False)
         patch.setenv("BROWSER_PATH", sys.executable)
-        patch.setattr(manifest_scanner, "scan_component_manifests",
-                      functools.cache(manifest_scanner.scan_component_manifests))
         clear_caches()
         yield demo_store_dir
     clear_caches()

@@ -59,6 +59,9 @@ SERVER_LOGS: list[Path] = []  # the running servers' logs, shown beside a failed
 LOG_TAIL_CHARS = 4000
 
 
+# first, before xdist reads the groups: with tests/e2e named on the command line this conftest
+# is loaded before xdist's worker plugin, and its hook ran after xdist's (the groups were lost)
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:

@@ -29,6 +29,11 @@ SIZES = [pytest.param({"width": 1280, "height": 800}, id="1280x800"),
          pytest.param({"width": 1600, "height": 1000}, id="1600x1000")]
 LANGS = ["th", "en"]
 UNFILLED = re.compile(r"\[[a-z_]+\]|\{[a-z_]+\}")
+# every KPI card's label and note that is cut short (ends in "…" or overflows its box)
+CUT_JS = """() => [...document.querySelectorAll(
+    '[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,'
+    + ' [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] *')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
 # a plotly chart's first trace, as the browser drew it
 TRACE_JS = """gd => ({y: Array.from(gd._fullData[0].y, String),
                      x: Array.from(gd._fullData[0].x, v => Number.isFinite(v) ? v : null)})"""
@@ -60,6 +65,7 @@ def test_the_gap_to_plan_and_the_amphoe_to_push_are_above_the_fold(
     expect(push.locator("li")).to_have_count(3)
     box = push.bounding_box()
     assert box["y"] + box["height"] <= size["height"], box
+    assert tab.page.evaluate(CUT_JS) == []  # and no KPI label or note is cut short
     tab.screenshot(f"first_screen_overview_{lang}_{size['width']}")
     tab.assert_clean()
 
@@ -126,20 +132,6 @@ def test_the_household_tables_key_columns_are_in_view(tab: Tab, size: dict[str, 
     tab.assert_clean()
 
 
-def test_the_coverage_matrix_names_agencies_not_codes(tab: Tab) -> None:
-    open_at(tab, SIZES[0].values[0], "/coverage", "th")
-    grid = tab.page.locator(GRID).first
-    expect(grid).to_be_visible()
-    grid_rows(grid)  # drawn just after the run
-    headers = grid.evaluate(
-        "g => [...g.querySelectorAll('[role=\"columnheader\"]')].map(h => h.innerText)")
-    assert not {"CDD", "DOPA", "AGRI", "LIVESTOCK"} & set(headers), headers
-    assert short_agency_names("th")["CDD"] in headers
-    # the key columns first, in view at 1,280 px: the amphoe and its total
-    assert headers[:2] == [t("table.amphoe_code", "th"), t("table.total", "th")], headers
-    tab.assert_clean()
-
-
 def search_for(tab: Tab, text: str) -> Any:
     box = widget_input(tab, "households_search")
     box.fill(text)
@@ -172,19 +164,21 @@ def test_the_tile_map_writes_shares_with_one_decimal(tab: Tab) -> None:
     tab.assert_clean()
 
 
-# every KPI card's label and note that is cut short (ends in "…" or overflows its box)
-CUT_JS = """() => [...document.querySelectorAll(
-    '[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] *,'
-    + ' [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] *')]
-  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
-
-
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("path", ["/", "/coverage"])
-def test_kpi_labels_and_notes_are_not_cut(tab: Tab, size: dict[str, int], path: str) -> None:
-    open_at(tab, size, path, "th")
+def test_the_coverage_page_cuts_no_kpi_and_names_agencies_not_codes(
+        tab: Tab, size: dict[str, int]) -> None:
+    open_at(tab, size, "/coverage", "th")
     expect(tab.page.locator('[data-testid="stMetricDelta"]').first).to_be_visible()
     assert tab.page.evaluate(CUT_JS) == []
+    grid = tab.page.locator(GRID).first
+    expect(grid).to_be_visible()
+    grid_rows(grid)  # drawn just after the run
+    headers = grid.evaluate(
+        "g => [...g.querySelectorAll('[role=\"columnheader\"]')].map(h => h.innerText)")
+    assert not {"CDD", "DOPA", "AGRI", "LIVESTOCK"} & set(headers), headers
+    assert short_agency_names("th")["CDD"] in headers
+    # the key columns first, in view at 1,280 px: the amphoe and its total
+    assert headers[:2] == [t("table.amphoe_code", "th"), t("table.total", "th")], headers
     tab.assert_clean()
 
 
