@@ -484,7 +484,8 @@ def test_saved_mappings_and_house_codes_on_postgres(pg_database: Callable[[str],
     from tests.test_header_mapping import BY_HAND, CODES, FIXTURES, UNSURE
 
     url = pg_database("houses")
-    first = _import_tiny(url, tmp_path / "a")
+    folder = tmp_path / "a"
+    first = build_store(folder, write_csvs(tiny_frames(), folder / "files"), url)
     second = Store.open(url, store_dir=tmp_path / "b")
     try:
         save_mapping(first, checked_mapping("ชุมแพ", "households", BY_HAND), "officer")
