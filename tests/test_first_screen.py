@@ -123,7 +123,8 @@ def test_the_import_historys_counts_come_before_who_and_the_file() -> None:
 def test_the_plan_in_force_and_the_datas_age_come_from_the_definitions_file() -> None:
     defs = load_definitions()
     assert defs.plan_in_force("sufficient", dt.date(2022, 9, 25)) == (2565, 0.6)
-    assert defs.plan_in_force("sufficient", dt.date(2022, 10, 1)) == (2565, 0.6)  # past the plan
+    assert defs.plan_in_force("sufficient", dt.date(2022, 10, 1)) == (2566, 0.62)
+    assert defs.plan_in_force("sufficient", dt.date(2027, 10, 1)) == (2567, 0.68)  # past it
     assert defs.plan_in_force("sufficient", dt.date(2019, 1, 1)) is None
     limit = defs.stale_after_days
     assert defs.days_stale(dt.date(2022, 9, 25), dt.date(2022, 9, 25) + dt.timedelta(limit)) is None

@@ -191,6 +191,15 @@ def test_the_ladder_forecast_reads_the_store_and_judges_each_amphoe(
     assert seen.history.set_index("q_idx").loc[25633, "share_1"] == pytest.approx(0.5)
 
 
+def test_the_back_test_of_a_first_quarter_with_no_moves_yet_is_empty_not_an_error(
+        helped_store: Store) -> None:
+    counts = forecast.level_counts(helped_store.con, Filters())
+    first = counts[counts["q_idx"] == counts["q_idx"].min()]
+    moves = forecast.level_moves(helped_store.con, Filters()).iloc[0:0]
+    errors = forecast.backtest(first, moves, load_definitions())
+    assert errors["error_pp"].isna().all()
+
+
 def test_a_verdict_allows_for_the_methods_back_test_error() -> None:
     errors = pd.DataFrame({"method": ["linear"] * 4, "horizon": [2, 4, 2, 4],
                            "scope": ["whole", "whole", "amphoe", "amphoe"],

@@ -126,16 +126,20 @@ def _grid(counts: pd.DataFrame, moves: pd.DataFrame, quarters: list[int],
     """(Q, G, L, L) moves into each quarter and (Q, G, L) households per level."""
     q_at = {q: i for i, q in enumerate(quarters)}
     g_at = {g: i for i, g in enumerate(groups)}
+    # a move into a quarter with no household counted (the first one selected, say) has
+    # no place in the grid
+    counts = counts[counts["q_idx"].isin(q_at) & counts["amphoe_code"].isin(g_at)]
+    moves = moves[moves["q_idx"].isin(q_at) & moves["amphoe_code"].isin(g_at)]
     history = np.zeros((len(quarters), len(groups), LEVELS))
-    np.add.at(history, (counts["q_idx"].map(q_at).to_numpy(),
-                        counts["amphoe_code"].map(g_at).to_numpy(),
-                        counts["level"].astype(int).to_numpy()),
+    np.add.at(history, (counts["q_idx"].map(q_at).to_numpy(dtype=np.int64),
+                        counts["amphoe_code"].map(g_at).to_numpy(dtype=np.int64),
+                        counts["level"].to_numpy(dtype=np.int64)),
               counts["households"].to_numpy(dtype=float))
     grid = np.zeros((len(quarters), len(groups), LEVELS, LEVELS))
-    np.add.at(grid, (moves["q_idx"].map(q_at).to_numpy(),
-                     moves["amphoe_code"].map(g_at).to_numpy(),
-                     moves["from_level"].astype(int).to_numpy(),
-                     moves["to_level"].astype(int).to_numpy()),
+    np.add.at(grid, (moves["q_idx"].map(q_at).to_numpy(dtype=np.int64),  # empty too
+                     moves["amphoe_code"].map(g_at).to_numpy(dtype=np.int64),
+                     moves["from_level"].to_numpy(dtype=np.int64),
+                     moves["to_level"].to_numpy(dtype=np.int64)),
               moves["households"].to_numpy(dtype=float))
     return grid, history
 
