@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,6 @@ from loaders.limits import FILE_LIMITS, UPLOAD_LIMITS, Limits
 from loaders.mappings import SavedMapping, for_headers, read_mappings
 from loaders.readers import (
     FileReadError,
-    KnownHeaders,
     ReadNote,
     check_path,
     read_batches,
@@ -327,15 +327,6 @@ def _note_issue(note: ReadNote) -> Issue:
     return Issue(note.row, note.column, note.value, note.reason_key, "warning", note.params)
 
 
-def _known_headers(dataset: Dataset) -> KnownHeaders:
-    """How many of a row's cells are headers of ``dataset`` (finds the header row under
-    title rows)."""
-    def count(cells: list[str]) -> int:
-        return known_count(cells, dataset)
-
-    return count
-
-
 @dataclass
 class _Staged:
     """A file's typed rows staged in Parquet, and what its whole-file checks need to run
@@ -383,7 +374,7 @@ def _validate(con: Any, source: _Source, report: ImportReport, staged: Path,
     try:
         raw = read_batches(source.data if source.data is not None else source.path,
                            source.file_name, options.chunk_rows, limits, sheet=source.sheet,
-                           known_headers=_known_headers(dataset))
+                           known_headers=partial(known_count, dataset=dataset))
     except FileReadError as err:
         report.issues.append(_file_issue(err))
         return None

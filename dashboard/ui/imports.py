@@ -48,6 +48,8 @@ def history_section(ctx: PageContext, who: str) -> None:
 
 MAPPING_KEY = "import_mapping"
 """Session state: (file key, {header: column}) the officer chose for the file of that key."""
+SHEETS_KEY = "import_sheets"
+"""Session state: (file tag, its sheets) of the workbook last uploaded."""
 MAPPING_ROUND = "import_mapping_round"
 """Session state: one more at each mapping saved, so the file is checked again with it."""
 
@@ -147,10 +149,14 @@ def sheet_choice(ctx: PageContext, data: bytes, file_name: str, tag: str) -> str
     which the report names) until the officer chooses, and for any other file."""
     if not file_name.lower().endswith((".xlsx", ".xlsm")):
         return None
-    try:
-        sheets = list_sheets(data)
-    except FileReadError:  # the check says why the file cannot be read
-        return None
+    kept = st.session_state.get(SHEETS_KEY)
+    if kept is None or kept[0] != tag:  # the workbook is opened once per file, not per rerun
+        try:
+            kept = (tag, list_sheets(data))
+        except FileReadError:  # the check says why the file cannot be read
+            kept = (tag, [])
+        st.session_state[SHEETS_KEY] = kept
+    sheets = kept[1]
     if len(sheets) < 2:
         return None
     by_name = {s.name: s for s in sheets}
