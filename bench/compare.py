@@ -27,164 +27,25 @@ Per page: the median over rounds of run-seen and drawn for both, and the ratio a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.run import SERVER_AMPHOE, SERVER_PAGES, type_amphoe
-
-DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-CHROMIUM = "/usr/bin/chromium"
-
-# The server, started through this: Streamlit's script runner timed, each run a line of JSON
-# (wall-clock start, seconds) in the file named by the first argument; then ``streamlit run``.
-_LAUNCH = r"""
-import json, sys, time
-from streamlit.runtime.scriptrunner import script_runner as _sr
-_log = open(sys.argv[1], "a", buffering=1)
-_run = _sr.ScriptRunner._run_script
-def _timed(self, rerun_data):
-    wall, started = time.time(), time.perf_counter()
-    try:
-        return _run(self, rerun_data)
-    finally:
-        _log.write(json.dumps({"start": wall, "s": time.perf_counter() - started}) + "\n")
-_sr.ScriptRunner._run_script = _timed
-from streamlit.web import cli
-sys.argv = ["streamlit", "run", *sys.argv[2:]]
-sys.exit(cli.main())
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _cpu_s(pid: int) -> float:
-    """The process's CPU time (user + system, all its threads), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _uptime() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
-
-
-class Server:
-    """One checkout's Streamlit server, with its own store and script-time log."""
-
-    def __init__(self, name: str, folder: Path, work: Path,
-                 script: str = "dashboard/app.py") -> None:
-        self.name, self.folder = name, folder.resolve()
-        self.store_dir = work / f"store-{name}"
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.runs_log = work / f"runs-{name}.jsonl"
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        env |= {"KUSIAO_STORE_DIR": str(self.store_dir),
-                "KUSIAO_STORE_URL": f"duckdb://{self.store_dir / 'kusiao.duckdb'}",
-                "KUSIAO_ROLE": "officer",  # every page shows its full content (as bench.run)
-                "PYTHONPATH": str(self.folder)}
-        self.output = open(work / f"server-{name}.log", "wb")  # noqa: SIM115 - kept open
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _LAUNCH, str(self.runs_log), script,
-             "--server.port", str(self.port), "--server.address", "127.0.0.1",
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=self.folder, env=env, stdout=self.output, stderr=subprocess.STDOUT,
-            start_new_session=True)
-
-    def wait_healthy(self, timeout_s: float = 120) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} server exited ({self.process.returncode})")
-            with contextlib.suppress(OSError), urllib.request.urlopen(
-                    f"{self.base}/_stcore/health", timeout=5) as r:
-                if r.read() == b"ok":
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} server not healthy after {timeout_s} s")
-
-    def cpu_s(self) -> float:
-        return _cpu_s(self.process.pid)
-
-    def script_runs(self, since: float, until: float) -> list[float]:
-        """Seconds of each script run that started between two wall-clock times."""
-        if not self.runs_log.exists():
-            return []
-        runs = []
-        for line in self.runs_log.read_text().splitlines():
-            with contextlib.suppress(ValueError):
-                run = json.loads(line)
-                if since <= run["start"] <= until:
-                    runs.append(run["s"])
-        return runs
-
-    def stop(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, 15)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, 9)
-            self.process.wait(timeout=30)
-        self.output.close()
-
-
-def settle(servers: list[Server], quiet_s: float = 0.3, limit_s: float = 15.0) -> float:
-    """Wait until no server uses the CPU (under 20 ms in ``quiet_s``); the seconds waited."""
-    started = time.monotonic()
-    while time.monotonic() - started < limit_s:
-        before = [s.cpu_s() for s in servers]
-        time.sleep(quiet_s)
-        if all(s.cpu_s() - b < 0.02 for s, b in zip(servers, before, strict=True)):
-            break
-    return round(time.monotonic() - started, 2)
+from bench import browser
+from bench.browser import CHROMIUM, DONE, Server, settle, uptime
+from bench.run import SERVER_AMPHOE, SERVER_PAGES
 
 
 def measure(page: Any, server: Server, path: str) -> dict[str, Any]:
-    """The filter change on one page of one server: bench.run's protocol and watcher, with the
-    server's script time and CPU time for each change."""
-    try:
-        page.goto(f"{server.base}/{path}")
-        page.wait_for_selector(DONE, timeout=300_000)
-        page.wait_for_timeout(1500)
-        ran, drawn, script, cpu = [], [], [], []
-        for name in SERVER_AMPHOE:
-            type_amphoe(page, name)
-            since, cpu_before = time.time(), server.cpu_s()
-            page.keyboard.press("Enter")
-            page.wait_for_function("() => window.__kusiao.done !== null", timeout=60_000)
-            page.wait_for_function("() => performance.now() - window.__kusiao.last > 300",
-                                   timeout=60_000, polling=50)
-            seen = page.evaluate("() => window.__kusiao")
-            cpu.append(server.cpu_s() - cpu_before)
-            script.append(sum(server.script_runs(since, time.time())))
-            ran.append(seen["done"] - seen["start"])
-            drawn.append(seen["last"] - seen["start"])
-        exceptions = page.locator('[data-testid="stException"]').count()
-        return {"run_seen_ms": round(statistics.median(ran)),
-                "drawn_ms": round(statistics.median(drawn)),
-                "script_ms": round(statistics.median(script) * 1000, 1),
-                "server_cpu_ms": round(statistics.median(cpu) * 1000),
-                "each": {"run_seen_ms": [round(x) for x in ran],
-                         "drawn_ms": [round(x) for x in drawn]},
-                **({"exceptions_shown": exceptions} if exceptions else {})}
-    except Exception as exc:  # a measurement, not a test: report what went wrong
-        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    """The filter change on one page of one server, to the same four amphoe every time."""
+    return browser.measure(page, server, path, SERVER_AMPHOE)
 
 
 def _median(values: list[float]) -> float | None:
@@ -280,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "load_start": _uptime()}
+        "load_start": uptime()}
     for version in ("before", "after"):
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=getattr(args, version),
                              capture_output=True, text=True, check=False)
@@ -338,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in every:
             server.stop()
-    results["load_end"] = _uptime()
+    results["load_end"] = uptime()
     results["total_s"] = round(time.perf_counter() - started, 1)
     results["by_round"] = rounds
     results["summary"] = summarise(rounds)

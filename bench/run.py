@@ -30,7 +30,6 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,14 +38,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import browser
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 RESULTS_POSTGRES = ROOT / "bench" / "results_postgres.json"
 TARGETS = {
-    "small": {"first_render_s": 0.5, "cached_rerun_ms": 25, "filter_change_ms": 50},
+    "small": {"first_render_s": 0.5, "cached_rerun_ms": 25, "filter_change_ms": 50,
+              "drawn_x_floor": 4, "script_x_floor": 2},
     "large": {"first_render_s": 1.0, "cached_rerun_ms": 25, "filter_change_ms": 200,
-              "peak_memory_mb": 1024, "page_bytes": 3 * 1024 * 1024, "import_s": 120},
+              "peak_memory_mb": 1024, "page_bytes": 3 * 1024 * 1024, "import_s": 120,
+              "drawn_x_floor": 4, "script_x_floor": 2},
 }
+"""Per scale. ``drawn_x_floor``: a filter change's key press to page drawn, through a real
+server, as a multiple of the one-metric floor's in the same run; ``script_x_floor``: the
+server's script time for it, likewise. The others are AppTest's, in process."""
 AMPHOE_CYCLE = ("4005", "4010", "4020", "4001", "4016")
 RUNS = 5
 
@@ -279,127 +285,125 @@ def naive_baseline() -> dict[str, Any]:
 # --- step 3: through a real server, from the browser ------------------------------------------
 
 
-def browser_latency(store_dir: Path) -> dict[str, Any]:
-    if not Path("/usr/bin/chromium").exists():
-        return {"skipped": "no /usr/bin/chromium"}
+FLOORS = (("floor_metric", "bench/floor/metric.py"), ("floor_charts", "bench/floor/charts.py"))
+"""Streamlit's own floor, measured beside the pages in the same run: a page with one metric,
+and a plain page with six plotly charts, each with the dashboard's amphoe box."""
+SERVER_PAGES = ("", "map", "coverage", "outcomes", "households", "followup", "agencies",
+                "quality")
+"""The URL paths of the pages whose filter change is measured from the browser (those that
+read the store; the Overview at the root)."""
+SERVER_AMPHOE = ("ชุมแพ", "หนองเรือ", "บ้านไผ่", "พล")
+"""The names :mod:`bench.compare` types, the same in every round."""
+ROUND_NAMES = 4
+"""Amphoe typed per page and round; each round takes the next names of all 26, so every
+change of a round is to a filter set that page has not seen (the deputy governor clicking
+through amphoe), and the median of a page's changes is its figure for the round."""
+
+
+def _round_names(index: int) -> tuple[str, ...]:
+    from domain.reference import amphoe_names
+    from domain.thai_text import sort_key
+
+    every = sorted(amphoe_names("th").values(), key=sort_key)
+    return tuple(every[(index * ROUND_NAMES + i) % len(every)] for i in range(ROUND_NAMES))
+
+
+def browser_latency(store_dir: Path, rounds: int = RUNS) -> dict[str, Any]:
+    """Through real servers, from Chromium: the first load and the language switch of the
+    Overview; then, ``rounds`` times, every data page's filter change and the two floors',
+    interleaved (each round in another order, every server idle before each measurement);
+    per page the median over rounds of run seen, drawn, the server's script time, and the
+    ratios to the one-metric floor; a traced filter change on every page, its browser time
+    split by what did the work (:func:`bench.browser.breakdown`)."""
+    if not Path(browser.CHROMIUM).exists():
+        return {"skipped": f"no {browser.CHROMIUM}"}
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=_env(store_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    done = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    work = Path(tempfile.mkdtemp(prefix="kusiao_server_"))
+    env = _env(store_dir)
+    servers = {"dashboard": browser.Server("dashboard", ROOT, work, env=env)}
+    servers |= {name: browser.Server(name, ROOT, work, script, env=env)
+                for name, script in FLOORS}
+    every = list(servers.values())
+    targets = [(name, name, "") for name, _ in FLOORS]
+    targets += [(path or "overview", "dashboard", path) for path in SERVER_PAGES]
     try:
-        import urllib.request
-
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health") as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                time.sleep(0.2)
+        for server in every:
+            server.wait_healthy()
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                        args=["--disable-gpu", "--disable-quic"])
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            base = f"http://127.0.0.1:{port}"
+            chromium = p.chromium.launch(executable_path=browser.CHROMIUM, headless=True,
+                                         args=["--disable-gpu", "--disable-quic"])
+            tabs = {name: chromium.new_context(viewport={"width": 1600, "height": 1000})
+                    .new_page() for name in servers}
+            page = tabs["dashboard"]
             started = time.perf_counter()
-            page.goto(f"{base}/")
-            page.wait_for_selector(done, timeout=300_000)
+            page.goto(f"{servers['dashboard'].base}/")
+            page.wait_for_selector(browser.DONE, timeout=600_000)
             first = time.perf_counter() - started
-            times = []
+            for name in FLOORS:
+                browser.open_page(tabs[name[0]], f"{servers[name[0]].base}/")
+            switches = []
             # the language switch reruns the whole Overview; the title shows the new language
             # once the rerun has reached the browser
             for label, title in (("English", "Overview"), ("ไทย", "ภาพรวม")) * 3:
                 started = time.perf_counter()
                 page.get_by_text(label, exact=True).first.click()
                 page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
-                page.wait_for_selector(done, timeout=60_000)
-                times.append(time.perf_counter() - started)
-            changes = {path or "overview": _browser_filter_changes(page, f"{base}/{path}")
-                       for path in SERVER_PAGES}
-            browser.close()
-        return {"first_load_s": round(first, 2),
-                "rerun_ms": round(statistics.median(times) * 1000, 1),
-                "filter_change_ms": changes}
+                page.wait_for_selector(browser.DONE, timeout=60_000)
+                switches.append(time.perf_counter() - started)
+            by_round = []
+            for index in range(rounds):
+                names = _round_names(index)
+                shift = index % len(targets)
+                this = {}
+                for label, server, path in targets[shift:] + targets[:shift]:
+                    waited = browser.settle(every)
+                    this[label] = browser.measure(tabs[server], servers[server], path, names)
+                    this[label]["settle_s"] = waited
+                print(f"  round {index + 1}: " + ", ".join(
+                    f"{k} {v.get('drawn_ms', 'ERR')}" for k, v in this.items()), flush=True)
+                by_round.append(this)
+            traces = {}
+            traced = _round_names(rounds)[0]
+            for label, server, path in targets[1:]:  # the six-chart floor and every page
+                browser.settle(every)
+                traces[label] = browser.traced_change(
+                    chromium, tabs[server], servers[server], path, traced,
+                    keep=work / f"trace-{label}.json")
+            chromium.close()
     except Exception as exc:  # a measurement, not a test: report what went wrong
-        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+        return {"error": f"{type(exc).__name__}: {exc}"[:300], "work": str(work)}
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        for server in every:
+            server.stop()
+    return {"first_load_s": round(first, 2),
+            "rerun_ms": round(statistics.median(switches) * 1000, 1),
+            "rounds": rounds, "filter_change": summarise_rounds(by_round),
+            "traces": traces, "by_round": by_round, "work": str(work)}
 
 
-SERVER_PAGES = ("", "map", "coverage", "outcomes", "households", "followup", "agencies",
-                "quality")
-"""The URL paths of the pages whose filter change is measured from the browser (those that
-read the store; the Overview at the root)."""
-SERVER_AMPHOE = ("ชุมแพ", "หนองเรือ", "บ้านไผ่", "พล")
-# In the page: when the script run the key press starts reaches the browser as finished, and
-# the last change to the main area's DOM (the charts and tables drawn)
-_WATCH_JS = """() => {
-  const t = window.__kusiao = {start: null, running: null, done: null, last: null};
-  document.addEventListener('keydown', e => {
-    if (e.key === 'Enter' && t.start === null) t.start = t.last = performance.now();
-  }, {capture: true, once: true});
-  const app = document.querySelector('[data-testid="stApp"]');
-  new MutationObserver(records => {  // each change of the state, even two in one batch
-    for (const r of records) {
-      if (t.start === null || r.attributeName !== 'data-test-script-state') continue;
-      if (r.oldValue === 'notRunning' && t.running === null) t.running = performance.now();
-      if (r.oldValue === 'running' && t.running !== null && t.done === null)
-        t.done = performance.now();
-    }
-  }).observe(app, {attributes: true, attributeOldValue: true});
-  new MutationObserver(() => { if (t.start !== null) t.last = performance.now(); }).observe(
-    document.querySelector('[data-testid="stMain"]'),
-    {subtree: true, childList: true, attributes: true, characterData: true});
-}"""
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
 
 
-def _browser_filter_changes(page: Any, url: str) -> dict[str, Any]:
-    """A filter change as a user makes it: type an amphoe's name into the sidebar's amphoe box
-    and press Enter. Timed in the page from the key press to the run's end as the browser sees
-    it (every element received), and to the last change of the page (charts and tables drawn,
-    nothing changing for 300 ms after); medians over :data:`SERVER_AMPHOE`. A page that fails
-    is reported as such; the others are still measured."""
-    try:
-        return _filter_changes_of(page, url)
-    except Exception as exc:  # a measurement, not a test: report what went wrong
-        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
-
-
-def type_amphoe(page: Any, name: str) -> None:
-    """Type an amphoe's name into the sidebar's amphoe box, and start watching the page: the
-    next Enter is the key press a filter change is timed from."""
-    box = page.locator(".st-key-f_amphoe input")
-    box.click()
-    box.fill(name)
-    page.wait_for_timeout(300)  # the list filtered to the name
-    page.evaluate(_WATCH_JS)
-
-
-def _filter_changes_of(page: Any, url: str) -> dict[str, Any]:
-    page.goto(url)
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                           timeout=300_000)
-    page.wait_for_timeout(1500)
-    ran, drawn = [], []
-    for name in SERVER_AMPHOE:
-        type_amphoe(page, name)
-        page.keyboard.press("Enter")
-        page.wait_for_function("() => window.__kusiao.done !== null", timeout=60_000)
-        page.wait_for_function("() => performance.now() - window.__kusiao.last > 300",
-                               timeout=60_000, polling=50)
-        seen = page.evaluate("() => window.__kusiao")
-        ran.append(seen["done"] - seen["start"])
-        drawn.append(seen["last"] - seen["start"])
-    return {"run_seen_ms": round(statistics.median(ran)),
-            "drawn_ms": round(statistics.median(drawn))}
+def summarise_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per page and floor, the median over rounds of each figure, and each page's drawn and
+    script time as a multiple of the one-metric floor's."""
+    summary: dict[str, Any] = {}
+    for label in rounds[0]:
+        ok = [r[label] for r in rounds if "error" not in r[label]]
+        summary[label] = {key: _median([m[key] for m in ok])
+                          for key in ("run_seen_ms", "drawn_ms", "script_ms", "server_cpu_ms")}
+        summary[label]["rounds_ok"] = len(ok)
+        errors = [r[label]["error"] for r in rounds if "error" in r[label]]
+        if errors:
+            summary[label]["errors"] = errors
+    floor = summary.get("floor_metric", {})
+    for row in summary.values():
+        for key in ("drawn_ms", "script_ms"):
+            row[f"{key}_x_floor"] = (round(row[key] / floor[key], 2)
+                                     if row.get(key) and floor.get(key) else None)
+    return summary
 
 
 # --- orchestration ------------------------------------------------------------------------------
@@ -438,7 +442,8 @@ def _fresh_database(server: str, scale: str) -> tuple[str, Any]:
     return urlunsplit(urlsplit(server)._replace(path=f"/{name}")), drop
 
 
-def run_scale(scale: str, households: int, server: str | None = None) -> dict[str, Any]:
+def run_scale(scale: str, households: int, server: str | None = None,
+              rounds: int = RUNS, server_only: bool = False) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix=f"kusiao_bench_{scale}_"))
     drop = None
     if server:
@@ -447,9 +452,10 @@ def run_scale(scale: str, households: int, server: str | None = None) -> dict[st
         print(f"[{scale}] building the store ({households:,} households)…", flush=True)
         built = _child("build", scale, households, folder)
         print(f"[{scale}] import {built['import_s']} s; measuring pages…", flush=True)
-        pages = _child("pages", scale, households, folder, json.dumps(built["files"]))
+        pages = {} if server_only else _child("pages", scale, households, folder,
+                                              json.dumps(built["files"]))
         print(f"[{scale}] measuring through a real server…", flush=True)
-        server_latency = browser_latency(folder)
+        server_latency = browser_latency(folder, rounds)
         return {"households": households, "build": built, "pages": pages,
                 "server": server_latency}
     finally:
@@ -468,14 +474,71 @@ def verdicts(scale: str, result: dict[str, Any]) -> list[tuple[str, str, Any, An
         for key in ("first_render_s", "cached_rerun_ms", "filter_change_ms", "page_bytes"):
             if key in targets:
                 rows.append((key, page, figures[key], targets[key], figures[key] <= targets[key]))
-    if "peak_memory_mb" in targets:
-        peak = result["pages"]["_peak_memory_mb"]
+    for page, figures in result["server"].get("filter_change", {}).items():
+        if page.startswith("floor_"):
+            continue
+        for key in ("drawn_x_floor", "script_x_floor"):
+            measured = figures.get(key.replace("_x_", "_ms_x_"))
+            if key in targets and measured is not None:
+                rows.append((key, page, measured, targets[key], measured <= targets[key]))
+    peak = result["pages"].get("_peak_memory_mb")
+    if "peak_memory_mb" in targets and peak is not None:
         rows.append(("peak_memory_mb", "(all pages)", peak, targets["peak_memory_mb"],
                      peak <= targets["peak_memory_mb"]))
     if "import_s" in targets:
         rows.append(("import_s", "(all files)", result["build"]["import_s"], targets["import_s"],
                      result["build"]["import_s"] <= targets["import_s"]))
     return rows
+
+
+def server_table(server: dict[str, Any]) -> str:
+    """The filter changes through a real server, with the floors, as a Markdown table; and
+    each traced page's main-thread time by what did the work."""
+    if "filter_change" not in server:
+        return f"through a real server: {server}"
+    lines = [f"through a real server: first load {server['first_load_s']} s, language switch "
+             f"{server['rerun_ms']} ms; filter change, median of {server['rounds']} rounds:",
+             "", "| page | run seen ms | drawn ms | server script ms | server CPU ms "
+             "| drawn / floor | script / floor |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for page, f in server["filter_change"].items():
+        lines.append(f"| {page} | {f['run_seen_ms']} | {f['drawn_ms']} | {f['script_ms']} "
+                     f"| {f['server_cpu_ms']} | {f['drawn_ms_x_floor']} "
+                     f"| {f['script_ms_x_floor']} |" + (" errors: " + "; ".join(
+                         f["errors"])[:200] if f.get("errors") else ""))
+    kinds = sorted({k for t in server["traces"].values() for k in t.get("main_thread_ms", {})
+                    if k not in ("busy", "other")})
+    lines += ["", "browser main thread in one traced filter change, ms:", "",
+              "| page | drawn | busy | " + " | ".join(kinds) + " | other |",
+              "|---|---:|---:|" + "---:|" * (len(kinds) + 1)]
+    for page, t in server["traces"].items():
+        if "error" in t:
+            lines.append(f"| {page} | error: {t['error'][:150]} |")
+            continue
+        m = t["main_thread_ms"]
+        lines.append(f"| {page} | {t['drawn_ms']} | {m.get('busy', 0):.0f} | " + " | ".join(
+            f"{m.get(k, 0):.0f}" for k in kinds) + f" | {m.get('other', 0):.0f} |")
+    return "\n".join(lines)
+
+
+def apptest_table(pages: dict[str, Any]) -> str:
+    lines = [f"{'page':<14}{'first s':>9}{'rerun ms':>10}{'filter ms':>11}{'bytes':>11}"]
+    for page, f in pages.items():
+        if page.startswith("_"):
+            continue
+        if "error" in f or "skipped" in f:
+            lines.append(f"{page:<14} {'ERROR ' + f['error'] if 'error' in f else f['skipped']}")
+            continue
+        for name, row in [(page, f), *(("  " + k, v) for k, v in f.get("slides", {}).items())]:
+            lines.append(f"{name:<14}{row['first_render_s']:>9}{row['cached_rerun_ms']:>10}"
+                         f"{row['filter_change_ms']:>11}{row['page_bytes']:>11,}"
+                         f"{'  ' + row['title'] if 'title' in row else ''}")
+    naive = pages["_naive"]["rerun_ms"]
+    overview = pages["overview"]
+    lines.append(f"naive baseline (raw files into pandas each run): {naive} ms per rerun; "
+                 f"x{naive / max(overview['cached_rerun_ms'], 0.1):.0f} the Overview's cached "
+                 f"rerun, x{naive / max(overview['filter_change_ms'], 0.1):.1f} its filter "
+                 "change")
+    return "\n".join(lines)
 
 
 def report(results: dict[str, Any]) -> None:
@@ -485,30 +548,10 @@ def report(results: dict[str, Any]) -> None:
         build_info = result["build"]
         print(f"== {scale}: {result['households']:,} households, "
               f"{build_info['rows']['visit']:,} visits; import {build_info['import_s']} s; "
-              f"pages peak memory {pages['_peak_memory_mb']} MB")
-        print(f"{'page':<14}{'first s':>9}{'rerun ms':>10}{'filter ms':>11}{'bytes':>11}")
-        for page, f in pages.items():
-            if page.startswith("_"):
-                continue
-            if "error" in f or "skipped" in f:
-                print(f"{page:<14} {'ERROR ' + f['error'] if 'error' in f else f['skipped']}")
-                continue
-            for name, row in [(page, f), *(("  " + k, v) for k, v in f.get("slides", {}).items())]:
-                print(f"{name:<14}{row['first_render_s']:>9}{row['cached_rerun_ms']:>10}"
-                      f"{row['filter_change_ms']:>11}{row['page_bytes']:>11,}"
-                      f"{'  ' + row['title'] if 'title' in row else ''}")
-        naive = pages["_naive"]["rerun_ms"]
-        overview = pages["overview"]
-        print(f"naive baseline (raw files into pandas each run): {naive} ms per rerun; "
-              f"x{naive / max(overview['cached_rerun_ms'], 0.1):.0f} the Overview's cached "
-              f"rerun, x{naive / max(overview['filter_change_ms'], 0.1):.1f} its filter change")
-        server = dict(result["server"])
-        changes = server.pop("filter_change_ms", {})
-        print(f"through a real server: {server}")
-        for page, f in changes.items():
-            print(f"  filter change from the browser, {page}: " + (
-                f"run seen {f['run_seen_ms']} ms, drawn {f['drawn_ms']} ms" if "error" not in f
-                else f"ERROR {f['error']}"))
+              f"pages peak memory {pages.get('_peak_memory_mb')} MB")
+        if pages:
+            print(apptest_table(pages))
+        print(server_table(result["server"]))
         missed = [r for r in verdicts(scale, result) if not r[4]]
         met = len(verdicts(scale, result)) - len(missed)
         print(f"targets met: {met}, missed: {len(missed)}")
@@ -525,6 +568,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="small")
     parser.add_argument("--households", type=int, default=1174)
     parser.add_argument("--folder", type=Path)
+    parser.add_argument("--rounds", type=int, default=RUNS,
+                        help="rounds of filter changes through the real server")
+    parser.add_argument("--server-only", action="store_true",
+                        help="only the measurements through a real server (no AppTest)")
     parser.add_argument("--store", metavar="postgresql://...",
                         help="run on PostgreSQL: a database URL on the server to use")
     args = parser.parse_args(argv)
@@ -542,10 +589,12 @@ def main(argv: list[str] | None = None) -> int:
                     "platform": platform.platform()},
         "date": time.strftime("%Y-%m-%d"),
         "engine": "postgres" if args.store else "duckdb",
-        "scales": {"small": run_scale("small", 1174, args.store)},
+        "scales": {"small": run_scale("small", 1174, args.store, args.rounds,
+                                     args.server_only)},
     }
     if not args.no_large:
-        results["scales"]["large"] = run_scale("large", args.large, args.store)
+        results["scales"]["large"] = run_scale("large", args.large, args.store,
+                                              args.rounds, args.server_only)
     results["verdicts"] = {scale: [list(v) for v in verdicts(scale, r)]
                            for scale, r in results["scales"].items()}
     results["total_s"] = round(time.perf_counter() - started, 1)

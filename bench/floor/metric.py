@@ -10,4 +10,4 @@ names = amphoe_names("th")
 with st.sidebar:
     chosen = st.selectbox("อำเภอ", ["", *sorted(names, key=names.__getitem__)], key="f_amphoe",
                           format_func=lambda c: names.get(c, "ทุกอำเภอ"))
-st.metric("ครัวเรือน", f"{len(chosen) * 10:,}")
+st.metric("อำเภอ", names.get(chosen, "ทุกอำเภอ"))
