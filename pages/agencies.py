@@ -14,11 +14,11 @@ from dashboard.ui import (
     context,
     download_buttons,
     grid,
+    lazy_expander,
     level_names,
     page_header,
     place_names,
     protected_rows,
-    table_box,
 )
 from dashboard.views import coverage, tables
 from domain.filters import ALL, KEY_AGENCY
@@ -109,13 +109,17 @@ protected_rows(ctx, overdue, lambda rows: coverage.overdue_table(rows, places, n
                "agencies.none_overdue", "agencies_overdue", key="overdue_dl", max_height=420)
 st.caption(ctx.t("agencies.overdue_note", days=days))
 
-st.markdown(f"**{ctx.t('agencies.recency')}**")
+# below the first screen: read and drawn only while open, one click away
 place = ctx.filters.place_column  # the chosen amphoe's tambon, as on the Overview
-bands = ctx.data.read(q_coverage.recency_bands, narrowed, ctx.definitions, by=place)
-st.plotly_chart(coverage.recency_chart(bands, place, place_names(ctx), days, ctx.lang),
-                key="agencies_recency", config={"displaylogo": False})
-st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang), days=days,
-                 min=tables.MIN_GROUP))
-table_box(ctx, "agencies_recency_table",
-          lambda: coverage.recency_table(bands, place, place_names(ctx), days, ctx.lang),
-          coverage.for_screen, "agencies_recency", "agencies_recency_dl")
+recency = lazy_expander(ctx.t(f"agencies.recency_{place.removesuffix('_code')}"),
+                        "agencies_recency_box", ":material/event_repeat:")
+with recency:
+    if recency.open:
+        bands = ctx.data.read(q_coverage.recency_bands, narrowed, ctx.definitions, by=place)
+        st.plotly_chart(coverage.recency_chart(bands, place, place_names(ctx), days, ctx.lang),
+                        key="agencies_recency", config={"displaylogo": False})
+        st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang),
+                         days=days, min=tables.MIN_GROUP))
+        recency_table = coverage.recency_table(bands, place, place_names(ctx), days, ctx.lang)
+        st.dataframe(grid(coverage.for_screen(recency_table)), hide_index=True)
+        download_buttons(ctx, recency_table, "agencies_recency", key="agencies_recency_dl")

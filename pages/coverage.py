@@ -86,35 +86,47 @@ st.subheader(ctx.t("coverage.matrix"))
 matrix_section()
 st.caption(ctx.t("coverage.matrix_note"))
 
-st.subheader(ctx.t("coverage.caseload"))
-st.caption(ctx.t("coverage.distribution", date=as_of, counts=" · ".join(
-    ctx.t("coverage.distribution_item", load=k, n=format_number(n))
-    for k, n in check.distribution.items())) + "  \n" + ctx.t("coverage.scope_note"))
-if ctx.filters.agency:
-    st.caption(ctx.t("coverage.agency_filter_note"))
-left, right = st.columns([4, 3])
-with left:
-    st.markdown(f"**{ctx.t('coverage.officials_off')}**")
-    protected_rows(ctx, coverage.protected(check.officials, ctx.viewer),
-                   lambda rows: coverage.caseload_table(rows, amphoe_names(ctx.lang), agencies,
-                                                        ctx.lang),
-                   "coverage.none_off", "coverage_caseload", key="coverage_caseload_dl")
-with right:
-    st.markdown(f"**{ctx.t('coverage.unpaired')}**")
-    protected_rows(ctx, coverage.protected(check.unpaired, ctx.viewer),
-                   lambda rows: coverage.unpaired_table(rows, amphoe_names(ctx.lang),
-                                                        tambon_names(ctx.lang), ctx.lang),
-                   "coverage.none_unpaired", "coverage_unpaired", key="coverage_unpaired_dl")
+def caseload_section() -> None:
+    st.subheader(ctx.t("coverage.caseload"))
+    st.caption(ctx.t("coverage.distribution", date=as_of, counts=" · ".join(
+        ctx.t("coverage.distribution_item", load=k, n=format_number(n))
+        for k, n in check.distribution.items())) + "  \n" + ctx.t("coverage.scope_note"))
+    if ctx.filters.agency:
+        st.caption(ctx.t("coverage.agency_filter_note"))
+    left, right = st.columns([4, 3])
+    with left:
+        st.markdown(f"**{ctx.t('coverage.officials_off')}**")
+        protected_rows(ctx, coverage.protected(check.officials, ctx.viewer),
+                       lambda rows: coverage.caseload_table(rows, amphoe_names(ctx.lang),
+                                                            agencies, ctx.lang),
+                       "coverage.none_off", "coverage_caseload", key="coverage_caseload_dl")
+    with right:
+        st.markdown(f"**{ctx.t('coverage.unpaired')}**")
+        protected_rows(ctx, coverage.protected(check.unpaired, ctx.viewer),
+                       lambda rows: coverage.unpaired_table(rows, amphoe_names(ctx.lang),
+                                                            tambon_names(ctx.lang), ctx.lang),
+                       "coverage.none_unpaired", "coverage_unpaired", key="coverage_unpaired_dl")
 
-st.subheader(ctx.t("coverage.recency"))
-for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=True):
-    with column:
-        st.markdown("**" + ctx.t(f"coverage.recency_by_{by.removesuffix('_code')}") + "**")
-        st.plotly_chart(coverage.recency_chart(bands[by], by, names, days, ctx.lang),
-                        key=f"coverage_recency_{by}", config={"displaylogo": False})
-        table_box(ctx, f"recency_{by}_table",
-                  lambda by=by, names=names: coverage.recency_table(bands[by], by, names,
-                                                                    days, ctx.lang),
-                  coverage.for_screen, f"coverage_recency_{by.removesuffix('_code')}",
-                  f"recency_{by}_dl")
-st.caption(ctx.t("coverage.recency_note", date=as_of, days=days, min=tables.MIN_GROUP))
+
+def recency_section() -> None:
+    st.subheader(ctx.t("coverage.recency"))
+    for column, by, names in zip(st.columns(2), bands, (places, agencies), strict=True):
+        with column:
+            st.markdown("**" + ctx.t(f"coverage.recency_by_{by.removesuffix('_code')}") + "**")
+            st.plotly_chart(coverage.recency_chart(bands[by], by, names, days, ctx.lang),
+                            key=f"coverage_recency_{by}", config={"displaylogo": False})
+            table_box(ctx, f"recency_{by}_table",
+                      lambda by=by, names=names: coverage.recency_table(bands[by], by, names,
+                                                                        days, ctx.lang),
+                      coverage.for_screen, f"coverage_recency_{by.removesuffix('_code')}",
+                      f"recency_{by}_dl")
+    st.caption(ctx.t("coverage.recency_note", date=as_of, days=days, min=tables.MIN_GROUP))
+
+
+# One section at a time, each one click away: a filter change draws only the chosen one's
+# tables and charts. A picker of codes, so the choice outlives a language switch.
+SECTIONS = {"caseload": caseload_section, "recency": recency_section}
+chosen = st.segmented_control(ctx.t("coverage.section"), list(SECTIONS), default="caseload",
+                              required=True, key="coverage_section",
+                              format_func=lambda code: ctx.t(f"coverage.tab_{code}"))
+SECTIONS[chosen]()

@@ -54,51 +54,61 @@ with ahead:
         forecast_section(ctx, ctx.data.read(q_forecast.ladder_forecast, ctx.filters,
                                             ctx.definitions))
 
-st.subheader(ctx.t("outcomes.transitions"))
-moves = ctx.data.read(outcomes.transitions, ctx.filters)
-climbed = int(moves.loc[moves["level"] > moves["baseline_level"], "households"].sum())
-fell = int(moves.loc[moves["level"] < moves["baseline_level"], "households"].sum())
-same = int(moves["households"].sum()) - climbed - fell
-m1, m2, m3 = st.columns(3)
-m1.metric(ctx.t("outcomes.climbed"), format_number(climbed), border=True)
-m2.metric(ctx.t("outcomes.same"), format_number(same), border=True)
-m3.metric(ctx.t("outcomes.fell_back"), format_number(fell), border=True)
-left, right = st.columns([3, 2])
-left.plotly_chart(charts.transition_sankey(moves, names, ctx.lang), key="outcomes_sankey")
-transition_table = tables.transition_table(moves, names, ctx.lang)
-# a static table: its headers wrap, so the total stays in view beside the flow at 1,280 px
-# (a data grid there scrolled sideways to reach it)
-with right.container(key="outcomes_transitions"):
-    st.table(transition_table.set_index(transition_table.columns[0]).style.format("{:,}"))
-right.caption(ctx.t("outcomes.transitions_note"))
 
-left, right = st.columns(2)
-with left:
-    st.subheader(ctx.t("outcomes.income"))
-    base_median, now_median = ctx.data.read(outcomes.income_medians, ctx.filters)
-    histogram = ctx.data.read(outcomes.income_histogram, ctx.filters, cap=INCOME_CAP)
-    st.plotly_chart(charts.income_histogram_chart(histogram, ctx.definitions.income_line,
-                                                  ctx.lang, INCOME_CAP),
-                    key="outcomes_income")
-    st.caption(ctx.t("outcomes.income_medians", baseline=format_number(base_median),
-                     latest=format_number(now_median)))
-with right:
-    st.subheader(ctx.t("outcomes.dimensions"))
-    dims = ctx.data.read(outcomes.dimension_deprivation, ctx.filters, ctx.definitions)
-    dim_names = {d.key: d.name_th if ctx.lang == "th" else d.name_en
-                 for d in ctx.definitions.dimensions}
-    st.plotly_chart(charts.dimension_chart(dims, dim_names, ctx.lang),
-                    key="outcomes_dims")
-    st.caption(ctx.t("outcomes.dimensions_note"))
+def transitions_section() -> None:
+    st.subheader(ctx.t("outcomes.transitions"))
+    moves = ctx.data.read(outcomes.transitions, ctx.filters)
+    climbed = int(moves.loc[moves["level"] > moves["baseline_level"], "households"].sum())
+    fell = int(moves.loc[moves["level"] < moves["baseline_level"], "households"].sum())
+    same = int(moves["households"].sum()) - climbed - fell
+    m1, m2, m3 = st.columns(3)
+    m1.metric(ctx.t("outcomes.climbed"), format_number(climbed), border=True)
+    m2.metric(ctx.t("outcomes.same"), format_number(same), border=True)
+    m3.metric(ctx.t("outcomes.fell_back"), format_number(fell), border=True)
+    left, right = st.columns([3, 2])
+    left.plotly_chart(charts.transition_sankey(moves, names, ctx.lang), key="outcomes_sankey")
+    transition_table = tables.transition_table(moves, names, ctx.lang)
+    # a static table: its headers wrap, so the total stays in view beside the flow at 1,280
+    # px (a data grid there scrolled sideways to reach it)
+    with right.container(key="outcomes_transitions"):
+        st.table(transition_table.set_index(transition_table.columns[0]).style.format("{:,}"))
+    right.caption(ctx.t("outcomes.transitions_note"))
+    with right:
+        download_buttons(ctx, transition_table, "outcomes_transitions", key="transitions_dl")
 
-st.subheader(ctx.t("outcomes.gaps"))
-gaps = ctx.data.read(outcomes.gap_counts, ctx.filters)
-gap_labels = {code: describe_gap(code, ctx.definitions, ctx.lang) for code in gaps["gap"]}
-st.plotly_chart(charts.gap_chart(gaps, gap_labels, names, ctx.lang), key="outcomes_gaps")
+
+def income_section() -> None:
+    left, right = st.columns(2)
+    with left:
+        st.subheader(ctx.t("outcomes.income"))
+        base_median, now_median = ctx.data.read(outcomes.income_medians, ctx.filters)
+        histogram = ctx.data.read(outcomes.income_histogram, ctx.filters, cap=INCOME_CAP)
+        st.plotly_chart(charts.income_histogram_chart(histogram, ctx.definitions.income_line,
+                                                      ctx.lang, INCOME_CAP),
+                        key="outcomes_income")
+        st.caption(ctx.t("outcomes.income_medians", baseline=format_number(base_median),
+                         latest=format_number(now_median)))
+    with right:
+        st.subheader(ctx.t("outcomes.dimensions"))
+        dims = ctx.data.read(outcomes.dimension_deprivation, ctx.filters, ctx.definitions)
+        dim_names = {d.key: d.name_th if ctx.lang == "th" else d.name_en
+                     for d in ctx.definitions.dimensions}
+        st.plotly_chart(charts.dimension_chart(dims, dim_names, ctx.lang),
+                        key="outcomes_dims")
+        st.caption(ctx.t("outcomes.dimensions_note"))
+
+
+def gaps_section() -> None:
+    st.subheader(ctx.t("outcomes.gaps"))
+    gaps = ctx.data.read(outcomes.gap_counts, ctx.filters)
+    gap_labels = {code: describe_gap(code, ctx.definitions, ctx.lang) for code in gaps["gap"]}
+    st.plotly_chart(charts.gap_chart(gaps, gap_labels, names, ctx.lang), key="outcomes_gaps")
+
 
 @st.fragment
 def comparison_section() -> None:
     """Amphoe or agencies compared: switching redraws this section only."""
+    st.subheader(ctx.t("outcomes.compare", name=names[target_two.level]))
     by = st.segmented_control(ctx.t("outcomes.compare_by"), ["amphoe_code", "agency_code"],
                               default="amphoe_code", required=True, key="outcomes_compare_by",
                               format_func=lambda b: ctx.t(f"table.{b}"))
@@ -118,12 +128,17 @@ def comparison_section() -> None:
     download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")
 
 
-st.subheader(ctx.t("outcomes.compare", name=names[target_two.level]))
-comparison_section()
+# One section at a time, each one click away: only the chosen section's figures are read and
+# drawn (a filter change drew and sent six charts when they were all on the page). A picker of
+# codes, so the section stays chosen when the language is switched.
+SECTIONS = {"transitions": transitions_section, "income": income_section,
+            "gaps": gaps_section, "compare": comparison_section}
+chosen = st.segmented_control(ctx.t("outcomes.section"), list(SECTIONS), default="transitions",
+                              required=True, key="outcomes_section",
+                              format_func=lambda code: ctx.t(f"outcomes.tab_{code}"))
+SECTIONS[chosen]()
 
 climbs = lazy_expander(ctx.t("climb.title"), "outcomes_climb_box", ":material/stairs:")
 with climbs:
     if climbs.open:  # the comparison costs a filter change about 0.5 s: computed when asked
         climb_section(ctx)
-with st.expander(ctx.t("download.title"), icon=":material/download:"):
-    download_buttons(ctx, transition_table, "outcomes_transitions", key="transitions_dl")

@@ -150,9 +150,17 @@ def test_outcomes_charts_carry_the_expected_series(tmp_path: Path, tiny_template
     at = run_app()
     at.switch_page("../pages/outcomes.py").run()
     assert not at.exception
-    specs = chart_specs(at)
-    # the forecast and the climbs are drawn only when their sections are opened
-    trend, sankey, income, dims, gaps, compare = specs
+    # one section at a time (the transitions first); the forecast and the climbs are drawn
+    # only when their sections are opened
+    trend, sankey = chart_specs(at)
+    specs = {}
+    for section, expected in (("income", 2), ("gaps", 1), ("compare", 1)):
+        at.segmented_control(key="outcomes_section").set_value(section).run()
+        assert not at.exception
+        drawn = chart_specs(at)
+        assert len(drawn) == 1 + expected and drawn[0] == trend  # the trend stays on top
+        specs[section] = drawn[1:]
+    (income, dims), (gaps,), (compare,) = specs["income"], specs["gaps"], specs["compare"]
     assert [t["name"] for t in trend["data"]][::2] == ["อยู่รอด", "พอเพียง", "ยั่งยืน"]
     assert sankey["data"][0]["type"] == "sankey"
     assert sum(plotly_array(sankey["data"][0]["link"]["value"])) == 7
@@ -164,6 +172,7 @@ def test_outcomes_charts_carry_the_expected_series(tmp_path: Path, tiny_template
     # 4005 (n=1) is hidden, and 4001 with it: against the province's total, 4001's figure
     # would give 4005's away (secondary suppression), so no group is drawn
     assert not compare["data"][-1]["y"]
+    at.segmented_control(key="outcomes_section").set_value("transitions").run()
     values = metric_values(at)
     assert (values["ขยับขึ้นอย่างน้อย 1 ขั้น"], values["อยู่ขั้นเดิม"], values["ถอยลง"]) == (
         "4", "2", "1")

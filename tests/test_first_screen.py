@@ -206,8 +206,10 @@ def test_choosing_an_amphoe_narrows_agencies_and_data_quality_to_its_tambon(
         demo_store_dir: Path, use_store) -> None:
     use_store(demo_store_dir)
     at = run_app({"amphoe": CHUM_PHAE})
+    at.session_state["agencies_recency_box"] = True  # read and drawn only while open
     at.switch_page("../pages/agencies.py").run()
     assert not at.exception
+    assert at.expander[-1].label == "การเยี่ยมล่าสุดรายตำบล"
     tambon = chum_phae_tambon()
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     bars = specs[-1]["data"][0]  # the recency chart, by place

@@ -42,6 +42,13 @@ PAGES = ("overview.py", "map.py", "coverage.py", "outcomes.py", "households.py",
          "agencies.py", "data_quality.py", "data_import.py", "definitions.py", "presenter.py")
 DEFAULT_PAGE = "overview.py"
 PRESENTER = "presenter.py"
+SECTIONS = {"outcomes.py": ("outcomes_section", ("transitions", "income", "gaps", "compare")),
+            "coverage.py": ("coverage_section", ("caseload", "recency"))}
+"""Pages that show one section at a time, by their picker's key and every section's code: the
+record is of each section in turn, so what a section shows is checked whether or not it is
+the one a page opens on."""
+OPENED = {"agencies.py": "agencies_recency_box"}
+"""Sections that are read and drawn only while open, recorded open."""
 LANGUAGES = ("th", "en")
 ROLES = ("viewer", "analyst", "officer")
 
@@ -118,8 +125,23 @@ def run_case(case: Case) -> Any:
             SESSIONS[case.filters] = at
     if case.page not in (DEFAULT_PAGE, PRESENTER):
         at.query_params = query
+        if case.page in OPENED:
+            at.session_state[OPENED[case.page]] = True
         at.switch_page(f"../pages/{case.page}").run()
         assert not at.exception, at.exception
+    if case.page in SECTIONS:
+        key, codes = SECTIONS[case.page]
+        if not any(w.key == key for w in at.get("button_group")):
+            return page_content(at)  # a page with nothing to show stops before its sections
+        picker = at.segmented_control(key=key)
+        assert picker.value == codes[0] and len(picker.options) == len(codes)
+        sections = {codes[0]: page_content(at)}  # the section the page opens on, then the rest
+        for code in codes[1:]:
+            at.segmented_control(key=key).set_value(code).run()
+            assert not at.exception, at.exception
+            sections[code] = page_content(at)
+        at.segmented_control(key=key).set_value(codes[0]).run()
+        return {"sections": sections}
     if case.page != PRESENTER:
         return page_content(at)
     slides = [page_content(at)]
