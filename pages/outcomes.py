@@ -66,7 +66,8 @@ def transitions_section() -> None:
     m2.metric(ctx.t("outcomes.same"), format_number(same), border=True)
     m3.metric(ctx.t("outcomes.fell_back"), format_number(fell), border=True)
     left, right = st.columns([3, 2])
-    left.plotly_chart(charts.transition_sankey(moves, names, ctx.lang), key="outcomes_sankey")
+    left.plotly_chart(charts.transition_sankey(moves, names, ctx.lang), key="outcomes_sankey",
+                      config={"staticPlot": True})
     transition_table = tables.transition_table(moves, names, ctx.lang)
     # a static table: its headers wrap, so the total stays in view beside the flow at 1,280
     # px (a data grid there scrolled sideways to reach it)
