@@ -57,29 +57,32 @@ sys.exit(cli.main())
 # In the page: when the script run the key press starts reaches the browser as finished, and
 # the last change to the main area's DOM (the charts and tables drawn)
 WATCH_JS = """() => {
+  for (const o of window.__kusiaoWatchers || []) o.disconnect();  // the last change's
   const t = window.__kusiao = {start: null, running: null, done: null, last: null};
   document.addEventListener('keydown', e => {
     if (e.key === 'Enter' && t.start === null) t.start = t.last = performance.now();
   }, {capture: true, once: true});
   const app = document.querySelector('[data-testid="stApp"]');
-  new MutationObserver(records => {  // each change of the state, even two in one batch
+  const state = new MutationObserver(records => {  // each state change, even two in a batch
     for (const r of records) {
       if (t.start === null || r.attributeName !== 'data-test-script-state') continue;
       if (r.oldValue === 'notRunning' && t.running === null) t.running = performance.now();
       if (r.oldValue === 'running' && t.running !== null && t.done === null)
         t.done = performance.now();
     }
-  }).observe(app, {attributes: true, attributeOldValue: true});
-  new MutationObserver(() => {
+  });
+  state.observe(app, {attributes: true, attributeOldValue: true});
+  const main = new MutationObserver(() => {
     if (t.start === null) return;
     t.last = performance.now();
     // a run so quick that the page never showed it running (the one-metric floor): its
     // first change of the main area, with the app not running, is the run seen finished
     if (t.running === null && app.getAttribute('data-test-script-state') === 'notRunning')
       t.running = t.done = t.last;
-  }).observe(
-    document.querySelector('[data-testid="stMain"]'),
-    {subtree: true, childList: true, attributes: true, characterData: true});
+  });
+  main.observe(document.querySelector('[data-testid="stMain"]'),
+               {subtree: true, childList: true, attributes: true, characterData: true});
+  window.__kusiaoWatchers = [state, main];
 }"""
 
 
@@ -255,60 +258,75 @@ def _owner(urls: list[str]) -> str:
     return "streamlit frontend" if any(urls) else "other script"
 
 
-def breakdown(trace: dict[str, Any] | list[dict[str, Any]]) -> dict[str, float]:
-    """The renderer main thread's busy time in a trace, from the key press (the first
-    ``keydown`` dispatched) to the trace's end, in ms, split by what did the work.
+def _union(spans: list[tuple[float, float]], since: float) -> float:
+    """The time, in µs, that a set of (start, end) spans covers after ``since``, each moment
+    once however many spans hold it (nested tasks, a paint per layer)."""
+    covered, until = 0.0, since
+    for start, end in sorted(spans):
+        if end > until:
+            covered += end - max(start, until)
+            until = end
+    return covered
 
-    ``busy`` is the sum of the main thread's top-level tasks. JavaScript is split by the V8
-    sampler: each sample's time goes to the chart library whose chunk is on its stack
-    (plotly, deck.gl, vega), else to Streamlit's frontend; the collector's samples are
-    ``garbage collection``. Style, layout and paint are Chromium's rendering steps outside any
-    JavaScript call (a layout forced from inside a script counts with that script's owner).
-    ``other`` is what is left of ``busy`` (parsing, messages, the browser's own work). The
-    sampler's own cost (V8's interrupt callbacks, absent from a trace without it) is reported
-    as ``profiler overhead (left out)`` and counted nowhere else."""
+
+def _outside(start: float, end: float, holes: list[tuple[float, float]]) -> float:
+    """The length of (start, end] outside every hole."""
+    length = end - start
+    for a, b in holes:
+        length -= max(0.0, min(end, b) - max(start, a))
+    return max(length, 0.0)
+
+
+def breakdown(trace: dict[str, Any] | list[dict[str, Any]]) -> dict[str, float]:
+    """The measured page's main-thread busy time in a trace, from the key press (the first
+    ``keydown`` dispatched; its thread is the page's) to the trace's end, in ms, split by
+    what did the work.
+
+    ``busy`` is the time covered by the thread's top-level tasks. JavaScript is split by the
+    V8 sampler: each sample's time (since the sample before) goes to the chart library whose
+    chunk is on its stack (plotly, deck.gl, vega), else to Streamlit's frontend; the
+    collector's samples are ``garbage collection``. Style and layout, and paint, are
+    Chromium's rendering steps outside any JavaScript call, each moment counted once (a
+    layout forced from inside a script counts with that script's owner). ``other`` is what
+    is left of ``busy`` (parsing, messages, the browser's own work). V8's interrupt callbacks
+    (the profiler's start; absent from a trace without the profiler) are left out of
+    ``busy`` and of the samples, and reported as ``profiler overhead (left out)``."""
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
-    main = {(e["pid"], e["tid"]) for e in events
-            if e.get("ph") == "M" and e.get("name") == "thread_name"
-            and e.get("args", {}).get("name") == "CrRendererMain"}
-    presses = [e["ts"] for e in events if e.get("name") == "EventDispatch"
-               and e.get("args", {}).get("data", {}).get("type") == "keydown"]
-    since = min(presses) if presses else 0
-    spans: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-    for e in events:
-        if (e.get("pid"), e.get("tid")) in main and e.get("ph") == "X" and "dur" in e \
-                and e["ts"] + e["dur"] > since:
-            spans[(e["pid"], e["tid"])].append(e)
+    renderers = {(e["pid"], e["tid"]) for e in events
+                 if e.get("ph") == "M" and e.get("name") == "thread_name"
+                 and e.get("args", {}).get("name") == "CrRendererMain"}
+    presses = sorted((e["ts"], (e["pid"], e["tid"])) for e in events
+                     if e.get("name") == "EventDispatch"
+                     and e.get("args", {}).get("data", {}).get("type") == "keydown")
+    since, main = (presses[0][0], {presses[0][1]}) if presses else (0, renderers)
+    thread = [e for e in events if (e.get("pid"), e.get("tid")) in main
+              and e.get("ph") == "X" and "dur" in e and e["ts"] + e["dur"] > since]
     out: dict[str, float] = defaultdict(float)
-    overhead: list[tuple[float, float]] = []
-    for thread in spans.values():
-        tasks = [e for e in thread if e["name"] in ("RunTask", "ThreadControllerImpl::RunTask")]
-        busy_until = float(since)
-        for task in sorted(tasks, key=lambda e: e["ts"]):  # nested tasks counted once
-            end = task["ts"] + task["dur"]
-            if end > busy_until:
-                out["busy"] += (end - max(task["ts"], busy_until)) / 1000
-                busy_until = end
-        scripts = sorted((e["ts"], e["ts"] + e["dur"]) for e in thread
-                         if e["name"] in _JAVASCRIPT)
-        # the sampling profiler's own cost: V8's interrupt callbacks, which a trace without
-        # the profiler does not have; left out of ``busy`` and of the samples
-        for e in thread:
-            if e["ts"] >= since and e["name"] == "V8.InvokeApiInterruptCallbacks":
-                overhead.append((e["ts"], e["ts"] + e["dur"]))
-                out["profiler overhead (left out)"] += e["dur"] / 1000
-        for e in thread:
-            kind = _RENDERING.get(e["name"])
-            if kind and e["ts"] >= since and not any(a <= e["ts"] < b for a, b in scripts):
-                out[kind] += e["dur"] / 1000
+    if not thread:
+        return {}
+    overhead = [(e["ts"], e["ts"] + e["dur"]) for e in thread
+                if e["name"] == "V8.InvokeApiInterruptCallbacks"]
+    out["profiler overhead (left out)"] = _union(overhead, since) / 1000
+    tasks = [(e["ts"], e["ts"] + e["dur"]) for e in thread
+             if e["name"] in ("RunTask", "ThreadControllerImpl::RunTask")]
+    out["busy"] = (_union(tasks, since) - _union(overhead, since)) / 1000
+    scripts = [(e["ts"], e["ts"] + e["dur"]) for e in thread if e["name"] in _JAVASCRIPT]
+    rendering: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for e in thread:
+        kind = _RENDERING.get(e["name"])
+        if kind and not any(a <= e["ts"] < b for a, b in scripts):
+            rendering[kind].append((e["ts"], e["ts"] + e["dur"]))
+    for kind, spans in rendering.items():
+        out[kind] = _union(spans, since) / 1000
     # the sampling profiler: a profile per thread, begun by a "Profile" event on that thread
     # (its start time); its nodes and samples arrive in chunks from the profiler's own thread,
     # each sample's time a delta from the one before
     clock = {(e.get("pid"), e.get("id")): float(e["args"]["data"]["startTime"])
              for e in events if e.get("name") == "Profile"
              and (e.get("pid"), e.get("tid")) in main}
+    before = dict(clock)  # each profile's last sample so far: its start, at first
     nodes: dict[tuple[Any, int], dict[str, Any]] = {}
-    samples: list[tuple[Any, int, float]] = []
+    samples: list[tuple[float, Any, int]] = []
     for e in sorted((e for e in events if e.get("name") == "ProfileChunk"),
                     key=lambda e: e["ts"]):
         key = (e.get("pid"), e.get("id"))
@@ -321,12 +339,13 @@ def breakdown(trace: dict[str, Any] | list[dict[str, Any]]) -> dict[str, float]:
         for sample, delta in zip(profile.get("samples", []), data.get("timeDeltas", []),
                                  strict=False):
             clock[key] += delta
-            if clock[key] >= since and not any(a <= clock[key] < b for a, b in overhead):
-                samples.append((key, sample, max(delta, 0) / 1000))
-    for key, sample, ms in samples:
+            samples.append((clock[key], key, sample))
+    for at, key, sample in sorted(samples, key=lambda s: s[0]):
+        start, before[key] = before[key], at
+        ms = _outside(max(start, since), at, overhead) / 1000 if at > since else 0.0
         node = nodes.get((key, sample))
         name = node["callFrame"].get("functionName", "") if node else ""
-        if node is None or name in ("(idle)", "(program)", "(root)"):
+        if not ms or node is None or name in ("(idle)", "(program)", "(root)"):
             continue
         if name == "(garbage collector)":
             out["garbage collection"] += ms
@@ -336,10 +355,8 @@ def breakdown(trace: dict[str, Any] | list[dict[str, Any]]) -> dict[str, float]:
             urls.append(node["callFrame"].get("url", ""))
             node = nodes.get((key, node.get("parent"))) if node.get("parent") else None
         out[_owner(urls)] += ms
-    if out:
-        out["busy"] -= out["profiler overhead (left out)"]
-        named = sum(v for k, v in out.items() if k not in ("busy", "profiler overhead (left out)"))
-        out["other"] = max(out["busy"] - named, 0.0)
+    named = sum(v for k, v in out.items() if k not in ("busy", "profiler overhead (left out)"))
+    out["other"] = max(out["busy"] - named, 0.0)
     return {k: round(v, 1) for k, v in sorted(out.items())}
 
 
@@ -359,12 +376,15 @@ def _parents(events: list[dict[str, Any]]) -> None:
 def traced_change(browser: Any, page: Any, server: Server, path: str, name: str,
                   keep: Path | None = None) -> dict[str, Any]:
     """One filter change on a page under Chromium's tracing: its drawn time and the
-    :func:`breakdown` of the browser's main thread from the key press until drawn (the trace
-    starts after the name is typed). ``keep``: where to write the raw trace."""
+    :func:`breakdown` of the browser's main thread from the key press until the page has
+    been still for 300 ms (the trace starts after the name is typed, and the profiler a
+    second before the key). ``keep``: where to write the raw trace."""
     try:
         open_page(page, f"{server.base}/{path}")
         type_amphoe(page, name)
         browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+        page.evaluate("() => 0")  # the profiler starts (a stall of 0.2-0.6 s) before the key
+        page.wait_for_timeout(1000)
         seen = _press_and_watch(page)
         raw = browser.stop_tracing()
         if keep is not None:

@@ -9,7 +9,7 @@ folder's demo files on the first start; each server is warmed with one page load
 after round, every data page (:data:`bench.run.SERVER_PAGES`) is measured on one server and
 then on the other, interleaved, which goes first alternating, so both versions see the same
 load on the machine. A measurement is a filter change as a user makes it, with the watcher of
-:mod:`bench.run`: type an amphoe's name into the sidebar's amphoe box and press Enter, timed
+:mod:`bench.browser`: type an amphoe's name into the sidebar's amphoe box and press Enter, timed
 in the page from the key press to the run seen finished and to the page drawn; the median over
 the four names of :data:`bench.run.SERVER_AMPHOE`. Before each measurement both servers are
 left to fall idle (their CPU time still), so work one leaves behind does not land on the
@@ -160,9 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         for server in every:
             server.wait_healthy()
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+            chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                         args=["--disable-gpu", "--disable-quic"])
-            pages = {name: browser.new_context(viewport={"width": 1600, "height": 1000})
+            pages = {name: chromium.new_context(viewport={"width": 1600, "height": 1000})
                      .new_page() for name in (*servers, *floors)}
             results["warm_s"] = {}
             for name, server in {**servers, **floors}.items():  # the first start builds the store
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                     this.setdefault("_floors", {})[name] = measure(pages[name], floor, "")
                     print(f"round {index + 1} {name}: {this['_floors'][name]}", flush=True)
                 rounds.append(this)
-            browser.close()
+            chromium.close()
     finally:
         for server in every:
             server.stop()

@@ -111,10 +111,14 @@ st.caption(ctx.t("agencies.overdue_note", days=days))
 
 # below the first screen: read and drawn only while open, one click away
 place = ctx.filters.place_column  # the chosen amphoe's tambon, as on the Overview
-recency = lazy_expander(ctx.t(f"agencies.recency_{place.removesuffix('_code')}"),
-                        "agencies_recency_box", ":material/event_repeat:")
+# a label that stays the same whatever the filters: a new label would make a new expander,
+# closed, at every choice of an amphoe
+recency = lazy_expander(ctx.t("agencies.recency"), "agencies_recency_box",
+                        ":material/event_repeat:")
 with recency:
     if recency.open:
+        heading = ctx.t(f"agencies.recency_{place.removesuffix('_code')}")
+        st.markdown(f"**{heading}**")
         bands = ctx.data.read(q_coverage.recency_bands, narrowed, ctx.definitions, by=place)
         st.plotly_chart(coverage.recency_chart(bands, place, place_names(ctx), days, ctx.lang),
                         key="agencies_recency", config={"displaylogo": False})

@@ -205,11 +205,13 @@ def test_choosing_an_amphoe_narrows_coverage_to_its_tambon(demo_store_dir: Path,
 def test_choosing_an_amphoe_narrows_agencies_and_data_quality_to_its_tambon(
         demo_store_dir: Path, use_store) -> None:
     use_store(demo_store_dir)
-    at = run_app({"amphoe": CHUM_PHAE})
+    at = run_app()
     at.session_state["agencies_recency_box"] = True  # read and drawn only while open
     at.switch_page("../pages/agencies.py").run()
+    assert "**การเยี่ยมล่าสุดรายอำเภอ**" in [m.value for m in at.markdown]
+    at.selectbox(key="f_amphoe").set_value(CHUM_PHAE).run()  # the section stays open
     assert not at.exception
-    assert at.expander[-1].label == "การเยี่ยมล่าสุดรายตำบล"
+    assert "**การเยี่ยมล่าสุดรายตำบล**" in [m.value for m in at.markdown]
     tambon = chum_phae_tambon()
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     bars = specs[-1]["data"][0]  # the recency chart, by place

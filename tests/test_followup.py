@@ -74,6 +74,9 @@ def test_the_counts_are_aggregates_any_role_may_read(followup_folder: Path) -> N
     counts = followup.reason_counts(door.store().con, Filters(), load_definitions(), TODAY)
     assert counts == {"households": 7, **{reason: 1 for reason in EXPECTED.values() if reason}}
     assert listed().counts == counts  # read with the list, for a role that sees it
+    cut = followup.followup_list(door.store().con, Filters(), load_definitions(), OFFICER,
+                                 TODAY, limit=2)
+    assert len(cut.rows) == 2 and cut.truncated and cut.counts == counts  # all, not the 2
     empty = followup.followup_list(door.store().con, Filters(amphoe="4011"), load_definitions(),
                                    OFFICER, TODAY)
     assert empty.counts == {"households": 0, **dict.fromkeys(FOLLOWUP_REASONS, 0)}
