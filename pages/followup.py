@@ -22,14 +22,7 @@ KEY_TABLE = "followup_table"
 ctx = context()
 page_header(ctx, "followup.title")
 day, cases = today(), store.cases_version()
-# a role that sees the list has the counts with it: one query instead of two
-if ctx.viewer.sees_rows:
-    result = ctx.data.read(q_followup.followup_list, ctx.filters, ctx.definitions,
-                           viewer=ctx.viewer, today=day, cases=cases)
-    counts = result.counts
-else:
-    result, counts = None, ctx.data.read(q_followup.reason_counts, ctx.filters,
-                                         ctx.definitions, day, cases)
+counts = ctx.data.read(q_followup.reason_counts, ctx.filters, ctx.definitions, day, cases)
 st.caption(ctx.t("followup.intro", as_of=format_date(ctx.as_of, ctx.lang)))
 total, badges = st.columns([1.4, 4], vertical_alignment="center")
 total.metric(ctx.t("followup.households"), format_number(counts["households"]), border=True)
@@ -38,13 +31,15 @@ badges.markdown(" ".join(
     f"{views.reason_words(reason, ctx.definitions, ctx.lang)} · {counts[reason]:,}]"
     for reason in FOLLOWUP_REASONS))
 
-if result is None:  # a role that sees aggregates only
+if not ctx.viewer.sees_rows:
     st.info(ctx.t("followup.aggregates_only"), icon=":material/lock:")
     st.stop()
 if counts["households"] == 0:
     st.success(ctx.t("followup.none"), icon=":material/check_circle:")
     st.stop()
 
+result = ctx.data.read(q_followup.followup_list, ctx.filters, ctx.definitions,
+                       viewer=ctx.viewer, today=day, cases=cases)
 group = st.segmented_control(ctx.t("followup.group_by"), views.GROUPS, key="followup_group",
                              format_func=lambda g: ctx.t(f"followup.group_{g or 'none'}"),
                              default="") or ""
