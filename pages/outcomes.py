@@ -65,7 +65,7 @@ def transitions_section() -> None:
     m1.metric(ctx.t("outcomes.climbed"), format_number(climbed), border=True)
     m2.metric(ctx.t("outcomes.same"), format_number(same), border=True)
     m3.metric(ctx.t("outcomes.fell_back"), format_number(fell), border=True)
-    left, right = st.columns([3, 2])
+    left, right = st.columns([4, 5])  # the table whole, its total in view, at 1,280 px
     left.plotly_chart(charts.transition_sankey(moves, names, ctx.lang), key="outcomes_sankey",
                       config={"staticPlot": True})
     transition_table = tables.transition_table(moves, names, ctx.lang)
