@@ -192,6 +192,19 @@ def test_outcomes_forecast_and_climbs_in_thai_and_english(tab: Tab) -> None:
         expect(tab.page.locator(".st-key-outcomes_forecast .js-plotly-plot")).to_be_visible()
         expect(tab.page.locator(EXCEPTION)).to_have_count(0)
         tab.screenshot(f"outcomes_forecast_{lang}")
+        # one section at a time, each one click away; the language of the labels follows
+        picker = tab.page.locator(".st-key-outcomes_section")
+        for section, chart in (("income", "outcomes_income"), ("gaps", "outcomes_gaps"),
+                               ("compare", "outcomes_compare"),
+                               ("transitions", "outcomes_sankey")):
+            picker.get_by_role("radio", name=t(f"outcomes.tab_{section}", lang),
+                               exact=True).click()
+            tab.wait_for_script()
+            expect(tab.page.locator(f".st-key-{chart} .js-plotly-plot")).to_be_visible()
+            # the trend's, the forecast's and the climbs' (both open), and the section's own
+            expect(tab.page.locator(".js-plotly-plot")).to_have_count(
+                5 if section == "income" else 4)
+        expect(tab.page.locator(EXCEPTION)).to_have_count(0)
     tab.assert_clean()
 
 
