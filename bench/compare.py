@@ -48,10 +48,6 @@ def measure(page: Any, server: Server, path: str) -> dict[str, Any]:
     return browser.measure(page, server, path, SERVER_AMPHOE)
 
 
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
-
-
 def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for path in SERVER_PAGES:
@@ -59,7 +55,7 @@ def summarise(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         row: dict[str, Any] = {}
         for version in ("before", "after"):
             ok = [r[page][version] for r in rounds if "error" not in r[page][version]]
-            row[version] = {key: _median([m[key] for m in ok])
+            row[version] = {key: browser.median([m[key] for m in ok])
                             for key in ("run_seen_ms", "drawn_ms", "script_ms", "server_cpu_ms")}
             row[version]["rounds_ok"] = len(ok)
             row[version]["errors"] = [r[page][version]["error"] for r in rounds
@@ -82,7 +78,7 @@ def floor_ratios(rounds: list[dict[str, Any]], summary: dict[str, Any],
     out: dict[str, Any] = {}
     for name in names:
         ok = [r["_floors"][name] for r in rounds if "error" not in r["_floors"][name]]
-        out[name] = {key: _median([m[key] for m in ok])
+        out[name] = {key: browser.median([m[key] for m in ok])
                      for key in ("run_seen_ms", "drawn_ms", "script_ms")}
     floor = out.get("floor_metric", {})
     for page, row in summary.items():

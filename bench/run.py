@@ -394,17 +394,13 @@ def browser_latency(store_dir: Path, rounds: int = RUNS) -> dict[str, Any]:
             "traces": traces, "by_round": by_round, "work": str(work)}
 
 
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
-
-
 def summarise_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """Per page and floor, the median over rounds of each figure, and each page's drawn and
     script time as a multiple of the one-metric floor's."""
     summary: dict[str, Any] = {}
     for label in rounds[0]:
         ok = [r[label] for r in rounds if "error" not in r[label]]
-        summary[label] = {key: _median([m[key] for m in ok])
+        summary[label] = {key: browser.median([m[key] for m in ok])
                           for key in ("run_seen_ms", "drawn_ms", "script_ms", "server_cpu_ms")}
         summary[label]["rounds_ok"] = len(ok)
         errors = [r[label]["error"] for r in rounds if "error" in r[label]]

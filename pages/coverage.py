@@ -11,6 +11,7 @@ from dashboard.ui import (
     counts_config,
     download_buttons,
     grid,
+    one_section,
     page_header,
     place_names,
     protected_rows,
@@ -123,10 +124,6 @@ def recency_section() -> None:
     st.caption(ctx.t("coverage.recency_note", date=as_of, days=days, min=tables.MIN_GROUP))
 
 
-# One section at a time, each one click away: a filter change draws only the chosen one's
-# tables and charts. A picker of codes, so the choice outlives a language switch.
-SECTIONS = {"caseload": caseload_section, "recency": recency_section}
-chosen = st.segmented_control(ctx.t("coverage.section"), list(SECTIONS), default="caseload",
-                              required=True, key="coverage_section",
-                              format_func=lambda code: ctx.t(f"coverage.tab_{code}"))
-SECTIONS[chosen]()
+# one section at a time: a filter change draws only the chosen one's tables and charts
+one_section(ctx, "coverage_section", {"caseload": caseload_section, "recency": recency_section},
+            "coverage")

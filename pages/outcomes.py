@@ -13,6 +13,7 @@ from dashboard.ui import (
     grid,
     lazy_expander,
     level_names,
+    one_section,
     page_header,
 )
 from dashboard.ui.forecast import climb_section, forecast_section
@@ -129,15 +130,10 @@ def comparison_section() -> None:
     download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")
 
 
-# One section at a time, each one click away: only the chosen section's figures are read and
-# drawn (a filter change drew and sent six charts when they were all on the page). A picker of
-# codes, so the section stays chosen when the language is switched.
-SECTIONS = {"transitions": transitions_section, "income": income_section,
-            "gaps": gaps_section, "compare": comparison_section}
-chosen = st.segmented_control(ctx.t("outcomes.section"), list(SECTIONS), default="transitions",
-                              required=True, key="outcomes_section",
-                              format_func=lambda code: ctx.t(f"outcomes.tab_{code}"))
-SECTIONS[chosen]()
+# one section at a time: a filter change drew and sent six charts when all were on the page
+one_section(ctx, "outcomes_section", {"transitions": transitions_section,
+                                      "income": income_section, "gaps": gaps_section,
+                                      "compare": comparison_section}, "outcomes")
 
 climbs = lazy_expander(ctx.t("climb.title"), "outcomes_climb_box", ":material/stairs:")
 with climbs:

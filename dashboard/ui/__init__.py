@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,6 +167,18 @@ def lazy_expander(label: str, key: str, icon: str) -> Any:
     reruns the page): a section whose figures cost a filter change hundreds of
     milliseconds, one click away instead of computed on every change."""
     return st.expander(label, icon=icon, key=key, on_change="rerun")
+
+
+def one_section(ctx: PageContext, key: str, sections: Mapping[str, Callable[[], None]],
+                labels: str) -> None:
+    """A picker of a page's sections below its first screen, and the chosen one drawn: a
+    filter change reads and draws that section only, each other one click away. The picker's
+    values are the sections' codes, labelled ``<labels>.tab_<code>`` under the heading
+    ``<labels>.section``, so the choice outlives a language switch."""
+    chosen = st.segmented_control(ctx.t(f"{labels}.section"), list(sections),
+                                  default=next(iter(sections)), required=True, key=key,
+                                  format_func=lambda code: ctx.t(f"{labels}.tab_{code}"))
+    sections[chosen]()
 
 
 def download_buttons(ctx: PageContext, frame: pd.DataFrame, stem: str, key: str,
