@@ -13,6 +13,9 @@
 
 - ``need_noted`` and ``help_delivered``: per household, when each need was first recorded and
   when each kind of help was first delivered (the Follow-up page's "a need with no help").
+- ``climb_start``, ``climb_treated`` and ``climb_near``: what is followed by a climb
+  (:mod:`loaders.derived_climb`); and the Data quality page's tables
+  (:mod:`loaders.derived_quality`).
 
 The expressions are Ibis, so they compile to DuckDB here and to PostgreSQL where a province
 outgrows one machine.
@@ -31,15 +34,8 @@ from ibis import _
 from domain.definitions import Definitions
 from domain.targets import with_levels
 from domain.thai_dates import quarter_bounds, quarter_indices
+from loaders.quarters import quarter_of
 from loaders.store import Store
-
-
-def quarter_of(date_col: ibis.expr.types.DateValue) -> ibis.expr.types.IntegerValue:
-    """Fiscal quarter index (BE fiscal year * 10 + quarter) of a date column."""
-    month = date_col.month()
-    fiscal_year = date_col.year() + 543 + (month >= 10).cast("int32")
-    quarter = ((month + 2) % 12) // 3 + 1
-    return (fiscal_year * 10 + quarter).cast("int32")
 
 
 def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
@@ -54,7 +50,7 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
-DERIVED_LAYOUT = 6
+DERIVED_LAYOUT = 7
 """The derived tables' layout; raise it whenever their columns change, so that a store built
 by an earlier version is rebuilt when it is first opened (the fingerprint below changes)."""
 
@@ -87,8 +83,11 @@ def rebuild_derived(store: Store, definitions: Definitions) -> None:
     store.replace_table_from_expr("unpaired_quarter", unpaired_quarter_expr(store))
     store.replace_table_from_expr("need_noted", need_noted_expr(store))
     store.replace_table_from_expr("help_delivered", help_delivered_expr(store))
-    from loaders.derived_quality import build_quality_tables  # the Data quality page's tables
+    # the Data quality page's and "what is followed by a climb"'s own tables
+    from loaders.derived_climb import rebuild_climb
+    from loaders.derived_quality import build_quality_tables
 
+    rebuild_climb(store, definitions)
     build_quality_tables(store, definitions)
     store.set_meta("definitions", definitions_fingerprint(definitions))
 

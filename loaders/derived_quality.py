@@ -47,7 +47,7 @@ FINDING_COLUMNS = """
 
 
 def visit_quarter(store: Store) -> str:
-    """The Thai fiscal quarter index of a visit ``v`` (as loaders.derived.quarter_of)."""
+    """The Thai fiscal quarter index of a visit ``v`` (as loaders.quarters.quarter_of)."""
     year, month = store.year("v.visit_date"), store.month("v.visit_date")
     return (f"CAST(({year} + 543 + CAST({month} >= 10 AS INTEGER)) * 10\n"
             f"    + {store.int_div(f'({month} + 2) % 12', '3')} + 1 AS INTEGER)")

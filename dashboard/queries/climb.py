@@ -15,8 +15,10 @@ Streamlit. An association seen in the data, not proof of cause (docs/forecast.md
 - The value: baht of that help delivered in the help's quarter, per helped household that
   climbed.
 
-The engine counts by stratum (amphoe x level x band x quarter); the weighting is in pandas on
-those few thousand rows, the same on both engines.
+Each household's starts, first receipts and near receipts are tables built at import
+(:mod:`loaders.derived_climb`); the engine counts them by stratum (amphoe x level x band x
+quarter) for the households in the filters, and the weighting is in pandas on those few
+thousand rows, the same on both engines.
 """
 
 from __future__ import annotations
@@ -27,83 +29,38 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
-from dashboard.queries.forecast import population_levels
-from dashboard.queries.status import selected_quarter
+from dashboard.queries.status import population, selected_quarter
 from domain.definitions import Definitions
 from domain.filters import Filters
 from domain.forecast import quarter_ordinal
-from loaders.derived import quarter_of
+from loaders.derived_climb import KINDS, STRATUM
 
-KINDS = ("type", "provider")
-"""What the help is grouped by: its type, and who gave it (the agency, or else the partner)."""
-STRATUM = ["amphoe_code", "start", "level", "band"]
 COLUMNS = ["kind", "group", "households", "climbed", "share", "comparable_share",
            "comparable_households", "difference_pp", "value_baht", "baht_per_climber"]
-
-
-def _ordinal(q_idx: ibis.Value) -> ibis.Value:
-    """Quarter index (25634) -> a count of quarters (domain.forecast.quarter_ordinal)."""
-    return (q_idx // 10) * 4 + q_idx % 10 - 1
-
-
-def _starts(con: BaseBackend, filters: Filters, definitions: Definitions) -> ibis.Table:
-    """Every household and quarter end with a level: its stratum there (``start`` = that
-    quarter's ordinal), and whether it climbed within the window after the next quarter."""
-    within = definitions.climb.within_quarters
-    rows = population_levels(con, filters)
-    line = definitions.income_line
-    band = ibis.literal(0)
-    for i, edge in enumerate(definitions.climb.income_band_edges, start=1):
-        band = (rows.income_per_member >= edge * line).ifelse(i, band)
-    rows = rows.mutate(ordinal=_ordinal(rows.q_idx).cast("int32"),
-                       band=band.fill_null(0).cast("int32"))
-    ahead = ibis.window(group_by="household_id", order_by="ordinal",
-                        following=(1, within + 1))
-    rows = rows.mutate(best=rows.level.max().over(ahead), seen=rows.level.count().over(ahead))
-    last = quarter_ordinal(int(selected_quarter(con, filters) or 0))
-    return rows.filter(_.seen == within + 1, _.ordinal + within + 1 <= last).select(
-        "household_id", "amphoe_code", "level", "band", start="ordinal",
-        climbed=(_.best > _.level).cast("int32"))
-
-
-def _receipts(con: BaseBackend) -> ibis.Table:
-    """Delivered help, once per kind of grouping: kind, group (its type, or its provider),
-    household, the quarter's ordinal, baht."""
-    help_ = con.table("assistance").filter(_.status == "delivered")
-    help_ = help_.mutate(ordinal=_ordinal(quarter_of(help_.date)).cast("int32"),
-                         value=help_.value_baht.fill_null(0))
-    by_type = help_.select("household_id", "ordinal", "value", kind=ibis.literal("type"),
-                           group=help_.type)
-    by_provider = help_.select("household_id", "ordinal", "value",
-                               kind=ibis.literal("provider"),
-                               group=help_.agency_code.fill_null(help_.partner))
-    return ibis.union(by_type, by_provider).filter(_.group.notnull())
 
 
 def _counts(con: BaseBackend, filters: Filters, definitions: Definitions
             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(treated, everyone, excluded) counts by stratum: the helped households of each group
     by their start; all households by start; and those to leave out of each group's
-    comparison (help of that group near the start)."""
+    comparison (help of that group near the start). Read from the tables built at import
+    (:mod:`loaders.derived_climb`), keeping the starts whose window has ended by the selected
+    quarter and the households in the filters."""
     within = definitions.climb.within_quarters
-    starts = _starts(con, filters, definitions)
-    receipts = _receipts(con)
+    last = quarter_ordinal(int(selected_quarter(con, filters) or 0))
+    households = None if filters == Filters() else population(con, filters)
+
+    def rows(name: str) -> ibis.Table:
+        table = con.table(name).filter(_.start + within + 1 <= last)
+        return table if households is None else table.semi_join(households, "household_id")
+
     keys = ["kind", "group"]
-    first = receipts.group_by(["household_id", *keys]).aggregate(ordinal=_.ordinal.min())
-    value = receipts.group_by(["household_id", *keys, "ordinal"]).aggregate(
-        value=_.value.sum())
-    first = first.join(value, ["household_id", *keys, "ordinal"])
-    treated = first.mutate(start=_.ordinal - 1).join(starts, ["household_id", "start"])
-    treated = treated.group_by([*keys, *STRATUM]).aggregate(
+    treated = rows("climb_treated").group_by([*keys, *STRATUM]).aggregate(
         households=_.count(), climbed=_.climbed.sum(), value=_.value.sum())
-    everyone = starts.group_by(STRATUM).aggregate(households=_.count(),
-                                                  climbed=_.climbed.sum())
-    near = receipts.select("household_id", *keys, "ordinal").distinct()
-    offsets = ibis.union(*[near.mutate(start=_.ordinal - 1 + offset)
-                           for offset in range(-within, within + 1)])
-    shifted = offsets.select("household_id", *keys, "start").distinct()
-    excluded = shifted.join(starts, ["household_id", "start"]).group_by(
-        [*keys, *STRATUM]).aggregate(households=_.count(), climbed=_.climbed.sum())
+    everyone = rows("climb_start").group_by(STRATUM).aggregate(households=_.count(),
+                                                               climbed=_.climbed.sum())
+    excluded = rows("climb_near").group_by([*keys, *STRATUM]).aggregate(
+        households=_.count(), climbed=_.climbed.sum())
     return treated.execute(), everyone.execute(), excluded.execute()
 
 
