@@ -50,7 +50,7 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
-DERIVED_LAYOUT = 7
+DERIVED_LAYOUT = 8
 """The derived tables' layout; raise it whenever their columns change, so that a store built
 by an earlier version is rebuilt when it is first opened (the fingerprint below changes)."""
 
@@ -189,9 +189,12 @@ def status_quarter_steps(store: Store, done: dict[str, ibis.Table]
     )
     # stored by quarter, then place: a page reads one quarter (and often one amphoe), and the
     # engine skips the blocks of every other
+    # every household has a row at every quarter, so the row before is the quarter before
+    before = ibis.window(group_by="household_id", order_by="q_idx")
     yield "status_quarter", out.mutate(
         paired=_.official_id.notnull(),
         days_since_visit=_.as_of.delta(_.last_visit_date, unit="day").cast("int32"),
+        level_before=_.level.lag().over(before),
     ).order_by(["q_idx", "amphoe_code", "tambon_code", "household_id"])
 
 

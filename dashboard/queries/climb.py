@@ -29,9 +29,9 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
-from dashboard.queries.status import population, selected_quarter
+from dashboard.queries.status import by_place_only, population, selected_quarter
 from domain.definitions import Definitions
-from domain.filters import Filters
+from domain.filters import Filters, apply_place_agency
 from domain.forecast import quarter_ordinal
 from loaders.derived_climb import KINDS, STRATUM
 
@@ -48,11 +48,15 @@ def _counts(con: BaseBackend, filters: Filters, definitions: Definitions
     quarter and the households in the filters."""
     within = definitions.climb.within_quarters
     last = quarter_ordinal(int(selected_quarter(con, filters) or 0))
-    households = None if filters == Filters() else population(con, filters)
+    # the tables carry each household's amphoe, not its tambon or buddy
+    households = (None if by_place_only(filters) and not filters.tambon
+                  else population(con, filters))
 
     def rows(name: str) -> ibis.Table:
         table = con.table(name).filter(_.start + within + 1 <= last)
-        return table if households is None else table.semi_join(households, "household_id")
+        if households is None:
+            return apply_place_agency(table, filters)
+        return table.semi_join(households, "household_id")
 
     keys = ["kind", "group"]
     treated = rows("climb_treated").group_by([*keys, *STRATUM]).aggregate(

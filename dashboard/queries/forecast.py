@@ -20,11 +20,11 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
-from dashboard.queries.status import population, selected_quarter
+from dashboard.queries.status import by_place_only, population, selected_quarter
 from dashboard.store.privacy import MIN_GROUP
 from domain import forecast as model
 from domain.definitions import Definitions
-from domain.filters import Filters
+from domain.filters import Filters, apply_place_agency
 from domain.forecast import LEVELS, Patterns
 
 WHOLE = ""
@@ -72,8 +72,8 @@ class Forecast:
 def population_levels(con: BaseBackend, filters: Filters) -> ibis.Table:
     """``status_quarter`` of the households in the filters, with a level."""
     table = con.table("status_quarter").filter(_.level.notnull())
-    if filters == Filters():  # every household: no join needed
-        return table
+    if by_place_only(filters):  # the same households at every quarter: no join needed
+        return apply_place_agency(table, filters)
     return table.semi_join(population(con, filters), "household_id")
 
 
@@ -93,17 +93,12 @@ def level_counts(con: BaseBackend, filters: Filters) -> pd.DataFrame:
 
 def level_moves(con: BaseBackend, filters: Filters) -> pd.DataFrame:
     """Moves between levels from one quarter to the next, per amphoe and the quarter moved
-    into, up to the selected one: amphoe_code, q_idx, from_level, to_level, households."""
+    into, up to the selected one: amphoe_code, q_idx, from_level, to_level, households
+    (``status_quarter.level_before`` is the level at the quarter before, kept at import)."""
     quarter = selected_quarter(con, filters)
-    cal = con.table("quarter_calendar").filter(_.q_idx <= quarter).select("q_idx")
-    cal = cal.mutate(ordinal=ibis.row_number().over(order_by="q_idx"))
-    rows = population_levels(con, filters).select("household_id", "amphoe_code", "q_idx", "level")
-    rows = rows.join(cal, "q_idx")
-    before = rows.select(household_id="household_id", ordinal="ordinal", from_level="level")
-    after = rows.select("household_id", "amphoe_code", "q_idx", "ordinal", to_level="level")
-    moves = after.join(before, [after.household_id == before.household_id,
-                                after.ordinal == before.ordinal + 1])
-    return moves.group_by(["amphoe_code", "q_idx", "from_level", "to_level"]).aggregate(
+    rows = population_levels(con, filters).filter(_.q_idx <= quarter, _.level_before.notnull())
+    return rows.group_by(["amphoe_code", "q_idx", rows.level_before.name("from_level"),
+                          rows.level.name("to_level")]).aggregate(
         households=_.count()).order_by(["amphoe_code", "q_idx", "from_level",
                                         "to_level"]).execute()
 

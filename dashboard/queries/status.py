@@ -63,6 +63,14 @@ def status_at(con: BaseBackend, filters: Filters, quarter: Any) -> ibis.Table:
     return table
 
 
+def by_place_only(filters: Filters) -> bool:
+    """Whether the filters choose households by place alone, or not at all. A household's
+    place is the same at every quarter and ``status_quarter`` has a row for every household
+    at every quarter, so such filters choose the same households at any quarter: a query
+    over several quarters may filter their rows instead of joining the selected quarter's."""
+    return not (filters.agency or filters.within_agency or filters.levels)
+
+
 def share(part: int | float | None, whole: int | float | None) -> float | None:
     if not whole or part is None:
         return None
