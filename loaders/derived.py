@@ -12,7 +12,9 @@
   it, and the baseline's.
 
 - ``need_noted`` and ``help_delivered``: per household, when each need was first recorded and
-  when each kind of help was first delivered (the Follow-up page's "a need with no help").
+  when each kind of help was first delivered; ``need_unhelped``: per household and quarter,
+  the needs with no help after ``need_unhelped_after_days`` (the Follow-up page's "a need
+  with no help").
 - ``climb_start``, ``climb_treated`` and ``climb_near``: what is followed by a climb
   (:mod:`loaders.derived_climb`); and the Data quality page's tables
   (:mod:`loaders.derived_quality`).
@@ -50,7 +52,7 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
-DERIVED_LAYOUT = 8
+DERIVED_LAYOUT = 9
 """The derived tables' layout; raise it whenever their columns change, so that a store built
 by an earlier version is rebuilt when it is first opened (the fingerprint below changes)."""
 
@@ -83,6 +85,7 @@ def rebuild_derived(store: Store, definitions: Definitions) -> None:
     store.replace_table_from_expr("unpaired_quarter", unpaired_quarter_expr(store))
     store.replace_table_from_expr("need_noted", need_noted_expr(store))
     store.replace_table_from_expr("help_delivered", help_delivered_expr(store))
+    store.replace_table_from_parts("need_unhelped", need_unhelped_exprs(store, definitions))
     # the Data quality page's and "what is followed by a climb"'s own tables
     from loaders.derived_climb import rebuild_climb
     from loaders.derived_quality import build_quality_tables
@@ -261,6 +264,40 @@ def need_noted_expr(store: Store) -> ibis.Table:
         "household_id", "visit_date", need=_.needs.split(";").unnest().strip())
     return noted.filter(_.need != "").group_by(["household_id", "need"]).aggregate(
         first_noted=_.visit_date.min()).order_by(["household_id", "need"])
+
+
+def open_needs(households: ibis.Table, delivered: ibis.Table,
+               keys: tuple[str, ...] = ()) -> ibis.Table:
+    """(household_id, *keys, as_of, need): each need recorded at a household's latest visit
+    (``needs``, carried with its status) with no help of that type delivered (``delivered``:
+    ``help_delivered``) on or before ``as_of``."""
+    latest = households.filter(_.needs.notnull())
+    needs = latest.select("household_id", *keys, "as_of",
+                          need=_.needs.split(";").unnest().strip())
+    needs = needs.filter(_.need != "")
+    return needs.anti_join(delivered, [needs.household_id == delivered.household_id,
+                                       needs.need == delivered.type,
+                                       delivered.first_delivered <= needs.as_of])
+
+
+def need_unhelped_exprs(store: Store, definitions: Definitions) -> list[ibis.Table]:
+    """Per household and quarter, the needs of its latest visit then with no help of that
+    kind by the quarter's as-of date, first recorded more than ``[followup]
+    need_unhelped_after_days`` before it, ``;``-separated in code order (the Follow-up page's
+    "a need with no help after N days"); only the households and quarters that have one. One
+    expression per quarter: at a million households all quarters at once need more memory
+    than an import may use."""
+    days = definitions.followup.need_unhelped_after_days
+    delivered, noted = store.table("help_delivered"), store.table("need_noted")
+    parts = []
+    for (q_idx,) in store.execute("SELECT q_idx FROM quarter_calendar ORDER BY q_idx"):
+        quarter = store.table("status_quarter").filter(_.q_idx == q_idx)
+        rows = open_needs(quarter, delivered, ("q_idx",)).join(noted, ["household_id", "need"])
+        old = rows.filter(_.as_of.delta(_.first_noted, unit="day") > days)
+        parts.append(old.group_by(["q_idx", "household_id"]).aggregate(
+            # in one order on both engines (the page shows them in the contract's order)
+            unhelped_needs=_.need.group_concat(";", order_by=_.need)).order_by("household_id"))
+    return parts
 
 
 def help_delivered_expr(store: Store) -> ibis.Table:

@@ -342,6 +342,12 @@ class Store:
         """(Re)build a derived table from an Ibis expression inside the open transaction."""
         raise NotImplementedError
 
+    def replace_table_from_parts(self, name: str, parts: list[ibis.Table]) -> None:
+        """:meth:`replace_table_from_expr` for the union of ``parts`` (one schema), written
+        one part after the other: a table whose one query would need more memory than the
+        engine is allowed."""
+        raise NotImplementedError
+
     def replace_table_from_frame(self, name: str, frame: pd.DataFrame) -> None:
         raise NotImplementedError
 
@@ -556,6 +562,12 @@ class DuckDBStore(Store):
         sql = ibis.to_sql(expr, dialect=self.con.name)
         self.execute(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
 
+    def replace_table_from_parts(self, name: str, parts: list[ibis.Table]) -> None:
+        first, *rest = parts
+        self.replace_table_from_expr(name, first)
+        for part in rest:
+            self.execute(f'INSERT INTO "{name}" {ibis.to_sql(part, dialect=self.con.name)}')
+
     def replace_table_from_frame(self, name: str, frame: pd.DataFrame) -> None:
         self.raw.register("_frame", frame)
         try:
@@ -747,6 +759,13 @@ class PostgresStore(Store):
         self._drop(name)
         self._create_typed(name, expr.schema())
         self.execute(f'INSERT INTO "{name}" {sql}')
+        self._analyze(name)
+
+    def replace_table_from_parts(self, name: str, parts: list[ibis.Table]) -> None:
+        self._drop(name)
+        self._create_typed(name, parts[0].schema())
+        for part in parts:
+            self.execute(f'INSERT INTO "{name}" {ibis.to_sql(part, dialect="postgres")}')
         self._analyze(name)
 
     def replace_table_from_frame(self, name: str, frame: pd.DataFrame) -> None:

@@ -33,7 +33,6 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
-from dashboard.queries.households import open_need_rows
 from dashboard.queries.status import selected_quarter, status_at
 from dashboard.store.privacy import NotAllowedError, Viewer, protect
 from domain.cases import ACTIVE
@@ -51,16 +50,6 @@ LIST_COLUMNS = ("household_id", "head_name", "house_no", "moo", "tambon_code", "
                 "due_date", "case_version")
 
 
-def _unhelped_needs(con: BaseBackend, households: ibis.Table, days: int) -> ibis.Table:
-    """(household_id, unhelped_needs): the needs recorded at the latest visit with no help of
-    that kind delivered by the as-of date, first recorded more than ``days`` before it."""
-    open_needs = open_need_rows(con, households)
-    noted = con.table("need_noted")  # when each need was first recorded (derived)
-    first = open_needs.join(noted, ["household_id", "need"])
-    old = first.filter(_.as_of.delta(_.first_noted, unit="day") > days)
-    return old.group_by("household_id").aggregate(unhelped_needs=_.need.group_concat(";"))
-
-
 def _needing_action(con: BaseBackend, filters: Filters, definitions: Definitions,
                     today: dt.date) -> ibis.Table:
     """One row per household in the filters that has a reason or a case being worked on:
@@ -69,8 +58,9 @@ def _needing_action(con: BaseBackend, filters: Filters, definitions: Definitions
     rules = definitions.followup
     rows = status_at(con, filters, quarter).select(
         "household_id", "amphoe_code", "tambon_code", "official_id", "agency_code", "level",
-        "previous_level", "last_visit_date", "days_since_visit", "as_of", "paired", "needs")
-    needs = _unhelped_needs(con, rows, rules.need_unhelped_after_days)
+        "previous_level", "last_visit_date", "days_since_visit", "paired")
+    needs = con.table("need_unhelped").filter(_.q_idx == quarter).select(
+        "household_id", "unhelped_needs")  # built at import with the definitions
     missed = con.table("quality_finding").filter(
         _.check == "missed_rounds", _.q_idx == quarter).select("household_id", "rounds_missed")
     case = con.table("followup_case").select(

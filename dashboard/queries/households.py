@@ -39,6 +39,7 @@ from domain.filters import Filters
 from domain.reference import amphoe_table, indicator_table, tambon_table
 from domain.thai_dates import BE_OFFSET
 from loaders.contracts import JPT_COUNT, NEED_TYPES
+from loaders.derived import open_needs
 from loaders.normalise import clean_text
 
 TABLE_LIMIT = 5_000
@@ -190,13 +191,7 @@ def open_need_rows(con: BaseBackend, households: ibis.Table) -> ibis.Table:
     """(household_id, as_of, need): each need recorded at a household's latest visit
     (``needs``, carried with its status) with no delivered help of that type on or before
     ``as_of``."""
-    latest = households.filter(_.needs.notnull())
-    needs = latest.select("household_id", "as_of", need=_.needs.split(";").unnest().strip())
-    needs = needs.filter(_.need != "")
-    delivered = con.table("help_delivered")  # the first delivery of each kind (derived)
-    return needs.anti_join(delivered, [needs.household_id == delivered.household_id,
-                                       needs.need == delivered.type,
-                                       delivered.first_delivered <= needs.as_of])
+    return open_needs(households, con.table("help_delivered"))  # first deliveries (derived)
 
 
 def unmet_needs(con: BaseBackend, households: ibis.Table) -> ibis.Table:
