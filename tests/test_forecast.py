@@ -249,3 +249,44 @@ def test_outcomes_and_overview_show_the_forecast_and_the_climbs(
     captions = " ".join(c.value for c in at.caption)
     assert t("forecast.method_linear", lang) in captions  # the method and its error, shown
     assert "±" in captions
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(amphoe="4001"), Filters(amphoe="4001", tambon="400101"), Filters(quarter=25644),
+    Filters(within_amphoe=("4001", "4005"), quarter=25652)])
+def test_a_place_filter_on_every_quarters_rows_chooses_the_selected_quarters_households(
+        filters: Filters, demo_store_dir: Path) -> None:
+    """The forecast and the climbs filter every quarter's rows by place instead of joining
+    the selected quarter's households: the same rows, because a household's place never
+    changes and it has a row at every quarter."""
+    from dashboard.queries.status import by_place_only, population
+
+    assert by_place_only(filters)
+    store = Store.open(f"duckdb://{demo_store_dir / 'store.duckdb'}", store_dir=demo_store_dir)
+    try:
+        rows = store.table("status_quarter")
+        assert store.count("status_quarter") == (store.count("household")
+                                                 * store.count("quarter_calendar"))
+        joined = rows.filter(rows.level.notnull()).semi_join(population(store.con, filters),
+                                                             "household_id")
+        order = ["household_id", "q_idx"]
+        expected = joined.select(*order).order_by(order).execute()
+        found = forecast.population_levels(store.con, filters).select(*order).order_by(
+            order).execute()
+    finally:
+        store.close()
+    assert len(found) > 0
+    pd.testing.assert_frame_equal(found, expected)
+
+
+def test_level_before_is_the_level_at_the_quarter_before(demo_store_dir: Path) -> None:
+    store = Store.open(f"duckdb://{demo_store_dir / 'store.duckdb'}", store_dir=demo_store_dir)
+    try:
+        rows = store.table("status_quarter").select(
+            "household_id", "q_idx", "level", "level_before").execute()
+    finally:
+        store.close()
+    rows = rows.sort_values(["household_id", "q_idx"])
+    before = rows.groupby("household_id")["level"].shift()
+    assert rows["level_before"].notna().sum() > 0
+    pd.testing.assert_series_equal(rows["level_before"], before, check_names=False)
