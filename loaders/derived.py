@@ -11,6 +11,8 @@
   date, the latest visit's gaps, needs, TPMAP deprivations and the level at the visit before
   it, and the baseline's.
 
+- ``level_pattern``: per quarter and amphoe, households by their levels over the forecast's
+  window (its starting patterns).
 - ``need_noted`` and ``help_delivered``: per household, when each need was first recorded and
   when each kind of help was first delivered; ``need_unhelped``: per household and quarter,
   the needs with no help after ``need_unhelped_after_days`` (the Follow-up page's "a need
@@ -52,7 +54,7 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
-DERIVED_LAYOUT = 9
+DERIVED_LAYOUT = 11
 """The derived tables' layout; raise it whenever their columns change, so that a store built
 by an earlier version is rebuilt when it is first opened (the fingerprint below changes)."""
 
@@ -83,6 +85,7 @@ def rebuild_derived(store: Store, definitions: Definitions) -> None:
             store.execute(f'DROP TABLE "{name}"')
     store.replace_table_from_expr("official_quarter", official_quarter_expr(store))
     store.replace_table_from_expr("unpaired_quarter", unpaired_quarter_expr(store))
+    store.replace_table_from_expr("level_pattern", level_pattern_expr(store, definitions))
     store.replace_table_from_expr("need_noted", need_noted_expr(store))
     store.replace_table_from_expr("help_delivered", help_delivered_expr(store))
     store.replace_table_from_parts("need_unhelped", need_unhelped_exprs(store, definitions))
@@ -264,6 +267,22 @@ def need_noted_expr(store: Store) -> ibis.Table:
         "household_id", "visit_date", need=_.needs.split(";").unnest().strip())
     return noted.filter(_.need != "").group_by(["household_id", "need"]).aggregate(
         first_noted=_.visit_date.min()).order_by(["household_id", "need"])
+
+
+def level_pattern_expr(store: Store, definitions: Definitions) -> ibis.Table:
+    """Per quarter and amphoe, households by their level at that quarter and each of the
+    ``[forecast] window_quarters`` before it (l0 the earliest, lW that quarter; -1 where not
+    yet assessed or before the data began): the forecast's starting patterns, counted once.
+    Only households with a level at that quarter (a level, once set, is carried forward)."""
+    width = definitions.forecast.window_quarters
+    rows = store.table("status_quarter")
+    by_household = ibis.window(group_by="household_id", order_by="q_idx")
+    levels = {f"l{k}": rows.level.lag(width - k).over(by_household) for k in range(width)}
+    rows = rows.mutate(**levels, **{f"l{width}": rows.level}).filter(_.level.notnull())
+    columns = [f"l{k}" for k in range(width + 1)]
+    rows = rows.mutate(**{c: rows[c].fill_null(-1).cast("int32") for c in columns})
+    return rows.group_by(["q_idx", "amphoe_code", *columns]).aggregate(
+        households=_.count()).order_by(["q_idx", "amphoe_code", *columns])
 
 
 def open_needs(households: ibis.Table, delivered: ibis.Table,

@@ -12,6 +12,7 @@ built at import so that a page only filters and counts them.
 - ``climb_near``: per household and group, every start at which help of that group came
   within ``within_quarters`` quarters either side of the help's quarter: the household leaves
   that group's comparison there.
+- ``climb_stratum``: the three counted by stratum, for filters by amphoe alone.
 
 A page keeps the rows whose window has ended by the selected quarter (``start`` +
 ``within_quarters`` + 1 <= its ordinal) and of the households in its filters. Built from
@@ -85,8 +86,28 @@ def climb_near_expr(store: Store, definitions: Definitions) -> ibis.Table:
         *keys, *STRATUM, "climbed")
 
 
+def climb_stratum_expr(store: Store) -> ibis.Table:
+    """The three tables counted by stratum (and group): ``part`` "treated" (households,
+    climbed, value), "all" (every start; kind and group empty) and "near". What a page reads
+    when its filters choose households by amphoe alone, or not at all."""
+    keys = ["kind", "group"]
+    # counts (BIGINT on both engines; DuckDB would make a sum of integers HUGEINT)
+    counts = {"households": _.count(), "climbed": _.count(where=_.climbed == 1)}
+    treated = store.table("climb_treated").group_by([*keys, *STRATUM]).aggregate(
+        **counts, value=_.value.sum().cast("float64"))
+    everyone = store.table("climb_start").group_by(STRATUM).aggregate(**counts).mutate(
+        kind=ibis.literal(""), group=ibis.literal(""), value=ibis.null("float64"))
+    near = store.table("climb_near").group_by([*keys, *STRATUM]).aggregate(**counts).mutate(
+        value=ibis.null("float64"))
+    columns = ["part", *keys, *STRATUM, "households", "climbed", "value"]
+    return ibis.union(*[part.mutate(part=ibis.literal(name)).select(*columns)
+                        for name, part in (("treated", treated), ("all", everyone),
+                                           ("near", near))]).order_by(columns[:7])
+
+
 def rebuild_climb(store: Store, definitions: Definitions) -> None:
-    """(Re)build the three tables inside the open transaction, after ``status_quarter``."""
+    """(Re)build the tables inside the open transaction, after ``status_quarter``."""
     store.replace_table_from_expr("climb_start", climb_start_expr(store, definitions))
     store.replace_table_from_expr("climb_treated", climb_treated_expr(store))
     store.replace_table_from_expr("climb_near", climb_near_expr(store, definitions))
+    store.replace_table_from_expr("climb_stratum", climb_stratum_expr(store))

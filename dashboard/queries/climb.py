@@ -48,17 +48,23 @@ def _counts(con: BaseBackend, filters: Filters, definitions: Definitions
     quarter and the households in the filters."""
     within = definitions.climb.within_quarters
     last = quarter_ordinal(int(selected_quarter(con, filters) or 0))
-    # the tables carry each household's amphoe, not its tambon or buddy
-    households = (None if by_place_only(filters) and not filters.tambon
-                  else population(con, filters))
+    keys = ["kind", "group"]
+    if by_place_only(filters) and not filters.tambon:  # the counts by amphoe, kept at import
+        table = apply_place_agency(con.table("climb_stratum"), filters).filter(
+            _.start + within + 1 <= last).execute()
+        parts = {name: part.drop(columns="part").reset_index(drop=True)
+                 for name, part in table.groupby("part")}
+        empty = table.drop(columns="part").iloc[:0]
+        treated, everyone, excluded = (parts.get(name, empty)
+                                       for name in ("treated", "all", "near"))
+        return (treated, everyone.drop(columns=[*keys, "value"]),
+                excluded.drop(columns="value"))
+    households = population(con, filters)
 
     def rows(name: str) -> ibis.Table:
         table = con.table(name).filter(_.start + within + 1 <= last)
-        if households is None:
-            return apply_place_agency(table, filters)
         return table.semi_join(households, "household_id")
 
-    keys = ["kind", "group"]
     treated = rows("climb_treated").group_by([*keys, *STRATUM]).aggregate(
         households=_.count(), climbed=_.climbed.sum(), value=_.value.sum())
     everyone = rows("climb_start").group_by(STRATUM).aggregate(households=_.count(),

@@ -105,12 +105,24 @@ def level_moves(con: BaseBackend, filters: Filters) -> pd.DataFrame:
 
 def window_patterns(con: BaseBackend, filters: Filters, quarters: list[int]) -> pd.DataFrame:
     """Households by amphoe and their level at each of ``quarters`` (l0, l1, ...; -1 where
-    not yet assessed): amphoe_code, l0..lN, households. At most 5^(N+1) rows per amphoe."""
+    not yet assessed): amphoe_code, l0..lN, households. At most 5^(N+1) rows per amphoe.
+    ``quarters``: the selected quarter and up to ``window_quarters`` before it, as
+    :func:`ladder_forecast` asks; filters by amphoe alone read ``level_pattern``, kept at
+    import."""
+    columns = [f"l{i}" for i in range(len(quarters))]
+    if by_place_only(filters) and not filters.tambon:
+        kept = apply_place_agency(con.table("level_pattern"), filters).filter(
+            _.q_idx == quarters[-1])
+        # the stored window's last len(quarters) columns: the earlier ones lie before the
+        # data (-1 for every household), when the selected quarter is one of the first
+        stored = [c for c in kept.columns if c.startswith("l")][-len(quarters):]
+        return kept.group_by(["amphoe_code", *[kept[c].name(n) for c, n in zip(
+            stored, columns, strict=True)]]).aggregate(
+            households=_.households.sum()).order_by(["amphoe_code", *columns]).execute()
     table = population_levels(con, filters).filter(_.q_idx.isin(quarters))
     wide = table.group_by(["household_id", "amphoe_code"]).aggregate(**{
         f"l{i}": (table.q_idx == q).ifelse(table.level, ibis.null()).max()
         for i, q in enumerate(quarters)})
-    columns = [f"l{i}" for i in range(len(quarters))]
     wide = wide.mutate(**{c: wide[c].fill_null(-1).cast("int32") for c in columns})
     return wide.group_by(["amphoe_code", *columns]).aggregate(
         households=_.count()).order_by(["amphoe_code", *columns]).execute()
