@@ -189,14 +189,14 @@ def _dates(values: pd.Series, lang: str) -> list[str]:
 def unpaired_table(unpaired: pd.DataFrame, amphoe_names: Mapping[str, str],
                    tambon_names: Mapping[str, str], lang: str) -> pd.DataFrame:
     """Households without a buddy now, longest without first (rows already protected)."""
+    agencies = short_agency_names(lang)
     return pd.DataFrame({
         t("coverage.col_household_id", lang): unpaired["household_id"],
         t("table.amphoe_code", lang): [amphoe_names.get(c, c) for c in unpaired["amphoe_code"]],
         t("coverage.col_tambon", lang): [tambon_names.get(c, c) for c in unpaired["tambon_code"]],
         t("coverage.col_previous_buddy", lang): unpaired["previous_official_id"].fillna(""),
         t("coverage.col_previous_agency", lang): [
-            "" if pd.isna(c) else short_agency_names(lang).get(c, c)
-            for c in unpaired["previous_agency_code"]],
+            "" if pd.isna(c) else agencies.get(c, c) for c in unpaired["previous_agency_code"]],
         t("coverage.col_buddy_ended", lang): _dates(unpaired["buddy_ended"], lang),
         t("coverage.col_days_without", lang): unpaired["days_without_buddy"].astype("Int64"),
         t("coverage.col_last_visit", lang): _dates(unpaired["last_visit_date"], lang),
