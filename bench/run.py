@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,24 @@ def _bytes_sent(at: Any) -> int:
     return total
 
 
+def _rerun_and_change(at: Any, before_change: Callable[[], None] = lambda: None
+                      ) -> dict[str, float]:
+    """The median cached rerun, and the median filter change (each amphoe of
+    :data:`AMPHOE_CYCLE` chosen in turn; ``before_change`` runs before each), in ms."""
+    reruns, changes = [], []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        at.run()
+        reruns.append(time.perf_counter() - started)
+    for code in AMPHOE_CYCLE:
+        before_change()
+        started = time.perf_counter()
+        at.selectbox(key="f_amphoe").set_value(code).run()
+        changes.append(time.perf_counter() - started)
+    return {"cached_rerun_ms": round(statistics.median(reruns) * 1000, 1),
+            "filter_change_ms": round(statistics.median(changes) * 1000, 1)}
+
+
 def measure_pages() -> dict[str, Any]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
@@ -186,21 +205,10 @@ def measure_pages() -> dict[str, Any]:
         if at.exception:
             results[spec.url_path] = {"error": str(at.exception[0].message)[:300]}
             continue
-        reruns = []
-        for _ in range(RUNS):
-            started = time.perf_counter()
-            at.run()
-            reruns.append(time.perf_counter() - started)
-        changes = []
-        for code in AMPHOE_CYCLE:
-            started = time.perf_counter()
-            at.selectbox(key="f_amphoe").set_value(code).run()
-            changes.append(time.perf_counter() - started)
+        timed = _rerun_and_change(at)
         at.selectbox(key="f_amphoe").set_value("").run()
         results[spec.url_path] = {
-            "first_render_s": round(first, 3),
-            "cached_rerun_ms": round(statistics.median(reruns) * 1000, 1),
-            "filter_change_ms": round(statistics.median(changes) * 1000, 1),
+            "first_render_s": round(first, 3), **timed,
             "page_bytes": _bytes_sent(at),
             "errors": [e.value for e in at.error][:3],
         }
@@ -232,19 +240,9 @@ def _opened(at: Any, boxes: tuple[str, ...]) -> dict[str, Any]:
     started = time.perf_counter()
     at.run()
     first = time.perf_counter() - started
-    reruns, changes = [], []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        at.run()
-        reruns.append(time.perf_counter() - started)
-    for code in AMPHOE_CYCLE:
-        started = time.perf_counter()
-        at.selectbox(key="f_amphoe").set_value(code).run()
-        changes.append(time.perf_counter() - started)
+    timed = _rerun_and_change(at)
     at.selectbox(key="f_amphoe").set_value("").run()
-    return {"first_render_s": round(first, 3),
-            "cached_rerun_ms": round(statistics.median(reruns) * 1000, 1),
-            "filter_change_ms": round(statistics.median(changes) * 1000, 1),
+    return {"first_render_s": round(first, 3), **timed,
             "page_bytes": _bytes_sent(at), "errors": [e.value for e in at.error][:3]}
 
 
@@ -268,21 +266,13 @@ def _every_slide(at: Any) -> dict[str, Any]:
         first = time.perf_counter() - started
         if at.session_state["present_slide"] != index:  # past the last slide
             break
-        reruns, changes = [], []
-        for _ in range(RUNS):
-            started = time.perf_counter()
-            at.run()
-            reruns.append(time.perf_counter() - started)
-        for code in AMPHOE_CYCLE:
+        def stay(index: int = index) -> None:  # a filter change keeps the slide shown
             at.session_state["present_slide"] = index
-            started = time.perf_counter()
-            at.selectbox(key="f_amphoe").set_value(code).run()
-            changes.append(time.perf_counter() - started)
+
+        timed = _rerun_and_change(at, stay)
         slides[f"slide {index + 1}"] = {
             "title": at.title[0].value,
-            "first_render_s": round(first, 3),
-            "cached_rerun_ms": round(statistics.median(reruns) * 1000, 1),
-            "filter_change_ms": round(statistics.median(changes) * 1000, 1),
+            "first_render_s": round(first, 3), **timed,
             "page_bytes": _bytes_sent(at),
         }
     worst = {key: max(slide[key] for slide in slides.values())
