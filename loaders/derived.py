@@ -54,7 +54,7 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
-DERIVED_LAYOUT = 11
+DERIVED_LAYOUT = 12
 """The derived tables' layout; raise it whenever their columns change, so that a store built
 by an earlier version is rebuilt when it is first opened (the fingerprint below changes)."""
 
@@ -65,12 +65,29 @@ def definitions_fingerprint(definitions: Definitions) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+DATA_AS_OF = "data_as_of"
+"""The ``meta`` key holding the latest visit date (ISO), or empty for a store with no visit."""
+
+READ_BY = {"status_quarter": ("q_idx", "amphoe_code"),
+           "official_quarter": ("q_idx", "amphoe_code"),
+           "need_unhelped": ("q_idx",)}
+"""The large derived tables that pages (and the later steps here) read one quarter of, and
+often one amphoe: each is written in that order (:meth:`Store.index_for_reads`)."""
+
+
+def read_by(store: Store, name: str) -> None:
+    if name in READ_BY:
+        store.index_for_reads(name, READ_BY[name])
+
+
 def rebuild_derived(store: Store, definitions: Definitions) -> None:
     """Rebuild every derived table. Call inside a transaction (an import's, or a definitions
     change's): the fingerprint of the definitions used is stored with them."""
     visits = store.table("visit")
     store.replace_table_from_expr("visit_status", with_levels(visits, definitions))
     span = store.execute("SELECT min(visit_date), max(visit_date) FROM visit")[0]
+    # the pages' "data as of": one row to read, not the largest table to scan
+    store.set_meta(DATA_AS_OF, "" if span[1] is None else str(span[1])[:10])
     if span[0] is None:
         span = (dt.date.today(), dt.date.today())  # an empty store still gets one quarter
     store.replace_table_from_frame("quarter_calendar", calendar_frame(span[0], span[1]))
@@ -79,16 +96,20 @@ def rebuild_derived(store: Store, definitions: Definitions) -> None:
     steps: dict[str, ibis.Table] = {}
     for name, expr in status_quarter_steps(store, steps):
         store.replace_table_from_expr(name, expr)
+        read_by(store, name)
         steps[name] = store.table(name)
     for name in steps:
         if name.startswith("_"):
             store.execute(f'DROP TABLE "{name}"')
     store.replace_table_from_expr("official_quarter", official_quarter_expr(store))
+    read_by(store, "official_quarter")
     store.replace_table_from_expr("unpaired_quarter", unpaired_quarter_expr(store))
     store.replace_table_from_expr("level_pattern", level_pattern_expr(store, definitions))
+    store.replace_table_from_expr("level_count", level_count_expr(store))
     store.replace_table_from_expr("need_noted", need_noted_expr(store))
     store.replace_table_from_expr("help_delivered", help_delivered_expr(store))
     store.replace_table_from_parts("need_unhelped", need_unhelped_exprs(store, definitions))
+    read_by(store, "need_unhelped")
     # the Data quality page's and "what is followed by a climb"'s own tables
     from loaders.derived_climb import rebuild_climb
     from loaders.derived_quality import build_quality_tables
@@ -116,8 +137,13 @@ def status_quarter_steps(store: Store, done: dict[str, ibis.Table]
     vs = store.table("visit_status")
     cal = store.table("quarter_calendar").mutate(as_of=_.as_of.cast("date")).select(
         "q_idx", "as_of")
+    # and the date of its first assistance delivered (the funnel's "helped by the as-of date")
+    delivered = store.table("assistance").filter(_.status == "delivered")
+    first_help = delivered.group_by("household_id").aggregate(first_helped=_.date.min())
     yield "_sq_household", store.table("household").select(
         "household_id", "amphoe_code", "tambon_code"
+    ).left_join(first_help, "household_id").select(
+        "household_id", "amphoe_code", "tambon_code", "first_helped"
     ).mutate(hh_no=ibis.row_number().over(order_by="household_id"))
     households = done["_sq_household"]
     numbers = households.select("household_id", "hh_no")
@@ -191,7 +217,7 @@ def status_quarter_steps(store: Store, done: dict[str, ibis.Table]
         "last_visit_id", "last_visit_date", "level", "income_per_member", "members",
         "baseline_visit_id", "baseline_date", "baseline_level", "baseline_income_per_member",
         "official_id", "agency_code", "pairing_start", "visits_to_date", *carried,
-        *[f"baseline_{c}" for c in carried if c.startswith("deprived_")],
+        *[f"baseline_{c}" for c in carried if c.startswith("deprived_")], "first_helped",
     )
     # stored by quarter, then place: a page reads one quarter (and often one amphoe), and the
     # engine skips the blocks of every other
@@ -199,9 +225,10 @@ def status_quarter_steps(store: Store, done: dict[str, ibis.Table]
     before = ibis.window(group_by="household_id", order_by="q_idx")
     yield "status_quarter", out.mutate(
         paired=_.official_id.notnull(),
+        helped=(_.first_helped <= _.as_of).fill_null(False),
         days_since_visit=_.as_of.delta(_.last_visit_date, unit="day").cast("int32"),
         level_before=_.level.lag().over(before),
-    ).order_by(["q_idx", "amphoe_code", "tambon_code", "household_id"])
+    ).drop("first_helped").order_by(["q_idx", "amphoe_code", "tambon_code", "household_id"])
 
 
 def official_quarter_expr(store: Store) -> ibis.Table:
@@ -267,6 +294,15 @@ def need_noted_expr(store: Store) -> ibis.Table:
         "household_id", "visit_date", need=_.needs.split(";").unnest().strip())
     return noted.filter(_.need != "").group_by(["household_id", "need"]).aggregate(
         first_noted=_.visit_date.min()).order_by(["household_id", "need"])
+
+
+def level_count_expr(store: Store) -> ibis.Table:
+    """Per quarter, place and the buddy's agency then, the assessed households at each level:
+    the targets' trend over every quarter reads these few thousand rows, not a row per
+    household and quarter (twelve million at a million households)."""
+    keys = ["q_idx", "amphoe_code", "tambon_code", "agency_code", "level"]
+    return (store.table("status_quarter").filter(_.level.notnull())
+            .group_by(keys).aggregate(households=_.count()).order_by(keys))
 
 
 def level_pattern_expr(store: Store, definitions: Definitions) -> ibis.Table:

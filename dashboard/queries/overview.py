@@ -151,15 +151,9 @@ def process_funnel(con: BaseBackend, filters: Filters, definitions: Definitions
 def _process_funnel(con: BaseBackend, filters: Filters, definitions: Definitions,
                     place: str) -> ibis.Table:
     table = status(con, filters)
-    help_ = con.table("assistance")
-    delivered = help_.filter(help_.status == "delivered").select("household_id", "date")
-    as_of = table.select("as_of").distinct()
-    helped = (delivered.cross_join(as_of).filter(_.date <= _.as_of)
-              .select("household_id").distinct().mutate(delivered=ibis.literal(True)))
-    table = table.left_join(helped, "household_id").select(table, helped.delivered)
     paired = table.paired.fill_null(False)
     interviewed = paired & table.baseline_visit_id.notnull()
-    helped_ = interviewed & table.delivered.fill_null(False)
+    helped_ = interviewed & table.helped  # an assistance delivered by the as-of date
     followed = (helped_ & (table.last_visit_id != table.baseline_visit_id).fill_null(False)
                 & (table.days_since_visit <= definitions.visited_within_days).fill_null(False))
     return table.group_by(place).aggregate(

@@ -18,6 +18,7 @@ from ibis.backends import BaseBackend
 
 from domain.filters import Choices, Filters, apply_place_agency
 from domain.reference import agency_table, amphoe_table, tambon_table
+from loaders.derived import DATA_AS_OF
 
 
 def choices(con: BaseBackend) -> Choices:
@@ -35,9 +36,10 @@ def choices(con: BaseBackend) -> Choices:
 
 
 def data_as_of(con: BaseBackend) -> dt.date | None:
-    """The latest visit date in the data (not today's date)."""
-    value = con.table("visit").visit_date.max().execute()
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+    """The latest visit date in the data (not today's date), as the import noted it."""
+    meta = con.table("meta")
+    values = meta.filter(meta.key == DATA_AS_OF).value.execute()
+    return dt.date.fromisoformat(values.iloc[0]) if len(values) and values.iloc[0] else None
 
 
 def selected_quarter(con: BaseBackend, filters: Filters) -> Any:
@@ -81,10 +83,17 @@ def quarterly(con: BaseBackend, filters: Filters, quarter: Any, now: ibis.Table,
                levels: Sequence[int]) -> ibis.Table:
     """Per fiscal quarter up to ``quarter``: the assessed households, those at or above each
     of ``levels`` (n_<level>) and their shares. With a level filter, the households at those
-    levels now (in ``now``, :func:`status`), followed back through time."""
+    levels now (in ``now``, :func:`status`), followed back through time. Without one, the
+    counts per quarter, place and agency (``level_count``) are summed instead."""
+    if not filters.levels:
+        counts = apply_place_agency(con.table("level_count"), filters).filter(
+            _.q_idx <= quarter)
+        agg: dict[str, ibis.Value] = {"assessed": _.households.sum()}
+        for level in levels:
+            agg[f"n_{level}"] = (_.level >= level).ifelse(_.households, 0).sum()
+        return with_shares(counts.group_by("q_idx").aggregate(**agg), levels)
     table = apply_place_agency(con.table("status_quarter"), filters)
-    if filters.levels:
-        table = table.semi_join(now.select("household_id"), "household_id")
+    table = table.semi_join(now.select("household_id"), "household_id")
     table = table.filter(_.q_idx <= quarter, _.level.notnull())
     return with_shares(table.group_by("q_idx").aggregate(**at_least(levels)), levels)
 
