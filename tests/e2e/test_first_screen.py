@@ -7,6 +7,7 @@ and search finding a name the table shows."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -44,15 +45,32 @@ def open_at(tab: Tab, size: dict[str, int], path: str, lang: str) -> None:
     tab.open(path + ("&" if "?" in path else "?") + "lang=en" if lang == "en" else path)
 
 
+def at_each_size(tab: Tab, path: str, lang: str) -> Iterator[dict[str, int]]:
+    """Open ``path`` at the first of :data:`SIZES`, then resize the window to each of the
+    others (as a user widens it): one page load checked at every size."""
+    for index, param in enumerate(SIZES):
+        size = param.values[0]
+        if index == 0:
+            open_at(tab, size, path, lang)
+        else:
+            tab.page.set_viewport_size(size)
+            tab.wait_for_script()  # a resize may rerun what follows the window's size
+        yield size
+
+
 def main_text(tab: Tab) -> str:
     return tab.page.locator('[data-testid="stMain"]').inner_text()
 
 
-@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("lang", LANGS)
-def test_the_gap_to_plan_and_the_amphoe_to_push_are_above_the_fold(
-        tab: Tab, size: dict[str, int], lang: str) -> None:
-    open_at(tab, size, "/", lang)
+def test_the_gap_to_plan_and_the_amphoe_to_push_are_above_the_fold(tab: Tab, lang: str
+                                                                    ) -> None:
+    for size in at_each_size(tab, "/", lang):
+        check_the_first_screen(tab, size, lang)
+    tab.assert_clean()
+
+
+def check_the_first_screen(tab: Tab, size: dict[str, int], lang: str) -> None:
     for level, points in ((1, "-4.0"), (2, "-10.3"), (3, "-4.8")):
         card = tab.page.locator(f".st-key-overview_target_{level}")
         delta = card.locator('[data-testid="stMetricDelta"]')
@@ -67,13 +85,15 @@ def test_the_gap_to_plan_and_the_amphoe_to_push_are_above_the_fold(
     assert box["y"] + box["height"] <= size["height"], box
     assert tab.page.evaluate(CUT_JS) == []  # and no KPI label or note is cut short
     tab.screenshot(f"first_screen_overview_{lang}_{size['width']}")
+
+
+def test_the_agencies_flagged_are_the_worst_by_the_stated_measure(tab: Tab) -> None:
+    for _size in at_each_size(tab, "/agencies", "th"):
+        check_the_agencies_flagged(tab)
     tab.assert_clean()
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_the_agencies_flagged_are_the_worst_by_the_stated_measure(
-        tab: Tab, size: dict[str, int]) -> None:
-    open_at(tab, size, "/agencies", "th")
+def check_the_agencies_flagged(tab: Tab) -> None:
     names = short_agency_names("th")
     sentence = tab.page.locator('[data-testid="stAlertContentInfo"]').first
     expect(sentence).to_contain_text(t("agencies.measure_need", "th"))
@@ -85,7 +105,6 @@ def test_the_agencies_flagged_are_the_worst_by_the_stated_measure(
     assert names["NFE"] not in text and names["COMMERCE"] not in text
     dots = tab.page.locator(".st-key-agencies_chart .js-plotly-plot").evaluate(TRACE_JS)
     assert dots["y"][-1] == names["LIVESTOCK"]  # the worst on top
-    tab.assert_clean()
 
 
 def test_hidden_tambon_sit_in_their_own_block_by_name(tab: Tab) -> None:
@@ -117,18 +136,17 @@ def test_the_definitions_page_shows_values_not_keys(tab: Tab, lang: str) -> None
     tab.assert_clean()
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_the_household_tables_key_columns_are_in_view(tab: Tab, size: dict[str, int]) -> None:
-    open_at(tab, size, "/households", "en")
-    grid = tab.page.locator(f".st-key-households_table {GRID}")
-    expect(grid).to_be_visible()
-    grid_rows(grid)  # drawn just after the run
-    box = grid.bounding_box()
-    assert box["x"] + box["width"] <= size["width"]
-    headers = grid.evaluate(
-        "g => [...g.querySelectorAll('[role=\"columnheader\"]')].map(h => h.innerText)")
-    for key in ("days_since_visit", "agency_code", "unmet_needs"):
-        assert t(f"hh_col.{key}", "en") in headers, headers
+def test_the_household_tables_key_columns_are_in_view(tab: Tab) -> None:
+    for size in at_each_size(tab, "/households", "en"):
+        grid = tab.page.locator(f".st-key-households_table {GRID}")
+        expect(grid).to_be_visible()
+        grid_rows(grid)  # drawn just after the run
+        box = grid.bounding_box()
+        assert box["x"] + box["width"] <= size["width"]
+        headers = grid.evaluate(
+            "g => [...g.querySelectorAll('[role=\"columnheader\"]')].map(h => h.innerText)")
+        for key in ("days_since_visit", "agency_code", "unmet_needs"):
+            assert t(f"hh_col.{key}", "en") in headers, (size, headers)
     tab.assert_clean()
 
 
@@ -164,21 +182,19 @@ def test_the_tile_map_writes_shares_with_one_decimal(tab: Tab) -> None:
     tab.assert_clean()
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_the_coverage_page_cuts_no_kpi_and_names_agencies_not_codes(
-        tab: Tab, size: dict[str, int]) -> None:
-    open_at(tab, size, "/coverage", "th")
-    expect(tab.page.locator('[data-testid="stMetricDelta"]').first).to_be_visible()
-    assert tab.page.evaluate(CUT_JS) == []
-    grid = tab.page.locator(GRID).first
-    expect(grid).to_be_visible()
-    grid_rows(grid)  # drawn just after the run
-    headers = grid.evaluate(
-        "g => [...g.querySelectorAll('[role=\"columnheader\"]')].map(h => h.innerText)")
-    assert not {"CDD", "DOPA", "AGRI", "LIVESTOCK"} & set(headers), headers
-    assert short_agency_names("th")["CDD"] in headers
-    # the key columns first, in view at 1,280 px: the amphoe and its total
-    assert headers[:2] == [t("table.amphoe_code", "th"), t("table.total", "th")], headers
+def test_the_coverage_page_cuts_no_kpi_and_names_agencies_not_codes(tab: Tab) -> None:
+    for size in at_each_size(tab, "/coverage", "th"):
+        expect(tab.page.locator('[data-testid="stMetricDelta"]').first).to_be_visible()
+        assert tab.page.evaluate(CUT_JS) == [], size
+        grid = tab.page.locator(GRID).first
+        expect(grid).to_be_visible()
+        grid_rows(grid)  # drawn just after the run
+        headers = grid.evaluate(
+            "g => [...g.querySelectorAll('[role=\"columnheader\"]')].map(h => h.innerText)")
+        assert not {"CDD", "DOPA", "AGRI", "LIVESTOCK"} & set(headers), headers
+        assert short_agency_names("th")["CDD"] in headers
+        # the key columns first, in view at 1,280 px: the amphoe and its total
+        assert headers[:2] == [t("table.amphoe_code", "th"), t("table.total", "th")], headers
     tab.assert_clean()
 
 
