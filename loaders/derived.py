@@ -138,8 +138,8 @@ def status_quarter_steps(store: Store, done: dict[str, ibis.Table]
     cal = store.table("quarter_calendar").mutate(as_of=_.as_of.cast("date")).select(
         "q_idx", "as_of")
     # and the date of its first assistance delivered (the funnel's "helped by the as-of date")
-    delivered = store.table("assistance").filter(_.status == "delivered")
-    first_help = delivered.group_by("household_id").aggregate(first_helped=_.date.min())
+    first_help = help_delivered_expr(store).group_by("household_id").aggregate(
+        first_helped=_.first_delivered.min())
     yield "_sq_household", store.table("household").select(
         "household_id", "amphoe_code", "tambon_code"
     ).left_join(first_help, "household_id").select(
