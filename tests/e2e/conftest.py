@@ -215,6 +215,8 @@ class Tab:
         self.page, self.base = page, base
         self.console_errors: list[str] = []
         self.outside_requests: list[str] = []
+        self.closed = False
+        page.on("crash", lambda _page: setattr(self, "closed", True))
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.console_errors.append(f"uncaught: {exc}"))
         page.on("request", lambda request: None if is_local(request.url)
@@ -274,12 +276,55 @@ def new_tab(chromium: Any, base: str) -> Iterator[Tab]:
         context.close()
 
 
-@pytest.fixture
-def tab(chromium: Any, officer_server: str) -> Iterator[Tab]:
-    """A fresh browser context (no cookies, own session) on the officer's dashboard."""
-    yield from new_tab(chromium, officer_server)
+class TabKeeper:
+    """One browser tab per dashboard server, handed to test after test. Each test opens its
+    page with :meth:`Tab.open`, a new Streamlit session with nothing kept from the last test
+    (these servers have no sign-in, so no cookie matters); the tab's renderer and the
+    frontend's compiled scripts are kept, which halves a page load's CPU time (2.2 s against
+    4.6 s in a new context, measured on the demo store)."""
+
+    def __init__(self, chromium: Any, base: str) -> None:
+        self.chromium, self.base = chromium, base
+        self._tabs: Iterator[Tab] | None = None
+        self._tab: Tab | None = None
+
+    def tab(self) -> Tab:
+        if self._tab is None or self._tab.closed or self._tab.page.is_closed():
+            self.close()  # a crashed or closed tab is replaced, not reused
+            self._tabs = new_tab(self.chromium, self.base)
+            self._tab = next(self._tabs)
+        tab = self._tab
+        tab.console_errors.clear()
+        tab.outside_requests.clear()
+        tab.page.set_viewport_size(VIEWPORT)
+        return tab
+
+    def close(self) -> None:
+        if self._tabs is not None:
+            self._tabs.close()
+        self._tabs = self._tab = None
+
+
+@pytest.fixture(scope="session")
+def officer_tabs(chromium: Any, officer_server: str) -> Iterator[TabKeeper]:
+    keeper = TabKeeper(chromium, officer_server)
+    yield keeper
+    keeper.close()
+
+
+@pytest.fixture(scope="session")
+def analyst_tabs(chromium: Any, analyst_server: str) -> Iterator[TabKeeper]:
+    keeper = TabKeeper(chromium, analyst_server)
+    yield keeper
+    keeper.close()
 
 
 @pytest.fixture
-def analyst_tab(chromium: Any, analyst_server: str) -> Iterator[Tab]:
-    yield from new_tab(chromium, analyst_server)
+def tab(officer_tabs: TabKeeper) -> Tab:
+    """The tab on the officer's dashboard; each test starts by opening its page."""
+    return officer_tabs.tab()
+
+
+@pytest.fixture
+def analyst_tab(analyst_tabs: TabKeeper) -> Tab:
+    return analyst_tabs.tab()
