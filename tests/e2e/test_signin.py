@@ -85,6 +85,47 @@ def sign_in(page: Any, base: str, sub: str) -> None:
     page.wait_for_timeout(SETTLE_MS)
 
 
+class People:
+    """Each person's browser context, kept signed in from one test to the next (a sign-in is
+    three page loads through the provider); closed when the module's tests are done."""
+
+    def __init__(self, chromium: Any, base: str) -> None:
+        self.chromium, self.base = chromium, base
+        self.contexts: dict[str, Any] = {}
+
+    def new(self, sub: str) -> Any:
+        """A fresh context (no cookie yet) for ``sub``, kept for the tests after: its page."""
+        self.forget(sub)
+        context = self.chromium.new_context(viewport={"width": 1280, "height": 800},
+                                            accept_downloads=True)
+        context.set_default_timeout(30_000)
+        self.contexts[sub] = context
+        return context.new_page()
+
+    def signed_in(self, sub: str) -> Any:
+        """The page of ``sub``'s context, signed in (in this test if no test before did)."""
+        if sub in self.contexts:
+            return self.contexts[sub].pages[0]
+        page = self.new(sub)
+        sign_in(page, self.base, sub)
+        return page
+
+    def forget(self, sub: str) -> None:
+        if sub in self.contexts:
+            self.contexts.pop(sub).close()
+
+    def close(self) -> None:
+        for sub in list(self.contexts):
+            self.forget(sub)
+
+
+@pytest.fixture(scope="module")
+def people(chromium: Any, signin_server: tuple[str, Path]) -> Iterator[People]:
+    kept = People(chromium, signin_server[0])
+    yield kept
+    kept.close()
+
+
 def downloaded_ids(page: Any) -> list[str]:
     """The household IDs in the Households page's CSV download."""
     page.get_by_text("ดาวน์โหลดตารางนี้").first.click()  # the toggle that offers the files
@@ -96,13 +137,11 @@ def downloaded_ids(page: Any) -> list[str]:
 
 
 def test_three_people_sign_in_and_see_what_their_role_and_area_allow(
-        chromium: Any, signin_server: tuple[str, Path]) -> None:
+        people: People, signin_server: tuple[str, Path]) -> None:
     base, _store_dir = signin_server
     for sub, email, name in (OFFICER, ANALYST, STRANGER):
-        context = chromium.new_context(viewport={"width": 1280, "height": 800},
-                                       accept_downloads=True)
-        context.set_default_timeout(30_000)
-        page = context.new_page()
+        page = people.new(sub)
+        kept = False
         try:
             page.goto(base + "/households")
             page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
@@ -131,12 +170,14 @@ def test_three_people_sign_in_and_see_what_their_role_and_area_allow(
             else:
                 assert {i[3:7] for i in ids} > {"4001", "4005"}  # the whole province
                 expect(page.get_by_text("ไม่พบครัวเรือนรหัสนี้")).to_have_count(0)
+            kept = True  # signed in, for the next test
         finally:
-            context.close()
+            if not kept:
+                people.forget(sub)
 
 
 def test_an_officer_plans_a_case_and_prints_a_visit_list_an_analyst_only_reads(
-        chromium: Any, signin_server: tuple[str, Path]) -> None:
+        people: People, signin_server: tuple[str, Path]) -> None:
     """The Follow-up page: the officer saves a status and downloads a buddy's A4 visit list
     (reopened here, its Thai text found); the analyst of the same amphoe sees the saved case
     with no form to change it."""
@@ -145,12 +186,8 @@ def test_an_officer_plans_a_case_and_prints_a_visit_list_an_analyst_only_reads(
     base, _store_dir = signin_server
     case_url = base + "/followup?followup_household=KK-4005-0007"
     for sub in (OFFICER[0], ANALYST[0]):
-        context = chromium.new_context(viewport={"width": 1280, "height": 800},
-                                       accept_downloads=True)
-        context.set_default_timeout(30_000)
-        page = context.new_page()
+        page = people.signed_in(sub)
         try:
-            sign_in(page, base, sub)
             page.goto(case_url)
             page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
             page.wait_for_timeout(SETTLE_MS)
@@ -182,7 +219,7 @@ def test_an_officer_plans_a_case_and_prints_a_visit_list_an_analyst_only_reads(
             if os.environ.get(SCREENSHOTS_ENV):  # to look at
                 page.screenshot(path=SCREENSHOTS / "followup_officer_saved.png")
         finally:
-            context.close()
+            people.forget(sub)  # the last test that signs in
 
 
 def test_the_audit_log_holds_the_visits(chromium: Any,
