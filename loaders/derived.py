@@ -82,7 +82,13 @@ def read_by(store: Store, name: str) -> None:
 
 def rebuild_derived(store: Store, definitions: Definitions) -> None:
     """Rebuild every derived table. Call inside a transaction (an import's, or a definitions
-    change's): the fingerprint of the definitions used is stored with them."""
+    change's): the fingerprint of the definitions used is stored with them. The tables in
+    use stay readable until the new ones are in place (:meth:`Store.building_aside`)."""
+    with store.building_aside():
+        _rebuild_derived(store, definitions)
+
+
+def _rebuild_derived(store: Store, definitions: Definitions) -> None:
     visits = store.table("visit")
     store.replace_table_from_expr("visit_status", with_levels(visits, definitions))
     span = store.execute("SELECT min(visit_date), max(visit_date) FROM visit")[0]

@@ -282,6 +282,14 @@ class Store:
         yield
 
     @contextlib.contextmanager
+    def building_aside(self) -> Iterator[None]:
+        """Around a rebuild of the derived tables, inside the write transaction: on
+        PostgreSQL they are built aside and put in place at the end, so that readers wait
+        for the swap, not the whole build. DuckDB needs nothing: one process holds its
+        file."""
+        yield
+
+    @contextlib.contextmanager
     def memory_limit(self, limit: str | None) -> Iterator[None]:
         """Cap the engine's memory for a heavy job, then restore the setting (DuckDB)."""
         yield
@@ -587,6 +595,7 @@ class DuckDBStore(Store):
 
 _COPY_BLOCK_ROWS = 100_000
 _INDEX_BUILD_MEMORY = "256MB"  # PostgreSQL's for making an index at once (default 64 MB)
+_BUILD_SCHEMA = "kusiao_build"  # where a rebuild makes the derived tables (PostgreSQL)
 """Rows written to PostgreSQL's COPY at a time (as CSV text)."""
 
 
@@ -623,6 +632,7 @@ class PostgresStore(Store):
         self._staged: set[str] = set()
         self._stage_no = 0
         self._lock_depth = 0
+        self._aside: tuple[str, str] | None = None  # (build schema, the tables' schema)
 
     def close(self) -> None:
         if not self.connection_lost():
@@ -727,6 +737,45 @@ class PostgresStore(Store):
             if self._lock_depth == 0:
                 self.execute(f"SELECT pg_advisory_unlock({WRITE_LOCK_KEY})")
 
+    @contextlib.contextmanager
+    def building_aside(self) -> Iterator[None]:
+        """Build the derived tables in a schema of their own, then move them into place.
+
+        Dropping and refilling a table takes a lock that every reader waits for until the
+        transaction ends: at a million households the rebuild takes a quarter of an hour,
+        and every dashboard server's pages would hang for as long. Here the tables are
+        created in ``kusiao_build`` (first on the search path, so the build's own SQL finds
+        the tables it made before the ones in use); only at the end are the old ones dropped
+        and the new ones moved in, so readers wait for that swap and then see the new
+        tables, or, if the import fails, never notice it."""
+        if self._aside is not None:
+            yield
+            return
+        home = self.execute("SELECT current_schema()")[0][0]
+        path = self.execute("SHOW search_path")[0][0]
+        self.execute(f'CREATE SCHEMA "{_BUILD_SCHEMA}"')
+        self.execute(f'SET LOCAL search_path = "{_BUILD_SCHEMA}", "{home}"')
+        self._aside = (_BUILD_SCHEMA, home)
+        try:
+            yield
+            built = self.execute("SELECT tablename FROM pg_tables WHERE schemaname = ? "
+                                 "ORDER BY tablename", [_BUILD_SCHEMA])
+            for (name,) in built:
+                self.execute(f'DROP TABLE IF EXISTS "{home}"."{name}"')
+                self.execute(f'ALTER TABLE "{_BUILD_SCHEMA}"."{name}" SET SCHEMA "{home}"')
+            self.execute(f'DROP SCHEMA "{_BUILD_SCHEMA}"')
+            self.execute(f"SET LOCAL search_path = {path}")
+        finally:  # on failure the transaction is rolled back: schema and setting go with it
+            self._aside = None
+
+    def table(self, name: str) -> ibis.Table:
+        if self._aside is None:
+            return super().table(name)
+        aside, home = self._aside
+        found = self.execute("SELECT 1 FROM pg_tables WHERE schemaname = ? AND tablename = ?",
+                             [aside, name])
+        return self.con.table(name, database=aside if found else home)
+
     # SQL spellings
     def median(self, expr: str) -> str:
         return f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr})"
@@ -758,7 +807,9 @@ class PostgresStore(Store):
 
     # tables
     def _drop(self, name: str) -> None:
-        self.execute(f'DROP TABLE IF EXISTS "{name}"')
+        # while building aside, only ever the build's own table: the one in use stays
+        where = f'"{self._aside[0]}".' if self._aside else ""
+        self.execute(f'DROP TABLE IF EXISTS {where}"{name}"')
 
     def create_table_as(self, name: str, select: str, params: list[Any] | None = None) -> None:
         self._drop(name)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import ibis
 import pytest
 
 from dashboard.queries import (
@@ -515,3 +516,46 @@ def test_saved_mappings_and_house_codes_on_postgres(pg_database: Callable[[str],
     finally:
         first.close()
         second.close()
+
+
+class _Abandon(Exception):
+    pass
+
+
+def test_a_rebuild_leaves_the_tables_in_use_readable_until_it_commits(
+        pg_database: Callable[[str], str], tmp_path: Path) -> None:
+    """Two servers on one store: while one rebuilds a derived table (as every import does,
+    for a quarter of an hour at a million households), the other reads the table in use
+    without waiting; a rebuild that fails leaves it as it was; one that commits replaces it,
+    indexes included, and leaves nothing of the build behind."""
+    url = pg_database("aside")
+    writer = build_store(tmp_path / "a", write_csvs(tiny_frames(), tmp_path / "files"), url)
+    reader = Store.open(url, store_dir=tmp_path / "b")
+    try:
+        rows = reader.count("status_quarter")
+        assert rows > 1
+        reader.execute("SET lock_timeout = '2s'")  # waiting longer fails the test
+
+        def rebuild_to_one_row() -> None:
+            with writer.building_aside():
+                one = writer.table("household").select(
+                    "household_id", "amphoe_code", q_idx=ibis.literal(25654, "int64")).limit(1)
+                writer.replace_table_from_expr("status_quarter", one)
+                writer.index_for_reads("status_quarter", ("q_idx", "amphoe_code"))
+                assert writer.count("status_quarter") == 1  # the build sees its own table
+                assert reader.count("status_quarter") == rows  # the reader, the one in use
+
+        with pytest.raises(_Abandon), writer.transaction():
+            rebuild_to_one_row()
+            raise _Abandon
+        assert reader.count("status_quarter") == rows
+        with writer.transaction():
+            rebuild_to_one_row()
+        assert reader.count("status_quarter") == 1
+        assert reader.execute(
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'kusiao_build'") == [(0,)]
+        assert reader.execute("SELECT schemaname FROM pg_indexes "
+                              "WHERE indexname = 'status_quarter__reads'") == [("public",)]
+    finally:
+        reader.close()
+        writer.close()
