@@ -151,23 +151,16 @@ def to_query_params(filters: Filters, choices: Choices) -> dict[str, str]:
     return out
 
 
-def apply_amphoe(table: ibis.Table, filters: Filters) -> ibis.Table:
-    """Filter a table with an ``amphoe_code`` column by the amphoe and the viewer's area of
-    amphoe (a table of households may be narrowed so before it is joined to the status)."""
-    if filters.amphoe:
-        table = table.filter(table.amphoe_code == filters.amphoe)
-    if filters.within_amphoe:
-        table = table.filter(table.amphoe_code.isin(list(filters.within_amphoe)))
-    return table
-
-
 def apply_place_agency(table: ibis.Table, filters: Filters) -> ibis.Table:
     """Filter a table with ``amphoe_code``/``tambon_code``/``agency_code`` columns."""
-    table = apply_amphoe(table, filters)
+    if filters.amphoe:
+        table = table.filter(table.amphoe_code == filters.amphoe)
     if filters.tambon:
         table = table.filter(table.tambon_code == filters.tambon)
     if filters.agency:
         table = table.filter(table.agency_code == filters.agency)
+    if filters.within_amphoe:
+        table = table.filter(table.amphoe_code.isin(list(filters.within_amphoe)))
     if filters.within_agency:
         table = table.filter(table.agency_code.isin(list(filters.within_agency)))
     return table

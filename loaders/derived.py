@@ -54,7 +54,7 @@ def calendar_frame(first: dt.date, last: dt.date) -> pd.DataFrame:
     return frame
 
 
-DERIVED_LAYOUT = 13
+DERIVED_LAYOUT = 12
 """The derived tables' layout; raise it whenever their columns change, so that a store built
 by an earlier version is rebuilt when it is first opened (the fingerprint below changes)."""
 
@@ -70,7 +70,7 @@ DATA_AS_OF = "data_as_of"
 
 READ_BY = {"status_quarter": ("q_idx", "amphoe_code"),
            "official_quarter": ("q_idx", "amphoe_code"),
-           "need_unhelped": ("q_idx", "amphoe_code")}
+           "need_unhelped": ("q_idx",)}
 """The large derived tables that pages (and the later steps here) read one quarter of, and
 often one amphoe: each is written in that order (:meth:`Store.index_for_reads`)."""
 
@@ -353,15 +353,11 @@ def need_unhelped_exprs(store: Store, definitions: Definitions) -> list[ibis.Tab
     parts = []
     for (q_idx,) in store.execute("SELECT q_idx FROM quarter_calendar ORDER BY q_idx"):
         quarter = store.table("status_quarter").filter(_.q_idx == q_idx)
-        rows = open_needs(quarter, delivered, ("q_idx", "amphoe_code")).join(
-            noted, ["household_id", "need"])
+        rows = open_needs(quarter, delivered, ("q_idx",)).join(noted, ["household_id", "need"])
         old = rows.filter(_.as_of.delta(_.first_noted, unit="day") > days)
-        # by amphoe within the quarter, as status_quarter: a page filtered to one amphoe
-        # reads that amphoe's rows only
-        parts.append(old.group_by(["q_idx", "amphoe_code", "household_id"]).aggregate(
+        parts.append(old.group_by(["q_idx", "household_id"]).aggregate(
             # in one order on both engines (the page shows them in the contract's order)
-            unhelped_needs=_.need.group_concat(";", order_by=_.need)
-        ).order_by(["amphoe_code", "household_id"]))
+            unhelped_needs=_.need.group_concat(";", order_by=_.need)).order_by("household_id"))
     return parts
 
 

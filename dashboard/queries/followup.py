@@ -37,7 +37,7 @@ from dashboard.queries.status import selected_quarter, status_at
 from dashboard.store.privacy import NotAllowedError, Viewer, protect
 from domain.cases import ACTIVE
 from domain.definitions import FOLLOWUP_REASONS, Definitions
-from domain.filters import Filters, apply_amphoe
+from domain.filters import Filters
 from domain.thai_dates import quarter_bounds, quarter_indices
 from loaders.contracts import NEED_TYPES
 
@@ -59,9 +59,8 @@ def _needing_action(con: BaseBackend, filters: Filters, definitions: Definitions
     rows = status_at(con, filters, quarter).select(
         "household_id", "amphoe_code", "tambon_code", "official_id", "agency_code", "level",
         "previous_level", "last_visit_date", "days_since_visit", "paired")
-    # built at import with the definitions; narrowed to the amphoe before the join
-    needs = apply_amphoe(con.table("need_unhelped").filter(_.q_idx == quarter),
-                         filters).select("household_id", "unhelped_needs")
+    needs = con.table("need_unhelped").filter(_.q_idx == quarter).select(
+        "household_id", "unhelped_needs")  # built at import with the definitions
     missed = con.table("quality_finding").filter(
         _.check == "missed_rounds", _.q_idx == quarter).select("household_id", "rounds_missed")
     case = con.table("followup_case").select(
