@@ -632,7 +632,7 @@ class PostgresStore(Store):
         self._staged: set[str] = set()
         self._stage_no = 0
         self._lock_depth = 0
-        self._aside: tuple[str, str] | None = None  # (build schema, the tables' schema)
+        self._home: str | None = None  # while building aside: the schema of the tables in use
 
     def close(self) -> None:
         if not self.connection_lost():
@@ -748,14 +748,11 @@ class PostgresStore(Store):
         the tables it made before the ones in use); only at the end are the old ones dropped
         and the new ones moved in, so readers wait for that swap and then see the new
         tables, or, if the import fails, never notice it."""
-        if self._aside is not None:
-            yield
-            return
         home = self.execute("SELECT current_schema()")[0][0]
         path = self.execute("SHOW search_path")[0][0]
         self.execute(f'CREATE SCHEMA "{_BUILD_SCHEMA}"')
         self.execute(f'SET LOCAL search_path = "{_BUILD_SCHEMA}", "{home}"')
-        self._aside = (_BUILD_SCHEMA, home)
+        self._home = home
         try:
             yield
             built = self.execute("SELECT tablename FROM pg_tables WHERE schemaname = ? "
@@ -766,15 +763,14 @@ class PostgresStore(Store):
             self.execute(f'DROP SCHEMA "{_BUILD_SCHEMA}"')
             self.execute(f"SET LOCAL search_path = {path}")
         finally:  # on failure the transaction is rolled back: schema and setting go with it
-            self._aside = None
+            self._home = None
 
     def table(self, name: str) -> ibis.Table:
-        if self._aside is None:
+        if self._home is None:
             return super().table(name)
-        aside, home = self._aside
         found = self.execute("SELECT 1 FROM pg_tables WHERE schemaname = ? AND tablename = ?",
-                             [aside, name])
-        return self.con.table(name, database=aside if found else home)
+                             [_BUILD_SCHEMA, name])
+        return self.con.table(name, database=_BUILD_SCHEMA if found else self._home)
 
     # SQL spellings
     def median(self, expr: str) -> str:
@@ -808,7 +804,7 @@ class PostgresStore(Store):
     # tables
     def _drop(self, name: str) -> None:
         # while building aside, only ever the build's own table: the one in use stays
-        where = f'"{self._aside[0]}".' if self._aside else ""
+        where = f'"{_BUILD_SCHEMA}".' if self._home else ""
         self.execute(f'DROP TABLE IF EXISTS {where}"{name}"')
 
     def create_table_as(self, name: str, select: str, params: list[Any] | None = None) -> None:
