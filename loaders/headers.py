@@ -23,6 +23,7 @@ headers it names, and the rest are matched as above.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -94,15 +95,28 @@ class Candidate:
     score: float
 
 
-def candidates(header: str, dataset: Dataset) -> list[Candidate]:
+def candidates(header: str, dataset: Dataset) -> tuple[Candidate, ...]:
     """Every column the header could be, best first (one score per column: its best alias)."""
+    return _candidates(header, tuple((col.name, col.aliases) for col in dataset.columns))
+
+
+@functools.lru_cache(maxsize=4096)
+def _candidates(header: str, columns: tuple[tuple[str, tuple[str, ...]], ...]
+                ) -> tuple[Candidate, ...]:
+    """Kept per header and set of columns: offices send the same headers file after file,
+    and scoring one header against every alias of a file's columns takes ~20 ms."""
     forms = _forms(header)
     found: list[Candidate] = []
-    for col in dataset.columns:
-        score = max(_score(forms, header_key(alias)) for alias in (col.name, *col.aliases))
+    for name, aliases in columns:
+        score = max(_score(forms, key) for key in _alias_keys(name, aliases))
         if score >= SUGGEST:
-            found.append(Candidate(col.name, round(score, 2)))
-    return sorted(found, key=lambda c: -c.score)
+            found.append(Candidate(name, round(score, 2)))
+    return tuple(sorted(found, key=lambda c: -c.score))
+
+
+@functools.lru_cache(maxsize=1024)
+def _alias_keys(name: str, aliases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(header_key(alias) for alias in (name, *aliases))
 
 
 @dataclass
@@ -161,7 +175,7 @@ def map_headers(headers: list[str], dataset: Dataset,
         else:
             mapping[header], scores[header] = column, 1.0
     taken = set(mapping.values())
-    best: dict[str, list[Candidate]] = {h: candidates(h, dataset) for h in headers
+    best: dict[str, tuple[Candidate, ...]] = {h: candidates(h, dataset) for h in headers
                                         if h not in chosen}
     suggestions: dict[str, Candidate] = {}
     sure: list[tuple[str, Candidate]] = []
