@@ -40,8 +40,7 @@ SCREENSHOTS_ENV = "KUSIAO_SCREENSHOTS"  # set (to anything) to take them: they c
 VIEWPORT = {"width": 1600, "height": 2400}
 # set by the frontend when a script run has finished (states: initial -> running -> notRunning)
 SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-SETTLE_MS = 250  # charts and grids draw just after the run ends
-PICTURE_SETTLE_MS = 600  # and a screenshot should show them finished
+PICTURE_SETTLE_MS = 600  # charts draw just after the run ends: a screenshot should show them
 FIRST_RUN_TIMEOUT_MS = 60_000  # the first page load builds the store from data/demo (~3 s)
 HEALTH_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 10
@@ -239,10 +238,11 @@ class Tab:
         self.wait_for_script()
 
     def wait_for_script(self) -> None:
-        """Wait until the script run has finished and the page has drawn. After a click, first
-        wait for its visible effect (``expect``): the old "finished" state may still show."""
+        """Wait until the script run has finished: its elements are in the page. Charts and
+        grids draw just after; read them through something that waits (``expect``,
+        ``grid_rows``). After a click, first wait for its visible effect: the old "finished"
+        state may still show."""
         self.page.wait_for_selector(SCRIPT_DONE, timeout=FIRST_RUN_TIMEOUT_MS)
-        self.page.wait_for_timeout(SETTLE_MS)
 
     def assert_clean(self) -> None:
         """No console error (besides the base-path probes) and nothing fetched from outside."""

@@ -17,7 +17,7 @@ from dashboard.views.maps import TILE_RADIUS
 from domain.i18n import t
 from domain.thai_text import sort_key
 from tests.e2e.conftest import Tab
-from tests.e2e.test_browser import GRID, grid_rows, widget_input
+from tests.e2e.test_browser import GRID, ROWS_JS, grid_rows, widget_input
 
 try:
     from playwright.sync_api import expect
@@ -150,20 +150,30 @@ def test_the_household_tables_key_columns_are_in_view(tab: Tab) -> None:
     tab.assert_clean()
 
 
-def search_for(tab: Tab, text: str) -> Any:
+def search_for(tab: Tab, text: str) -> None:
     box = widget_input(tab, "households_search")
     box.fill(text)
     box.press("Enter")
-    tab.page.wait_for_timeout(300)
+
+
+def rows_once_all_named(tab: Tab, name: str) -> list[list[str]]:
+    """The table's rows, once the search's rerun has drawn them: every row of that name
+    (the table before it also showed the name, in its first row)."""
+    table = f".st-key-households_table {GRID}"
+    tab.page.wait_for_function(
+        f"name => {{ const grid = document.querySelector({table!r}); if (!grid) return false;"
+        f" const rows = ({ROWS_JS})(grid);"
+        " return rows.length > 0 && rows.every(row => row[1] === name); }", arg=name)
     tab.wait_for_script()
-    return tab.page.locator(f".st-key-households_table {GRID}")
+    return grid_rows(tab.page.locator(table))
 
 
 def test_search_finds_a_name_the_table_shows(analyst_tab: Tab) -> None:
     open_at(analyst_tab, SIZES[0].values[0], "/households", "th")
     grid = analyst_tab.page.locator(f".st-key-households_table {GRID}")
     household_id, shown_name = grid_rows(grid)[0][:2]  # masked for an analyst: "สมชาย ท."
-    found = grid_rows(search_for(analyst_tab, shown_name))
+    search_for(analyst_tab, shown_name)
+    found = rows_once_all_named(analyst_tab, shown_name)
     assert household_id in [row[0] for row in found]
     assert all(row[1] == shown_name for row in found)
     search_for(analyst_tab, "zzqq")

@@ -28,7 +28,6 @@ from tests.e2e.conftest import (
     SCREENSHOTS,
     SCREENSHOTS_ENV,
     SCRIPT_DONE,
-    SETTLE_MS,
     dashboard_server,
     free_port,
 )
@@ -82,7 +81,6 @@ def sign_in(page: Any, base: str, sub: str) -> None:
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(re.compile(r"^" + re.escape(base)), timeout=30_000)
     page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
-    page.wait_for_timeout(SETTLE_MS)
 
 
 class People:
@@ -160,7 +158,6 @@ def test_three_people_sign_in_and_see_what_their_role_and_area_allow(
             expect(sidebar.get_by_text(name).first).to_be_visible()
             page.goto(base + "/households?household=KK-4001-0001")
             page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
-            page.wait_for_timeout(SETTLE_MS)
             ids = downloaded_ids(page)
             assert ids
             if sub == ANALYST[0]:
@@ -190,7 +187,6 @@ def test_an_officer_plans_a_case_and_prints_a_visit_list_an_analyst_only_reads(
         try:
             page.goto(case_url)
             page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
-            page.wait_for_timeout(SETTLE_MS)
             form = page.locator('[data-testid="stForm"]')
             if sub == ANALYST[0]:
                 expect(page.get_by_text("ท่านดูได้อย่างเดียว").first).to_be_visible()
