@@ -243,8 +243,8 @@ class Snapshot:
              *args: P.args, **kwargs: P.kwargs) -> T:
         """``query(backend, *args, **kwargs)``, kept by the query, this data version and the
         arguments (which must be hashable: filters, codes, numbers, the definitions)."""
-        args = tuple(self._filters(a) if isinstance(a, Filters) else a for a in args)
-        kwargs = {k: self._filters(v) if isinstance(v, Filters) else v
+        args = tuple(self.area.limit(a) if isinstance(a, Filters) else a for a in args)
+        kwargs = {k: self.area.limit(v) if isinstance(v, Filters) else v
                   for k, v in kwargs.items()}  # type: ignore[assignment]
         key = (query, self.version, tuple(map(_key_part, args)),
                tuple(sorted((name, _key_part(v)) for name, v in kwargs.items())))
@@ -254,29 +254,6 @@ class Snapshot:
                 result = query(store().con, *args, **kwargs)
             _RESULTS.put(key, result)
         return _own_copy(result)
-
-    def _filters(self, filters: Filters) -> Filters:
-        """The filters a query is given: narrowed to the area, with "the latest quarter" named
-        (read once per data version here rather than by each query: the pages' queries asked
-        for it 29 times over, 8 ms each on DuckDB with the demo data)."""
-        filters = self.area.limit(filters)
-        if filters.quarter is None:
-            latest = _latest_quarter(self.version)
-            if latest is not None:
-                filters = replace(filters, quarter=latest)
-        return filters
-
-
-def _latest_quarter(version: str) -> int | None:
-    """The data's latest fiscal quarter at a data version (``None`` for an empty store)."""
-    key = (_latest_quarter, version)
-    found, latest = _RESULTS.get(key)
-    if not found:
-        with _LOCK:
-            value = store().table("quarter_calendar").q_idx.max().execute()
-        latest = None if value is None or pd.isna(value) else int(value)
-        _RESULTS.put(key, latest)
-    return latest
 
 
 def snapshot(area: Area = EVERYWHERE) -> Snapshot:
