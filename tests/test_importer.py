@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -496,3 +497,28 @@ def test_rejected_rows_file_can_be_fixed_and_imported_again(tiny_store: Store) -
     assert again.committed, format_report(again, "en")
     assert set(again.headers.unknown) == {"_file_row", "_reason"}
     assert tiny_store.count("household") == 9
+
+
+def test_a_derived_step_is_compiled_once_for_every_store(tmp_path: Path,
+                                                         tiny_template: Path) -> None:
+    """A derived table's SQL depends on the expression, not on the store it was built on:
+    a second store of the same layout gets the SQL compiled for the first, the same text
+    Ibis writes."""
+    import ibis
+
+    from domain.definitions import load_definitions
+    from domain.targets import with_levels
+    from loaders.store import compiled_sql
+
+    sqls = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        shutil.copytree(tiny_template, folder)
+        store = Store.open(f"duckdb://{folder / 'store.duckdb'}", store_dir=folder)
+        try:
+            expr = with_levels(store.table("visit"), load_definitions())
+            sqls.append(compiled_sql(expr, "duckdb"))
+            assert sqls[-1] == ibis.to_sql(expr, dialect="duckdb")
+        finally:
+            store.close()
+    assert sqls[1] is sqls[0]  # kept, not compiled again
