@@ -176,7 +176,7 @@ def map_headers(headers: list[str], dataset: Dataset,
             mapping[header], scores[header] = column, 1.0
     taken = set(mapping.values())
     best: dict[str, tuple[Candidate, ...]] = {h: candidates(h, dataset) for h in headers
-                                        if h not in chosen}
+                                              if h not in chosen}
     suggestions: dict[str, Candidate] = {}
     sure: list[tuple[str, Candidate]] = []
     for header, found in best.items():

@@ -43,6 +43,7 @@ EXCEPTION = '[data-testid="stException"]'
 ERROR_BOX = '[data-testid="stAlertContentError"]'
 METRIC = '[data-testid="stMetric"]'
 GRID = '[data-testid="stDataFrame"]'
+HOUSEHOLDS_GRID = f".st-key-households_table {GRID}"
 UPLOADER = '[data-testid="stFileUploaderDropzoneInput"]'
 MAIN_CONTENT = ", ".join([METRIC, ".js-plotly-plot", GRID, '[data-testid="stDeckGlJsonChart"]',
                           '[data-testid="stTable"]'])
@@ -277,7 +278,7 @@ def test_agency_dot_click_narrows_the_agencies_page(tab: Tab) -> None:
 
 def first_household(tab: Tab) -> list[str]:
     tab.open("/households")
-    grid = tab.page.locator(f".st-key-households_table {GRID}")
+    grid = tab.page.locator(HOUSEHOLDS_GRID)
     expect(grid).to_be_visible()
     return grid_rows(grid)[0]
 
@@ -287,7 +288,7 @@ def test_selecting_a_household_row_opens_its_profile(tab: Tab) -> None:
     expect(tab.page.get_by_text(th("households.pick"))).to_be_visible()
     expect(tab.page.locator(METRIC)).to_have_count(0)
 
-    box = tab.page.locator(f".st-key-households_table {GRID}").bounding_box()
+    box = tab.page.locator(HOUSEHOLDS_GRID).bounding_box()
     tab.page.mouse.click(box["x"] + GRID_CHECKBOX_X, box["y"] + 1.5 * GRID_ROW_PX)
     expect(tab.page).to_have_url(url_param("household", household_id))
     expect(widget_input(tab, "household")).to_have_value(household_id)

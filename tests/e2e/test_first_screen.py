@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -17,7 +16,7 @@ from dashboard.views.maps import TILE_RADIUS
 from domain.i18n import t
 from domain.thai_text import sort_key
 from tests.e2e.conftest import Tab
-from tests.e2e.test_browser import GRID, ROWS_JS, grid_rows, widget_input
+from tests.e2e.test_browser import GRID, HOUSEHOLDS_GRID, ROWS_JS, grid_rows, widget_input
 
 try:
     from playwright.sync_api import expect
@@ -138,7 +137,7 @@ def test_the_definitions_page_shows_values_not_keys(tab: Tab, lang: str) -> None
 
 def test_the_household_tables_key_columns_are_in_view(tab: Tab) -> None:
     for size in at_each_size(tab, "/households", "en"):
-        grid = tab.page.locator(f".st-key-households_table {GRID}")
+        grid = tab.page.locator(HOUSEHOLDS_GRID)
         expect(grid).to_be_visible()
         grid_rows(grid)  # drawn just after the run
         box = grid.bounding_box()
@@ -159,18 +158,18 @@ def search_for(tab: Tab, text: str) -> None:
 def rows_once_all_named(tab: Tab, name: str) -> list[list[str]]:
     """The table's rows, once the search's rerun has drawn them: every row of that name
     (the table before it also showed the name, in its first row)."""
-    table = f".st-key-households_table {GRID}"
     tab.page.wait_for_function(
-        f"name => {{ const grid = document.querySelector({table!r}); if (!grid) return false;"
+        f"name => {{ const grid = document.querySelector({HOUSEHOLDS_GRID!r});"
+        " if (!grid) return false;"
         f" const rows = ({ROWS_JS})(grid);"
         " return rows.length > 0 && rows.every(row => row[1] === name); }", arg=name)
     tab.wait_for_script()
-    return grid_rows(tab.page.locator(table))
+    return grid_rows(tab.page.locator(HOUSEHOLDS_GRID))
 
 
 def test_search_finds_a_name_the_table_shows(analyst_tab: Tab) -> None:
     open_at(analyst_tab, SIZES[0].values[0], "/households", "th")
-    grid = analyst_tab.page.locator(f".st-key-households_table {GRID}")
+    grid = analyst_tab.page.locator(HOUSEHOLDS_GRID)
     household_id, shown_name = grid_rows(grid)[0][:2]  # masked for an analyst: "สมชาย ท."
     search_for(analyst_tab, shown_name)
     found = rows_once_all_named(analyst_tab, shown_name)
