@@ -151,16 +151,27 @@ def to_query_params(filters: Filters, choices: Choices) -> dict[str, str]:
     return out
 
 
-def apply_place_agency(table: ibis.Table, filters: Filters) -> ibis.Table:
-    """Filter a table with ``amphoe_code``/``tambon_code``/``agency_code`` columns."""
+def apply_place_agency(table: ibis.Table, filters: Filters, *also: ibis.Value | ibis.Deferred
+                       ) -> ibis.Table:
+    """Filter a table with ``amphoe_code``/``tambon_code``/``agency_code`` columns, and by the
+    conditions ``also``, in one filter: one ``WHERE``. Each filter of its own is a nested
+    select that Ibis merges when it compiles, and merging them took a third of the time it
+    took to compile a page query."""
+    predicates = list(also)
     if filters.amphoe:
-        table = table.filter(table.amphoe_code == filters.amphoe)
+        predicates.append(table.amphoe_code == filters.amphoe)
     if filters.tambon:
-        table = table.filter(table.tambon_code == filters.tambon)
+        predicates.append(table.tambon_code == filters.tambon)
     if filters.agency:
-        table = table.filter(table.agency_code == filters.agency)
+        predicates.append(table.agency_code == filters.agency)
     if filters.within_amphoe:
-        table = table.filter(table.amphoe_code.isin(list(filters.within_amphoe)))
+        predicates.append(table.amphoe_code.isin(list(filters.within_amphoe)))
     if filters.within_agency:
-        table = table.filter(table.agency_code.isin(list(filters.within_agency)))
-    return table
+        predicates.append(table.agency_code.isin(list(filters.within_agency)))
+    return table.filter(*predicates) if predicates else table
+
+
+def at_levels(table: ibis.Table, filters: Filters) -> list[ibis.Value]:
+    """The level filter as a condition on a table with a ``level`` column (none without one):
+    a household not yet assessed is at no level."""
+    return [table.level.fill_null(-1).isin(list(filters.levels))] if filters.levels else []

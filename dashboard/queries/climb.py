@@ -50,8 +50,8 @@ def _counts(con: BaseBackend, filters: Filters, definitions: Definitions
     last = quarter_ordinal(int(selected_quarter(con, filters) or 0))
     keys = ["kind", "group"]
     if by_place_only(filters) and not filters.tambon:  # the counts by amphoe, kept at import
-        table = apply_place_agency(con.table("climb_stratum"), filters).filter(
-            _.start + within + 1 <= last).execute()
+        table = apply_place_agency(con.table("climb_stratum"), filters,
+                                   _.start + within + 1 <= last).execute()
         parts = {name: part.drop(columns="part").reset_index(drop=True)
                  for name, part in table.groupby("part")}
         empty = table.drop(columns="part").iloc[:0]

@@ -66,9 +66,11 @@ def _needing_action(con: BaseBackend, filters: Filters, definitions: Definitions
     case = con.table("followup_case").select(
         "household_id", "next_action", "due_date", case_status="status",
         case_agency="agency_code", case_version="version")
-    table = rows.left_join(needs, "household_id").drop("household_id_right")
-    table = table.left_join(missed, "household_id").drop("household_id_right")
-    table = table.left_join(case, "household_id").drop("household_id_right")
+    table = (rows.left_join(needs, rows.household_id == needs.household_id)
+             .left_join(missed, rows.household_id == missed.household_id)
+             .left_join(case, rows.household_id == case.household_id)
+             .select(rows, needs.unhelped_needs, missed.rounds_missed,
+                     *(case[c] for c in case.columns if c != "household_id")))
     active = table.case_status.isin(list(ACTIVE)).fill_null(False)
     flags = {
         "action_overdue": active & (table.due_date < ibis.literal(today)).fill_null(False),

@@ -69,11 +69,14 @@ class Forecast:
             households=("households", "first"))
 
 
-def population_levels(con: BaseBackend, filters: Filters) -> ibis.Table:
-    """``status_quarter`` of the households in the filters, with a level."""
-    table = con.table("status_quarter").filter(_.level.notnull())
+def population_levels(con: BaseBackend, filters: Filters, *also: ibis.Deferred
+                      ) -> ibis.Table:
+    """``status_quarter`` of the households in the filters, with a level, and the rows that
+    meet the conditions ``also``."""
+    table = con.table("status_quarter")
     if by_place_only(filters):  # the same households at every quarter: no join needed
-        return apply_place_agency(table, filters)
+        return apply_place_agency(table, filters, _.level.notnull(), *also)
+    table = table.filter(_.level.notnull(), *also)
     return table.semi_join(population(con, filters), "household_id")
 
 
@@ -86,7 +89,7 @@ def level_counts(con: BaseBackend, filters: Filters) -> pd.DataFrame:
     """Households at each level per amphoe and quarter, up to the selected one:
     amphoe_code, q_idx, level, households."""
     quarter = selected_quarter(con, filters)
-    table = population_levels(con, filters).filter(_.q_idx <= quarter)
+    table = population_levels(con, filters, _.q_idx <= quarter)
     return table.group_by(["amphoe_code", "q_idx", "level"]).aggregate(
         households=_.count()).order_by(["amphoe_code", "q_idx", "level"]).execute()
 
@@ -96,7 +99,7 @@ def level_moves(con: BaseBackend, filters: Filters) -> pd.DataFrame:
     into, up to the selected one: amphoe_code, q_idx, from_level, to_level, households
     (``status_quarter.level_before`` is the level at the quarter before, kept at import)."""
     quarter = selected_quarter(con, filters)
-    rows = population_levels(con, filters).filter(_.q_idx <= quarter, _.level_before.notnull())
+    rows = population_levels(con, filters, _.q_idx <= quarter, _.level_before.notnull())
     return rows.group_by(["amphoe_code", "q_idx", rows.level_before.name("from_level"),
                           rows.level.name("to_level")]).aggregate(
         households=_.count()).order_by(["amphoe_code", "q_idx", "from_level",
@@ -111,15 +114,14 @@ def window_patterns(con: BaseBackend, filters: Filters, quarters: list[int]) -> 
     import."""
     columns = [f"l{i}" for i in range(len(quarters))]
     if by_place_only(filters) and not filters.tambon:
-        kept = apply_place_agency(con.table("level_pattern"), filters).filter(
-            _.q_idx == quarters[-1])
+        kept = apply_place_agency(con.table("level_pattern"), filters, _.q_idx == quarters[-1])
         # the stored window's last len(quarters) columns: the earlier ones lie before the
         # data (-1 for every household), when the selected quarter is one of the first
         stored = [c for c in kept.columns if c.startswith("l")][-len(quarters):]
         return kept.group_by(["amphoe_code", *[kept[c].name(n) for c, n in zip(
             stored, columns, strict=True)]]).aggregate(
             households=_.households.sum()).order_by(["amphoe_code", *columns]).execute()
-    table = population_levels(con, filters).filter(_.q_idx.isin(quarters))
+    table = population_levels(con, filters, _.q_idx.isin(quarters))
     wide = table.group_by(["household_id", "amphoe_code"]).aggregate(**{
         f"l{i}": (table.q_idx == q).ifelse(table.level, ibis.null()).max()
         for i, q in enumerate(quarters)})

@@ -33,7 +33,7 @@ from ibis.backends import BaseBackend
 
 from dashboard.queries.status import status
 from domain.definitions import Definitions
-from domain.filters import Filters, apply_place_agency
+from domain.filters import Filters, apply_place_agency, at_levels
 from loaders.derived_quality import rules_key
 
 CHECKS = ("duplicate_citizen_id", "duplicate_household", "tambon_not_in_amphoe",
@@ -190,9 +190,7 @@ def _completeness_groups(con: BaseBackend, filters: Filters, q_idx: int | None) 
     """Households and visits recorded in the filter as of the quarter, by place (amphoe, or
     the chosen amphoe's tambon) and agency."""
     table = con.table("quality_completeness")
-    table = apply_place_agency(table.filter(table.q_idx == q_idx), filters)
-    if filters.levels:
-        table = table.filter(table.level.fill_null(-1).isin(list(filters.levels)))
+    table = apply_place_agency(table, filters, table.q_idx == q_idx, *at_levels(table, filters))
     return table.group_by(filters.place_column, "agency_code").aggregate(
         households=_.households.sum(), recorded=_.recorded.sum())
 

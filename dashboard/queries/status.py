@@ -16,7 +16,7 @@ import pandas as pd
 from ibis import _
 from ibis.backends import BaseBackend
 
-from domain.filters import Choices, Filters, apply_place_agency
+from domain.filters import Choices, Filters, apply_place_agency, at_levels
 from domain.reference import agency_table, amphoe_table, tambon_table
 from loaders.derived import DATA_AS_OF
 
@@ -58,11 +58,7 @@ def status(con: BaseBackend, filters: Filters) -> ibis.Table:
 def status_at(con: BaseBackend, filters: Filters, quarter: Any) -> ibis.Table:
     """:func:`status` as of ``quarter`` (found once by a builder that needs it again)."""
     table = con.table("status_quarter")
-    table = table.filter(table.q_idx == quarter)
-    table = apply_place_agency(table, filters)
-    if filters.levels:
-        table = table.filter(table.level.fill_null(-1).isin(list(filters.levels)))
-    return table
+    return apply_place_agency(table, filters, table.q_idx == quarter, *at_levels(table, filters))
 
 
 def by_place_only(filters: Filters) -> bool:
@@ -86,15 +82,14 @@ def quarterly(con: BaseBackend, filters: Filters, quarter: Any, now: ibis.Table,
     levels now (in ``now``, :func:`status`), followed back through time. Without one, the
     counts per quarter, place and agency (``level_count``) are summed instead."""
     if not filters.levels:
-        counts = apply_place_agency(con.table("level_count"), filters).filter(
-            _.q_idx <= quarter)
+        counts = apply_place_agency(con.table("level_count"), filters, _.q_idx <= quarter)
         agg: dict[str, ibis.Value] = {"assessed": _.households.sum()}
         for level in levels:
             agg[f"n_{level}"] = (_.level >= level).ifelse(_.households, 0).sum()
         return with_shares(counts.group_by("q_idx").aggregate(**agg), levels)
-    table = apply_place_agency(con.table("status_quarter"), filters)
+    table = apply_place_agency(con.table("status_quarter"), filters, _.q_idx <= quarter,
+                               _.level.notnull())
     table = table.semi_join(now.select("household_id"), "household_id")
-    table = table.filter(_.q_idx <= quarter, _.level.notnull())
     return with_shares(table.group_by("q_idx").aggregate(**at_least(levels)), levels)
 
 
