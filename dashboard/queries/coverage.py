@@ -45,10 +45,10 @@ BANDS = ("b1", "b2", "b3", "b4", "never")
 CASELOAD = 2  # households per official, by the programme's design
 
 
-def _status(con: BaseBackend, filters: Filters) -> ibis.Table:
+def _status(con: BaseBackend, filters: Filters, *also: ibis.Deferred) -> ibis.Table:
     from dashboard.queries.status import status
 
-    return status(con, filters)
+    return status(con, filters, *also)
 
 
 def selected_as_of(con: BaseBackend, filters: Filters) -> tuple[int | None, dt.date | None]:
@@ -270,7 +270,7 @@ def _caseload_counts(con: BaseBackend, filters: Filters, quarter: int | None,
     in the filter without a buddy now (unpaired)."""
     counts = _loads(con, filters, quarter).group_by("households").aggregate(
         officials=_.count())
-    unpaired = _status(con, filters).filter(~_.paired).aggregate(unpaired=_.count())
+    unpaired = _status(con, filters, ~_.paired).aggregate(unpaired=_.count())
     return (counts.mutate(households=_.households.cast("int64")).order_by("households"),
             unpaired)
 
@@ -282,7 +282,7 @@ def _loads(con: BaseBackend, filters: Filters, quarter: int | None) -> ibis.Tabl
     loads = loads.filter(loads.q_idx == quarter)
     if (filters.amphoe or filters.tambon or filters.agency or filters.levels
             or filters.within_amphoe or filters.within_agency):
-        scope = _status(con, filters).filter(_.paired).select("official_id").distinct()
+        scope = _status(con, filters, _.paired).select("official_id").distinct()
         if not filters.tambon and not filters.levels:
             home = apply_place_agency(loads, dataclasses.replace(filters, tambon=None))
             scope = scope.union(home.select("official_id"), distinct=True)
@@ -315,7 +315,7 @@ def _caseloads(con: BaseBackend, filters: Filters, quarter: int | None,
 def _unpaired(con: BaseBackend, filters: Filters, as_of: dt.date | None) -> ibis.Table:
     """Households in the filter without a buddy now, with their last buddy (if any), from
     ``unpaired_quarter`` (built at import)."""
-    households = _status(con, filters).filter(~_.paired).select(
+    households = _status(con, filters, ~_.paired).select(
         "household_id", "q_idx", "amphoe_code", "tambon_code", "last_visit_date",
         "days_since_visit")
     details = con.table("unpaired_quarter")
@@ -364,7 +364,7 @@ def _overdue_households(con: BaseBackend, filters: Filters,
     its current pairing: a buddy who took a household over is given one recency window to
     visit it. A household never visited runs from the pairing's start."""
     _quarter, as_of = selected_as_of(con, filters)
-    joined = _status(con, filters).filter(_.paired).select(
+    joined = _status(con, filters, _.paired).select(
         "household_id", "official_id", "last_visit_date", "pairing_start")
     last = joined.last_visit_date
     clock = ibis.cases((last.isnull() | (joined.pairing_start > last), joined.pairing_start),
@@ -402,7 +402,7 @@ def _league_expr(con: BaseBackend, filters: Filters, definitions: Definitions,
     officials with a household overdue, longest overdue first, when ``with_list``, or else
     their number per agency. The list can be long at a million households, and the league
     alone needs only the numbers."""
-    paired = _status(con, filters).filter(_.paired)
+    paired = _status(con, filters, _.paired)
     groups = paired.group_by("agency_code").aggregate(
         officials=_.official_id.nunique(),
         households=_.count(),

@@ -225,23 +225,19 @@ def _household_rows(con: BaseBackend, filters: Filters, definitions: Definitions
     """How many households the table has, and its first ``limit`` rows."""
 
     people = con.table("household").select("household_id", "head_name", "house_code", "moo")
-    rows = status(con, filters)
+    line, window = definitions.income_line, definitions.visited_within_days
+    conditions = {
+        "below": [_.income_per_member < line], "at_or_above": [_.income_per_member >= line],
+        "recent": [_.days_since_visit <= window],
+        "overdue": [_.days_since_visit.isnull() | (_.days_since_visit > window)],
+    }
+    rows = status(con, filters, *conditions.get(income, []), *conditions.get(recency, []))
     if search.strip():  # the names and house codes are read only for a search
         found = rows.join(people, "household_id")
         condition = search_condition(found, parse_search(search), viewer)
         if condition is not None:
             rows = rows.semi_join(found.filter(condition).select("household_id"),
                                   "household_id")
-    line = definitions.income_line
-    if income == "below":
-        rows = rows.filter(rows.income_per_member < line)
-    elif income == "at_or_above":
-        rows = rows.filter(rows.income_per_member >= line)
-    window = definitions.visited_within_days
-    if recency == "recent":
-        rows = rows.filter(rows.days_since_visit <= window)
-    elif recency == "overdue":
-        rows = rows.filter(rows.days_since_visit.isnull() | (rows.days_since_visit > window))
     order = {
         "household": [],
         "level": [_.level.asc(nulls_first=True), _.income_per_member.asc(nulls_first=True)],

@@ -50,15 +50,19 @@ def selected_quarter(con: BaseBackend, filters: Filters) -> Any:
     return None if latest is None or pd.isna(latest) else int(latest)
 
 
-def status(con: BaseBackend, filters: Filters) -> ibis.Table:
-    """One row per household in the filter, as of the selected quarter."""
-    return status_at(con, filters, selected_quarter(con, filters))
+def status(con: BaseBackend, filters: Filters, *also: ibis.Value | ibis.Deferred
+           ) -> ibis.Table:
+    """One row per household in the filter, as of the selected quarter, and that meets the
+    conditions ``also`` (in the same filter: see :func:`domain.filters.apply_place_agency`)."""
+    return status_at(con, filters, selected_quarter(con, filters), *also)
 
 
-def status_at(con: BaseBackend, filters: Filters, quarter: Any) -> ibis.Table:
+def status_at(con: BaseBackend, filters: Filters, quarter: Any,
+              *also: ibis.Value | ibis.Deferred) -> ibis.Table:
     """:func:`status` as of ``quarter`` (found once by a builder that needs it again)."""
     table = con.table("status_quarter")
-    return apply_place_agency(table, filters, table.q_idx == quarter, *at_levels(table, filters))
+    return apply_place_agency(table, filters, table.q_idx == quarter, *at_levels(table, filters),
+                              *also)
 
 
 def by_place_only(filters: Filters) -> bool:
