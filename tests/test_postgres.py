@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
-import ibis
 import pytest
 
 from dashboard.queries import (

@@ -27,9 +27,9 @@ from loaders.store import Store
 from tests.e2e.conftest import (
     SCREENSHOTS,
     SCREENSHOTS_ENV,
-    SCRIPT_DONE,
     dashboard_server,
     free_port,
+    wait_for_script_done,
 )
 
 OFFICER = ("officer-1", "officer@khonkaen.go.th", "สมศรี ใจดี")
@@ -75,12 +75,12 @@ def signin_server(tmp_path_factory: pytest.TempPathFactory, demo_store_dir: Path
 
 def sign_in(page: Any, base: str, sub: str) -> None:
     page.goto(base + "/")
-    page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+    wait_for_script_done(page)
     page.get_by_role("button", name="เข้าสู่ระบบ").click()
     page.locator("input[name=sub]").fill(sub)
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(re.compile(r"^" + re.escape(base)), timeout=30_000)
-    page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+    wait_for_script_done(page)
 
 
 class People:
@@ -142,7 +142,7 @@ def test_three_people_sign_in_and_see_what_their_role_and_area_allow(
         kept = False
         try:
             page.goto(base + "/households")
-            page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+            wait_for_script_done(page)
             expect(page.get_by_role("button", name="เข้าสู่ระบบ")).to_be_visible()
             assert page.locator('[data-testid="stDataFrame"]').count() == 0
             sign_in(page, base, sub)
@@ -157,7 +157,7 @@ def test_three_people_sign_in_and_see_what_their_role_and_area_allow(
                 continue
             expect(sidebar.get_by_text(name).first).to_be_visible()
             page.goto(base + "/households?household=KK-4001-0001")
-            page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+            wait_for_script_done(page)
             ids = downloaded_ids(page)
             assert ids
             if sub == ANALYST[0]:
@@ -186,7 +186,7 @@ def test_an_officer_plans_a_case_and_prints_a_visit_list_an_analyst_only_reads(
         page = people.signed_in(sub)
         try:
             page.goto(case_url)
-            page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+            wait_for_script_done(page)
             form = page.locator('[data-testid="stForm"]')
             if sub == ANALYST[0]:
                 expect(page.get_by_text("ท่านดูได้อย่างเดียว").first).to_be_visible()
@@ -203,7 +203,7 @@ def test_an_officer_plans_a_case_and_prints_a_visit_list_an_analyst_only_reads(
             form.get_by_label("สิ่งที่ต้องทำต่อ").fill("ประสานเกษตรอำเภอ")
             form.get_by_role("button", name="บันทึก", exact=True).click()
             expect(page.get_by_text("บันทึกแล้ว (ครั้งที่ 1)")).to_be_visible()
-            page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+            wait_for_script_done(page)
             page.get_by_text("รายการเยี่ยมของคู่เสี่ยว").click()
             with page.expect_download() as info:
                 page.get_by_role("button", name="รายการเยี่ยม (PDF, A4)").click()
