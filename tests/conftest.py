@@ -7,8 +7,10 @@ import os
 import secrets
 import shutil
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -176,6 +178,27 @@ def pg_database() -> Iterator[Callable[[str], str]]:
 
     yield make
     for name in made:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+        _drop_database(admin, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
             sql.Identifier(name)))
     admin.close()
+
+
+DROP_ATTEMPTS = 20
+DROP_PAUSE_S = 0.5
+
+
+def _drop_database(admin: Any, statement: Any) -> None:
+    """Drop a test database. ``FORCE`` ends the tests' own connections to it, but not the
+    server's autovacuum worker, which a role without ``pg_signal_backend`` may not end: while
+    one is at work on the database the drop is refused, so it is tried again (a worker is done
+    with a test database in well under a second)."""
+    import psycopg
+
+    for attempt in range(DROP_ATTEMPTS):
+        try:
+            admin.execute(statement)
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == DROP_ATTEMPTS - 1:
+                raise
+            time.sleep(DROP_PAUSE_S)
