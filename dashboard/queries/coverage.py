@@ -172,7 +172,8 @@ def _coverage_counts(con: BaseBackend, filters: Filters, window: int,
     band (:func:`recency_edges` of ``window``) per amphoe × agency and, without a place
     filter, per agency (``None`` with one: the cells are the agencies then)."""
     first, second, third = recency_edges(window)
-    table = _status(con, filters).mutate(agency_code=_.agency_code.fill_null(NO_BUDDY))
+    table = _status(con, filters)
+    agency = table.agency_code.fill_null(NO_BUDDY).name("agency_code")
     days = table.days_since_visit
     counts = {
         "households": _.count(),
@@ -185,12 +186,11 @@ def _coverage_counts(con: BaseBackend, filters: Filters, window: int,
         "never": days.isnull().sum(),
     }
     place = filters.place_column
-    cells = table.group_by([place, "agency_code"]).aggregate(**counts).select(
-        place, "agency_code", *_MEASURES).order_by([place, "agency_code"])
+    # the counts come out in the order of _MEASURES, after the groups' keys
+    cells = table.group_by([place, agency]).aggregate(**counts).order_by([place, "agency_code"])
     if filters.tambon:  # one place: its cells are the agencies
         return cells, None
-    agencies = table.group_by("agency_code").aggregate(**counts).select(
-        "agency_code", *_MEASURES).order_by("agency_code")
+    agencies = table.group_by(agency).aggregate(**counts).order_by("agency_code")
     return cells, agencies
 
 

@@ -125,8 +125,8 @@ def window_patterns(con: BaseBackend, filters: Filters, quarters: list[int]) -> 
     wide = table.group_by(["household_id", "amphoe_code"]).aggregate(**{
         f"l{i}": (table.q_idx == q).ifelse(table.level, ibis.null()).max()
         for i, q in enumerate(quarters)})
-    wide = wide.mutate(**{c: wide[c].fill_null(-1).cast("int32") for c in columns})
-    return wide.group_by(["amphoe_code", *columns]).aggregate(
+    return wide.group_by("amphoe_code", *(wide[c].fill_null(-1).cast("int32").name(c)
+                                          for c in columns)).aggregate(
         households=_.count()).order_by(["amphoe_code", *columns]).execute()
 
 

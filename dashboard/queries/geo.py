@@ -86,10 +86,11 @@ def _place_values(con: BaseBackend, filters: Filters, definitions: Definitions,
 def _located(con: BaseBackend, filters: Filters) -> ibis.Table:
     from dashboard.queries.status import status
 
-    households = con.table("household").select("household_id", "lat", "lon")
-    joined = status(con, filters).select("household_id", "level").join(households,
-                                                                        "household_id")
-    return joined.filter(joined.lat.notnull() & joined.lon.notnull())
+    households = con.table("household")
+    households = households.filter(households.lat.notnull(), households.lon.notnull()).select(
+        "household_id", "lat", "lon")
+    return status(con, filters).select("household_id", "level").join(households,
+                                                                      "household_id")
 
 
 def _level_counts(levels: Sequence[int]) -> dict[str, Any]:
@@ -141,9 +142,9 @@ def _cells(con: BaseBackend, filters: Filters, size: float) -> ibis.Table:
     dq, dr, ds = (q - qf).abs(), (r - rf).abs(), (s - sf).abs()
     fix_q = (dq > dr) & (dq > ds)
     fix_r = ~fix_q & (dr > ds)
-    binned = table.mutate(q=ibis.cases((fix_q, -r - s), else_=q).cast("int64"),
-                          r=ibis.cases((fix_r, -q - s), else_=r).cast("int64"))
-    return binned.group_by(["q", "r"]).aggregate(**_level_counts((0, 1, 2, 3)))
+    return table.group_by(q=ibis.cases((fix_q, -r - s), else_=q).cast("int64"),
+                          r=ibis.cases((fix_r, -q - s), else_=r).cast("int64")).aggregate(
+        **_level_counts((0, 1, 2, 3)))
 
 
 def map_points(con: BaseBackend, filters: Filters) -> pd.DataFrame:
@@ -157,9 +158,9 @@ def map_points(con: BaseBackend, filters: Filters) -> pd.DataFrame:
 
 def _points(con: BaseBackend, filters: Filters) -> ibis.Table:
     table = _located(con, filters)
-    return table.mutate(
+    return table.group_by(
         lat=_round_to(table.lat, COORDINATE_DECIMALS),
         lon=_round_to(table.lon, COORDINATE_DECIMALS),
         level=table.level.fill_null(-1),
-    ).group_by(["lat", "lon", "level"]).aggregate(households=_.count())
+    ).aggregate(households=_.count())
 
