@@ -42,6 +42,7 @@ VIEWPORT = {"width": 1600, "height": 2400}
 # set by the frontend when a script run has finished (states: initial -> running -> notRunning)
 SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 SCRIPT_DONE_JS = f"() => document.querySelector({json.dumps(SCRIPT_DONE)}) !== null"
+EXPECT_TIMEOUT_MS = 30_000
 PICTURE_SETTLE_MS = 600  # charts draw just after the run ends: a screenshot should show them
 FIRST_RUN_TIMEOUT_MS = 60_000  # the first page load builds the store from data/demo (~3 s)
 HEALTH_TIMEOUT_S = 60
@@ -201,9 +202,12 @@ def chromium() -> Iterator[Any]:
         unavailable(f"{CHROMIUM} not found: install Debian's chromium "
                     "(apt-get install chromium) to run the browser tests")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         unavailable("playwright is not installed: pip install -r requirements-dev.txt")
+    # a check waits as long as an action does (30 s, below), not Playwright's 5 s: on a loaded
+    # machine a section computed on opening can take longer than 5 s to appear
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                     args=CHROMIUM_ARGS)
@@ -254,6 +258,28 @@ class Tab:
         state may still show."""
         wait_for_script_done(self.page)
 
+    def chart(self, key: str, js: str, arg: Any = None) -> Any:
+        """``js`` (a function of the plotly chart in the element keyed ``key``, and ``arg``)
+        once the chart is drawn and the function gives something: plotly draws just after
+        the run ends, and again when the run after it (a window size reported) redraws it,
+        so the chart's state is read on a frame where it is whole, not whenever the
+        element exists. ``None`` if it gives nothing within the timeout."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        ready = f"""([selector, arg]) => {{
+          const gd = document.querySelector(selector);
+          if (!gd || !gd._fullLayout || !gd._fullData || !gd.querySelector('.main-svg'))
+            return null;
+          const value = ({js})(gd, arg);
+          return value === null || value === undefined ? null : {{value}};
+        }}"""
+        selector = f".st-key-{key} .js-plotly-plot"
+        try:
+            handle = self.page.wait_for_function(ready, arg=[selector, arg], polling="raf")
+        except PlaywrightTimeout:
+            return None
+        return handle.json_value()["value"]
+
     def assert_clean(self) -> None:
         """No console error (besides the base-path probes) and nothing fetched from outside."""
         assert not self.console_errors, self.console_errors
@@ -279,7 +305,7 @@ class Tab:
 
 def new_tab(chromium: Any, base: str) -> Iterator[Tab]:
     context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(EXPECT_TIMEOUT_MS)
     try:
         yield Tab(context.new_page(), base)
     finally:

@@ -125,7 +125,7 @@ def grid_rows(grid: Any) -> list[list[str]]:
 
 
 def click_point(tab: Tab, chart_key: str, code: str | None = None) -> dict[str, Any]:
-    point = tab.page.locator(f".st-key-{chart_key} .js-plotly-plot").evaluate(POINT_JS, code)
+    point = tab.chart(chart_key, POINT_JS, code)
     assert point is not None, f"no point {code!r} in chart {chart_key}"
     tab.page.mouse.click(point["x"], point["y"])
     return point

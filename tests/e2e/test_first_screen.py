@@ -102,13 +102,13 @@ def check_the_agencies_flagged(tab: Tab) -> None:
     order = [text.index(names[c]) for c in ("LIVESTOCK", "COOP", "EMPLOY")]
     assert order == sorted(order)
     assert names["NFE"] not in text and names["COMMERCE"] not in text
-    dots = tab.page.locator(".st-key-agencies_chart .js-plotly-plot").evaluate(TRACE_JS)
+    dots = tab.chart("agencies_chart", TRACE_JS)
     assert dots["y"][-1] == names["LIVESTOCK"]  # the worst on top
 
 
 def test_hidden_tambon_sit_in_their_own_block_by_name(tab: Tab) -> None:
     open_at(tab, SIZES[0].values[0], "/?amphoe=4005", "th")
-    bars = tab.page.locator(".st-key-overview_ranking .js-plotly-plot").evaluate(TRACE_JS)
+    bars = tab.chart("overview_ranking", TRACE_JS)
     hidden = [y for y, x in zip(bars["y"], bars["x"], strict=True) if x is None]
     shown = [x for x in bars["x"] if x is not None]
     assert hidden, "ชุมแพ has tambon with fewer than 5 surveyed households"
@@ -241,6 +241,9 @@ def test_the_transition_tables_total_is_in_view(tab: Tab) -> None:
 TILES_JS = """(gd, radius) => {
   const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const area = gd.querySelector('.nsewdrag').getBoundingClientRect();
+  const texts = [...gd.querySelectorAll('g.textpoint text')];
+  if (!xa || !ya || !area.width || texts.length !== 26
+      || texts.some(el => !el.getBoundingClientRect().width)) return null;  // not laid out
   const trace = gd._fullData.find(t => t.customdata && t.mode === 'markers+text');
   const corners = (x, y) => [...Array(6).keys()].map(i => {
     const a = Math.PI / 180 * (90 + 60 * i);
@@ -252,7 +255,7 @@ TILES_JS = """(gd, radius) => {
     return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) <= 0;
   });  // the corners run counter-clockwise in the data, clockwise on screen (y down)
   const sizes = [], outside = [], clipped = [];
-  [...gd.querySelectorAll('g.textpoint text')].forEach((el, i) => {
+  texts.forEach((el, i) => {
     sizes.push(parseFloat(getComputedStyle(el).fontSize));
     const poly = corners(trace.x[i], trace.y[i]);
     const lines = el.querySelectorAll('tspan.line');
@@ -277,7 +280,8 @@ def test_the_presenters_map_labels_fit_their_hexagons_at_1280(tab: Tab, lang: st
     chart = tab.page.locator(".st-key-present_map .js-plotly-plot")
     expect(chart.locator("g.textpoint text")).to_have_count(26)
     tab.wait_for_script()  # the window's size reported: the chart drawn to fit it
-    fit = chart.evaluate(TILES_JS, TILE_RADIUS)
+    fit = tab.chart("present_map", TILES_JS, TILE_RADIUS)
+    assert fit is not None, "the map's 26 labels were never all laid out"
     assert min(fit["sizes"]) >= 16, fit["sizes"]
     assert fit["outside"] == fit["clipped"] == [], fit
     tab.screenshot(f"presenter_map_{lang}_1280x800")
