@@ -89,7 +89,7 @@ def rebuild_derived(store: Store, definitions: Definitions) -> None:
 
 
 def _rebuild_derived(store: Store, definitions: Definitions) -> None:
-    visits = store.table("visit")
+    visits = store.source("visit")
     store.replace_table_from_expr("visit_status", with_levels(visits, definitions))
     span = store.execute("SELECT min(visit_date), max(visit_date) FROM visit")[0]
     # the pages' "data as of": one row to read, not the largest table to scan
@@ -103,7 +103,7 @@ def _rebuild_derived(store: Store, definitions: Definitions) -> None:
     for name, expr in status_quarter_steps(store, steps):
         store.replace_table_from_expr(name, expr)
         read_by(store, name)
-        steps[name] = store.table(name)
+        steps[name] = store.source(name)
     for name in steps:
         if name.startswith("_"):
             store.execute(f'DROP TABLE "{name}"')
@@ -140,13 +140,13 @@ def status_quarter_steps(store: Store, done: dict[str, ibis.Table]
     expression itself or with the table it was written to); names starting with ``_`` are
     intermediate. Households are numbered first so that the heavy joins and windows work on
     integers, not on ID text."""
-    vs = store.table("visit_status")
-    cal = store.table("quarter_calendar").mutate(as_of=_.as_of.cast("date")).select(
+    vs = store.source("visit_status")
+    cal = store.source("quarter_calendar").mutate(as_of=_.as_of.cast("date")).select(
         "q_idx", "as_of")
     # and the date of its first assistance delivered (the funnel's "helped by the as-of date")
     first_help = help_delivered_expr(store).group_by("household_id").aggregate(
         first_helped=_.first_delivered.min())
-    yield "_sq_household", store.table("household").select(
+    yield "_sq_household", store.source("household").select(
         "household_id", "amphoe_code", "tambon_code"
     ).left_join(first_help, "household_id").select(
         "household_id", "amphoe_code", "tambon_code", "first_helped"
@@ -184,8 +184,8 @@ def status_quarter_steps(store: Store, done: dict[str, ibis.Table]
     )
 
     # the buddy at each as-of date: the pairing open then (latest start wins)
-    pairing = store.table("pairing").join(numbers, "household_id")
-    official = store.table("official").select("official_id", "agency_code")
+    pairing = store.source("pairing").join(numbers, "household_id")
+    official = store.source("official").select("official_id", "agency_code")
     active = pairing.join(
         cal, [pairing.start_date <= cal.as_of,
               pairing.end_date.isnull() | (pairing.end_date >= cal.as_of)],
@@ -242,14 +242,14 @@ def official_quarter_expr(store: Store) -> ibis.Table:
     (0 for none) and those households' IDs, and whether they had been paired with anyone by
     then. The caseload check reads one quarter of it instead of counting a million statuses
     on every filter change. Stored by quarter, then the official's amphoe and agency."""
-    current = store.table("status_quarter").filter(_.paired)
+    current = store.source("status_quarter").filter(_.paired)
     load = current.group_by(["q_idx", "official_id"]).aggregate(
         households=current.count(),
         # sorted lists, not an ordered string aggregate: 4 s against 11 s at a million
         household_ids=ibis.literal("; ").join(current.household_id.collect().sort()))
-    cal = store.table("quarter_calendar").select("q_idx", as_of=_.as_of.cast("date"))
-    official = store.table("official").select("official_id", "amphoe_code", "agency_code")
-    first = store.table("pairing").group_by("official_id").aggregate(
+    cal = store.source("quarter_calendar").select("q_idx", as_of=_.as_of.cast("date"))
+    official = store.source("official").select("official_id", "amphoe_code", "agency_code")
+    first = store.source("pairing").group_by("official_id").aggregate(
         first_start=_.start_date.min())
     grid = official.cross_join(cal)
     out = grid.left_join(load, [grid.official_id == load.official_id,
@@ -269,9 +269,9 @@ def unpaired_quarter_expr(store: Store) -> ibis.Table:
     then (none if it never had one), that buddy's agency, when that pairing ended, and when
     the household enrolled. A few thousand rows that save the caseload check joining the
     pairings, officials and households on every filter change."""
-    alone = store.table("status_quarter").filter(~_.paired).select(
+    alone = store.source("status_quarter").filter(~_.paired).select(
         "household_id", "q_idx", "as_of")
-    pairing = store.table("pairing")
+    pairing = store.source("pairing")
     past = alone.join(pairing, [alone.household_id == pairing.household_id,
                                 pairing.start_date <= alone.as_of]).select(
         alone.household_id, alone.q_idx, pairing.official_id, pairing.end_date)
@@ -280,9 +280,9 @@ def unpaired_quarter_expr(store: Store) -> ibis.Table:
         order_by=[ibis.desc("end_date"), ibis.desc("official_id")],
     )).filter(_.rn == 0).select("household_id", "q_idx", previous_official_id="official_id",
                                 buddy_ended="end_date")
-    agency = store.table("official").select(previous_official_id="official_id",
+    agency = store.source("official").select(previous_official_id="official_id",
                                             previous_agency_code="agency_code")
-    enrolled = store.table("household").select("household_id", "enrolled_on")
+    enrolled = store.source("household").select("household_id", "enrolled_on")
     out = alone.left_join(last, ["household_id", "q_idx"]).drop("household_id_right",
                                                                 "q_idx_right")
     out = out.left_join(agency, "previous_official_id").drop("previous_official_id_right")
@@ -296,7 +296,7 @@ def need_noted_expr(store: Store) -> ibis.Table:
     (the Follow-up page's "a need with no help after N days": a need listed at the latest
     visit was first listed no later than that visit, so the first date over all visits is the
     one as of any quarter). Saves a page scanning every visit's needs."""
-    noted = store.table("visit").filter(_.needs.notnull()).select(
+    noted = store.source("visit").filter(_.needs.notnull()).select(
         "household_id", "visit_date", need=_.needs.split(";").unnest().strip())
     return noted.filter(_.need != "").group_by(["household_id", "need"]).aggregate(
         first_noted=_.visit_date.min()).order_by(["household_id", "need"])
@@ -307,7 +307,7 @@ def level_count_expr(store: Store) -> ibis.Table:
     the targets' trend over every quarter reads these few thousand rows, not a row per
     household and quarter (twelve million at a million households)."""
     keys = ["q_idx", "amphoe_code", "tambon_code", "agency_code", "level"]
-    return (store.table("status_quarter").filter(_.level.notnull())
+    return (store.source("status_quarter").filter(_.level.notnull())
             .group_by(keys).aggregate(households=_.count()).order_by(keys))
 
 
@@ -317,7 +317,7 @@ def level_pattern_expr(store: Store, definitions: Definitions) -> ibis.Table:
     yet assessed or before the data began): the forecast's starting patterns, counted once.
     Only households with a level at that quarter (a level, once set, is carried forward)."""
     width = definitions.forecast.window_quarters
-    rows = store.table("status_quarter")
+    rows = store.source("status_quarter")
     by_household = ibis.window(group_by="household_id", order_by="q_idx")
     levels = {f"l{k}": rows.level.lag(width - k).over(by_household) for k in range(width)}
     rows = rows.mutate(**levels, **{f"l{width}": rows.level}).filter(_.level.notnull())
@@ -349,10 +349,10 @@ def need_unhelped_exprs(store: Store, definitions: Definitions) -> list[ibis.Tab
     expression per quarter: at a million households all quarters at once need more memory
     than an import may use."""
     days = definitions.followup.need_unhelped_after_days
-    delivered, noted = store.table("help_delivered"), store.table("need_noted")
+    delivered, noted = store.source("help_delivered"), store.source("need_noted")
     parts = []
     for (q_idx,) in store.execute("SELECT q_idx FROM quarter_calendar ORDER BY q_idx"):
-        quarter = store.table("status_quarter").filter(_.q_idx == q_idx)
+        quarter = store.source("status_quarter").filter(_.q_idx == q_idx)
         rows = open_needs(quarter, delivered, ("q_idx",)).join(noted, ["household_id", "need"])
         old = rows.filter(_.as_of.delta(_.first_noted, unit="day") > days)
         parts.append(old.group_by(["q_idx", "household_id"]).aggregate(
@@ -364,6 +364,6 @@ def need_unhelped_exprs(store: Store, definitions: Definitions) -> list[ibis.Tab
 def help_delivered_expr(store: Store) -> ibis.Table:
     """Per household and kind of help, the first date help of that kind was delivered: a
     need counts as helped as of any date on or after it."""
-    delivered = store.table("assistance").filter(_.status == "delivered")
+    delivered = store.source("assistance").filter(_.status == "delivered")
     return delivered.group_by(["household_id", "type"]).aggregate(
         first_delivered=_.date.min()).order_by(["household_id", "type"])

@@ -35,7 +35,7 @@ STRATUM = ["amphoe_code", "start", "level", "band"]
 
 def climb_start_expr(store: Store, definitions: Definitions) -> ibis.Table:
     within = definitions.climb.within_quarters
-    rows = store.table("status_quarter").filter(_.level.notnull())
+    rows = store.source("status_quarter").filter(_.level.notnull())
     line = definitions.income_line
     band = ibis.literal(0)
     for i, edge in enumerate(definitions.climb.income_band_edges, start=1):
@@ -51,7 +51,7 @@ def climb_start_expr(store: Store, definitions: Definitions) -> ibis.Table:
 def _receipts(store: Store) -> ibis.Table:
     """Delivered help, once per kind of grouping: household, kind, group, the quarter's
     ordinal, baht."""
-    help_ = store.table("assistance").filter(_.status == "delivered")
+    help_ = store.source("assistance").filter(_.status == "delivered")
     help_ = help_.mutate(ordinal=ordinal(quarter_of(help_.date)).cast("int32"),
                          value=help_.value_baht.fill_null(0))
     by_type = help_.select("household_id", "ordinal", "value", kind=ibis.literal("type"),
@@ -68,7 +68,7 @@ def climb_treated_expr(store: Store) -> ibis.Table:
     first = receipts.group_by(keys).aggregate(ordinal=_.ordinal.min())
     value = receipts.group_by([*keys, "ordinal"]).aggregate(value=_.value.sum())
     first = first.join(value, [*keys, "ordinal"])
-    starts = store.table("climb_start")
+    starts = store.source("climb_start")
     treated = first.mutate(start=(_.ordinal - 1).cast("int32"))
     treated = treated.join(starts, ["household_id", "start"])
     return treated.select(*keys, *STRATUM, "climbed", "value")
@@ -81,7 +81,7 @@ def climb_near_expr(store: Store, definitions: Definitions) -> ibis.Table:
     offsets = ibis.union(*[near.mutate(start=(_.ordinal - 1 + offset).cast("int32"))
                            for offset in range(-within, within + 1)])
     shifted = offsets.select(*keys, "start").distinct()
-    starts = store.table("climb_start")
+    starts = store.source("climb_start")
     return shifted.join(starts, ["household_id", "start"]).select(
         *keys, *STRATUM, "climbed")
 
@@ -93,11 +93,11 @@ def climb_stratum_expr(store: Store) -> ibis.Table:
     keys = ["kind", "group"]
     # counts (BIGINT on both engines; DuckDB would make a sum of integers HUGEINT)
     counts = {"households": _.count(), "climbed": _.count(where=_.climbed == 1)}
-    treated = store.table("climb_treated").group_by([*keys, *STRATUM]).aggregate(
+    treated = store.source("climb_treated").group_by([*keys, *STRATUM]).aggregate(
         **counts, value=_.value.sum().cast("float64"))
-    everyone = store.table("climb_start").group_by(STRATUM).aggregate(**counts).mutate(
+    everyone = store.source("climb_start").group_by(STRATUM).aggregate(**counts).mutate(
         kind=ibis.literal(""), group=ibis.literal(""), value=ibis.null("float64"))
-    near = store.table("climb_near").group_by([*keys, *STRATUM]).aggregate(**counts).mutate(
+    near = store.source("climb_near").group_by([*keys, *STRATUM]).aggregate(**counts).mutate(
         value=ibis.null("float64"))
     columns = ["part", *keys, *STRATUM, "households", "climbed", "value"]
     return ibis.union(*[part.mutate(part=ibis.literal(name)).select(*columns)

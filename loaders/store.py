@@ -140,10 +140,12 @@ COMPILED_KEPT = 256
 def compiled_sql(expr: ibis.Table, dialect: str) -> str:
     """The SQL of an expression in an engine's dialect, compiled once per process. The
     derived tables' expressions depend on the definitions, the tables' columns and a few
-    values of the data (its quarters), not on the rows: every import, on any store of the
-    same layout, asks for the same ones, and Ibis takes longer to compile them (~0.9 s for
-    the 21 steps) than a small store takes to run them."""
-    return _compiled(expr.unbind().op(), dialect)
+    values of the data (its quarters), not on the rows: built on :meth:`Store.source`'s
+    unbound tables, every import, on any store of the same layout, asks for the same ones,
+    and Ibis takes longer to compile them (~0.9 s for the 21 steps) than a small store takes
+    to run them. (An expression on a connection's tables is compiled as well, but kept for
+    that connection only.)"""
+    return _compiled(expr.op(), dialect)
 
 
 @functools.lru_cache(maxsize=COMPILED_KEPT)
@@ -397,6 +399,13 @@ class Store:
 
     def table(self, name: str) -> ibis.Table:
         return self.con.table(name)
+
+    def source(self, name: str) -> ibis.Table:
+        """``name`` as an unbound table (its columns and where it is, no connection): what
+        the derived tables' expressions are built on, so that their SQL is the same for
+        every store of one layout and compiled once per process (:func:`compiled_sql`).
+        Unbinding a whole expression instead cost more than compiling it again."""
+        return self.table(name).unbind()
 
     def table_names(self) -> set[str]:
         # Ibis 12's list_tables() calls a DuckDB 1.x method that DuckDB 2.0 removed.
