@@ -96,7 +96,8 @@ else:
     if report.headers is not None:
         mapping_section(ctx, report.headers, dataset, file_key)
     if report.frame is not None:
-        with st.expander(ctx.t("import.preview"), icon=":material/preview:"):
+        with st.expander(ctx.t("import.preview"), icon=":material/preview:",
+                         key=f"import_preview_{dataset}"):
             preview = report.frame.drop(columns="_row").head(20)
             st.dataframe(protect(preview, ctx.viewer), hide_index=True)
     if report.issues:  # the totals of each kind, errors first, then every row

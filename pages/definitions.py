@@ -38,7 +38,8 @@ st.table(shown.indicators)
 st.subheader(ctx.t("definitions.dimensions"))
 st.table(shown.dimensions)
 
-with st.expander(ctx.t("definitions.jpt_all"), icon=":material/checklist:"):
+with st.expander(ctx.t("definitions.jpt_all"), icon=":material/checklist:",
+                 key="definitions_jpt_box"):
     st.dataframe(shown.jpt, hide_index=True)
 
 st.subheader(ctx.t("definitions.sources"))

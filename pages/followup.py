@@ -47,7 +47,8 @@ table = views.list_for_display(result.rows, ctx.definitions, ctx.lang, group)
 ids = list(table[views.headers(ctx.lang)["household_id"]])
 if group:
     summary = views.group_summary(table, group, ctx.lang)
-    with st.expander(ctx.t("followup.groups"), expanded=True, icon=":material/workspaces:"):
+    with st.expander(ctx.t("followup.groups"), expanded=True, icon=":material/workspaces:",
+                     key="followup_groups_box"):
         st.dataframe(summary, hide_index=True, height=min(36 * 8, 36 * (len(summary) + 1)))
 
 
@@ -60,7 +61,8 @@ st.dataframe(grid(table), key=KEY_TABLE, on_select=open_selected, hide_index=Tru
              selection_mode="single-row", height=420, column_config={
                  views.headers(ctx.lang)["reasons"]: st.column_config.TextColumn(width="medium")})
 rows_caption_and_download(ctx, table, result.total, "followup")
-with st.expander(ctx.t("followup.visit_list"), icon=":material/print:"):
+with st.expander(ctx.t("followup.visit_list"), icon=":material/print:",
+                 key="followup_visit_list_box"):
     visit_list_section(ctx, result.rows, day)
 
 st.divider()

@@ -109,6 +109,7 @@ figures = pd.DataFrame({
     ],
     ctx.t("download.filters"): filters_summary(ctx),
 })
-with st.expander(ctx.t("download.title"), icon=":material/download:"):
+with st.expander(ctx.t("download.title"), icon=":material/download:",
+                 key="overview_download_box"):
     st.dataframe(figures, hide_index=True)
     download_buttons(ctx, figures, "overview", key="overview_dl")

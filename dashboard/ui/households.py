@@ -81,7 +81,8 @@ def profile_section(ctx: PageContext, profile: HouseholdProfile, household_id: s
     rows_or_note(ctx, households.pairings_for_display(profile.pairings, ctx.lang), pairings,
                  hide_index=True)
     profile_case(ctx, household_id)
-    with st.expander(ctx.t("households.visits"), icon=":material/history:"):
+    with st.expander(ctx.t("households.visits"), icon=":material/history:",
+                     key="households_visits_box"):
         rows_or_note(ctx, households.visits_for_display(profile.visits, ctx.lang, names),
                      hide_index=True)
 

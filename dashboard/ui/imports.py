@@ -28,7 +28,8 @@ def history_section(ctx: PageContext, who: str) -> None:
             width="small", help=ctx.t("import.sha_help"))})
     if not history.empty:
         last = history.iloc[0]
-        with st.expander(ctx.t("import.undo_title"), icon=":material/undo:"):
+        with st.expander(ctx.t("import.undo_title"), icon=":material/undo:",
+                         key="import_undo_box"):
             st.write(ctx.t("import.undo_what", import_id=int(last["import_id"]),
                            file=markdown_safe(str(last["file_name"])), dataset=last["dataset"]))
             sure = st.checkbox(ctx.t("import.undo_confirm"), key="import_undo_sure")
@@ -174,7 +175,8 @@ def sheet_choice(ctx: PageContext, data: bytes, file_name: str, tag: str) -> str
     if not chosen:  # the report names the sheet read
         return None
     shown = by_name[chosen]
-    with st.expander(ctx.t("import.sheet_preview", sheet=shown.name), icon=":material/grid_on:"):
+    with st.expander(ctx.t("import.sheet_preview", sheet=shown.name), icon=":material/grid_on:",
+                     key=f"import_sheet_preview_{tag}"):
         width = max((len(row) for row in shown.preview), default=0)
         st.dataframe(pd.DataFrame([[("" if c is None else str(c)) for c in row]
                                    + [""] * (width - len(row)) for row in shown.preview]),

@@ -77,7 +77,8 @@ def funnel_section(ctx: PageContext, frame: pd.DataFrame) -> None:
     right.markdown(funnel.funnel_sentence(frame, ctx.lang))
     right.caption(ctx.t("funnel.note", days=ctx.definitions.visited_within_days))
     table = funnel.funnel_table(frame, place_names(ctx), ctx.lang)
-    with st.expander(ctx.t("funnel.by_place"), icon=":material/table_rows:"):
+    with st.expander(ctx.t("funnel.by_place"), icon=":material/table_rows:",
+                     key="overview_funnel_box"):
         st.dataframe(for_display(table, table.attrs["decimals"]), hide_index=True,
                      key="overview_funnel_table")
         download_buttons(ctx, table, "overview_funnel", key="overview_funnel_dl")

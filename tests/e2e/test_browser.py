@@ -163,10 +163,16 @@ def test_page_renders_in_thai(tab: Tab, spec: PageSpec) -> None:
 
 def test_language_switch_shows_english(tab: Tab) -> None:
     tab.open("/")
+    # a section the user opened stays open when its title changes language
+    box = tab.page.locator(".st-key-overview_download_box details")
+    box.locator("summary").click()
+    expect(box).to_have_attribute("open", "")
     tab.page.locator(f".st-key-{KEY_LANG}").get_by_text("English", exact=True).click()
     expect(tab.page.locator("h1")).to_have_text(t("page.overview", "en"))
     expect(tab.page).to_have_url(url_param("lang", "en"))
     tab.wait_for_script()
+    expect(box.locator("summary")).to_contain_text(t("download.title", "en"))
+    expect(box).to_have_attribute("open", "")
     expect(tab.page.locator('[data-testid="stSidebar"] h2')).to_have_text(
         t("filters.title", "en"))
     expect(widget_input(tab, KEY_AMPHOE)).to_have_value(t("filters.all_amphoe", "en"))
