@@ -1,6 +1,5 @@
 """ภาพรวม / Overview: the deputy governor's one screen."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import store
@@ -10,8 +9,6 @@ from dashboard.queries import overview as q_overview
 from dashboard.ui import (
     amphoe_names,
     context,
-    download_buttons,
-    filters_summary,
     lazy_expander,
     level_names,
     page_header,
@@ -21,6 +18,7 @@ from dashboard.ui import (
 )
 from dashboard.ui.forecast import overview_forecast
 from dashboard.ui.overview import (
+    figures_section,
     followup_section,
     funnel_section,
     push_box,
@@ -92,24 +90,4 @@ funnel_section(ctx, ctx.data.read(q_overview.process_funnel, ctx.filters, ctx.de
 followup_section(ctx, ctx.data.read(q_followup.cases_by_place, ctx.filters, today(),
                                     store.cases_version(), by=by), by)
 
-figures = pd.DataFrame({
-    ctx.t("download.figure"): [
-        ctx.t("kpi.households"), ctx.t("kpi.paired"), ctx.t("kpi.officials"),
-        ctx.t("kpi.visited", days=ctx.definitions.visited_within_days),
-        *[ctx.t("kpi.at_target", n=tg.level, name=names[tg.level])
-          for tg in ctx.definitions.targets],
-    ],
-    ctx.t("download.value"): [
-        kpis.households, kpis.paired, kpis.officials, kpis.visited_recently,
-        *[kpis.at_least[tg.level] for tg in ctx.definitions.targets],
-    ],
-    ctx.t("download.share"): [
-        None, kpis.paired_share, None, kpis.visited_share,
-        *[kpis.share_at_least(tg.level) for tg in ctx.definitions.targets],
-    ],
-    ctx.t("download.filters"): filters_summary(ctx),
-})
-with st.expander(ctx.t("download.title"), icon=":material/download:",
-                 key="overview_download_box"):
-    st.dataframe(figures, hide_index=True)
-    download_buttons(ctx, figures, "overview", key="overview_dl")
+figures_section(ctx, kpis, names)
