@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pythainlp.util import Trie
 
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
 _OPENING = {"(", "“", "[", "\""}
@@ -36,7 +39,7 @@ def _dictionary() -> tuple[frozenset[str], int]:
     return known, max(map(len, known))
 
 
-def _text_dictionary(text: str) -> Any:
+def _text_dictionary(text: str) -> Trie:
     """The words of the dictionary that occur in ``text``, as the segmenter's trie. The
     segmenter only ever looks up words that begin at a place in the text, so it cuts the
     text the same with these as with the whole dictionary, whose trie takes half a second
