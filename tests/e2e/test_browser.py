@@ -184,18 +184,36 @@ def test_language_switch_shows_english(tab: Tab) -> None:
     tab.assert_clean()
 
 
+def open_sections(tab: Tab, sections: dict[str, str]) -> None:
+    """Open each section (its expander's key: something drawn inside it) and see them all
+    open and drawn. On a loaded machine a click on a title was seen lost once (both sections
+    found closed after the runs; cause not found): a section found closed is clicked again,
+    at most twice, as a user would."""
+    for _attempt in range(3):
+        for key, inside in sections.items():
+            details = tab.page.locator(f".st-key-{key} details")
+            tab.wait_for_script()
+            if details.get_attribute("open") is None:
+                details.locator("summary").click()
+            try:
+                expect(tab.page.locator(inside)).to_be_visible(timeout=15_000)
+            except AssertionError:
+                continue
+        tab.wait_for_script()
+        if all(tab.page.locator(inside).is_visible() for inside in sections.values()):
+            return
+    raise AssertionError(f"sections not open and drawn: {sorted(sections)}")
+
+
 def test_outcomes_forecast_and_climbs_in_thai_and_english(tab: Tab) -> None:
     for lang in ("th", "en"):
         tab.open(f"/outcomes?lang={lang}")
-        for key, title, inside in (  # each section is computed when it is opened
-                ("outcomes_forecast_box", "forecast.title", ".st-key-outcomes_forecast_amphoe"),
-                ("outcomes_climb_box", "climb.title", ".st-key-outcomes_climb_table")):
-            summary = tab.page.locator(f".st-key-{key} summary")
-            expect(summary).to_contain_text(t(title, lang))
-            tab.wait_for_script()
-            if tab.page.locator(f".st-key-{key} details").get_attribute("open") is None:
-                summary.click()
-            expect(tab.page.locator(inside)).to_be_visible()  # opened and drawn
+        for key, title in (("outcomes_forecast_box", "forecast.title"),
+                           ("outcomes_climb_box", "climb.title")):
+            expect(tab.page.locator(f".st-key-{key} summary")).to_contain_text(t(title, lang))
+        open_sections(tab, {  # each section is computed when it is opened
+            "outcomes_forecast_box": ".st-key-outcomes_forecast_amphoe",
+            "outcomes_climb_box": ".st-key-outcomes_climb_table"})
         expect(tab.page.locator(".st-key-outcomes_forecast .js-plotly-plot")).to_be_visible()
         expect(tab.page.locator(EXCEPTION)).to_have_count(0)
         tab.screenshot(f"outcomes_forecast_{lang}")
