@@ -59,6 +59,9 @@ NOT_INHERITED = (STORE_URL_ENV, STORE_DIR_ENV, ROLE_ENV, "KUSIAO_DEFINITIONS",
 BASE_PATH_PROBE = re.compile(r"/[^/?#]+/_stcore/(?:health|host-config)")
 SERVER_LOGS: list[Path] = []  # the running servers' logs, shown beside a failed test
 LOG_TAIL_CHARS = 4000
+OPEN_TABS: list[Tab] = []  # the open tabs: what each showed is shown beside a failed test
+FAILURES = ROOT / "artifacts" / "failures"  # git-ignored: a failed browser test's screenshots
+PAGE_TEXT_CHARS = 3000
 
 
 # first, before xdist reads the groups: with tests/e2e named on the command line this conftest
@@ -87,6 +90,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
             if log.exists():
                 report.sections.append((f"server log {log.name}",
                                         log.read_text(errors="replace")[-LOG_TAIL_CHARS:]))
+        for i, tab in enumerate(OPEN_TABS):
+            report.sections.append((f"tab {i}", tab.what_it_shows(f"{item.name}_{i}")))
     return report
 
 
@@ -247,6 +252,22 @@ class Tab:
     def url(self, path: str) -> str:
         return self.base + path
 
+    def what_it_shows(self, name: str) -> str:
+        """The tab's address, whether a run was going on, and the text of the page (its
+        screenshot saved under artifacts/failures/): what a failed test saw."""
+        if self.closed or self.page.is_closed():
+            return "closed"
+        try:
+            running = self.page.evaluate(SCRIPT_DONE_JS) is False
+            text = self.page.locator("body").inner_text(timeout=2_000)
+            FAILURES.mkdir(parents=True, exist_ok=True)
+            picture = FAILURES / (re.sub(r"[^\w.-]+", "_", name)[:120] + ".png")
+            self.page.screenshot(path=picture, timeout=5_000)
+        except Exception as exc:  # a report of a failure must not fail itself
+            return f"{self.page.url}: not read ({exc})"
+        return (f"{self.page.url}{' (a run going on)' if running else ''}; screenshot "
+                f"{picture.relative_to(ROOT)}\n{text[-PAGE_TEXT_CHARS:]}")
+
     def open(self, path: str) -> None:
         self.page.goto(self.url(path))
         self.wait_for_script()
@@ -306,9 +327,12 @@ class Tab:
 def new_tab(chromium: Any, base: str) -> Iterator[Tab]:
     context = chromium.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(EXPECT_TIMEOUT_MS)
+    tab = Tab(context.new_page(), base)
+    OPEN_TABS.append(tab)
     try:
-        yield Tab(context.new_page(), base)
+        yield tab
     finally:
+        OPEN_TABS.remove(tab)
         context.close()
 
 
