@@ -13,6 +13,7 @@ from dashboard.ui import (
     amphoe_names,
     context,
     download_buttons,
+    figure_columns,
     grid,
     lazy_expander,
     level_names,
@@ -77,7 +78,8 @@ st.plotly_chart(coverage.league_chart(league, names, picked, ctx.lang, measure),
 table = coverage.league_table(league, names, level_name, ctx.lang, measure)
 st.dataframe(grid(coverage.for_screen(table)), hide_index=True,
              height=min(36 * (len(table) + 1), 580),
-             column_config={table.columns[0]: st.column_config.TextColumn(width=230)})
+             column_config=figure_columns(table) | {
+                 table.columns[0]: st.column_config.TextColumn(width=230)})
 download_buttons(ctx, table, "agencies_league", key="league_dl")
 st.caption(ctx.t("agencies.league_note", quarters=int(league["quarters"].max()),
                  min=tables.MIN_GROUP))
@@ -125,5 +127,6 @@ with recency:
         st.caption(ctx.t("coverage.recency_note", date=format_date(summary.as_of, ctx.lang),
                          days=days, min=tables.MIN_GROUP))
         recency_table = coverage.recency_table(bands, place, place_names(ctx), days, ctx.lang)
-        st.dataframe(grid(coverage.for_screen(recency_table)), hide_index=True)
+        st.dataframe(grid(coverage.for_screen(recency_table)), hide_index=True,
+                     column_config=figure_columns(recency_table))
         download_buttons(ctx, recency_table, "agencies_recency", key="agencies_recency_dl")

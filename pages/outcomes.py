@@ -10,6 +10,7 @@ from dashboard.ui import (
     amphoe_names,
     context,
     download_buttons,
+    figure_columns,
     grid,
     lazy_expander,
     level_names,
@@ -124,7 +125,7 @@ def comparison_section() -> None:
     compare_table = tables.comparison_table(compare, by, group_names, names[target_two.level],
                                             ctx.lang)
     right.dataframe(grid(tables.for_display(compare_table, compare_table.attrs["decimals"])),
-                    hide_index=True,
+                    hide_index=True, column_config=figure_columns(compare_table),
                     height=min(36 * (len(compare_table) + 1), 720))
     right.caption(ctx.t("outcomes.compare_note", min=tables.MIN_GROUP, small=tables.SMALL_GROUP))
     download_buttons(ctx, compare_table, f"outcomes_{by.removesuffix('_code')}", key="compare_dl")

@@ -114,6 +114,16 @@ def counts_config(frame: pd.DataFrame) -> dict[str, Any]:
             if pd.api.types.is_integer_dtype(frame[c])}
 
 
+def figure_columns(frame: pd.DataFrame) -> dict[str, Any]:
+    """The figure columns of ``frame`` aligned right on screen, as figures are read and
+    compared (units under units), also once :func:`~dashboard.views.tables.for_display` has
+    written them as text, which a grid would align left: its number columns and those it
+    gives decimals for."""
+    decimals = frame.attrs.get("decimals", {})
+    return {c: st.column_config.Column(alignment="right") for c in frame.columns
+            if c in decimals or pd.api.types.is_numeric_dtype(frame[c])}
+
+
 def chosen_columns(ctx: PageContext, key: str, columns: list[str], default: list[str]
                    ) -> list[str]:
     """The columns a wide table shows: ``default`` (the key columns, which fit at 1,280 px)
@@ -243,5 +253,5 @@ def table_box(ctx: PageContext, key: str, build: Callable[[], pd.DataFrame],
     if box.open:
         table = build()
         with box:
-            st.dataframe(grid(shown(table)), hide_index=True)
+            st.dataframe(grid(shown(table)), hide_index=True, column_config=figure_columns(table))
             download_buttons(ctx, table, stem, key=download_key)

@@ -11,6 +11,7 @@ from dashboard.ui import (
     PageContext,
     amphoe_names,
     download_buttons,
+    figure_columns,
     filters_summary,
     level_names,
     place_names,
@@ -82,7 +83,7 @@ def funnel_section(ctx: PageContext, frame: pd.DataFrame) -> None:
     with st.expander(ctx.t("funnel.by_place"), icon=":material/table_rows:",
                      key="overview_funnel_box"):
         st.dataframe(for_display(table, table.attrs["decimals"]), hide_index=True,
-                     key="overview_funnel_table")
+                     key="overview_funnel_table", column_config=figure_columns(table))
         download_buttons(ctx, table, "overview_funnel", key="overview_funnel_dl")
 
 
@@ -135,5 +136,6 @@ def figures_section(ctx: PageContext, kpis: OverviewKpis, names: dict[int, str])
     with st.expander(ctx.t("download.title"), icon=":material/download:",
                      key="overview_download_box"):
         st.dataframe(for_display(figures.assign(**{
-            share: [format_percent(v) for v in shares]})), hide_index=True)
+            share: [format_percent(v) for v in shares]})), hide_index=True,
+            column_config=figure_columns(figures))
         download_buttons(ctx, figures, "overview", key="overview_dl")
