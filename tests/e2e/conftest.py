@@ -62,6 +62,7 @@ LOG_TAIL_CHARS = 4000
 OPEN_TABS: list[Tab] = []  # the open tabs: what each showed is shown beside a failed test
 FAILURES = ROOT / "artifacts" / "failures"  # git-ignored: a failed browser test's screenshots
 PAGE_TEXT_CHARS = 3000
+EVENTS_SHOWN = 60
 
 
 # first, before xdist reads the groups: with tests/e2e named on the command line this conftest
@@ -234,13 +235,28 @@ class Tab:
         self.console_errors: list[str] = []
         self.outside_requests: list[str] = []
         self.closed = False
+        # what happened to the tab since the test opened its page: navigations, the
+        # connection to the server opened and closed, the console (shown if a test fails)
+        self.events: list[str] = []
+        self._started = time.monotonic()
         page.on("crash", lambda _page: setattr(self, "closed", True))
         page.on("console", self._console)
+        page.on("framenavigated", lambda frame: None if frame.parent_frame else self._event(
+            f"navigated to {frame.url.removeprefix(base)}"))
+        page.on("websocket", self._websocket)
         page.on("pageerror", lambda exc: self.console_errors.append(f"uncaught: {exc}"))
         page.on("request", lambda request: None if is_local(request.url)
                 else self.outside_requests.append(request.url))
 
+    def _event(self, what: str) -> None:
+        self.events.append(f"{time.monotonic() - self._started:7.2f} s {what}")
+
+    def _websocket(self, socket: Any) -> None:
+        self._event("connection opened")
+        socket.on("close", lambda _socket: self._event("connection closed"))
+
     def _console(self, message: Any) -> None:
+        self._event(f"console {message.type}: {message.text[:200]}")
         if message.type != "error":
             return
         url = message.location.get("url", "")
@@ -266,9 +282,11 @@ class Tab:
         except Exception as exc:  # a report of a failure must not fail itself
             return f"{self.page.url}: not read ({exc})"
         return (f"{self.page.url}{' (a run going on)' if running else ''}; screenshot "
-                f"{picture.relative_to(ROOT)}\n{text[-PAGE_TEXT_CHARS:]}")
+                f"{picture.relative_to(ROOT)}\n" + "\n".join(self.events[-EVENTS_SHOWN:])
+                + f"\n{text[-PAGE_TEXT_CHARS:]}")
 
     def open(self, path: str) -> None:
+        self._event(f"open {path}")
         self.page.goto(self.url(path))
         self.wait_for_script()
 
@@ -355,6 +373,7 @@ class TabKeeper:
             self._tab = next(self._tabs)
         tab = self._tab
         tab.console_errors.clear()
+        tab.events.append("-- a new test --")
         tab.outside_requests.clear()
         tab.page.set_viewport_size(VIEWPORT)
         return tab
