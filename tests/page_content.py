@@ -16,8 +16,8 @@ Record the golden file (``tests/golden/page_content.json.gz``)::
 
     python -m tests.page_content --write
 
-which runs ``tests/test_page_content.py`` in write mode; ``python -m pytest
-tests/test_page_content.py`` then compares every case with it.
+which runs ``tests/pages/test_page_content.py`` in write mode; ``python -m pytest
+tests/pages/test_page_content.py`` then compares every case with it.
 """
 
 from __future__ import annotations
@@ -441,7 +441,7 @@ def main(argv: list[str]) -> int:
     import pytest
 
     os.environ[WRITE_ENV] = "1"
-    test = str(Path(__file__).resolve().parent / "test_page_content.py")
+    test = str(Path(__file__).resolve().parent / "pages" / "test_page_content.py")
     code = pytest.main([test, "-q", "-p", "no:cacheprovider", "-n", "0"])  # one process
     if code == 0:
         print(f"wrote {GOLDEN}")

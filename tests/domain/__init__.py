@@ -1,0 +1,1 @@
+"""Tests of ``domain/``: definitions, targets, filters, Thai dates and text."""

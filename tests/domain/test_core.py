@@ -24,8 +24,8 @@ from domain.thai_dates import (
     quarter_index,
     quarter_indices,
 )
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CHOICES = Choices(amphoe=("4001", "4005"), tambon_of={"4001": ("400101", "400102")},
                   agency=("CDD", "DOPA"), quarters=(25653, 25654))
 

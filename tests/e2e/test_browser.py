@@ -29,7 +29,7 @@ from loaders.readers import read_bytes
 from tests.conftest import ROOT
 from tests.e2e.conftest import Tab, unavailable
 from tests.factories import synthetic_citizen_id
-from tests.test_importer import THAI_HEADERS, thai_csv, thai_household_rows
+from tests.loaders.test_importer import THAI_HEADERS, thai_csv, thai_household_rows
 
 try:
     from playwright.sync_api import expect

@@ -1,0 +1,1 @@
+"""Tests of ``loaders/``: reading, checking and importing files, undo, the demo data."""

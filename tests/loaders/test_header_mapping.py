@@ -23,8 +23,9 @@ from loaders.mappings import (
 )
 from loaders.store import STORE_DIR_ENV, STORE_URL_ENV, Store
 from loaders.users import audit_log
+from tests.conftest import ROOT
 
-FIXTURES = Path(__file__).parent / "fixtures" / "headers"
+FIXTURES = ROOT / "tests" / "fixtures" / "headers"
 CODES = ("40050100101", "40050100102", "40050100103")
 
 

@@ -334,7 +334,7 @@ REASON_CASES: dict[str, tuple[str, bytes, str]] = {
     "duplicate_column": ("x.csv", household_file(GOOD_ROW + ",4001", header=HH_HEADER
                                                  + ",อำเภอ"), "households"),
     "no_rows": ("x.csv", household_file(), "households"),
-    # careless and hostile input (tests/test_hostile_input.py has a file of each kind)
+    # careless and hostile input (tests/loaders/test_hostile_input.py has a file of each kind)
     "invisible_character": ("x.csv", household_file(with_cell("household_id", "G\u200c1")),
                             "households"),
     "too_long": ("x.csv", household_file(with_cell("head_name", "ก" * 301)), "households"),
@@ -355,7 +355,7 @@ REASON_CASES: dict[str, tuple[str, bytes, str]] = {
     "header_too_long": ("x.csv", household_file(GOOD_ROW + ",", header=HH_HEADER + ","
                                                 + "h" * 201), "households"),
     "cancelled": ("x.csv", household_file(GOOD_ROW), "households"),
-    # house codes as keys (tests/test_header_mapping.py has the offices' files)
+    # house codes as keys (tests/loaders/test_header_mapping.py has the offices' files)
     "missing_key": ("p.csv", b"official_id,start_date\nO1,2020-01-01", "pairings"),
     "house_code_unknown": ("p.csv", b"official_id,house_code,start_date\n"
                            b"O1,40059999999,2020-01-01", "pairings"),
@@ -364,7 +364,7 @@ REASON_CASES: dict[str, tuple[str, bytes, str]] = {
         SECOND_ROW.replace("G2,,", "G2,40050100101,")), "households"),
     "house_code_other_household": ("x.csv", household_file(
         GOOD_ROW.replace("G1,,", "G1,40050100101,")), "households"),
-    # what the reader did to an office's file (tests/test_office_files.py has each shape)
+    # what the reader did to an office's file (tests/loaders/test_office_files.py has each shape)
     "sheet_chosen": office("two_sheets_si_chomphu.xlsx"),
     "unknown_sheet": office("two_sheets_si_chomphu.xlsx"),
     "header_row_found": office("title_rows_chum_phae.xlsx"),
@@ -378,7 +378,7 @@ REASON_BEFORE = {
         GOOD_ROW.replace("G1,,", "H1,40050100101,")), "households"),
 }
 PATH_REASONS = {"file_missing", "file_is_folder", "file_not_regular", "file_unreadable"}
-"""Reasons only a path can have: tests/test_hostile_input.py gives the command line one of
+"""Reasons only a path can have: tests/loaders/test_hostile_input.py gives the command line one of
 each."""
 
 

@@ -1,0 +1,1 @@
+"""Tests of the pages through Streamlit's AppTest: content, roles and areas, the presenter."""

@@ -16,7 +16,7 @@ from dashboard.ui.registry import PAGES
 from dashboard.views import charts, plan, tables
 from domain.definitions import load_definitions
 from domain.thai_text import sort_key
-from tests.test_app import run_app
+from tests.pages.test_app import run_app
 
 # "[recency]", "{days}", "[income_line]": a key or a template field left in the text
 UNFILLED = re.compile(r"\[[a-z_]+\]|\{[a-z_]+\}")
@@ -256,7 +256,7 @@ def test_the_overview_shows_the_four_processes_with_their_losses(demo_store_dir:
     at = run_app()
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     funnel = next(s["data"][0] for s in specs if s["data"][0]["type"] == "funnel")
-    from tests.test_app import plotly_array
+    from tests.pages.test_app import plotly_array
 
     counts = plotly_array(funnel["x"])
     assert counts == sorted(counts, reverse=True) and counts[0] == 1174

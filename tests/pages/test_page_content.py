@@ -94,7 +94,7 @@ RECORDED: dict[str, Any] = {}
 
 def test_the_cases_cover_every_page_in_both_languages_with_every_role() -> None:
     # the administrators' page shows the audit log, which every case before it adds to: it
-    # has tests of its own (tests/test_access.py)
+    # has tests of its own (tests/pages/test_access.py)
     assert {p.name for p in PAGES_DIR.glob("*.py")} == {*PAGES, "admin.py"}
     for page in PAGES:
         seen = {(c.lang, c.role) for c in CASES if c.page == page}

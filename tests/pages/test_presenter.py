@@ -45,7 +45,7 @@ from domain.definitions import load_definitions
 from domain.filters import Filters
 from domain.i18n import format_number, format_percent, t
 from loaders.store import Store
-from tests.test_app import copy_of, run_app
+from tests.pages.test_app import copy_of, run_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROGRAMME = "คู่เสี่ยว เกี่ยวก้อย แก้จน คนขอนแก่น"

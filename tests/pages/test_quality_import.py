@@ -14,10 +14,10 @@ from domain.definitions import load_definitions
 from domain.filters import Filters
 from loaders.importer import staging_root
 from loaders.store import Store
-from tests.conftest import build_store
+from tests.conftest import ROOT, build_store
 from tests.factories import household, synthetic_citizen_id, tiny_frames, visit, write_csvs
-from tests.test_app import copy_of, run_app
-from tests.test_importer import THAI_HEADERS, thai_csv, thai_household_rows
+from tests.loaders.test_importer import THAI_HEADERS, thai_csv, thai_household_rows
+from tests.pages.test_app import copy_of, run_app
 
 DEFS = load_definitions()
 
@@ -225,7 +225,7 @@ def test_the_officer_chooses_the_sheet_of_a_workbook_and_sees_its_first_rows(
     chooses another."""
     use_store(copy_of(tiny_template, tmp_path))
     at = upload_app(monkeypatch, tmp_path)
-    workbook = (Path(__file__).parent / "fixtures" / "offices" / "two_sheets_si_chomphu.xlsx")
+    workbook = (ROOT / "tests" / "fixtures" / "offices" / "two_sheets_si_chomphu.xlsx")
     at.file_uploader[0].set_value((workbook.name, workbook.read_bytes(),
                                    "application/vnd.ms-excel")).run()
     assert not at.exception

@@ -31,7 +31,7 @@ from tests.coverage_factories import (
     repairing_frames,
 )
 from tests.factories import write_csvs
-from tests.test_app import copy_of, metric_values, run_app
+from tests.pages.test_app import copy_of, metric_values, run_app
 
 DEFS = load_definitions()
 

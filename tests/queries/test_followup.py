@@ -23,7 +23,7 @@ from domain.filters import Area, Filters
 from loaders import cases, users
 from loaders.importer import import_file, undo_last_import
 from loaders.store import Store
-from tests.conftest import build_store
+from tests.conftest import ROOT, build_store
 from tests.factories import write_csvs
 from tests.followup_factories import EXPECTED, PLANTED_CASES, TODAY, followup_frames
 
@@ -186,7 +186,7 @@ def test_the_followup_thresholds_are_checked(tmp_path: Path) -> None:
 
 # --- the page ---------------------------------------------------------------------------------
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+APP = str(ROOT / "dashboard" / "app.py")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from domain import forecast as model
 from domain.definitions import DefinitionsError, load_definitions
 from domain.filters import Filters
 from loaders.store import Store
-from tests.conftest import build_store
+from tests.conftest import ROOT, build_store
 from tests.factories import household, visit, write_csvs
 
 # a fixed quarterly transition matrix: half of each level below the top moves up one
@@ -117,7 +117,7 @@ def test_the_backtest_of_a_constant_climb_finds_the_linear_trend_exact() -> None
 
 
 def test_the_forecast_settings_are_checked(tmp_path: Path) -> None:
-    text = (Path(__file__).parent.parent / "data" / "definitions.toml").read_text("utf-8")
+    text = (ROOT / "data" / "definitions.toml").read_text("utf-8")
     bad = tmp_path / "definitions.toml"
     bad.write_text(text.replace('method = "linear"', 'method = "guess"'), "utf-8")
     with pytest.raises(DefinitionsError, match=r"forecast.method"):
@@ -223,7 +223,7 @@ def test_outcomes_and_overview_show_the_forecast_and_the_climbs(
     import json
 
     from domain.i18n import t
-    from tests.test_app import run_app
+    from tests.pages.test_app import run_app
 
     use_store(demo_store_dir)
     at = run_app({"lang": lang})

@@ -24,7 +24,7 @@ from domain.definitions import load_definitions
 from domain.filters import Filters
 from loaders.store import Store
 from tests.factories import synthetic_citizen_id
-from tests.test_app import copy_of, run_app
+from tests.pages.test_app import copy_of, run_app
 
 DEFS = load_definitions()
 LEVELS = {0: "ต่ำกว่าอยู่รอด", 1: "อยู่รอด", 2: "พอเพียง", 3: "ยั่งยืน"}

@@ -21,9 +21,10 @@ from dashboard.views import maps as map_charts
 from dashboard.views.geo import HIDDEN, NO_DATA, BoundaryError
 from domain.filters import Filters
 from domain.reference import amphoe_table, tambon_table
-from tests.test_app import copy_of, run_app
+from tests.conftest import ROOT
+from tests.pages.test_app import copy_of, run_app
 
-SHARED_GEO = Path(__file__).resolve().parents[2] / "shared" / "geo"
+SHARED_GEO = ROOT.parent / "shared" / "geo"
 OFFICIAL_AMPHOE = SHARED_GEO / "khon_kaen_amphoe.geojson"
 OFFICIAL_TAMBON = SHARED_GEO / "khon_kaen_tambon.geojson"
 LEVELS = {0: "ต่ำกว่าอยู่รอด", 1: "อยู่รอด", 2: "พอเพียง", 3: "ยั่งยืน"}
@@ -467,7 +468,7 @@ def test_the_deck_carries_no_personal_data(demo_store_dir: Path, use_store,
     assert not at.exception, at.exception
     raw = at.get("deck_gl_json_chart")[0].proto.json
     assert not PERSONAL.search(raw), PERSONAL.search(raw)
-    heads = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "demo" /
+    heads = pd.read_csv(ROOT / "data" / "demo" /
                         "households.csv", encoding="utf-8-sig").iloc[:, 2]
     assert not any(name in raw for name in heads.head(50))
     data = deck_data(deck_spec(at))

@@ -19,8 +19,8 @@ from loaders.bootstrap import ensure_definitions_current
 from loaders.store import Store
 from tests.conftest import build_store
 from tests.factories import household, tiny_frames, visit, write_csvs
-from tests.test_app import copy_of
-from tests.test_quality_import import quality_page
+from tests.pages.test_app import copy_of
+from tests.pages.test_quality_import import quality_page
 
 DEFS = load_definitions()
 ROUNDS = 7  # baseline and six follow-ups, one a quarter from Oct 2019

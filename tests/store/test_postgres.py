@@ -50,11 +50,10 @@ from loaders.cases import CaseConflict
 from loaders.contracts import DATASETS, IMPORT_ORDER
 from loaders.importer import import_file, import_files, undo_last_import
 from loaders.store import Store, StoreBusyError
-from tests.conftest import build_store
+from tests.conftest import ROOT, build_store
 from tests.factories import tiny_frames, write_csvs
 from tests.followup_factories import EXPECTED, PLANTED_CASES, TODAY, followup_frames
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.postgres
 
 
@@ -496,7 +495,7 @@ def test_saved_mappings_and_house_codes_on_postgres(pg_database: Callable[[str],
     """An office's export with headers mapped once, saved by one server and found by the
     other; households known only by their house codes, and their visits named by code."""
     from loaders.mappings import checked_mapping, list_mappings, save_mapping
-    from tests.test_header_mapping import BY_HAND, CODES, FIXTURES, UNSURE
+    from tests.loaders.test_header_mapping import BY_HAND, CODES, FIXTURES, UNSURE
 
     url = pg_database("houses")
     folder = tmp_path / "a"

@@ -1,0 +1,1 @@
+"""Tests of ``dashboard/views``: pure functions of query results."""
