@@ -112,33 +112,47 @@ def tambon_options(choices: Choices, amphoe: str) -> list[str]:
     return [ALL, *choices.tambon_of.get(amphoe, ())] if amphoe else [ALL]
 
 
+def at(options: list, key: str) -> int:
+    """Where the session's value of ``key`` sits in ``options``."""
+    return options.index(st.session_state[key])
+
+
 def sidebar(choices: Choices, lang: str, filters: Filters, level_label: dict[int, str]
             ) -> None:
-    """The shared filters' widgets, on the values :func:`settle_filters` settled."""
+    """The shared filters' widgets, on the values :func:`settle_filters` settled. Each is
+    also given that value as its default: the value set through the session state reaches
+    the browser once, and a browser still loading the widget's code (a slow machine) took
+    the default instead and sent it back with the next click: a link's English and filters
+    were lost on the first click."""
     with st.sidebar:
-        st.radio(t("app.language", lang), LANGUAGES, key=KEY_LANG, horizontal=True,
-                 on_change=relabel_filters,
+        st.radio(t("app.language", lang), LANGUAGES, index=at(LANGUAGES, KEY_LANG),
+                 key=KEY_LANG, horizontal=True, on_change=relabel_filters,
                  format_func=lambda code: {"th": "ไทย", "en": "English"}[code])
         st.header(t("filters.title", lang), divider="gray")
         names = amphoe_names(lang)
-        st.selectbox(t("filters.amphoe", lang), [ALL, *sorted(choices.amphoe,
-                                                               key=names.__getitem__)],
+        amphoe = [ALL, *sorted(choices.amphoe, key=names.__getitem__)]
+        st.selectbox(t("filters.amphoe", lang), amphoe, index=at(amphoe, KEY_AMPHOE),
                      key=KEY_AMPHOE,
                      format_func=lambda c: names.get(c, c) if c else every_label(
                          "amphoe", len(choices.amphoe), lang))
         tnames = tambon_names(lang)
-        st.selectbox(t("filters.tambon", lang), tambon_options(choices, filters.amphoe or ALL),
+        tambon = tambon_options(choices, filters.amphoe or ALL)
+        st.selectbox(t("filters.tambon", lang), tambon, index=at(tambon, KEY_TAMBON),
                      key=KEY_TAMBON, disabled=not filters.amphoe, help=t("filters.tambon_help",
                                                                          lang),
                      format_func=lambda c: tnames.get(c, c) if c else t("filters.all_tambon", lang))
         anames = agency_names(lang)
-        st.selectbox(t("filters.agency", lang), [ALL, *choices.agency], key=KEY_AGENCY,
+        agency = [ALL, *choices.agency]
+        st.selectbox(t("filters.agency", lang), agency, index=at(agency, KEY_AGENCY),
+                     key=KEY_AGENCY,
                      format_func=lambda c: anames.get(c, c) if c else every_label(
                          "agency", len(choices.agency), lang))
-        st.selectbox(t("filters.quarter", lang), list(reversed(choices.quarters)),
+        quarters = list(reversed(choices.quarters))
+        st.selectbox(t("filters.quarter", lang), quarters, index=at(quarters, KEY_QUARTER),
                      key=KEY_QUARTER, help=t("filters.quarter_help", lang),
                      format_func=lambda q: format_quarter(q, lang))
-        st.multiselect(t("filters.level", lang), list(level_label), key=KEY_LEVELS,
+        st.multiselect(t("filters.level", lang), list(level_label),
+                       default=st.session_state[KEY_LEVELS], key=KEY_LEVELS,
                        format_func=lambda v: level_label[v], help=t("filters.level_help", lang),
                        placeholder=t("filters.all_levels", lang))
 
