@@ -15,7 +15,7 @@ from domain.filters import KEY_LANG
 from domain.i18n import t
 from loaders.store import Store
 from tests.e2e.conftest import Tab, dashboard_server, new_tab
-from tests.e2e.test_browser import households_csv, metric_value, upload
+from tests.e2e.test_browser import households_csv, metric_value, save_import, upload
 from tests.factories import tiny_frames, write_csvs
 
 pytestmark = pytest.mark.postgres
@@ -57,13 +57,9 @@ def test_an_import_through_one_server_shows_on_the_other_at_its_next_rerun(
         b.open("/")
         assert households(b) == 8
         a.open("/import")
-        who = a.page.get_by_label(t("import.who", "th"))
-        who.fill("ทดสอบ สองเครื่อง")
-        who.press("Enter")
-        a.wait_for_script()
         new_file, _ids = households_csv("TWO-", 900_101)
         upload(a, "two_servers_households.csv", new_file)
-        a.page.get_by_role("button", name=t("import.commit", "th", n="3")).click()
+        save_import(a, 3, "ทดสอบ สองเครื่อง")
         expect(a.page.locator(SUCCESS)).to_be_visible()
         a.open("/")
         assert households(a) == 11
