@@ -67,6 +67,7 @@ LOG_TAIL_CHARS = 4000
 OPEN_TABS: list[Tab] = []  # the open tabs: what each showed is shown beside a failed test
 FAILURES = ROOT / "artifacts" / "failures"  # git-ignored: a failed browser test's screenshots
 PAGE_TEXT_CHARS = 3000
+DEMO_TABS = {"tab", "analyst_tab"}  # the fixtures of tabs on the demo dashboards (below)
 EVENTS_SHOWN = 60
 
 
@@ -77,12 +78,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.e2e)
-            # a file's browser tests run in one worker (its servers and Chromium are made once
-            # there), or a group of them marked ``browser_group``; the groups are shared out
-            # between the workers
-            group = item.get_closest_marker("browser_group")
-            name = group.args[0] if group else item.path.stem
-            item.add_marker(pytest.mark.xdist_group(f"browser-{name}"))
+            # the tests on the demo dashboards (the officer's and the analyst's servers) run
+            # in one worker, where those servers and a Chromium are made once; the others
+            # (their own servers) a file to a worker
+            on_demo = DEMO_TABS & set(getattr(item, "fixturenames", ()))
+            item.add_marker(pytest.mark.xdist_group(
+                "browser-demo" if on_demo else f"browser-{item.path.stem}"))
 
 
 @pytest.hookimpl(wrapper=True)

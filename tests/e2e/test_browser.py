@@ -139,7 +139,6 @@ def amphoe_name(code: str) -> str:
 # -- every page ----------------------------------------------------------------------------
 
 
-@pytest.mark.browser_group("pages")  # ten page loads: beside the rest of the file
 @pytest.mark.parametrize("spec", [s for s in PAGES if not s.admin],  # admins': tests/test_access
                          ids=lambda spec: spec.url_path)
 def test_page_renders_in_thai(tab: Tab, spec: PageSpec) -> None:
