@@ -84,6 +84,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             on_demo = DEMO_TABS & set(getattr(item, "fixturenames", ()))
             item.add_marker(pytest.mark.xdist_group(
                 "browser-demo" if on_demo else f"browser-{item.path.stem}"))
+    # the tests that import into the officer's store run after every other test on it, so
+    # that those see the demo data as built
+    items.sort(key=lambda item: item.get_closest_marker("writes_officer_store") is not None)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -192,7 +195,7 @@ def dashboard_server(store_dir: Path, role: str | None, store_url: str | None = 
 def officer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard as the CDD data officer runs it (role ``officer``: the Import page works
     and personal data show), first started on an empty store as on a fresh machine. The import
-    test writes to its store: it runs last."""
+    tests write to its store (marked ``writes_officer_store``): they run last."""
     with dashboard_server(tmp_path_factory.mktemp("e2e_officer") / "store", "officer") as base:
         yield base
 

@@ -3,7 +3,8 @@ clicks, the household profile, the presenter's PowerPoint download, the import p
 good and a bad file, and the roles.
 
 One server (role officer) and one browser serve the session; each test has its own tab and
-so its own Streamlit session. The import test writes to the server's store: it is last.
+so its own Streamlit session. The import tests write to the server's store: they run last
+(``writes_officer_store``).
 Screenshots land in artifacts/screenshots/ (git-ignored) for people to look at.
 """
 
@@ -441,7 +442,7 @@ def test_a_slide_fits_the_projectors_window_and_follows_its_size(tab: Tab) -> No
     tab.assert_clean()
 
 
-# -- import (writes to the store: keep it last) --------------------------------------------
+# -- import (writes to the store: run last) ------------------------------------------------
 
 
 def households_csv(prefix: str, first_citizen: int, wrong_checksum_at: int | None = None
@@ -489,6 +490,7 @@ def save_import(tab: Tab, rows: int, who: str | None = None) -> None:
     button.click()
 
 
+@pytest.mark.writes_officer_store
 def test_import_saves_a_good_file_and_refuses_a_bad_one(tab: Tab) -> None:
     before = open_import(tab)
 
@@ -547,6 +549,7 @@ def choose(tab: Tab, key: str, option: str) -> None:
     expect(box).to_have_value(option)
 
 
+@pytest.mark.writes_officer_store
 def test_an_officer_maps_two_headers_saves_the_mapping_and_the_next_file_uses_it(
         tab: Tab) -> None:
     import hashlib
